@@ -1,0 +1,16 @@
+"""casesim: a discrete-event model of how police forces handle referrals of online child
+sexual abuse, from the referral reaching the force to the suspect's arrest.
+
+>>> import sim
+>>> cfg = sim.load_config(["run.replications=2"])
+>>> res = sim.simulate(cfg)
+>>> res.summary()
+"""
+
+from .config import ConfigError, SimConfig, load_config
+from .results import Results, replication_metrics, summarise
+from .runner import run_replications, simulate
+
+__all__ = ["ConfigError", "Results", "SimConfig", "load_config", "replication_metrics", "run_replications",
+           "simulate", "summarise"]
+__version__ = "0.1.0"

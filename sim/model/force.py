@@ -1,0 +1,270 @@
+"""One force's process, from referral to arrest, as SimPy processes.
+
+A case is one process that walks the stages in order; each stage is a few lines below. Staff
+do the work through pools (SimPy resources); effort hours become elapsed time through the
+working calendar in one step. Investigators are two resources: a caseload slot, held from
+allocation until the post-arrest work is done (the allocation queue is the main backlog),
+and their hands-on time, which the cases they hold compete for by assigned grade.
+"""
+
+from __future__ import annotations
+
+import math
+
+import simpy
+
+from ..calendar import Calendar
+from ..config import GRADES, SimConfig
+from .demand import (
+    ALLOCATION, ASSESSMENT, EXECUTION, INTAKE, PLANNING, POST_ARREST, RESEARCH, UNGRADED, WARRANT, CaseTable,
+)
+from .records import (
+    ARREST, DUPLICATE, NO_TRACE, UNTRACEABLE, VOLUNTARY_INTERVIEW, WARRANT_LAPSED, WARRANT_REFUSED, CaseRecords, Wip,
+)
+from .staff import DayBook, Pool
+
+
+class ForceModel:
+    """The SimPy model of one force over one replication's cases."""
+
+    def __init__(self, cfg: SimConfig, cases: CaseTable, env: simpy.Environment | None = None):
+        self.cfg, self.cases = cfg, cases
+        self.env = env if env is not None else simpy.Environment()
+        self.cal = Calendar(cfg.calendar)
+        st, stg, run = cfg.staffing, cfg.stages, cfg.run
+        self.horizon = run.horizon_days
+
+        def pool(name: str, capacity: int, priority: bool = False) -> Pool:
+            return Pool(self.env, name, capacity, self.cal, run.warmup_days, run.horizon_days, priority)
+
+        # Before grading, the only priority is the package's own flag of immediate risk.
+        self.pools = [
+            pool("intake", st.intake_researchers, priority=True),
+            pool("research", st.researchers, priority=True),
+            pool("assessment", st.assessors, priority=True),
+            pool("investigators", st.investigators, priority=True),
+        ]
+        self.intake, self.research, self.assessment, self.investigators = self.pools
+        self.caseload = simpy.PriorityResource(self.env, capacity=st.investigators * st.caseload_limit)
+        self.court = DayBook(self.cal, stg.warrant.slots_per_sitting_day)
+        self.search = DayBook(self.cal, st.search_teams * stg.execution.warrants_per_team_per_day)
+        self.hours_factor = 1.0 / st.availability  # contracted hours per hour of effort
+
+        w = stg.warrant
+        self.same_day = [g in w.same_day_grades for g in GRADES]
+        self.round_the_clock = [g in stg.round_the_clock_grades for g in GRADES]
+        self.urgent_execution = [g in stg.execution.urgent_grades for g in GRADES]
+        self.refusal_p, self.refusal_per_year = w.refusal_probability, w.refusal_probability_per_year_of_age
+        self.validity_days, self.max_applications = w.validity_days, w.max_applications
+        ex = stg.execution
+        self.p_arrest = ex.arrest_probability
+        self.p_enforced = ex.arrest_probability + ex.voluntary_interview_probability
+
+        # Python lists: indexing them from a process is several times cheaper than numpy.
+        c = cases
+        self.col = {name: getattr(c, name).tolist() for name in (
+            "arrival_day", "start_stage", "assigned_grade", "flagged", "nonspecialist", "child", "intake_hours", "duplicate",
+            "research_hours", "comms_days", "untraceable", "assessment_hours", "safeguarding_delay_days",
+            "planning_hours", "planning_lag_days", "warrant_hours", "rework_hours", "defective", "refusal_u",
+            "execution_lag_days", "outcome_u", "post_arrest_hours")}
+        self.rec = CaseRecords(c.n)
+        self.wip = Wip()
+        self.snapshot_days: list[float] = []
+        self.snapshots: list[list[int]] = []
+
+    # ------------------------------------------------------------------ running
+
+    def run(self) -> None:
+        """Run from day 0 to the horizon."""
+        self.env.process(self._arrivals())
+        self.env.process(self._monitor(self.cfg.run.monitor_interval_days))
+        self.env.run(until=self.horizon)
+
+    def _arrivals(self):
+        env, arrival, case = self.env, self.col["arrival_day"], self._case
+        for i, t in enumerate(arrival):
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            env.process(case(i))
+
+    def _monitor(self, interval: float):
+        env, pools, caseload = self.env, self.pools, self.caseload
+        while True:
+            self.snapshot_days.append(env.now)
+            self.snapshots.append(self.wip.snapshot() + [p.res.count for p in pools] + [caseload.count])
+            yield env.timeout(interval)
+
+    # ------------------------------------------------------------------ work
+
+    def _serve(self, pool: Pool, i: int, hours: float, stage: str):
+        """Queue for ``pool`` (flagged packages first, else FIFO) and work ``hours`` of
+        effort; records queue and start."""
+        env, times = self.env, self.rec.times
+        times[f"{stage}_queue_day"][i] = env.now
+        if hours > 0:
+            flag = self.col["flagged"][i]
+            req = pool.res.request(priority=flag)
+            yield req
+            t0 = env.now
+            t1 = self._work_end(t0, hours, flag == 0)
+            pool.add_busy(t0, t1)
+            times[f"{stage}_start_day"][i] = t0
+            yield env.timeout(t1 - t0)
+            pool.res.release(req)
+        else:
+            times[f"{stage}_start_day"][i] = env.now
+
+    def _work_end(self, t0: float, hours: float, round_the_clock: bool) -> float:
+        """When ``hours`` of effort started at ``t0`` are done: spread over office hours and
+        the staff's availability, or worked straight through for the most urgent cases."""
+        if round_the_clock:
+            return t0 + hours / 24.0
+        return self.cal.add_work_hours(t0, hours * self.hours_factor)
+
+    def _hands_on(self, grade: int, hours: float):
+        """An investigator's hands-on work on a case they hold, by grade priority. Returns
+        the time the work started (days)."""
+        env = self.env
+        if hours <= 0:
+            return env.now
+        inv = self.investigators
+        req = inv.res.request(priority=grade)
+        yield req
+        t0 = env.now
+        t1 = self._work_end(t0, hours, self.round_the_clock[grade])
+        inv.add_busy(t0, t1)
+        yield env.timeout(t1 - t0)
+        inv.res.release(req)
+        return t0
+
+    def _exit(self, i: int, outcome: int) -> None:
+        self.rec.outcome[i] = outcome
+        self.rec.exit_day[i] = self.env.now
+
+    # ------------------------------------------------------------------ the case
+
+    def _case(self, i: int):
+        env, col, rec, times, wip = self.env, self.col, self.rec, self.rec.times, self.wip.counts
+        first = col["start_stage"][i]
+        g = col["assigned_grade"][i]
+
+        if first <= INTAKE:
+            wip[INTAKE][UNGRADED] += 1
+            yield from self._serve(self.intake, i, col["intake_hours"][i], "intake")
+            times["intake_end_day"][i] = env.now
+            wip[INTAKE][UNGRADED] -= 1
+            if col["duplicate"][i]:
+                return self._exit(i, DUPLICATE)
+
+        if first <= RESEARCH:
+            wip[RESEARCH][UNGRADED] += 1
+            yield from self._serve(self.research, i, col["research_hours"][i], "research")
+            if col["comms_days"][i] > 0:  # communications data, authorised outside the force
+                yield env.timeout(col["comms_days"][i])
+            times["research_end_day"][i] = env.now
+            wip[RESEARCH][UNGRADED] -= 1
+            if col["untraceable"][i]:
+                return self._exit(i, UNTRACEABLE)
+
+        if first <= ASSESSMENT:
+            wip[ASSESSMENT][UNGRADED] += 1
+            hours = col["assessment_hours"][i]
+            if col["nonspecialist"][i]:
+                # A directly reported case assessed by a local non-specialist: no queue for
+                # the specialist assessors, but an untrained grade (set in demand).
+                times["assessment_queue_day"][i] = times["assessment_start_day"][i] = env.now
+                end = self._work_end(env.now, hours, col["flagged"][i] == 0)
+                if end > env.now:
+                    yield env.timeout(end - env.now)
+            else:
+                yield from self._serve(self.assessment, i, hours, "assessment")
+            times["assessment_end_day"][i] = env.now
+            wip[ASSESSMENT][UNGRADED] -= 1
+            if col["child"][i]:
+                rec.safeguarding_day[i] = env.now + col["safeguarding_delay_days"][i]
+        elif col["child"][i]:
+            # Waiting since before day 0 with its assessment done: its referral went (or goes)
+            # out the usual delay after it reached the force.
+            rec.safeguarding_day[i] = col["arrival_day"][i] + col["safeguarding_delay_days"][i]
+
+        # Allocation: the main backlog, served by assigned grade.
+        wip[ALLOCATION][g] += 1
+        times["allocation_queue_day"][i] = env.now
+        slot = self.caseload.request(priority=g)
+        yield slot
+        times["allocation_start_day"][i] = times["allocation_end_day"][i] = env.now
+        wip[ALLOCATION][g] -= 1
+
+        wip[PLANNING][g] += 1
+        times["planning_queue_day"][i] = env.now
+        times["planning_start_day"][i] = yield from self._hands_on(g, col["planning_hours"][i])
+        if col["planning_lag_days"][i] > 0:
+            yield env.timeout(col["planning_lag_days"][i])
+        times["planning_end_day"][i] = env.now
+        wip[PLANNING][g] -= 1
+
+        wip[WARRANT][g] += 1
+        times["warrant_queue_day"][i] = env.now
+        executes_at = yield from self._warrant(i, g)
+        wip[WARRANT][g] -= 1
+        if executes_at is None:
+            return self._release(i, slot)
+
+        wip[EXECUTION][g] += 1
+        times["execution_queue_day"][i] = env.now
+        if executes_at > env.now:
+            yield env.timeout(executes_at - env.now)
+        times["execution_start_day"][i] = times["execution_end_day"][i] = env.now
+        wip[EXECUTION][g] -= 1
+        u = col["outcome_u"][i]
+        outcome = ARREST if u < self.p_arrest else VOLUNTARY_INTERVIEW if u < self.p_enforced else NO_TRACE
+        rec.outcome[i] = outcome
+        if outcome != NO_TRACE:
+            rec.arrest_day[i] = env.now
+            wip[POST_ARREST][g] += 1
+            yield from self._hands_on(g, col["post_arrest_hours"][i])
+            wip[POST_ARREST][g] -= 1
+        self._release(i, slot)
+
+    def _release(self, i: int, slot) -> None:
+        self.caseload.release(slot)
+        self.rec.slot_release_day[i] = self.rec.exit_day[i] = self.env.now
+
+    def _warrant(self, i: int, g: int):
+        """Apply (and re-apply after a lapse) until a warrant is granted with an execution
+        date inside its validity. Returns the execution time, or None after a refusal or
+        once every application has lapsed (the outcome is then recorded)."""
+        env, col, cal, rec, times = self.env, self.col, self.cal, self.rec, self.rec.times
+        for attempt in range(self.max_applications):
+            rec.warrant_applications[i] = attempt + 1
+            start = yield from self._hands_on(g, col["warrant_hours"][i])
+            if attempt == 0:
+                times["warrant_start_day"][i] = start
+            if col["defective"][i][attempt]:  # the court's legal adviser sends it back
+                yield from self._hands_on(g, col["rework_hours"][i])
+            if self.same_day[g]:
+                hearing = cal.next_opening(env.now)
+            else:
+                day = self.court.first_free(math.floor(env.now) + 1)
+                self.court.book(day)
+                hearing = cal.opening(day) + cal.hours / 48.0  # midday
+            if hearing > env.now:
+                yield env.timeout(hearing - env.now)
+            age_years = (env.now - col["arrival_day"][i]) / 365.0
+            if col["refusal_u"][i][attempt] < self.refusal_p + self.refusal_per_year * age_years:
+                times["warrant_end_day"][i] = env.now
+                self._exit(i, WARRANT_REFUSED)
+                return None
+            earliest = env.now + col["execution_lag_days"][i]
+            if self.urgent_execution[g]:  # teams are found for it, whatever is booked
+                day = cal.next_working_day(math.floor(earliest))
+            else:
+                day = self.search.first_free(math.floor(earliest))
+            executes_at = max(cal.opening(day), earliest)
+            if executes_at <= env.now + self.validity_days:
+                self.search.book(day)
+                times["warrant_end_day"][i] = env.now
+                return executes_at
+        times["warrant_end_day"][i] = env.now
+        self._exit(i, WARRANT_LAPSED)
+        return None

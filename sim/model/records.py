@@ -1,0 +1,55 @@
+"""Record buffers the model fills as cases move: per-case timestamps, per-pool busy time,
+and the work-in-progress counters a monitor samples. Plain Python lists while running (the
+cheapest thing to write to from a SimPy process), numpy columns when handed on."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .demand import STAGES, UNGRADED
+
+NAN = math.nan
+
+# Stage timestamp columns, in days: when the case joined the stage's queue, started service
+# (got the resource), and left the stage.
+TIMESTAMP_COLUMNS = tuple(f"{s}_{k}_day" for s in STAGES[:-1] for k in ("queue", "start", "end"))
+
+OUTCOMES = ("open", "arrest", "voluntary_interview", "no_trace", "duplicate", "untraceable",
+            "warrant_refused", "warrant_lapsed")
+OPEN, ARREST, VOLUNTARY_INTERVIEW, NO_TRACE, DUPLICATE, UNTRACEABLE, WARRANT_REFUSED, WARRANT_LAPSED = range(8)
+
+
+class CaseRecords:
+    """Per-case columns, indexed by case number."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.times = {c: [NAN] * n for c in TIMESTAMP_COLUMNS}
+        self.safeguarding_day = [NAN] * n
+        self.arrest_day = [NAN] * n
+        self.exit_day = [NAN] * n
+        self.slot_release_day = [NAN] * n
+        self.outcome = [OPEN] * n
+        self.warrant_applications = [0] * n
+
+    def columns(self) -> dict[str, np.ndarray]:
+        out = {c: np.asarray(v, dtype=float) for c, v in self.times.items()}
+        out["safeguarding_day"] = np.asarray(self.safeguarding_day, dtype=float)
+        out["arrest_day"] = np.asarray(self.arrest_day, dtype=float)
+        out["exit_day"] = np.asarray(self.exit_day, dtype=float)
+        out["slot_release_day"] = np.asarray(self.slot_release_day, dtype=float)
+        out["outcome"] = np.asarray(self.outcome, dtype=np.int8)
+        out["warrant_applications"] = np.asarray(self.warrant_applications, dtype=np.int16)
+        return out
+
+
+class Wip:
+    """Cases in each stage (queueing or in service) by assigned grade, ungraded last."""
+
+    def __init__(self):
+        self.counts = [[0] * (UNGRADED + 1) for _ in STAGES]
+
+    def snapshot(self) -> list[int]:
+        return [c for row in self.counts for c in row]

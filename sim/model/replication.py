@@ -1,0 +1,47 @@
+"""One replication: draw the cases, run the force, hand back numpy columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from ..config import SimConfig
+from ..rng import Streams
+from .demand import CaseTable, draw_cases
+from .force import ForceModel
+
+CASE_ATTRIBUTES = ("arrival_day", "package_id", "backlog", "start_stage", "source", "true_risk", "assigned_grade",
+                   "trained_assessor", "nonspecialist", "child")
+
+
+@dataclass
+class ReplicationOutput:
+    """What one replication produced, as plain numpy data (cheap to pickle between processes)."""
+
+    replication: int
+    cases: dict[str, np.ndarray]
+    snapshot_days: np.ndarray
+    snapshots: np.ndarray  # (days, wip cells + pools + caseload)
+    pools: list[dict] = field(default_factory=list)
+    caseload_slots: int = 0
+
+
+def run_replication(cfg: SimConfig, replication: int, env: simpy.Environment | None = None) -> ReplicationOutput:
+    """Simulate replication ``replication`` of ``cfg`` (validated) from day 0 to the horizon."""
+    cases: CaseTable = draw_cases(cfg, Streams(cfg.run.seed, replication))
+    model = ForceModel(cfg, cases, env)
+    model.run()
+    cols = {name: getattr(cases, name) for name in CASE_ATTRIBUTES}
+    cols.update(model.rec.columns())
+    pools = [{"pool": p.name, "capacity": p.capacity, "busy_hours": p.busy_hours,
+              "available_hours": p.available_hours()} for p in model.pools]
+    return ReplicationOutput(
+        replication=replication,
+        cases=cols,
+        snapshot_days=np.asarray(model.snapshot_days),
+        snapshots=np.asarray(model.snapshots, dtype=np.int32),
+        pools=pools,
+        caseload_slots=model.caseload.capacity,
+    )

@@ -1,0 +1,149 @@
+"""Metrics per replication and their summary across replications with confidence intervals.
+
+``replication_metrics`` gives one long row per (replication, metric, by, grade): the unit a
+paired comparison between scenarios works on. ``summarise`` averages each over replications
+with a Student-t interval (replications are independent and identically distributed).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..config import EIGHTEEN_MONTHS_DAYS, GRADES
+from ..model.demand import STAGES
+from .metrics import km_quantiles, km_share_waiting_past
+
+if TYPE_CHECKING:
+    from .tables import Results
+
+QUANTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
+SUMMARY_COLUMNS = ["metric", "by", "grade", "estimate", "ci_low", "ci_high", "n_replications", "note"]
+WAIT_STAGES = STAGES[:-1]
+
+
+def _arrest_metrics(df: pd.DataFrame, target_days: float | None) -> dict[str, float]:
+    d = df["followup_days"].to_numpy()
+    arrested = ~df["censored"].to_numpy()
+    out: dict[str, float] = {"cases": float(len(df))}
+    qv = km_quantiles(d, arrested, list(QUANTILES.values()))
+    for name, v in zip(QUANTILES, qv):
+        out[f"time_to_arrest_{name}_days"] = v
+    tta = df["time_to_arrest_days"].to_numpy()
+    out["time_to_arrest_max_days"] = float(np.nanmax(tta)) if arrested.any() else np.nan
+    out["longest_wait_days"] = float(d.max()) if len(d) else np.nan
+    past = km_share_waiting_past(d, arrested, EIGHTEEN_MONTHS_DAYS)[0]
+    out["share_past_18_months"] = past
+    out["cases_past_18_months"] = float((d > EIGHTEEN_MONTHS_DAYS).sum())
+    if target_days is not None:
+        out["share_past_target"] = km_share_waiting_past(d, arrested, target_days)[0]
+    return out
+
+
+def replication_metrics(results: "Results") -> pd.DataFrame:
+    """Every metric of every replication: columns replication, metric, by, grade, value."""
+    cfg = results.config
+    targets = dict(zip(GRADES, cfg.targets_days.as_tuple()))
+    rows: list[tuple] = []
+    measured = results.measured
+    all_cases = results.cases
+    window_years = (cfg.run.horizon_days - cfg.run.warmup_days) / 365.0
+    for rep in range(cfg.run.replications):
+        m = measured[measured["replication"] == rep]
+        add = lambda metric, by, grade, value: rows.append((rep, metric, by, grade, float(value)))  # noqa: E731
+        for by in ("true_risk", "assigned_grade"):
+            for g in GRADES:
+                sub = m[m[by] == g]
+                for k, v in _arrest_metrics(sub, targets[g]).items():
+                    add(k, by, g, v)
+        for k, v in _arrest_metrics(m, None).items():
+            add(k, "all", "all", v)
+        misgraded_high = m[m["misgraded"] & m["true_risk"].isin(["VH", "H"])]
+        for k, v in _arrest_metrics(misgraded_high, None).items():
+            add(k, "misgraded_high_risk", "all", v)
+
+        # Safeguarding and harm.
+        child = m[m["child_in_household"] & m["assessment_end_day"].notna()]
+        sg_done = child["safeguarding_day"].notna()
+        horizon = cfg.run.horizon_days
+        sg_time = np.where(sg_done, child["safeguarding_day"], horizon) - child["arrival_day"]
+        qv = km_quantiles(sg_time, sg_done.to_numpy(), [0.5, 0.9])
+        add("time_to_safeguarding_p50_days", "all", "all", qv[0])
+        add("time_to_safeguarding_p90_days", "all", "all", qv[1])
+        add("child_days_at_risk_per_year", "all", "all", _child_days_at_risk(m, cfg) / window_years)
+
+        # Where the time goes: mean wait for, and mean time in, each stage.
+        for stage in WAIT_STAGES:
+            q, s, e = (m[f"{stage}_{k}_day"] for k in ("queue", "start", "end"))
+            for g in (*GRADES, "all"):
+                sel = slice(None) if g == "all" else (m["assigned_grade"] == g).to_numpy()
+                add(f"mean_wait_days_{stage}", "assigned_grade" if g != "all" else "all", g,
+                    np.nanmean((s - q).to_numpy()[sel]) if np.isfinite((s - q).to_numpy()[sel]).any() else np.nan)
+                add(f"mean_time_days_{stage}", "assigned_grade" if g != "all" else "all", g,
+                    np.nanmean((e - q).to_numpy()[sel]) if np.isfinite((e - q).to_numpy()[sel]).any() else np.nan)
+
+        # Staff and the state at the end (all cases, warm-up included: the queue is the queue).
+        p = results.pools[results.pools["replication"] == rep]
+        for _, r in p.iterrows():
+            add(f"utilisation_{r['pool']}", "pool", "all", r["utilisation"])
+        c = all_cases[all_cases["replication"] == rep]
+        open_ = c[c["stage_at_end"].notna()]
+        add("backlog_at_end", "all", "all", len(open_))
+        for g in GRADES:
+            add("backlog_at_end", "assigned_grade", g, (open_["assigned_grade"] == g).sum())
+        for stage in STAGES:
+            add(f"backlog_at_end_{stage}", "all", "all", (open_["stage_at_end"] == stage).sum())
+        add("arrests_per_month", "all", "all", (~m["censored"]).sum() / (window_years * 12))
+    return pd.DataFrame(rows, columns=["replication", "metric", "by", "grade", "value"])
+
+
+def _child_days_at_risk(m: pd.DataFrame, cfg) -> float:
+    """Days children spent in a suspect's household, from the referral (or the window's
+    start) to the earlier of arrest and safeguarding referral (else the case's end or the
+    horizon), summed over cases with a child in the household."""
+    c = m[m["child_in_household"]]
+    start = np.maximum(c["arrival_day"].to_numpy(), cfg.run.warmup_days)
+    stop = np.fmin(c["arrest_day"].to_numpy(), c["safeguarding_day"].to_numpy())
+    stop = np.where(np.isnan(stop), np.fmin(c["exit_day"].to_numpy(), cfg.run.horizon_days), stop)
+    stop = np.where(np.isnan(stop), cfg.run.horizon_days, stop)
+    return float(np.clip(stop - start, 0, None).sum())
+
+
+def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Student-t confidence interval of independent replication values."""
+    v = np.asarray(values, dtype=float)
+    mean = float(v.mean())
+    if len(v) < 2:
+        return mean, np.nan, np.nan
+    half = stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
+    return mean, mean - half, mean + half
+
+
+def summarise(results: "Results", level: float = 0.95) -> pd.DataFrame:
+    """One row per (metric, by, grade): the mean over replications and its t interval.
+    A quantile that some replication never reached (survival still above 1-q at the end of
+    follow-up) has no estimate; the note says in how many replications."""
+    per_rep = replication_metrics(results)
+    return summarise_metrics(per_rep, level)
+
+
+def summarise_metrics(per_rep: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Summarise a ``replication_metrics`` frame."""
+    rows = []
+    for (metric, by, grade), grp in per_rep.groupby(["metric", "by", "grade"], sort=False):
+        v = grp["value"].to_numpy()
+        missing = int(np.isnan(v).sum())
+        note = ""
+        if missing == len(v):
+            est = lo = hi = np.nan
+            note = "no value in any replication"
+        elif missing:
+            est = lo = hi = np.nan
+            note = f"not reached in {missing} of {len(v)} replications"
+        else:
+            est, lo, hi = t_interval(v, level)
+        rows.append((metric, by, grade, est, lo, hi, len(v), note))
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

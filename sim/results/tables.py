@@ -1,0 +1,145 @@
+"""Record buffers -> tidy pandas tables: one row per case x replication, a long daily time
+series, and one row per staff pool x replication."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..config import GRADES, SOURCES, SimConfig
+from ..model.demand import ASSESSMENT, STAGES
+from ..model.records import OUTCOMES, TIMESTAMP_COLUMNS
+from ..model.replication import ReplicationOutput
+
+GRADE_DTYPE = pd.CategoricalDtype(list(GRADES), ordered=True)
+WIP_GRADES = (*GRADES, "ungraded")
+# Stages a case can be waiting in at the end, in the order it meets them.
+_STAGE_ORDER = STAGES[:-1]
+
+
+@dataclass
+class Results:
+    """The tables of one scenario's run: ``cases``, ``timeseries`` and ``pools``."""
+
+    config: SimConfig
+    cases: pd.DataFrame
+    timeseries: pd.DataFrame
+    pools: pd.DataFrame
+
+    @property
+    def measured(self) -> pd.DataFrame:
+        """Cases outside the warm-up: the ones metrics use."""
+        return self.cases[~self.cases["in_warmup"]]
+
+    def summary(self) -> pd.DataFrame:
+        """Tidy summary with confidence intervals (see ``sim.results.summary``)."""
+        from .summary import summarise
+
+        return summarise(self)
+
+
+def case_table(cfg: SimConfig, out: ReplicationOutput) -> pd.DataFrame:
+    """The cases of one replication as a tidy frame (one row per case)."""
+    c = out.cases
+    n = len(c["arrival_day"])
+    horizon, warmup = cfg.run.horizon_days, cfg.run.warmup_days
+    graded = (c["start_stage"] > ASSESSMENT) | ~np.isnan(c["assessment_end_day"])
+    assigned = np.where(graded, c["assigned_grade"], -1)
+    df = pd.DataFrame({
+        "replication": np.full(n, out.replication, dtype=np.int32),
+        "force": cfg.force,
+        "case_id": np.arange(n, dtype=np.int32),
+        "package_id": c["package_id"],
+        "backlog": c["backlog"],
+        "source": pd.Categorical.from_codes(c["source"], categories=list(SOURCES)),
+        "true_risk": pd.Categorical.from_codes(c["true_risk"], dtype=GRADE_DTYPE),
+        "assigned_grade": pd.Categorical.from_codes(assigned, dtype=GRADE_DTYPE),
+        "trained_assessor": c["trained_assessor"] & graded,
+        "nonspecialist": c["nonspecialist"],
+        "child_in_household": c["child"],
+        "arrival_day": c["arrival_day"],
+    })
+    for col in TIMESTAMP_COLUMNS:
+        df[col] = c[col]
+    sg = c["safeguarding_day"]
+    df["safeguarding_day"] = np.where(sg <= horizon, sg, np.nan)  # not yet made at the horizon
+    df["warrant_applications"] = c["warrant_applications"]
+    df["outcome"] = pd.Categorical.from_codes(c["outcome"], categories=list(OUTCOMES))
+    df["arrest_day"] = c["arrest_day"]
+    df["exit_day"] = c["exit_day"]
+    df["slot_release_day"] = c["slot_release_day"]
+    df["misgraded"] = graded & (c["assigned_grade"] != c["true_risk"])
+    df["censored"] = np.isnan(c["arrest_day"])
+    # Follow-up ends at the arrest, else when the case left, else at the horizon.
+    end = np.where(~df["censored"], c["arrest_day"], np.where(np.isnan(c["exit_day"]), horizon, c["exit_day"]))
+    df["followup_days"] = end - c["arrival_day"]
+    df["time_to_arrest_days"] = c["arrest_day"] - c["arrival_day"]
+    df["in_warmup"] = np.where(c["backlog"], warmup > 0, c["arrival_day"] < warmup)
+    df["stage_at_end"] = _stage_at_end(c)
+    return df
+
+
+def _stage_at_end(c: dict[str, np.ndarray]) -> pd.Categorical:
+    """For a case still open at the horizon, the stage it is in; else missing."""
+    stage = np.full(len(c["arrival_day"]), -1)
+    for k, s in enumerate(_STAGE_ORDER):
+        stage = np.where(~np.isnan(c[f"{s}_queue_day"]), k, stage)
+    in_post = (c["outcome"] != 0) & np.isnan(c["exit_day"])  # enforced, post-arrest work unfinished
+    stage = np.where(in_post, len(_STAGE_ORDER), stage)
+    still_open = np.isnan(c["exit_day"])
+    return pd.Categorical.from_codes(np.where(still_open, stage, -1), categories=list(STAGES))
+
+
+def timeseries_table(cfg: SimConfig, out: ReplicationOutput, pools: Sequence[str]) -> pd.DataFrame:
+    """Daily samples: work in progress by stage and grade, and staff busy by pool."""
+    days, snaps = out.snapshot_days, out.snapshots
+    n_wip = len(STAGES) * len(WIP_GRADES)
+    names_wip = [(s, g) for s in STAGES for g in WIP_GRADES]
+    names_busy = [(p, "all") for p in (*pools, "caseload")]
+    labels = names_wip + names_busy
+    t, k = snaps.shape if snaps.size else (0, len(labels))
+    series = np.array(["wip"] * n_wip + ["busy"] * len(names_busy))
+    return pd.DataFrame({
+        "replication": np.full(t * k, out.replication, dtype=np.int32),
+        "force": cfg.force,
+        "day": np.repeat(days, k),
+        "series": pd.Categorical(np.tile(series, t)),
+        "name": pd.Categorical(np.tile([a for a, _ in labels], t)),
+        "grade": pd.Categorical(np.tile([b for _, b in labels], t)),
+        "value": snaps.reshape(-1).astype(np.int32),
+    })
+
+
+def pool_table(cfg: SimConfig, out: ReplicationOutput, cases: pd.DataFrame) -> pd.DataFrame:
+    """Busy and available working hours per staff pool inside the measurement window, and the
+    investigators' caseload slots (slot-days held over slot-days available)."""
+    df = pd.DataFrame(out.pools)
+    df["utilisation"] = df["busy_hours"] / df["available_hours"]
+    w, h = cfg.run.warmup_days, cfg.run.horizon_days
+    start = cases["allocation_start_day"].to_numpy()
+    stop = np.where(np.isnan(cases["slot_release_day"]), h, cases["slot_release_day"])
+    held = np.clip(np.minimum(stop, h) - np.maximum(start, w), 0, None)
+    slot_days = float(np.nansum(held))
+    caseload = {"pool": "caseload", "capacity": out.caseload_slots, "busy_hours": slot_days * 24.0,
+                "available_hours": out.caseload_slots * (h - w) * 24.0}
+    caseload["utilisation"] = caseload["busy_hours"] / caseload["available_hours"]
+    df = pd.concat([df, pd.DataFrame([caseload])], ignore_index=True)
+    df.insert(0, "force", cfg.force)
+    df.insert(0, "replication", out.replication)
+    return df
+
+
+def build_results(cfg: SimConfig, outputs: Sequence[ReplicationOutput]) -> Results:
+    """Assemble the tables of all replications, in replication order."""
+    outputs = sorted(outputs, key=lambda o: o.replication)
+    cases = [case_table(cfg, o) for o in outputs]
+    pool_names = [p["pool"] for p in outputs[0].pools] if outputs else []
+    return Results(
+        config=cfg,
+        cases=pd.concat(cases, ignore_index=True),
+        timeseries=pd.concat([timeseries_table(cfg, o, pool_names) for o in outputs], ignore_index=True),
+        pools=pd.concat([pool_table(cfg, o, c) for o, c in zip(outputs, cases)], ignore_index=True),
+    )
