@@ -145,7 +145,7 @@ class RunConfig:
     replications: int = 10
     seed: int = 20230405
     horizon_days: float = 1095.0
-    warmup_days: float = 180.0
+    warmup_days: float = 0.0
     workers: int = 1
     progress: bool = True
     monitor_interval_days: float = 1.0
@@ -196,8 +196,8 @@ class BacklogConfig:
     the loader reads the CSV into ``cases``. True risk of a case not given it is drawn from the
     posterior of the demand's risk mix and the grading error rates."""
 
-    counts: ByGrade = field(default_factory=ByGrade)
-    max_age_days: float = 0.0
+    counts: ByGrade = field(default_factory=lambda: ByGrade(0, 4, 30, 80))
+    max_age_days: float = 540.0
     stage: str = "allocation"
     csv: str | None = None
     cases: tuple[BacklogCase, ...] = ()
@@ -244,11 +244,11 @@ class StaffingConfig:
     (abstraction, court, welfare), and the investigators' caseload limit."""
 
     intake_researchers: int = 1
-    researchers: int = 2
+    researchers: int = 4
     assessors: int = 2
-    investigators: int = 14
-    caseload_limit: int = 12
-    search_teams: int = 1
+    investigators: int = 20
+    caseload_limit: int = 8
+    search_teams: int = 2
     availability: float = 0.65
 
     def validate(self, key: str) -> None:
@@ -315,10 +315,11 @@ class SafeguardingConfig:
 @dataclass(frozen=True)
 class PlanningConfig:
     """Enforcement planning: investigator effort, then an elapsed lag (briefings, teams);
-    cases worked round the clock take the urgent lag."""
+    cases of ``urgent_grades`` take the urgent lag."""
 
     effort_hours: Dist = field(default_factory=lambda: tri(5.0, 10.0, 20.0))
     lag_days: Dist = field(default_factory=lambda: Dist("uniform", low=1.0, high=7.0))
+    urgent_grades: tuple[str, ...] = ("VH", "H")
     urgent_lag_days: Dist = field(default_factory=lambda: fixed(0.0))
 
 
@@ -330,8 +331,8 @@ class WarrantConfig:
 
     effort_hours: Dist = field(default_factory=lambda: Dist("uniform", low=2.0, high=4.0))
     rework_effort_hours: Dist = field(default_factory=lambda: Dist("uniform", low=1.0, high=3.0))
-    slots_per_sitting_day: int = 2
-    same_day_grades: tuple[str, ...] = ("VH",)
+    slots_per_sitting_day: int = 3
+    same_day_grades: tuple[str, ...] = ("VH", "H")
     defective_probability_trained: float = 0.05
     defective_probability_untrained: float = 0.10
     refusal_probability: float = 0.02
@@ -364,9 +365,11 @@ class PostArrestConfig:
 class StagesConfig:
     """Every stage's efforts and delays. Cases assigned a grade in ``round_the_clock_grades``
     (and, before grading, packages flagging immediate risk) are worked straight through, on
-    call: their effort is not spread over office hours and abstraction."""
+    call, by ``round_the_clock_speedup`` people at once: their effort is not spread over
+    office hours and abstraction."""
 
     round_the_clock_grades: tuple[str, ...] = ("VH",)
+    round_the_clock_speedup: float = 3.0
     intake: IntakeConfig = field(default_factory=IntakeConfig)
     research: ResearchConfig = field(default_factory=ResearchConfig)
     assessment: AssessmentConfig = field(default_factory=AssessmentConfig)
@@ -378,6 +381,8 @@ class StagesConfig:
 
     def validate(self, key: str) -> None:
         # Every Dist and probability anywhere below is checked by walking the tree.
+        _check(self.round_the_clock_speedup >= 1, f"{key}.round_the_clock_speedup", self.round_the_clock_speedup,
+               "must be >= 1 (people working an urgent case at once)")
         for g in self.round_the_clock_grades:
             _check(g in GRADES, f"{key}.round_the_clock_grades", list(self.round_the_clock_grades),
                    f"unknown grade {g!r}; grades are {', '.join(GRADES)}")
@@ -494,10 +499,15 @@ def from_mapping(cls: type, data: Mapping[str, Any], key: str = "") -> Any:
     return cls(**kwargs)
 
 
-def to_dict(cfg: Any) -> dict[str, Any]:
-    """A plain nested dict of a config (for manifests and YAML)."""
-    out = dataclasses.asdict(cfg)
-    return out
+def _allowed_keys(path: str) -> list[str]:
+    """The keys the schema allows beside the last part of a dotted ``path``."""
+    cls: Any = SimConfig
+    for part in path.split(".")[:-1]:
+        hints = typing.get_type_hints(cls) if dataclasses.is_dataclass(cls) else {}
+        if part not in hints or not dataclasses.is_dataclass(hints[part]):
+            break
+        cls = hints[part]
+    return [f.name for f in dataclasses.fields(cls) if not f.name.startswith("_")]
 
 
 # --------------------------------------------------------------------------- initial backlog CSV
@@ -579,9 +589,12 @@ def compose_mapping(overrides: Sequence[str] = (), config_name: str = "config",
             composed = compose(config_name=config_name, overrides=list(overrides))
         return OmegaConf.to_container(composed, resolve=True)  # type: ignore[return-value]
     except (HydraException, OmegaConfBaseException) as exc:
-        msg = " ".join(str(exc).split())
+        msg = " ".join(str(exc).split()).split(" Config search path")[0]
         bad = next((o for o in overrides if o.split("=", 1)[0].lstrip("+~") in msg), " ".join(overrides))
-        raise ConfigError("overrides", bad, msg) from None
+        key, _, value = bad.partition("=")
+        if "Could not override" in msg or "Key '" in msg and "not in struct" in msg:
+            raise ConfigError(key.lstrip("+~"), value, f"unknown key; allowed here: {', '.join(_allowed_keys(key.lstrip('+~')))}") from None
+        raise ConfigError(key or "overrides", value, msg) from None
 
 
 def load_config(overrides: Sequence[str] = (), config_name: str = "config",

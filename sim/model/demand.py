@@ -42,7 +42,7 @@ class CaseTable:
     true_risk: np.ndarray
     assigned_grade: np.ndarray
     trained_assessor: np.ndarray
-    flagged: np.ndarray  # 0: the package flags immediate risk (served first before grading), else 1
+    urgent: np.ndarray  # the package flags immediate risk: worked round the clock before grading
     nonspecialist: np.ndarray
     child: np.ndarray
     intake_hours: np.ndarray
@@ -204,7 +204,8 @@ def draw_cases(cfg: SimConfig, streams: Streams) -> CaseTable:
     research_mult = np.where(researcher_trained, 1.0, t.untrained_research_effort_multiplier)
     comms_u = u("comms_data")
     urgent_comms = true_risk == VH  # the package itself shows immediate risk
-    flagged = np.where(urgent_comms, 0, 1).astype(np.int8)
+    # Before grading, a package showing immediate risk is worked round the clock if VH is.
+    urgent = urgent_comms & ("VH" in s.round_the_clock_grades)
     comms_days = np.where(urgent_comms, quantile(s.research.comms_data_urgent_days, comms_u),
                           quantile(s.research.comms_data_days, comms_u))
     a_u = u("assessment_effort")
@@ -232,7 +233,7 @@ def draw_cases(cfg: SimConfig, streams: Streams) -> CaseTable:
         true_risk=true_risk,
         assigned_grade=assigned,
         trained_assessor=trained_assessor,
-        flagged=flagged,
+        urgent=urgent,
         nonspecialist=nonspecialist,
         child=child,
         intake_hours=quantile(s.intake.effort_hours, u("intake_effort")),
@@ -243,7 +244,7 @@ def draw_cases(cfg: SimConfig, streams: Streams) -> CaseTable:
         assessment_hours=assess_hours,
         safeguarding_delay_days=sg_delay,
         planning_hours=quantile(s.planning.effort_hours, u("planning_effort")),
-        planning_lag_days=np.where(np.isin(assigned, [GRADES.index(g) for g in s.round_the_clock_grades]),
+        planning_lag_days=np.where(np.isin(assigned, [GRADES.index(g) for g in s.planning.urgent_grades]),
                                    quantile(s.planning.urgent_lag_days, pl_u), quantile(s.planning.lag_days, pl_u)),
         warrant_hours=quantile(w.effort_hours, u("warrant_effort")),
         rework_hours=quantile(w.rework_effort_hours, u("warrant_rework")),

@@ -2,7 +2,8 @@
 
 A case is one process that walks the stages in order; each stage is a few lines below. Staff
 do the work through pools (SimPy resources); effort hours become elapsed time through the
-working calendar in one step. Investigators are two resources: a caseload slot, held from
+working calendar in one step. Cases worked round the clock (very high risk, and before
+grading the packages that flag it) skip every queue: on-call staff take them at once. Investigators are two resources: a caseload slot, held from
 allocation until the post-arrest work is done (the allocation queue is the main backlog),
 and their hands-on time, which the cases they hold compete for by assigned grade.
 """
@@ -37,11 +38,10 @@ class ForceModel:
         def pool(name: str, capacity: int, priority: bool = False) -> Pool:
             return Pool(self.env, name, capacity, self.cal, run.warmup_days, run.horizon_days, priority)
 
-        # Before grading, the only priority is the package's own flag of immediate risk.
         self.pools = [
-            pool("intake", st.intake_researchers, priority=True),
-            pool("research", st.researchers, priority=True),
-            pool("assessment", st.assessors, priority=True),
+            pool("intake", st.intake_researchers),
+            pool("research", st.researchers),
+            pool("assessment", st.assessors),
             pool("investigators", st.investigators, priority=True),
         ]
         self.intake, self.research, self.assessment, self.investigators = self.pools
@@ -53,6 +53,7 @@ class ForceModel:
         w = stg.warrant
         self.same_day = [g in w.same_day_grades for g in GRADES]
         self.round_the_clock = [g in stg.round_the_clock_grades for g in GRADES]
+        self.urgent_days_per_hour = 1.0 / (24.0 * stg.round_the_clock_speedup)
         self.urgent_execution = [g in stg.execution.urgent_grades for g in GRADES]
         self.refusal_p, self.refusal_per_year = w.refusal_probability, w.refusal_probability_per_year_of_age
         self.validity_days, self.max_applications = w.validity_days, w.max_applications
@@ -63,7 +64,7 @@ class ForceModel:
         # Python lists: indexing them from a process is several times cheaper than numpy.
         c = cases
         self.col = {name: getattr(c, name).tolist() for name in (
-            "arrival_day", "start_stage", "assigned_grade", "flagged", "nonspecialist", "child", "intake_hours", "duplicate",
+            "arrival_day", "start_stage", "assigned_grade", "urgent", "nonspecialist", "child", "intake_hours", "duplicate",
             "research_hours", "comms_days", "untraceable", "assessment_hours", "safeguarding_delay_days",
             "planning_hours", "planning_lag_days", "warrant_hours", "rework_hours", "defective", "refusal_u",
             "execution_lag_days", "outcome_u", "post_arrest_hours")}
@@ -97,28 +98,32 @@ class ForceModel:
     # ------------------------------------------------------------------ work
 
     def _serve(self, pool: Pool, i: int, hours: float, stage: str):
-        """Queue for ``pool`` (flagged packages first, else FIFO) and work ``hours`` of
-        effort; records queue and start."""
+        """Queue for ``pool`` (FIFO) and work ``hours`` of effort; records queue and start.
+        A package flagging immediate risk is taken at once by whoever is on duty."""
         env, times = self.env, self.rec.times
         times[f"{stage}_queue_day"][i] = env.now
-        if hours > 0:
-            flag = self.col["flagged"][i]
-            req = pool.res.request(priority=flag)
-            yield req
-            t0 = env.now
-            t1 = self._work_end(t0, hours, flag == 0)
-            pool.add_busy(t0, t1)
-            times[f"{stage}_start_day"][i] = t0
-            yield env.timeout(t1 - t0)
-            pool.res.release(req)
-        else:
+        if hours <= 0:
             times[f"{stage}_start_day"][i] = env.now
+            return
+        urgent = self.col["urgent"][i]
+        req = None
+        if not urgent:
+            req = pool.res.request()
+            yield req
+        t0 = env.now
+        t1 = self._work_end(t0, hours, urgent)
+        pool.add_busy(t0, t1)
+        times[f"{stage}_start_day"][i] = t0
+        yield env.timeout(t1 - t0)
+        if req is not None:
+            pool.res.release(req)
 
     def _work_end(self, t0: float, hours: float, round_the_clock: bool) -> float:
         """When ``hours`` of effort started at ``t0`` are done: spread over office hours and
-        the staff's availability, or worked straight through for the most urgent cases."""
+        the staff's availability, or worked straight through, by several people at once,
+        for the most urgent cases."""
         if round_the_clock:
-            return t0 + hours / 24.0
+            return t0 + hours * self.urgent_days_per_hour
         return self.cal.add_work_hours(t0, hours * self.hours_factor)
 
     def _hands_on(self, grade: int, hours: float):
@@ -128,13 +133,17 @@ class ForceModel:
         if hours <= 0:
             return env.now
         inv = self.investigators
-        req = inv.res.request(priority=grade)
-        yield req
+        urgent = self.round_the_clock[grade]
+        req = None
+        if not urgent:  # urgent work is picked up at once (on call, overtime)
+            req = inv.res.request(priority=grade)
+            yield req
         t0 = env.now
-        t1 = self._work_end(t0, hours, self.round_the_clock[grade])
+        t1 = self._work_end(t0, hours, urgent)
         inv.add_busy(t0, t1)
         yield env.timeout(t1 - t0)
-        inv.res.release(req)
+        if req is not None:
+            inv.res.release(req)
         return t0
 
     def _exit(self, i: int, outcome: int) -> None:
@@ -173,7 +182,7 @@ class ForceModel:
                 # A directly reported case assessed by a local non-specialist: no queue for
                 # the specialist assessors, but an untrained grade (set in demand).
                 times["assessment_queue_day"][i] = times["assessment_start_day"][i] = env.now
-                end = self._work_end(env.now, hours, col["flagged"][i] == 0)
+                end = self._work_end(env.now, hours, col["urgent"][i])
                 if end > env.now:
                     yield env.timeout(end - env.now)
             else:
@@ -187,11 +196,15 @@ class ForceModel:
             # out the usual delay after it reached the force.
             rec.safeguarding_day[i] = col["arrival_day"][i] + col["safeguarding_delay_days"][i]
 
-        # Allocation: the main backlog, served by assigned grade.
+        # Allocation: the main backlog, served by assigned grade. A case worked round the
+        # clock is taken on at once, over the caseload limit if need be.
         wip[ALLOCATION][g] += 1
         times["allocation_queue_day"][i] = env.now
-        slot = self.caseload.request(priority=g)
-        yield slot
+        slot = None
+        if not self.round_the_clock[g]:
+            slot = self.caseload.request(priority=g)
+            yield slot
+            rec.slot_start_day[i] = env.now
         times["allocation_start_day"][i] = times["allocation_end_day"][i] = env.now
         wip[ALLOCATION][g] -= 1
 
@@ -227,8 +240,10 @@ class ForceModel:
         self._release(i, slot)
 
     def _release(self, i: int, slot) -> None:
-        self.caseload.release(slot)
-        self.rec.slot_release_day[i] = self.rec.exit_day[i] = self.env.now
+        if slot is not None:
+            self.caseload.release(slot)
+            self.rec.slot_release_day[i] = self.env.now
+        self.rec.exit_day[i] = self.env.now
 
     def _warrant(self, i: int, g: int):
         """Apply (and re-apply after a lapse) until a warrant is granted with an execution

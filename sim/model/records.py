@@ -30,6 +30,7 @@ class CaseRecords:
         self.safeguarding_day = [NAN] * n
         self.arrest_day = [NAN] * n
         self.exit_day = [NAN] * n
+        self.slot_start_day = [NAN] * n
         self.slot_release_day = [NAN] * n
         self.outcome = [OPEN] * n
         self.warrant_applications = [0] * n
@@ -39,6 +40,7 @@ class CaseRecords:
         out["safeguarding_day"] = np.asarray(self.safeguarding_day, dtype=float)
         out["arrest_day"] = np.asarray(self.arrest_day, dtype=float)
         out["exit_day"] = np.asarray(self.exit_day, dtype=float)
+        out["slot_start_day"] = np.asarray(self.slot_start_day, dtype=float)
         out["slot_release_day"] = np.asarray(self.slot_release_day, dtype=float)
         out["outcome"] = np.asarray(self.outcome, dtype=np.int8)
         out["warrant_applications"] = np.asarray(self.warrant_applications, dtype=np.int16)

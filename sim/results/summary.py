@@ -147,3 +147,22 @@ def summarise_metrics(per_rep: pd.DataFrame, level: float = 0.95) -> pd.DataFram
             est, lo, hi = t_interval(v, level)
         rows.append((metric, by, grade, est, lo, hi, len(v), note))
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def headline(summary: pd.DataFrame, cfg) -> pd.DataFrame:
+    """The planner's first table: by true risk, time to arrest (median, 90th and 99th
+    percentile), the share past the grade's target and the cases past 18 months."""
+    s = summary[summary["by"] == "true_risk"].set_index(["metric", "grade"])["estimate"]
+    rows = {}
+    for g, target in zip(GRADES, cfg.targets_days.as_tuple()):
+        rows[g] = {
+            "target_days": target,
+            "median_days": s.get(("time_to_arrest_p50_days", g)),
+            "p90_days": s.get(("time_to_arrest_p90_days", g)),
+            "p99_days": s.get(("time_to_arrest_p99_days", g)),
+            "share_past_target": s.get(("share_past_target", g)),
+            "cases_past_18_months": s.get(("cases_past_18_months", g)),
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index").round(2)
+    out.index.name = "true_risk"
+    return out

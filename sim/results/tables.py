@@ -70,6 +70,7 @@ def case_table(cfg: SimConfig, out: ReplicationOutput) -> pd.DataFrame:
     df["outcome"] = pd.Categorical.from_codes(c["outcome"], categories=list(OUTCOMES))
     df["arrest_day"] = c["arrest_day"]
     df["exit_day"] = c["exit_day"]
+    df["slot_start_day"] = c["slot_start_day"]
     df["slot_release_day"] = c["slot_release_day"]
     df["misgraded"] = graded & (c["assigned_grade"] != c["true_risk"])
     df["censored"] = np.isnan(c["arrest_day"])
@@ -119,7 +120,7 @@ def pool_table(cfg: SimConfig, out: ReplicationOutput, cases: pd.DataFrame) -> p
     df = pd.DataFrame(out.pools)
     df["utilisation"] = df["busy_hours"] / df["available_hours"]
     w, h = cfg.run.warmup_days, cfg.run.horizon_days
-    start = cases["allocation_start_day"].to_numpy()
+    start = cases["slot_start_day"].to_numpy()
     stop = np.where(np.isnan(cases["slot_release_day"]), h, cases["slot_release_day"])
     held = np.clip(np.minimum(stop, h) - np.maximum(start, w), 0, None)
     slot_days = float(np.nansum(held))
