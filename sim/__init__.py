@@ -14,3 +14,12 @@ from .runner import run_replications, simulate
 __all__ = ["ConfigError", "Results", "SimConfig", "load_config", "replication_metrics", "run_replications",
            "simulate", "summarise"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # ``sim.plots`` on first use, so ``import sim`` does not load matplotlib.
+    if name == "plots":
+        import importlib
+
+        return importlib.import_module(".plots", __name__)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

@@ -291,9 +291,14 @@ class IntakeConfig:
 
 @dataclass(frozen=True)
 class ResearchConfig:
+    """Research and enrichment; communications data is authorised outside the force, fast
+    when the package's own evidence shows a risk in ``comms_data_urgent_risks`` (by true
+    risk: the case is not graded yet)."""
+
     effort_hours: Dist = field(default_factory=lambda: tri(2.0, 4.0, 8.0))
     comms_data_days: Dist = field(default_factory=lambda: tri(1.0, 4.0, 10.0))
     comms_data_urgent_days: Dist = field(default_factory=lambda: Dist("uniform", low=0.1, high=0.5))
+    comms_data_urgent_risks: tuple[str, ...] = ("VH", "H")
     untraceable_probability: float = 0.10
 
 
@@ -397,7 +402,7 @@ class StagesConfig:
                     v.validate(k)
                 elif f.name.endswith("probability") or "_probability_" in f.name or f.name.endswith(("_trained", "_untrained")):
                     _probability(k, v)
-                elif f.name.endswith("grades"):
+                elif f.name.endswith(("grades", "risks")):
                     for g in v:
                         _check(g in GRADES, k, list(v), f"unknown grade {g!r}; grades are {', '.join(GRADES)}")
         w = self.warrant

@@ -10,7 +10,7 @@ import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Iterable
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .config import SimConfig
 from .model import ReplicationOutput, run_replication

@@ -203,9 +203,9 @@ def draw_cases(cfg: SimConfig, streams: Streams) -> CaseTable:
     researcher_trained = u("researcher_trained") < t.researchers_trained_share
     research_mult = np.where(researcher_trained, 1.0, t.untrained_research_effort_multiplier)
     comms_u = u("comms_data")
-    urgent_comms = true_risk == VH  # the package itself shows immediate risk
+    urgent_comms = np.isin(true_risk, [GRADES.index(g) for g in s.research.comms_data_urgent_risks])
     # Before grading, a package showing immediate risk is worked round the clock if VH is.
-    urgent = urgent_comms & ("VH" in s.round_the_clock_grades)
+    urgent = (true_risk == VH) & ("VH" in s.round_the_clock_grades)
     comms_days = np.where(urgent_comms, quantile(s.research.comms_data_urgent_days, comms_u),
                           quantile(s.research.comms_data_days, comms_u))
     a_u = u("assessment_effort")

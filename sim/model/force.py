@@ -22,7 +22,7 @@ from .demand import (
 from .records import (
     ARREST, DUPLICATE, NO_TRACE, UNTRACEABLE, VOLUNTARY_INTERVIEW, WARRANT_LAPSED, WARRANT_REFUSED, CaseRecords, Wip,
 )
-from .staff import DayBook, Pool
+from .staff import DayBook, Pool, PriorityResource
 
 
 class ForceModel:
@@ -45,7 +45,7 @@ class ForceModel:
             pool("investigators", st.investigators, priority=True),
         ]
         self.intake, self.research, self.assessment, self.investigators = self.pools
-        self.caseload = simpy.PriorityResource(self.env, capacity=st.investigators * st.caseload_limit)
+        self.caseload = PriorityResource(self.env, capacity=st.investigators * st.caseload_limit)
         self.court = DayBook(self.cal, stg.warrant.slots_per_sitting_day)
         self.search = DayBook(self.cal, st.search_teams * stg.execution.warrants_per_team_per_day)
         self.hours_factor = 1.0 / st.availability  # contracted hours per hour of effort
@@ -111,18 +111,28 @@ class ForceModel:
             req = pool.res.request()
             yield req
         t0 = env.now
-        t1 = self._work_end(t0, hours, urgent)
-        pool.add_busy(t0, t1)
+        t1 = self._work(pool, t0, hours, urgent)
         times[f"{stage}_start_day"][i] = t0
         yield env.timeout(t1 - t0)
         if req is not None:
             pool.res.release(req)
 
-    def _work_end(self, t0: float, hours: float, round_the_clock: bool) -> float:
-        """When ``hours`` of effort started at ``t0`` are done: spread over office hours and
-        the staff's availability, or worked straight through, by several people at once,
-        for the most urgent cases."""
+    def _work(self, pool: Pool, t0: float, hours: float, round_the_clock: bool) -> float:
+        """Book ``hours`` of effort started at ``t0`` on ``pool``; returns when it is done.
+        Effort is spread over office hours and the staff's availability, or, for the most
+        urgent cases, worked straight through by several people at once."""
         if round_the_clock:
+            t1 = t0 + hours * self.urgent_days_per_hour
+            pool.add_busy(t0, t1, hours)
+        else:
+            contracted = hours * self.hours_factor
+            t1 = self.cal.add_work_hours(t0, contracted)
+            pool.add_busy(t0, t1, contracted)
+        return t1
+
+    def _work_end_nonspecialist(self, t0: float, hours: float, urgent: bool) -> float:
+        """When a non-specialist outside the team finishes ``hours`` of effort."""
+        if urgent:
             return t0 + hours * self.urgent_days_per_hour
         return self.cal.add_work_hours(t0, hours * self.hours_factor)
 
@@ -139,8 +149,7 @@ class ForceModel:
             req = inv.res.request(priority=grade)
             yield req
         t0 = env.now
-        t1 = self._work_end(t0, hours, urgent)
-        inv.add_busy(t0, t1)
+        t1 = self._work(inv, t0, hours, urgent)
         yield env.timeout(t1 - t0)
         if req is not None:
             inv.res.release(req)
@@ -182,7 +191,7 @@ class ForceModel:
                 # A directly reported case assessed by a local non-specialist: no queue for
                 # the specialist assessors, but an untrained grade (set in demand).
                 times["assessment_queue_day"][i] = times["assessment_start_day"][i] = env.now
-                end = self._work_end(env.now, hours, col["urgent"][i])
+                end = self._work_end_nonspecialist(env.now, hours, col["urgent"][i])
                 if end > env.now:
                     yield env.timeout(end - env.now)
             else:

@@ -3,6 +3,8 @@ slots and search-team days, booked by arithmetic rather than simulated as proces
 
 from __future__ import annotations
 
+import bisect
+import operator
 from collections import defaultdict
 
 import simpy
@@ -10,22 +12,45 @@ import simpy
 from ..calendar import Calendar
 
 
+_KEY = operator.attrgetter("key")
+
+
+class _InsortQueue(list):
+    """SimPy's priority queue re-sorts the whole list on every request; inserting in place
+    (after equal keys, as the stable sort would) gives the same order far more cheaply."""
+
+    maxlen = None
+
+    def append(self, item) -> None:
+        bisect.insort_right(self, item, key=_KEY)
+
+
+class PriorityResource(simpy.PriorityResource):
+    """``simpy.PriorityResource`` with an O(log n) queue insert; same service order."""
+
+    PutQueue = _InsortQueue
+
+
 class Pool:
-    """A pool of interchangeable staff. ``busy_hours`` sums the working hours its members
+    """A pool of interchangeable staff. ``busy_hours`` sums the contracted hours its members
     spend on tasks inside the measurement window [start_day, end_day]."""
 
     def __init__(self, env: simpy.Environment, name: str, capacity: int, cal: Calendar,
                  start_day: float, end_day: float, priority: bool = False):
         self.name, self.capacity, self.cal = name, capacity, cal
-        self.res = (simpy.PriorityResource if priority else simpy.Resource)(env, capacity=capacity)
+        self.res = (PriorityResource if priority else simpy.Resource)(env, capacity=capacity)
         self.start_day, self.end_day = start_day, end_day
         self.busy_hours = 0.0
 
-    def add_busy(self, t0: float, t1: float) -> None:
-        a = t0 if t0 > self.start_day else self.start_day
-        b = t1 if t1 < self.end_day else self.end_day
-        if b > a:
-            self.busy_hours += self.cal.work_hours_until(b) - self.cal.work_hours_until(a)
+    def add_busy(self, t0: float, t1: float, hours: float) -> None:
+        """Count a task of ``hours`` contracted hours running from ``t0`` to ``t1`` (days);
+        one that straddles the window's edge counts in proportion to its elapsed time."""
+        if t0 >= self.start_day and t1 <= self.end_day:
+            self.busy_hours += hours
+        elif t1 > t0:
+            inside = min(t1, self.end_day) - max(t0, self.start_day)
+            if inside > 0:
+                self.busy_hours += hours * inside / (t1 - t0)
 
     def available_hours(self) -> float:
         """Working hours the whole pool has inside the window."""

@@ -50,6 +50,7 @@ def case_table(cfg: SimConfig, out: ReplicationOutput) -> pd.DataFrame:
     assigned = np.where(graded, c["assigned_grade"], -1)
     df = pd.DataFrame({
         "replication": np.full(n, out.replication, dtype=np.int32),
+        "scenario": cfg.scenario,
         "force": cfg.force,
         "case_id": np.arange(n, dtype=np.int32),
         "package_id": c["package_id"],
@@ -105,6 +106,7 @@ def timeseries_table(cfg: SimConfig, out: ReplicationOutput, pools: Sequence[str
     series = np.array(["wip"] * n_wip + ["busy"] * len(names_busy))
     return pd.DataFrame({
         "replication": np.full(t * k, out.replication, dtype=np.int32),
+        "scenario": cfg.scenario,
         "force": cfg.force,
         "day": np.repeat(days, k),
         "series": pd.Categorical(np.tile(series, t)),
@@ -129,6 +131,7 @@ def pool_table(cfg: SimConfig, out: ReplicationOutput, cases: pd.DataFrame) -> p
     caseload["utilisation"] = caseload["busy_hours"] / caseload["available_hours"]
     df = pd.concat([df, pd.DataFrame([caseload])], ignore_index=True)
     df.insert(0, "force", cfg.force)
+    df.insert(0, "scenario", cfg.scenario)
     df.insert(0, "replication", out.replication)
     return df
 

@@ -1,0 +1,135 @@
+"""Every configuration key changes some output (or is run control, listed below with why)."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+
+import pandas as pd
+import pytest
+
+import sim
+from sim.config import ByGrade, Dist, SimConfig
+
+# Keys that must not change results: they say how to run, not what to simulate.
+RUN_CONTROL = {
+    "run.workers": "results are identical for any worker count (tests/test_model.py::test_serial_equals_parallel)",
+    "run.progress": "display only",
+    "demand.initial_backlog.csv": "read into demand.initial_backlog.cases by the loader (tests/test_config.py)",
+    "demand.initial_backlog.cases": "filled from the CSV; exercised in test_backlog_csv_changes_the_run",
+}
+
+# A short, stressed run in which every branch (refusals, lapses, rework, bulk packages,
+# non-specialists, backlog stages) occurs.
+BASE = ["run.replications=1", "run.horizon_days=300", "run.progress=false", "stages.warrant.validity_days=20",
+        "staffing.search_teams=1", "demand.bulk_package_probability=0.2"]
+
+# Perturbations for keys whose generic change would be invalid or too small to show.
+SPECIAL = {
+    "demand.risk_mix": ByGrade(0.40, 0.33, 0.20, 0.07),
+    "demand.initial_backlog.stage": "research",
+    "stages.safeguarding.urgent_grades": ("VH",),
+    "stages.warrant.same_day_grades": ("VH", "H", "M", "L"),
+    "stages.execution.urgent_grades": ("VH",),
+    "stages.planning.urgent_grades": ("VH", "H", "M"),
+    "stages.round_the_clock_grades": (),
+    "stages.round_the_clock_speedup": 1.0,
+    "calendar.working_days_per_week": 6,
+    "calendar.day_start_hour": 9.0,
+    "calendar.enabled": False,
+    "stages.warrant.max_applications": 1,
+    "stages.warrant.validity_days": 3.0,
+    "run.warmup_days": 100.0,
+    "run.monitor_interval_days": 2.0,
+    "training.over_grade_probability_trained": 0.5,
+    "training.over_grade_probability_untrained": 0.5,
+    "training.under_grade_to_low_share": 0.9,
+    "stages.execution.voluntary_interview_probability": 0.2,
+    "stages.execution.arrest_probability": 0.3,
+    "stages.research.comms_data_urgent_risks": ("VH", "H", "M", "L"),
+    "stages.warrant.refusal_probability": 0.3,
+    "stages.warrant.refusal_probability_per_year_of_age": 0.9,
+}
+
+
+def leaves(obj, prefix=""):
+    """(dotted key, value) for every leaf of a config; a Dist or ByGrade counts as a leaf."""
+    for f in dataclasses.fields(obj):
+        if f.name.startswith("_"):
+            continue
+        v = getattr(obj, f.name)
+        key = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(v) and not isinstance(v, (Dist, ByGrade)):
+            yield from leaves(v, key + ".")
+        else:
+            yield key, v
+
+
+def perturbed(key: str, value):
+    if key in SPECIAL:
+        return SPECIAL[key]
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1 if value < 5 else max(1, value // 2)
+    if isinstance(value, float):
+        if "probability" in key or "share" in key or key.endswith("availability"):
+            return value / 2 if value > 0.5 else min(1.0, value * 2 + 0.1)
+        return value * 2 + 1.0
+    if isinstance(value, str):
+        return value + "_x"
+    if isinstance(value, ByGrade):
+        return ByGrade(*(v * 2 + 1 for v in value.as_tuple()))
+    if isinstance(value, Dist):
+        if value.dist == "fixed":
+            return Dist("fixed", value=value.value * 2 + 0.5)
+        scaled = {k: (getattr(value, k) * 2 + 0.5 if getattr(value, k) is not None and k != "cv" else getattr(value, k))
+                  for k in ("value", "mean", "cv", "low", "mode", "high")}
+        return Dist(value.dist, **scaled)
+    raise TypeError(key)
+
+
+def with_key(cfg, key: str, value):
+    head, _, rest = key.partition(".")
+    if not rest:
+        return dataclasses.replace(cfg, **{head: value})
+    return dataclasses.replace(cfg, **{head: with_key(getattr(cfg, head), rest, value)})
+
+
+def fingerprint(res: sim.Results) -> list[pd.DataFrame]:
+    return [res.cases, res.timeseries, res.pools, res.summary()]
+
+
+@pytest.fixture(scope="module")
+def base():
+    cfg = sim.load_config(BASE)
+    return cfg, fingerprint(sim.simulate(cfg))
+
+
+KEYS = [k for k, _ in leaves(SimConfig()) if k not in RUN_CONTROL]
+
+
+def test_schema_has_no_unlisted_keys():
+    assert len(KEYS) > 60
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_key_changes_some_output(base, key):
+    cfg, before = base
+    value = dict(leaves(cfg))[key]
+    new = with_key(cfg, key, perturbed(key, value)).validate()
+    after = fingerprint(sim.simulate(new))
+    same = all(a.shape == b.shape and a.equals(b) for a, b in zip(before, after))
+    assert not same, f"{key}: {value!r} -> {perturbed(key, value)!r} changed nothing"
+
+
+def test_backlog_csv_changes_the_run(tmp_path, base):
+    cfg, before = base
+    p = tmp_path / "b.csv"
+    p.write_text("age_days,stage,assigned_grade,true_risk\n500,allocation,L,H\n20,research,,\n")
+    new = sim.load_config(BASE + [f"demand.initial_backlog.csv={p}"])
+    res = sim.simulate(new)
+    b = res.cases[res.cases["backlog"]]
+    assert len(b) == 2 * new.run.replications
+    assert b["arrival_day"].min() == -500
+    assert (b["true_risk"].astype(str).tolist()[:1] == ["H"])
