@@ -88,7 +88,9 @@ class Dist:
                 _check(v is not None, f"{key}.{name}", v, f"required for dist={self.dist}")
                 _non_negative(f"{key}.{name}", v)
             else:
-                _check(v is None, f"{key}.{name}", v, f"not used by dist={self.dist}; allowed: {', '.join(needs)}")
+                _check(v is None, f"{key}.{name}", v,
+                       f"not used by dist={self.dist} (it takes {', '.join(needs)}); set it to null: "
+                       "a YAML mapping merged over another distribution keeps the fields it does not name")
         if self.dist in ("uniform", "triangular"):
             _check(self.low <= self.high, f"{key}.high", self.high, f"must be >= low ({self.low})")
         if self.dist == "triangular":

@@ -117,24 +117,20 @@ class ForceModel:
         if req is not None:
             pool.res.release(req)
 
-    def _work(self, pool: Pool, t0: float, hours: float, round_the_clock: bool) -> float:
-        """Book ``hours`` of effort started at ``t0`` on ``pool``; returns when it is done.
+    def _work_end(self, t0: float, hours: float, round_the_clock: bool) -> tuple[float, float]:
+        """When ``hours`` of effort started at ``t0`` are done, and the staff hours it takes.
         Effort is spread over office hours and the staff's availability, or, for the most
         urgent cases, worked straight through by several people at once."""
         if round_the_clock:
-            t1 = t0 + hours * self.urgent_days_per_hour
-            pool.add_busy(t0, t1, hours)
-        else:
-            contracted = hours * self.hours_factor
-            t1 = self.cal.add_work_hours(t0, contracted)
-            pool.add_busy(t0, t1, contracted)
-        return t1
+            return t0 + hours * self.urgent_days_per_hour, hours
+        contracted = hours * self.hours_factor
+        return self.cal.add_work_hours(t0, contracted), contracted
 
-    def _work_end_nonspecialist(self, t0: float, hours: float, urgent: bool) -> float:
-        """When a non-specialist outside the team finishes ``hours`` of effort."""
-        if urgent:
-            return t0 + hours * self.urgent_days_per_hour
-        return self.cal.add_work_hours(t0, hours * self.hours_factor)
+    def _work(self, pool: Pool, t0: float, hours: float, round_the_clock: bool) -> float:
+        """Book ``hours`` of effort started at ``t0`` on ``pool``; returns when it is done."""
+        t1, staff_hours = self._work_end(t0, hours, round_the_clock)
+        pool.add_busy(t0, t1, staff_hours)
+        return t1
 
     def _hands_on(self, grade: int, hours: float):
         """An investigator's hands-on work on a case they hold, by grade priority. Returns
@@ -191,7 +187,7 @@ class ForceModel:
                 # A directly reported case assessed by a local non-specialist: no queue for
                 # the specialist assessors, but an untrained grade (set in demand).
                 times["assessment_queue_day"][i] = times["assessment_start_day"][i] = env.now
-                end = self._work_end_nonspecialist(env.now, hours, col["urgent"][i])
+                end, _ = self._work_end(env.now, hours, col["urgent"][i])
                 if end > env.now:
                     yield env.timeout(end - env.now)
             else:

@@ -1,0 +1,75 @@
+"""The casesim command: a run writes every output; bad input exits 2 with one line and
+writes nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+QUICK = ["run.replications=2", "run.horizon_days=200", "run.progress=false"]
+
+
+def casesim(args, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def test_run_writes_every_output(tmp_path):
+    out = tmp_path / "run"
+    r = casesim([*QUICK, f"hydra.run.dir={out}"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    for name in ("cases.parquet", "timeseries.parquet", "summary.csv", "pools.csv", "manifest.json",
+                 "figures/survival.png", "figures/wip.png", "figures/where_the_time_goes.png"):
+        assert (out / name).stat().st_size > 0, name
+    cases = pd.read_parquet(out / "cases.parquet")
+    required = {"replication", "force", "case_id", "source", "true_risk", "assigned_grade", "child_in_household",
+                "arrival_day", "outcome", "arrest_day", "censored", "in_warmup"}
+    assert required <= set(cases.columns)
+    assert {f"{s}_{k}_day" for s in ("intake", "allocation", "warrant") for k in ("queue", "start", "end")} <= set(cases.columns)
+    assert sorted(cases["replication"].unique()) == [0, 1]
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary.columns[:6]) == ["metric", "by", "grade", "estimate", "ci_low", "ci_high"]
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["seed"] == 20230405 and m["overrides"] == QUICK
+    assert m["config"]["run"]["horizon_days"] == 200
+    assert {"simpy", "numpy", "pandas", "hydra-core"} <= set(m["versions"])
+    assert m["wall_time_seconds"] > 0 and m["git_revision"]
+    assert "VH" in r.stdout and "wrote" in r.stdout
+
+
+BAD = [
+    ("staffing.investigators=-2", "staffing.investigators=-2"),
+    ("stages.intake.duplicate_probability=1.2", "stages.intake.duplicate_probability=1.2"),
+    ("demand.risk_mix.L=0.9", "demand.risk_mix="),
+    ("run.warmup_days=5000", "run.warmup_days=5000"),
+    ("stages.warrant.same_day_grades=[VH,Z]", "unknown grade 'Z'"),
+    ("staffing.detectives=4", "staffing.detectives='4': unknown key"),
+    ("staffing.investigators=twenty", "staffing.investigators='twenty'"),
+]
+
+
+@pytest.mark.parametrize("override,expected", BAD)
+def test_bad_input_one_line_exit_2_nothing_written(tmp_path, override, expected):
+    keep = tmp_path / "earlier_result.csv"
+    keep.write_text("kept\n")
+    r = casesim([override], tmp_path)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("casesim: error: "), r.stderr
+    assert expected in lines[0]
+    assert "Traceback" not in r.stderr + r.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["earlier_result.csv"]
+    assert keep.read_text() == "kept\n"
+
+
+def test_bad_backlog_csv_names_row_and_column(tmp_path):
+    p = tmp_path / "backlog.csv"
+    p.write_text("age_days,stage,assigned_grade\n10,allocation,H\n12,allocation,Q\n")
+    r = casesim([f"demand.initial_backlog.csv={p}"], tmp_path)
+    assert r.returncode == 2
+    assert "backlog.csv row 3 column assigned_grade" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
