@@ -1,0 +1,535 @@
+"""Speed of one baseline replication against bare SimPy loops with as many events.
+
+Two bare loops, both with as many processes and events as the model:
+
+- the **timeouts-only** loop: each process only sleeps (``yield env.timeout(d)``);
+- the **same-shape** loop: the model's resources (same classes, same capacities, loaded
+  about as heavily), requested, held and released as often as in the model, plus plain
+  timeouts, so each kind of event (Initialize, Timeout, Request, PriorityRequest, Release,
+  Process) occurs about as often as in the model.
+
+A resource request and release cost SimPy several times what a timeout costs, so only the
+same-shape loop measures the cost of the model's own Python (records, calendar, stage logic)
+on top of what SimPy needs for the same work; the 1.5x target is judged against it. The
+timeouts-only ratio is shown too: it adds SimPy's resource machinery to that overhead.
+
+Run: ``python benchmarks/bench_model.py [--replication N] [--repeats N] [--profile N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import pstats
+import statistics
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import simpy
+from simpy.resources.resource import Release
+
+import sim
+from sim.model import run_replication
+from sim.model.demand import draw_cases
+from sim.model.force import ForceModel
+from sim.rng import Streams
+
+# Targets the model's authors set; printed as PASS/FAIL, never enforced.
+MAX_OVERHEAD = 1.5  # against the same-shape loop
+MIN_CASES_PER_SECOND = 10_000
+
+BARE_SEED = 12345
+SAME_SHAPE_SEED = 54321
+# The model fills up over its horizon (queues for the caseload and research form only
+# late), so the same-shape loop is loaded as the model is over this last part of it.
+LOADED_FRACTION = 0.25
+# Mean of the same-shape loop's plain sleeps (days). Short: resource holds already keep more
+# timeouts pending than the model does (see Shape.mean_queue_length), sleeps need not add.
+PLAIN_SLEEP_DAYS = 1.0
+
+EVENT_TYPES = ("Initialize", "Timeout", "Request", "PriorityRequest", "Release", "Process", "Event")
+
+
+# --------------------------------------------------------------------------- counting
+
+
+@dataclass
+class ResourceTally:
+    """What one resource did in a counted run; the areas are integrals over time."""
+
+    granted: int = 0
+    released: int = 0
+    busy_area: float = 0.0  # of res.count
+    queue_area: float = 0.0  # of len(res.queue)
+
+
+class CountingEnv(simpy.Environment):
+    """An Environment for one untimed run that counts processed events and started
+    processes, tallies scheduled events by type, samples the event queue's length (which
+    sets the heap's log-n cost) and integrates each resource's use over time."""
+
+    def __init__(self, window: tuple[float, float] = (0.0, float("inf"))):
+        super().__init__()
+        self.events = 0
+        self.processes = 0
+        self.queue_length_sum = 0
+        self.scheduled: Counter[str] = Counter()
+        # Resources are found through their events: none is used before its first grant.
+        self.resources: dict[simpy.Resource, ResourceTally] = {}
+        self.window = window  # resource use is integrated over this span only
+        self._last_time = window[0]
+
+    def schedule(self, event, priority=simpy.core.NORMAL, delay=0) -> None:
+        self.scheduled[type(event).__name__] += 1
+        res = getattr(event, "resource", None)  # requests and releases only
+        if res is not None:
+            tally = self.resources.setdefault(res, ResourceTally())
+            if isinstance(event, Release):
+                tally.released += 1
+            else:
+                tally.granted += 1
+        super().schedule(event, priority, delay)
+
+    def step(self) -> None:
+        # Counted before stepping, as asked: the final step that finds the schedule empty
+        # (bare loops) or stops at the horizon (model) counts once, in all.
+        self.events += 1
+        self.queue_length_sum += len(self._queue)
+        # Resources change only inside steps, so their state has held since the last one.
+        t = min(self.peek(), self.window[1])
+        if t > self._last_time:
+            dt = t - self._last_time
+            for res, tally in self.resources.items():
+                tally.busy_area += res.count * dt
+                tally.queue_area += len(res.queue) * dt
+            self._last_time = t
+        super().step()
+
+    def process(self, generator):
+        self.processes += 1
+        return super().process(generator)
+
+    @property
+    def mean_queue_length(self) -> float:
+        return self.queue_length_sum / max(self.events, 1)
+
+
+def loaded_window(horizon: float) -> tuple[float, float]:
+    """The span over which resource use is measured and matched: the horizon's last part."""
+    return (horizon * (1.0 - LOADED_FRACTION), horizon)
+
+
+@dataclass
+class ResourceShape:
+    """One resource as a counted run used it."""
+
+    name: str
+    cls: type
+    capacity: int
+    granted: int
+    released: int
+    waiting: int  # requests still queued at the end, never granted
+    utilisation: float  # time-average of count / capacity
+    mean_queue: float  # time-average of len(queue)
+
+    @property
+    def requests(self) -> int:
+        """Requests received: granted, or still queued at the end."""
+        return self.granted + self.waiting
+
+    @property
+    def held(self) -> int:
+        """Granted requests never released (slots still held at the end)."""
+        return self.granted - self.released
+
+    @property
+    def priority(self) -> bool:
+        return issubclass(self.cls, simpy.PriorityResource)
+
+
+@dataclass
+class Shape:
+    """What a counted run did, and what the bare loops must reproduce."""
+
+    cases: int
+    events: int  # steps processed
+    processes: int
+    horizon: float
+    mean_queue_length: float
+    scheduled: Counter[str] = field(default_factory=Counter)
+    resources: list[ResourceShape] = field(default_factory=list)
+
+    @property
+    def unfinished(self) -> int:
+        """Processes that never ended (no Process event)."""
+        return self.processes - self.scheduled["Process"]
+
+
+def counted_shape(env: CountingEnv, resources: list[tuple[str, simpy.Resource]], cases: int,
+                  horizon: float) -> Shape:
+    """The Shape of a finished counted run; ``resources`` names the ones to report, in order."""
+    rows = []
+    for name, res in resources:
+        tally = env.resources.get(res, ResourceTally())
+        span = max(min(env.now, env.window[1]) - env.window[0], 1e-12)
+        rows.append(ResourceShape(name, type(res), res.capacity, tally.granted, tally.released, len(res.queue),
+                                  tally.busy_area / (res.capacity * span), tally.queue_area / span))
+    return Shape(cases=cases, events=env.events, processes=env.processes, horizon=horizon,
+                 mean_queue_length=env.mean_queue_length, scheduled=env.scheduled.copy(), resources=rows)
+
+
+@dataclass
+class Timing:
+    best: float
+    median: float
+
+
+def time_repeats(fn: Callable[[], object], repeats: int) -> Timing:
+    """Best and median wall time of ``repeats`` calls; a collection first so one run's
+    garbage is not charged to the next."""
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return Timing(min(times), statistics.median(times))
+
+
+# --------------------------------------------------------------------------- the model
+
+
+def baseline_config() -> sim.SimConfig:
+    return sim.load_config(["run.replications=1", "run.progress=false"])
+
+
+def model_shape(cfg: sim.SimConfig, replication: int) -> Shape:
+    """Events, processes, queue length and resource use of one counted (untimed)
+    replication. Builds the model as sim/model/replication.py does, to reach its resources."""
+    env = CountingEnv(loaded_window(cfg.run.horizon_days))
+    cases = draw_cases(cfg, Streams(cfg.run.seed, replication))
+    model = ForceModel(cfg, cases, env)
+    model.run()
+    resources = [(p.name, p.res) for p in model.pools] + [("caseload", model.caseload)]
+    return counted_shape(env, resources, cases.n, cfg.run.horizon_days)
+
+
+# --------------------------------------------------------------------------- timeouts-only loop
+
+
+@dataclass
+class BarePlan:
+    """Precomputed start gaps and per-process sleep lists, so the timed loop draws nothing."""
+
+    gaps: list[float]
+    sleeps: list[list[float]]
+
+
+def bare_plan(shape: Shape, seed: int = BARE_SEED) -> BarePlan:
+    """A plan whose run processes ``shape.events`` events in ``shape.processes`` processes.
+
+    One starter process plus W = N-1 workers. Events counted by CountingEnv: the
+    starter's start, W timeouts and end (W + 2); per worker its start, k_i timeouts and end
+    (k_i + 2); and the final step on the empty schedule (1). So sum(k_i) = E - 3 - 3W,
+    spread evenly.
+
+    Worker lifetimes are set so that, by Little's law, about as many timeouts are pending
+    as in the model's event queue.
+    """
+    rng = np.random.default_rng(seed)
+    workers = shape.processes - 1
+    sleeps_total = shape.events - 3 - 3 * workers
+    if workers < 1 or sleeps_total < 0:
+        raise ValueError(f"cannot shape a bare loop like {shape}")
+    per_worker = np.full(workers, sleeps_total // workers)
+    per_worker[: sleeps_total % workers] += 1
+
+    starts = np.sort(rng.uniform(0.0, shape.horizon, workers))
+    gaps = np.diff(starts, prepend=0.0)
+    pending = max(shape.mean_queue_length - 1.0, 1.0)  # minus the starter's own timeout
+    lifetime = pending * shape.horizon / workers
+    mean_sleep = lifetime / max(sleeps_total / workers, 1.0)
+    flat = rng.exponential(mean_sleep, sleeps_total)
+    bounds = np.concatenate([[0], np.cumsum(per_worker)])
+    # Python floats in lists, as the model keeps its columns: numpy scalars cost more in SimPy.
+    sleeps = [flat[a:b].tolist() for a, b in zip(bounds[:-1], bounds[1:])]
+    return BarePlan(gaps=gaps.tolist(), sleeps=sleeps)
+
+
+def run_bare(plan: BarePlan, env: simpy.Environment | None = None) -> simpy.Environment:
+    """Run the timeouts-only loop to exhaustion."""
+    env = env if env is not None else simpy.Environment()
+
+    def worker(sleeps):
+        for d in sleeps:
+            yield env.timeout(d)
+
+    def starter():
+        for gap, sleeps in zip(plan.gaps, plan.sleeps):
+            yield env.timeout(gap)
+            env.process(worker(sleeps))
+
+    env.process(starter())
+    env.run()
+    return env
+
+
+# --------------------------------------------------------------------------- same-shape loop
+
+
+PLAIN = -1  # task code of a plain sleep; other codes index SameShapePlan.resources
+
+Task = tuple[int, "int | None", float]  # (resource index or PLAIN, priority or None, duration)
+
+
+@dataclass
+class SameShapePlan:
+    """Precomputed resources, start gaps and per-worker tasks, so the timed loop draws nothing."""
+
+    resources: list[tuple[type, int]]  # class and capacity, in the model's order
+    gaps: list[float]
+    tasks: list[list[Task]]
+    hangs: list[bool]  # workers that never end once their tasks are done
+    tail: list[tuple[int, int | None]]  # requests made at the end and never released
+
+
+def same_shape_plan(shape: Shape, seed: int = SAME_SHAPE_SEED) -> SameShapePlan:
+    """A plan whose run schedules about as many events of each type as ``shape``'s.
+
+    One starter plus W = N-1 workers, started at uniform times over the horizon. Each
+    resource's requests that the model granted *and released* are spread at random over the
+    workers, as request, hold, release, with priorities 0-3 on priority resources; holds are
+    exponential, with the mean that would keep the resource as busy over the whole horizon
+    as the model's was over its loaded last part (utilisation x capacity x horizon /
+    requests), so queues form where the model's do. Plain sleeps make up the model's
+    timeouts: Timeout = W starter gaps + holds + sleeps.
+
+    The model stops at its horizon with slots still held, requests still queued and
+    processes unfinished; this loop runs to exhaustion, so it reproduces that end state on
+    purpose. Once every worker is done (one ``done`` Event, where the model has SimPy's
+    two for ``run(until=...)``), the starter requests each resource as many times as the
+    model left held (granted at once) and queued (never granted), and as many workers as
+    the model left processes unfinished wait forever instead of ending.
+    """
+    rng = np.random.default_rng(seed)
+    res = shape.resources
+    workers = shape.processes - 1
+    regular = [r.released for r in res]
+    sleeps = shape.scheduled["Timeout"] - workers - sum(regular)
+    if workers < 1 or sleeps < 0 or shape.unfinished > workers:
+        raise ValueError(f"cannot shape a same-shape loop like {shape}")
+
+    starts = np.sort(rng.uniform(0.0, shape.horizon, workers))
+    gaps = np.diff(starts, prepend=0.0)
+
+    # All tasks in one shuffled array of codes (PLAIN or a resource index); means[k + 1] is code k's.
+    codes = np.repeat(np.arange(PLAIN, len(res)), [sleeps, *regular])
+    rng.shuffle(codes)
+    means = np.array([PLAIN_SLEEP_DAYS] + [r.utilisation * r.capacity * shape.horizon / max(n, 1)
+                                           for r, n in zip(res, regular)])
+    durations = rng.exponential(means[codes + 1]).tolist()
+    is_priority = np.array([False] + [r.priority for r in res])[codes + 1].tolist()
+    priorities = [p if q else None for p, q in zip(rng.integers(0, 4, codes.size).tolist(), is_priority)]
+    bounds = np.linspace(0, codes.size, workers + 1).round().astype(int).tolist()
+    task_list = list(zip(codes.tolist(), priorities, durations))
+    tasks = [task_list[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+    hangs = [i >= workers - shape.unfinished for i in range(workers)]  # the latest starters
+    tail = [(k, int(rng.integers(0, 4)) if r.priority else None)
+            for k, r in enumerate(res) for _ in range(r.held + r.waiting)]
+    return SameShapePlan(resources=[(r.cls, r.capacity) for r in res], gaps=gaps.tolist(), tasks=tasks,
+                         hangs=hangs, tail=tail)
+
+
+def run_same_shape(plan: SameShapePlan, env: simpy.Environment | None = None) -> list[simpy.Resource]:
+    """Run the same-shape loop to exhaustion; returns its resources (for counting)."""
+    env = env if env is not None else simpy.Environment()
+    resources = [cls(env, capacity=capacity) for cls, capacity in plan.resources]
+    done = env.event()
+    left = len(plan.tasks)
+
+    def worker(tasks, hang):
+        nonlocal left
+        for k, priority, d in tasks:
+            if k == PLAIN:
+                yield env.timeout(d)
+                continue
+            res = resources[k]
+            req = res.request() if priority is None else res.request(priority=priority)
+            yield req
+            yield env.timeout(d)
+            res.release(req)
+        left -= 1
+        if not left:
+            done.succeed()
+        if hang:
+            yield env.event()  # never triggered, as a case still in the model at its horizon
+
+    def starter():
+        for gap, tasks, hang in zip(plan.gaps, plan.tasks, plan.hangs):
+            yield env.timeout(gap)
+            env.process(worker(tasks, hang))
+        yield done
+        for k, priority in plan.tail:  # every slot is free: the first `held` get one, the rest queue
+            res = resources[k]
+            res.request() if priority is None else res.request(priority=priority)
+
+    env.process(starter())
+    env.run()
+    return resources
+
+
+# --------------------------------------------------------------------------- report
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def print_table(header: list[str], rows: list[list[str]]) -> None:
+    """First column left-aligned, the rest right-aligned."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        cells = [f"{row[0]:<{widths[0]}}"] + [f"{c:>{w}}" for c, w in zip(row[1:], widths[1:])]
+        print("  ".join(cells).rstrip())
+
+
+def pct(a: float, b: float) -> str:
+    """a relative to b, as a signed percentage."""
+    return f"{(a - b) / b:+.1%}" if b else ("" if a == b else "new")
+
+
+def report_counts(model: Shape, bare: Shape, same: Shape) -> None:
+    """Event tallies of the three counted runs side by side, then the resources."""
+    types = [t for t in EVENT_TYPES if any(s.scheduled[t] for s in (model, bare, same))]
+    types += sorted((set(model.scheduled) | set(bare.scheduled) | set(same.scheduled)) - set(types))
+    rows = [[t, *(f"{s.scheduled[t]:,}" for s in (model, bare, same)), pct(same.scheduled[t], model.scheduled[t])]
+            for t in types]
+    totals = [sum(s.scheduled.values()) for s in (model, bare, same)]
+    rows.append(["total scheduled", *(f"{n:,}" for n in totals), pct(totals[2], totals[0])])
+    rows.append(["events processed (steps)", *(f"{s.events:,}" for s in (model, bare, same)),
+                 pct(same.events, model.events)])
+    rows.append(["processes", *(f"{s.processes:,}" for s in (model, bare, same)),
+                 pct(same.processes, model.processes)])
+    rows.append(["  never ended", *(f"{s.unfinished:,}" for s in (model, bare, same)), ""])
+    rows.append(["mean event queue", *(f"{s.mean_queue_length:.1f}" for s in (model, bare, same)), ""])
+    print("Events scheduled, by type (counted runs):")
+    print_table(["", "model", "timeouts-only", "same-shape", "same vs model"], rows)
+
+    t0, t1 = loaded_window(model.horizon)
+    print(f"\nResources, model / same-shape (utilisation and queue: time averages over days {t0:g}-{t1:g}):")
+    rows = [[m.name, m.cls.__name__, f"{m.capacity}", f"{m.requests:,} / {s.requests:,}",
+             f"{m.granted:,} / {s.granted:,}", f"{m.held} / {s.held}",
+             f"{m.waiting} / {s.waiting}", f"{m.utilisation:.2f} / {s.utilisation:.2f}",
+             f"{m.mean_queue:.1f} / {s.mean_queue:.1f}"]
+            for m, s in zip(model.resources, same.resources)]
+    print_table(["", "class", "capacity", "requests", "granted", "held at end", "queued at end", "utilisation",
+                 "mean queue"], rows)
+
+
+def report(model: Shape, bare: Shape, same: Shape, model_t: Timing, bare_t: Timing, same_t: Timing,
+           draw_t: Timing, replication: int, repeats: int) -> None:
+    # Ratios of seconds per processed event, as the loops' counts can differ slightly.
+    def ratio(loop: Shape, loop_t: Timing, pick: Callable[[Timing], float]) -> float:
+        return (pick(model_t) / model.events) / (pick(loop_t) / loop.events)
+
+    best, median = (lambda t: t.best), (lambda t: t.median)
+    overhead_bare, overhead_same = ratio(bare, bare_t, best), ratio(same, same_t, best)
+    cases_per_s = model.cases / model_t.best
+    rows = [
+        ("replication", f"{replication}", ""),
+        ("repeats", f"{repeats}", ""),
+        ("cases", f"{model.cases:,}", ""),
+        ("model seconds (best / median)", f"{model_t.best:.4f} / {model_t.median:.4f}", "run_replication"),
+        ("  of which draw_cases", f"{draw_t.best:.4f} / {draw_t.median:.4f}",
+         f"{draw_t.best / model_t.best:.1%} of best"),
+        ("timeouts-only seconds (best / median)", f"{bare_t.best:.4f} / {bare_t.median:.4f}", ""),
+        ("same-shape seconds (best / median)", f"{same_t.best:.4f} / {same_t.median:.4f}", ""),
+        ("overhead model/timeouts-only (best)", f"{overhead_bare:.2f}x",
+         f"median {ratio(bare, bare_t, median):.2f}x; per event"),
+        ("overhead model/same-shape (best)", f"{overhead_same:.2f}x",
+         f"median {ratio(same, same_t, median):.2f}x; per event; the target's"),
+        ("cases per second (model, best)", f"{cases_per_s:,.0f}", ""),
+        ("events per second (model, best)", f"{model.events / model_t.best:,.0f}", ""),
+        ("events per second (timeouts-only, best)", f"{bare.events / bare_t.best:,.0f}", ""),
+        ("events per second (same-shape, best)", f"{same.events / same_t.best:,.0f}", ""),
+    ]
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    print()
+    for name, value, note in rows:
+        print(f"{name:<{w0}}  {value:>{w1}}  {note}".rstrip())
+    print()
+    targets = [
+        (f"target overhead <= {MAX_OVERHEAD}x (vs same-shape loop):",
+         f"{verdict(overhead_same <= MAX_OVERHEAD)} ({overhead_same:.2f}x)"),
+        ("  vs timeouts-only loop, for reference:", f"{overhead_bare:.2f}x (not what the target means)"),
+        (f"target >= {MIN_CASES_PER_SECOND:,} cases per second:",
+         f"{verdict(cases_per_s >= MIN_CASES_PER_SECOND)} ({cases_per_s:,.0f})"),
+    ]
+    w = max(len(label) for label, _ in targets)
+    for label, value in targets:
+        print(f"{label:<{w}} {value}")
+
+
+def profile_replication(cfg: sim.SimConfig, replication: int, top: int) -> None:
+    """cProfile one (untimed) replication and print its ``top`` functions by own time."""
+    prof = cProfile.Profile()
+    prof.runcall(run_replication, cfg, replication, env=simpy.Environment())
+    stats = pstats.Stats(prof)
+    print(f"\ncProfile of replication {replication}, own time by where the code lives:")
+    for where, seconds in own_time_by_origin(stats).items():
+        print(f"  {where:<28} {seconds:7.3f} s  {seconds / stats.total_tt:6.1%}")
+    print(f"\ncProfile of replication {replication}, top {top} by tottime:")
+    stats.sort_stats("tottime").print_stats(top)
+
+
+def own_time_by_origin(stats: pstats.Stats) -> dict[str, float]:
+    """Profiled own time split into SimPy, the model (sim/) and the rest. Built-ins such
+    as list.sort have no file; most are called by SimPy's sorted resource queues."""
+    out = {"simpy": 0.0, "sim (the model)": 0.0, "built-ins and other": 0.0}
+    for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():
+        if "/simpy/" in filename:
+            out["simpy"] += tottime
+        elif "/sim/" in filename:
+            out["sim (the model)"] += tottime
+        else:
+            out["built-ins and other"] += tottime
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replication", type=int, default=0, help="replication number (default 0)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs of each (default 5)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also cProfile one replication and print its top N functions by tottime")
+    args = parser.parse_args()
+
+    cfg = baseline_config()
+    model = model_shape(cfg, args.replication)
+    # Counted runs of both loops check that their plans reproduce the model's counts.
+    plan = bare_plan(model)
+    bare = counted_shape(run_bare(plan, CountingEnv()), [], 0, model.horizon)
+    same_plan = same_shape_plan(model)
+    env = CountingEnv(loaded_window(model.horizon))
+    same_resources = run_same_shape(same_plan, env)
+    same = counted_shape(env, [(r.name, res) for r, res in zip(model.resources, same_resources)], 0, model.horizon)
+    report_counts(model, bare, same)
+
+    # Timed runs use plain Environments: counting would slow them.
+    model_t = time_repeats(lambda: run_replication(cfg, args.replication, env=simpy.Environment()), args.repeats)
+    draw_t = time_repeats(lambda: draw_cases(cfg, Streams(cfg.run.seed, args.replication)), args.repeats)
+    bare_t = time_repeats(lambda: run_bare(plan), args.repeats)
+    same_t = time_repeats(lambda: run_same_shape(same_plan), args.repeats)
+    report(model, bare, same, model_t, bare_t, same_t, draw_t, args.replication, args.repeats)
+    if args.profile:
+        profile_replication(cfg, args.replication, args.profile)
+
+
+if __name__ == "__main__":
+    main()
