@@ -2,10 +2,11 @@
 
 A case is one process that walks the stages in order; each stage is a few lines below. Staff
 do the work through pools (SimPy resources); effort hours become elapsed time through the
-working calendar in one step. Cases worked round the clock (very high risk, and before
-grading the packages that flag it) skip every queue: on-call staff take them at once. Investigators are two resources: a caseload slot, held from
+working calendar in one step. Investigators are two resources: a caseload slot, held from
 allocation until the post-arrest work is done (the allocation queue is the main backlog),
-and their hands-on time, which the cases they hold compete for by assigned grade.
+and their hands-on time, which the cases they hold compete for by assigned grade. Cases
+worked round the clock (very high risk, and before grading the packages that show it) skip
+every queue: on-call staff take them at once.
 """
 
 from __future__ import annotations
