@@ -14,7 +14,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from .config import CONFIG_DIR, ConfigError, build_config, load_config
+from .config import CONFIG_DIR, ConfigError, build_config, load_config, normalise_overrides
 from .outputs import write_run_folder
 from .results.summary import headline
 from .runner import simulate
@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         except ConfigError as exc:
             print(f"casesim: error: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
-    sys.argv = [sys.argv[0], *argv]
+    sys.argv = [sys.argv[0], *normalise_overrides(argv)]
     _hydra_main()
 
 
@@ -76,6 +76,7 @@ def _hydra_main(dcfg: DictConfig) -> None:
     from .plots import save_all  # matplotlib only when figures are made
 
     save_all(results, f"{folder}/figures")
-    write_run_folder(results, folder, list(hc.overrides.task), time.perf_counter() - started, summary)
+    given = [o[2:] if o.startswith("++") else o for o in hc.overrides.task]  # as the user wrote them
+    write_run_folder(results, folder, given, time.perf_counter() - started, summary)
     print(headline(summary, cfg).to_string())
     print(f"\nwrote {folder}")

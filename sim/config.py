@@ -88,9 +88,7 @@ class Dist:
                 _check(v is not None, f"{key}.{name}", v, f"required for dist={self.dist}")
                 _non_negative(f"{key}.{name}", v)
             else:
-                _check(v is None, f"{key}.{name}", v,
-                       f"not used by dist={self.dist} (it takes {', '.join(needs)}); set it to null: "
-                       "a YAML mapping merged over another distribution keeps the fields it does not name")
+                _check(v is None, f"{key}.{name}", v, f"not used by dist={self.dist} (it takes {', '.join(needs)})")
         if self.dist in ("uniform", "triangular"):
             _check(self.low <= self.high, f"{key}.high", self.high, f"must be >= low ({self.low})")
         if self.dist == "triangular":
@@ -99,6 +97,15 @@ class Dist:
             _check(self.mean > 0, f"{key}.mean", self.mean, "must be > 0")
         if self.dist in ("lognormal", "gamma"):
             _check(self.cv > 0, f"{key}.cv", self.cv, "must be > 0")
+
+    def without_unused(self) -> "Dist":
+        """A copy with the parameters its kind does not take cleared. YAML and overrides
+        merge key by key, so a distribution that replaces another (a triangular by an
+        exponential, say) arrives carrying the old one's parameters."""
+        needs = self._NEEDS.get(self.dist)
+        if needs is None:
+            return self
+        return dataclasses.replace(self, **{k: None for k in ("value", "mean", "cv", "low", "mode", "high") if k not in needs})
 
     @property
     def mean_value(self) -> float:
@@ -475,7 +482,8 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
             return value
         if not isinstance(value, Mapping):
             raise ConfigError(key, value, "a mapping of keys")
-        return from_mapping(tp, value, key)
+        built = from_mapping(tp, value, key)
+        return built.without_unused() if isinstance(built, Dist) else built
     if tp is bool:
         _check(isinstance(value, bool), key, value, "true or false")
         return value
@@ -504,6 +512,24 @@ def from_mapping(cls: type, data: Mapping[str, Any], key: str = "") -> Any:
             raise ConfigError(path, v, f"unknown key; allowed here: {', '.join(names)}")
         kwargs[k] = _convert(hints[k], v, path)
     return cls(**kwargs)
+
+
+def _schema_has(path: str) -> bool:
+    """Whether dotted ``path`` (two parts or more) names a field of the schema."""
+    parts = path.split(".")
+    return len(parts) > 1 and parts[-1] in _allowed_keys(path) and all(
+        p in _allowed_keys(".".join(parts[: k + 1])) for k, p in enumerate(parts[:-1]))
+
+
+def normalise_overrides(overrides: Sequence[str]) -> list[str]:
+    """Let a plain ``key=value`` set any schema field, even one the composed YAML does not
+    hold (a distribution's parameter when its kind changes, say): Hydra wants ``++`` for
+    that. Group choices (``demand=large_force``) and explicit prefixes are left alone."""
+    out = []
+    for o in overrides:
+        key, eq, _ = o.partition("=")
+        out.append(f"++{o}" if eq and not key.startswith(("+", "~")) and _schema_has(key) else o)
+    return out
 
 
 def _allowed_keys(path: str) -> list[str]:
@@ -593,7 +619,7 @@ def compose_mapping(overrides: Sequence[str] = (), config_name: str = "config",
     cdir = str(Path(config_dir or CONFIG_DIR).resolve())
     try:
         with initialize_config_dir(config_dir=cdir, version_base="1.3"):
-            composed = compose(config_name=config_name, overrides=list(overrides))
+            composed = compose(config_name=config_name, overrides=normalise_overrides(overrides))
         return OmegaConf.to_container(composed, resolve=True)  # type: ignore[return-value]
     except (HydraException, OmegaConfBaseException) as exc:
         msg = " ".join(str(exc).split()).split(" Config search path")[0]

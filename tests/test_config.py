@@ -72,6 +72,14 @@ def test_dist_validation_requires_its_parameters():
         Dist("fixed", value=1.0, mean=2.0).validate("x")
 
 
+def test_changing_a_distributions_kind_by_override():
+    # The merged mapping still carries the triangular's low/mode/high; they are cleared.
+    cfg = sim.load_config(["stages.planning.effort_hours.dist=exponential", "stages.planning.effort_hours.mean=12"])
+    assert cfg.stages.planning.effort_hours == Dist("exponential", mean=12.0)
+    with pytest.raises(ConfigError, match="stages.planning.effort_hours.mean"):
+        sim.load_config(["stages.planning.effort_hours.dist=exponential"])
+
+
 def test_config_is_frozen():
     cfg = sim.load_config()
     with pytest.raises(dataclasses.FrozenInstanceError):

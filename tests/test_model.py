@@ -149,3 +149,16 @@ def test_baseline_shows_the_inspectorates_picture(baseline_results):
         assert s[("share_past_target", "assigned_grade", g)] > 0.5
     assert s[("longest_wait_days", "misgraded_high_risk", "all")] > 365
     assert s[("time_to_arrest_p50_days", "true_risk", "L")] > s[("time_to_arrest_p50_days", "true_risk", "H")]
+
+
+def test_work_started_is_recorded_while_still_in_progress():
+    """Work that has started but not finished at the horizon shows its start: with planning
+    too long to finish, exactly one case per investigator is being planned at the end."""
+    cfg = sim.load_config(["run.replications=1", "run.horizon_days=150", "run.progress=false",
+                           "stages.round_the_clock_grades=[]", "stages.planning.effort_hours.dist=fixed",
+                           "stages.planning.effort_hours.value=5000"])
+    c = sim.simulate(cfg).cases
+    planning = c[c["stage_at_end"] == "planning"]
+    started = planning["planning_start_day"].notna()
+    assert started.sum() == cfg.staffing.investigators
+    assert (planning.loc[started, "planning_start_day"] >= planning.loc[started, "planning_queue_day"]).all()

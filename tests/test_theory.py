@@ -297,7 +297,7 @@ def cases_per_point(kind: str, rho: float) -> int:
     interval to be narrower than MAX_REL_HALF_WIDTH with margin. The relative variance of a
     class's mean wait grows with the load and, for the lowest class, with the priority."""
     if kind == "mmc":
-        return 500_000 if rho >= 0.9 else 200_000
+        return 500_000 if rho >= 0.9 else 250_000
     return 600_000 if rho >= 0.9 else 400_000
 
 

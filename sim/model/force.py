@@ -133,12 +133,14 @@ class ForceModel:
         pool.add_busy(t0, t1, staff_hours)
         return t1
 
-    def _hands_on(self, grade: int, hours: float):
-        """An investigator's hands-on work on a case they hold, by grade priority. Returns
-        the time the work started (days)."""
+    def _hands_on(self, grade: int, hours: float, started: list | None = None, i: int = 0):
+        """An investigator's hands-on work on a case they hold, by grade priority; the time
+        it starts (days) is written to ``started[i]`` as soon as it is known."""
         env = self.env
         if hours <= 0:
-            return env.now
+            if started is not None:
+                started[i] = env.now
+            return
         inv = self.investigators
         urgent = self.round_the_clock[grade]
         req = None
@@ -146,11 +148,12 @@ class ForceModel:
             req = inv.res.request(priority=grade)
             yield req
         t0 = env.now
+        if started is not None:
+            started[i] = t0
         t1 = self._work(inv, t0, hours, urgent)
         yield env.timeout(t1 - t0)
         if req is not None:
             inv.res.release(req)
-        return t0
 
     def _exit(self, i: int, outcome: int) -> None:
         self.rec.outcome[i] = outcome
@@ -216,7 +219,7 @@ class ForceModel:
 
         wip[PLANNING][g] += 1
         times["planning_queue_day"][i] = env.now
-        times["planning_start_day"][i] = yield from self._hands_on(g, col["planning_hours"][i])
+        yield from self._hands_on(g, col["planning_hours"][i], times["planning_start_day"], i)
         if col["planning_lag_days"][i] > 0:
             yield env.timeout(col["planning_lag_days"][i])
         times["planning_end_day"][i] = env.now
@@ -258,9 +261,7 @@ class ForceModel:
         env, col, cal, rec, times = self.env, self.col, self.cal, self.rec, self.rec.times
         for attempt in range(self.max_applications):
             rec.warrant_applications[i] = attempt + 1
-            start = yield from self._hands_on(g, col["warrant_hours"][i])
-            if attempt == 0:
-                times["warrant_start_day"][i] = start
+            yield from self._hands_on(g, col["warrant_hours"][i], times["warrant_start_day"] if attempt == 0 else None, i)
             if col["defective"][i][attempt]:  # the court's legal adviser sends it back
                 yield from self._hands_on(g, col["rework_hours"][i])
             if self.same_day[g]:
