@@ -44,16 +44,17 @@ def _arrest_metrics(df: pd.DataFrame, target_days: float | None) -> dict[str, fl
 
 
 def replication_metrics(results: "Results") -> pd.DataFrame:
-    """Every metric of every replication: columns replication, metric, by, grade, value."""
+    """Every metric of every replication: columns scenario, replication, metric, by, grade,
+    value."""
     cfg = results.config
     targets = dict(zip(GRADES, cfg.targets_days.as_tuple()))
     rows: list[tuple] = []
     measured = results.measured
     all_cases = results.cases
     window_years = (cfg.run.horizon_days - cfg.run.warmup_days) / 365.0
-    for rep in range(cfg.run.replications):
+    for rep in sorted(all_cases["replication"].unique()):
         m = measured[measured["replication"] == rep]
-        add = lambda metric, by, grade, value: rows.append((rep, metric, by, grade, float(value)))  # noqa: E731
+        add = lambda metric, by, grade, value: rows.append((cfg.scenario, int(rep), metric, by, grade, float(value)))  # noqa: E731
         for by in ("true_risk", "assigned_grade"):
             for g in GRADES:
                 sub = m[m[by] == g]
@@ -97,7 +98,7 @@ def replication_metrics(results: "Results") -> pd.DataFrame:
         for stage in STAGES:
             add(f"backlog_at_end_{stage}", "all", "all", (open_["stage_at_end"] == stage).sum())
         add("arrests_per_month", "all", "all", (~m["censored"]).sum() / (window_years * 12))
-    return pd.DataFrame(rows, columns=["replication", "metric", "by", "grade", "value"])
+    return pd.DataFrame(rows, columns=["scenario", "replication", "metric", "by", "grade", "value"])
 
 
 def _child_days_at_risk(m: pd.DataFrame, cfg) -> float:

@@ -1,0 +1,63 @@
+"""Censoring-aware metrics and the replication summary."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sim.results.metrics import km_quantiles, km_share_waiting_past
+from sim.results.summary import summarise_metrics, t_interval
+
+
+def test_uncensored_quantiles_are_the_empirical_inverse_cdf():
+    x = np.random.default_rng(3).exponential(10.0, 501)
+    q = km_quantiles(x, np.ones_like(x, bool), [0.5, 0.9])
+    xs = np.sort(x)
+    # smallest t with F(t) >= q
+    assert q[0] == xs[int(np.ceil(0.5 * 501)) - 1]
+    assert q[1] == xs[int(np.ceil(0.9 * 501)) - 1]
+
+
+def test_censoring_by_hand():
+    # Events at 1, 3, 5; censored at 2, 4. KM: S(1)=4/5, S(3)=4/5*2/3=8/15, S(5)=0.
+    d = np.array([1, 2, 3, 4, 5.0])
+    e = np.array([True, False, True, False, True])
+    assert km_share_waiting_past(d, e, [0.5, 1, 3, 4.5]) == pytest.approx([1, 0.8, 8 / 15, 8 / 15])
+    assert km_quantiles(d, e, [0.2, 0.4, 0.5, 0.9]) == pytest.approx([1, 3, 5, 5])
+
+
+def test_dropping_censored_cases_would_understate_the_tail():
+    rng = np.random.default_rng(5)
+    t = rng.exponential(100.0, 4000)
+    horizon = rng.uniform(0, 300, 4000)
+    d, e = np.minimum(t, horizon), t <= horizon
+    km = km_quantiles(d, e, [0.5])[0]
+    naive = np.median(d[e])
+    assert abs(km - 100 * np.log(2)) < 8 < abs(naive - 100 * np.log(2))
+
+
+def test_quantile_not_reached_is_nan_and_share_beyond_followup_is_nan():
+    d = np.array([1.0, 2.0, 10.0, 10.0])
+    e = np.array([True, True, False, False])
+    assert np.isnan(km_quantiles(d, e, [0.9])[0])
+    assert np.isnan(km_share_waiting_past(d, e, [20.0])[0])
+
+
+def test_t_interval_matches_scipy():
+    v = np.array([3.1, 2.7, 3.9, 3.3, 2.8])
+    m, lo, hi = t_interval(v, 0.95)
+    slo, shi = stats.t.interval(0.95, len(v) - 1, loc=v.mean(), scale=stats.sem(v))
+    assert (m, lo, hi) == pytest.approx((v.mean(), slo, shi))
+
+
+def test_summary_flags_metrics_missing_in_some_replications():
+    per_rep = pd.DataFrame({
+        "scenario": "s", "replication": [0, 1, 2, 0, 1, 2],
+        "metric": ["a"] * 3 + ["b"] * 3, "by": "all", "grade": "all",
+        "value": [1.0, 2.0, 3.0, 5.0, np.nan, 7.0],
+    })
+    s = summarise_metrics(per_rep).set_index("metric")
+    assert s.loc["a", "estimate"] == 2.0 and s.loc["a", "ci_low"] < 2.0 < s.loc["a", "ci_high"]
+    assert np.isnan(s.loc["b", "estimate"]) and "1 of 3" in s.loc["b", "note"]
