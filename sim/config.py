@@ -24,6 +24,8 @@ GRADES: tuple[str, ...] = ("VH", "H", "M", "L")
 SOURCES: tuple[str, ...] = ("nca", "direct")
 BACKLOG_STAGES: tuple[str, ...] = ("research", "assessment", "allocation")
 DIST_KINDS: tuple[str, ...] = ("fixed", "exponential", "uniform", "triangular", "lognormal", "gamma")
+MAX_CASES_PER_REPLICATION = 2_000_000
+"""A guard against a typo (a rate per year given per month, an extra zero) exhausting memory."""
 EIGHTEEN_MONTHS_DAYS = 548.0
 """HMICFRS's worst delay (A6), 18 months, in days."""
 
@@ -216,6 +218,20 @@ class BacklogConfig:
             _check(v >= 0 and float(v).is_integer(), f"{key}.counts.{g}", v, "a whole number >= 0")
         _non_negative(f"{key}.max_age_days", self.max_age_days)
         _check(self.stage in BACKLOG_STAGES, f"{key}.stage", self.stage, f"one of {', '.join(BACKLOG_STAGES)}")
+        for k, c in enumerate(self.cases):
+            where = f"{key}.cases[{k}]"
+            _check(math.isfinite(c.age_days) and c.age_days >= 0, f"{where}.age_days", c.age_days, "a number of days >= 0")
+            _check(c.stage in BACKLOG_STAGES, f"{where}.stage", c.stage, f"one of {', '.join(BACKLOG_STAGES)}")
+            for name in ("assigned_grade", "true_risk"):
+                g = getattr(c, name)
+                _check(g is None or g in GRADES, f"{where}.{name}", g, f"one of {', '.join(GRADES)} or null")
+            _check(c.stage != "allocation" or c.assigned_grade is not None, f"{where}.assigned_grade", None,
+                   "required for a case waiting at allocation")
+
+    @property
+    def size(self) -> int:
+        """Cases in the backlog."""
+        return len(self.cases) if self.cases else int(sum(self.counts.as_tuple()))
 
 
 @dataclass(frozen=True)
@@ -445,7 +461,23 @@ class SimConfig:
             _check(v > 0, f"targets_days.{g}", v, "must be > 0")
         for name in ("run", "calendar", "demand", "staffing", "training", "stages"):
             getattr(self, name).validate(name)
+        d = self.demand
+        expected = self.expected_referrals() * (1 + d.bulk_package_probability * d.bulk_extra_suspects_mean)
+        _check(expected + d.initial_backlog.size > 0, "demand.referrals_per_month", d.referrals_per_month,
+               "no referrals and no initial backlog: there is nothing to simulate")
+        _check(expected <= MAX_CASES_PER_REPLICATION, "demand.referrals_per_month", d.referrals_per_month,
+               f"expects {expected:,.0f} cases a replication over {self.run.horizon_days:g} days; "
+               f"at most {MAX_CASES_PER_REPLICATION:,} are allowed")
         return self
+
+    def expected_referrals(self) -> float:
+        """Expected referrals a replication over the horizon (growth included)."""
+        d = self.demand
+        rate = d.referrals_per_month * 12.0 / 365.0
+        if d.growth_per_year == 0:
+            return rate * self.run.horizon_days
+        k = math.log1p(d.growth_per_year) / 365.0
+        return rate * math.expm1(k * self.run.horizon_days) / k
 
     def replace(self, **changes: Any) -> "SimConfig":
         """A validated copy with top-level sections replaced."""

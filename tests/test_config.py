@@ -53,6 +53,9 @@ BAD = [
     (["stages.planning.effort_hours.mode=50"], "stages.planning.effort_hours.mode", "50"),
     (["demand=no_such_force"], "demand", "no_such_force"),
     (["run.replications=0"], "run.replications", "0"),
+    (["demand.referrals_per_month=1e9"], "demand.referrals_per_month", "at most 2,000,000"),
+    (["demand.referrals_per_month=0", "demand.initial_backlog.counts={VH:0,H:0,M:0,L:0}"],
+     "demand.referrals_per_month", "nothing to simulate"),
 ]
 
 

@@ -19,10 +19,16 @@ ATTRIBUTES = ["arrival_day", "package_id", "backlog", "source", "true_risk", "ch
 
 
 def test_conservation_overall(quick_results):
+    """A case that left is in no stage; an open case is in exactly one (waiting or being
+    worked), or arrested with its post-arrest work unfinished."""
     c = quick_results.cases
-    finished = c["exit_day"].notna()
-    open_ = c["stage_at_end"].notna()
-    assert (finished ^ open_).all()  # every case is either gone or somewhere, never both
+    in_stage = sum((c[f"{s}_queue_day"].notna() & c[f"{s}_end_day"].isna()).astype(int) for s in STAGES[:-1])
+    gone = c["exit_day"].notna()
+    assert (in_stage[gone] == 0).all()
+    post_arrest = ~gone & c["arrest_day"].notna()
+    assert (in_stage[post_arrest] == 0).all()
+    assert (in_stage[~gone & ~post_arrest] == 1).all()
+    assert len(c) == gone.sum() + post_arrest.sum() + (in_stage == 1).sum()
 
 
 @pytest.mark.parametrize("stage", STAGES[:-1])
@@ -66,7 +72,16 @@ def test_serial_equals_parallel(quick_cfg):
     serial = build_results(quick_cfg, run_replications(quick_cfg, workers=1, progress=False))
     parallel = build_results(quick_cfg, run_replications(quick_cfg, workers=2, progress=False))
     pd.testing.assert_frame_equal(serial.cases, parallel.cases)
+    pd.testing.assert_frame_equal(serial.timeseries, parallel.timeseries)
     pd.testing.assert_frame_equal(serial.pools, parallel.pools)
+
+
+def test_backlog_is_served_oldest_first_within_a_grade(baseline_results):
+    c = baseline_results.cases
+    b = c[c["backlog"] & (c["assigned_grade"] == "L") & c["slot_start_day"].notna()]
+    for _, rep in b.groupby("replication"):
+        order = rep.sort_values("slot_start_day")["arrival_day"].to_numpy()
+        assert (np.diff(order) >= 0).all()
 
 
 def _with(cfg: sim.SimConfig, **staffing) -> sim.SimConfig:
@@ -120,9 +135,15 @@ def test_wip_monitor_matches_case_records(baseline_results):
     for stage in STAGES[:-1]:
         q, e = _stay(c, stage, h)
         days = wip.loc[stage].index.to_numpy()
-        days = days[days >= 1]  # at day 0 the monitor looks before the backlog has entered
+        days = days[days > 0]  # day 0's backlog is allocated at the very instant of the sample
         from_records = ((q[None, :] <= days[:, None]) & (days[:, None] < e[None, :])).sum(axis=1)
         assert np.array_equal(wip.loc[stage].loc[days].to_numpy(), from_records), stage
+
+
+def test_first_sample_sees_the_backlog(baseline_results):
+    ts = baseline_results.timeseries
+    day0 = ts[(ts["day"] == 0) & (ts["series"] == "wip")]["value"].sum()
+    assert day0 == baseline_results.cases["backlog"].sum()
 
 
 @pytest.mark.parametrize("stage", ["allocation", "planning", "warrant", "execution"])

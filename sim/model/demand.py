@@ -67,16 +67,9 @@ class CaseTable:
         return len(self.arrival_day)
 
 
-def cumulative_intensity(t_days: np.ndarray | float, rate_per_day: float, growth_per_year: float) -> np.ndarray:
-    """Expected referrals in [0, t] for rate ``rate_per_day`` growing by ``growth_per_year``."""
-    if growth_per_year == 0:
-        return rate_per_day * np.asarray(t_days, dtype=float)
-    k = math.log1p(growth_per_year) / 365.0
-    return rate_per_day * np.expm1(k * np.asarray(t_days, dtype=float)) / k
-
-
 def inverse_cumulative_intensity(x: np.ndarray, rate_per_day: float, growth_per_year: float) -> np.ndarray:
-    """The time at which the expected number of referrals reaches ``x``."""
+    """The time at which the expected number of referrals reaches ``x`` (the inverse of
+    ``SimConfig.expected_referrals`` as a function of the horizon)."""
     if growth_per_year == 0:
         return x / rate_per_day
     k = math.log1p(growth_per_year) / 365.0
@@ -90,7 +83,7 @@ def referral_times(cfg: SimConfig, streams: Streams) -> np.ndarray:
     rate = d.referrals_per_month / DAYS_PER_MONTH
     if rate == 0:
         return np.empty(0)
-    total = float(cumulative_intensity(horizon, rate, d.growth_per_year))
+    total = cfg.expected_referrals()
     gen = streams["arrivals"]
     gaps = gen.standard_exponential(int(total + 10 * math.sqrt(total) + 20))
     points = np.cumsum(gaps)
@@ -149,7 +142,11 @@ def _backlog_rows(cfg: SimConfig, streams: Streams) -> dict[str, np.ndarray]:
         grade = np.where(stage >= ALLOCATION, grade, -1)
         true = np.full(n, -1)
         child = np.full(n, -1)
-    return {"age": age, "stage": stage, "grade": grade, "true": true, "child": child}
+    # Oldest first: they all join their queue at day 0, where order of arrival breaks ties,
+    # so the oldest case must arrive first to be served first within its grade.
+    order = np.argsort(-age, kind="stable")
+    rows = {"age": age, "stage": stage, "grade": grade, "true": true, "child": child}
+    return {k: np.asarray(v)[order] for k, v in rows.items()}
 
 
 def draw_cases(cfg: SimConfig, streams: Streams) -> CaseTable:

@@ -91,6 +91,7 @@ class ForceModel:
 
     def _monitor(self, interval: float):
         env, pools, caseload = self.env, self.pools, self.caseload
+        yield env.timeout(0)  # let day 0's cases (the backlog) join their stages first
         while True:
             self.snapshot_days.append(env.now)
             self.snapshots.append(self.wip.snapshot() + [p.res.count for p in pools] + [caseload.count])

@@ -131,6 +131,14 @@ def summarise(results: "Results", level: float = 0.95) -> pd.DataFrame:
     return summarise_metrics(per_rep, level)
 
 
+def _within_range(metric: str, lo: float, hi: float) -> tuple[float, float]:
+    """A t interval knows nothing of a metric's range: keep shares in [0, 1] and counts,
+    times and rates at or above 0."""
+    floor = 0.0
+    ceiling = 1.0 if metric.startswith("share_") else np.inf
+    return max(lo, floor), min(hi, ceiling)
+
+
 def summarise_metrics(per_rep: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Summarise a ``replication_metrics`` frame."""
     rows = []
@@ -146,6 +154,7 @@ def summarise_metrics(per_rep: pd.DataFrame, level: float = 0.95) -> pd.DataFram
             note = f"not reached in {missing} of {len(v)} replications"
         else:
             est, lo, hi = t_interval(v, level)
+            lo, hi = _within_range(metric, lo, hi)
         rows.append((metric, by, grade, est, lo, hi, len(v), note))
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
