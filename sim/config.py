@@ -155,7 +155,7 @@ class RunConfig:
 
     replications: int = 10
     seed: int = 20230405
-    horizon_days: float = 1095.0
+    horizon_days: float = 1460.0
     warmup_days: float = 0.0
     workers: int = 1
     progress: bool = True

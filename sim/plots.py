@@ -158,7 +158,7 @@ def survival_by_grade(results: "Results", by: str = "true_risk", ax: Axes | None
     if by not in BY_LABELS:
         raise ValueError(f"by={by!r}: use one of {', '.join(BY_LABELS)}")
     fig, ax = _new_axes(ax)
-    m = results.measured
+    m = results.referrals
     targets = _targets(results)
     for g in GRADES:
         sub = m[m[by] == g]
@@ -177,7 +177,7 @@ def survival_misgraded(results: "Results", ax: Axes | None = None) -> Figure:
     those it misgraded (the same selection as the summary's ``misgraded_high_risk`` rows).
     The gap between the curves is the delay misgrading costs."""
     fig, ax = _new_axes(ax)
-    m = results.measured
+    m = results.referrals
     high = m[m["true_risk"].isin(["VH", "H"]) & m["assigned_grade"].notna()]
     right, wrong = high[~high["misgraded"]], high[high["misgraded"]]
     _draw_km(ax, right, GRADE_COLOURS["H"], f"graded correctly, n={len(right)}", gid="km_correct")
@@ -284,9 +284,9 @@ def wip_over_time(results: "Results", queue_stages: tuple[str, ...] = ("allocati
 def where_the_time_goes(results: "Results") -> Figure:
     """Stacked horizontal bars, one per assigned grade: the mean days a referral of that grade
     spends in each stage (queueing and being worked), from ``Results.summary()`` rows
-    ``mean_time_days_{stage}``. Each stage's mean is over the referrals that finished it, so
-    the bar is the typical journey of a referral that goes all the way, not the mean time to
-    arrest, and it leaves out referrals still stuck in a stage at the end. The grade's target
+    ``mean_time_days_{stage}``. Each stage's mean is over the referrals that entered it (one
+    still there at the end counts its time so far), so the bar is the typical journey of a
+    referral that goes all the way, not the mean time to arrest. The grade's target
     is the black tick on its bar."""
     s = results.summary()
     rows = s[s["metric"].str.startswith("mean_time_days_") & (s["by"] == "assigned_grade")]
@@ -322,9 +322,9 @@ def where_the_time_goes(results: "Results") -> Figure:
     ax.set_title(f"Where the time goes: mean days per stage by assigned grade ({cfg.force}, "
                  f"{cfg.run.replications} replications)")
     fig.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
-    fig.text(0.01, 0.01, "Each stage is averaged over the referrals of that grade that finished it. Referrals still "
-             "in a stage when the run ends are left out of that stage's mean,\nso where a queue is growing "
-             "the bar understates the wait.", fontsize=8, color="dimgrey", ha="left", va="bottom")
+    fig.text(0.01, 0.01, "Each stage is averaged over the referrals of that grade that entered it; one still in a "
+             "stage when the run ends counts its time there so far,\nso where a queue is growing the bar is a "
+             "lower bound.", fontsize=8, color="dimgrey", ha="left", va="bottom")
     return fig
 
 

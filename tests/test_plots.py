@@ -72,7 +72,7 @@ def test_survival_curve_matches_kaplan_meier(res):
     """The drawn curve is the results layer's estimate, pooled over replications, warm-up out."""
     ax = plots.survival_by_grade(res, "true_risk").axes[0]
     ln = _by_gid(ax, "km_M")["km_M"]
-    m = res.measured[res.measured["true_risk"] == "M"]
+    m = res.referrals[res.referrals["true_risk"] == "M"]
     sf = sim.results.kaplan_meier(m["followup_days"], ~m["censored"])
     x, y = np.asarray(ln.get_xdata(), float), np.asarray(ln.get_ydata(), float)
     inside = (x > x[0]) & (x < x[-1])

@@ -52,39 +52,57 @@ def replication_metrics(results: "Results") -> pd.DataFrame:
     measured = results.measured
     all_cases = results.cases
     window_years = (cfg.run.horizon_days - cfg.run.warmup_days) / 365.0
+    horizon = cfg.run.horizon_days
     for rep in sorted(all_cases["replication"].unique()):
         m = measured[measured["replication"] == rep]
+        # Time-to-arrest distributions are of referrals seen from the moment they arrive. The
+        # initial backlog is seen only from day 0, part-way through its wait (a left-truncated
+        # cohort), so it has rows of its own.
+        new = m[~m["backlog"]]
         add = lambda metric, by, grade, value: rows.append((cfg.scenario, int(rep), metric, by, grade, float(value)))  # noqa: E731
         for by in ("true_risk", "assigned_grade"):
             for g in GRADES:
-                sub = m[m[by] == g]
+                sub = new[new[by] == g]
                 for k, v in _arrest_metrics(sub, targets[g]).items():
                     add(k, by, g, v)
-        for k, v in _arrest_metrics(m, None).items():
+        for k, v in _arrest_metrics(new, None).items():
             add(k, "all", "all", v)
-        misgraded_high = m[m["misgraded"] & m["true_risk"].isin(["VH", "H"])]
+        misgraded_high = new[new["misgraded"] & new["true_risk"].isin(["VH", "H"])]
         for k, v in _arrest_metrics(misgraded_high, None).items():
             add(k, "misgraded_high_risk", "all", v)
+        old = m[m["backlog"]]
+        if len(old):
+            end_day = (old["arrival_day"] + old["followup_days"]).to_numpy()  # followed from day 0
+            qv = km_quantiles(end_day, ~old["censored"].to_numpy(), [0.5, 0.9])
+            add("cases", "initial_backlog", "all", len(old))
+            add("time_from_day0_to_arrest_p50_days", "initial_backlog", "all", qv[0])
+            add("time_from_day0_to_arrest_p90_days", "initial_backlog", "all", qv[1])
+            add("cases_past_18_months", "initial_backlog", "all", (old["followup_days"] > EIGHTEEN_MONTHS_DAYS).sum())
+            add("share_open_at_end", "initial_backlog", "all", old["stage_at_end"].notna().mean())
 
         # Safeguarding and harm.
-        child = m[m["child_in_household"] & m["assessment_end_day"].notna()]
+        child = new[new["child_in_household"] & new["assessment_end_day"].notna()]
         sg_done = child["safeguarding_day"].notna()
-        horizon = cfg.run.horizon_days
         sg_time = np.where(sg_done, child["safeguarding_day"], horizon) - child["arrival_day"]
         qv = km_quantiles(sg_time, sg_done.to_numpy(), [0.5, 0.9])
         add("time_to_safeguarding_p50_days", "all", "all", qv[0])
         add("time_to_safeguarding_p90_days", "all", "all", qv[1])
         add("child_days_at_risk_per_year", "all", "all", _child_days_at_risk(m, cfg) / window_years)
 
-        # Where the time goes: mean wait for, and mean time in, each stage.
+        # Where the time goes: mean wait for, and mean time in, each stage, over every case
+        # that entered it; one still there at the horizon counts its time so far (so where a
+        # queue grows these are lower bounds, but not the far lower mean of those served).
+        grade_of = m["assigned_grade"].to_numpy()
         for stage in WAIT_STAGES:
-            q, s, e = (m[f"{stage}_{k}_day"] for k in ("queue", "start", "end"))
+            q, s, e = (m[f"{stage}_{k}_day"].to_numpy() for k in ("queue", "start", "end"))
+            entered = ~np.isnan(q)
+            wait = np.where(np.isnan(s), horizon, s) - q
+            stay = np.where(np.isnan(e), horizon, e) - q
             for g in (*GRADES, "all"):
-                sel = slice(None) if g == "all" else (m["assigned_grade"] == g).to_numpy()
-                add(f"mean_wait_days_{stage}", "assigned_grade" if g != "all" else "all", g,
-                    np.nanmean((s - q).to_numpy()[sel]) if np.isfinite((s - q).to_numpy()[sel]).any() else np.nan)
-                add(f"mean_time_days_{stage}", "assigned_grade" if g != "all" else "all", g,
-                    np.nanmean((e - q).to_numpy()[sel]) if np.isfinite((e - q).to_numpy()[sel]).any() else np.nan)
+                sel = entered if g == "all" else entered & (grade_of == g)
+                by = "assigned_grade" if g != "all" else "all"
+                add(f"mean_wait_days_{stage}", by, g, wait[sel].mean() if sel.any() else np.nan)
+                add(f"mean_time_days_{stage}", by, g, stay[sel].mean() if sel.any() else np.nan)
 
         # Staff and the state at the end (all cases, warm-up included: the queue is the queue).
         p = results.pools[results.pools["replication"] == rep]
@@ -97,7 +115,8 @@ def replication_metrics(results: "Results") -> pd.DataFrame:
             add("backlog_at_end", "assigned_grade", g, (open_["assigned_grade"] == g).sum())
         for stage in STAGES:
             add(f"backlog_at_end_{stage}", "all", "all", (open_["stage_at_end"] == stage).sum())
-        add("arrests_per_month", "all", "all", (~m["censored"]).sum() / (window_years * 12))
+        add("arrests_per_month", "all", "all", (~m["censored"] & (m["arrest_day"] >= cfg.run.warmup_days)).sum()
+            / (window_years * 12))
     return pd.DataFrame(rows, columns=["scenario", "replication", "metric", "by", "grade", "value"])
 
 

@@ -34,6 +34,13 @@ class Results:
         """Cases outside the warm-up: the ones metrics use."""
         return self.cases[~self.cases["in_warmup"]]
 
+    @property
+    def referrals(self) -> pd.DataFrame:
+        """Measured cases referred during the run (not the initial backlog, which is seen
+        only part-way through its wait): the cohort time-to-arrest distributions describe."""
+        m = self.measured
+        return m[~m["backlog"]]
+
     def summary(self) -> pd.DataFrame:
         """Tidy summary with confidence intervals (see ``sim.results.summary``)."""
         from .summary import summarise
