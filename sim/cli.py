@@ -19,22 +19,25 @@ from .outputs import write_run_folder
 from .results.summary import headline
 from .runner import simulate
 
-# Hydra flags that take a value, and flags after which no simulation runs.
+# Hydra flags that take a value, flags after which no simulation runs, and flags that point
+# Hydra at other config folders (their configs are validated in the job instead).
 _VALUE_FLAGS = {"--config-name", "-cn", "--config-path", "-cp", "--config-dir", "-cd", "--cfg", "-c",
                 "--package", "-p", "--experimental-rerun"}
 _NO_RUN_FLAGS = {"--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c", "--shell-completion", "-sc",
                  "--version"}
+_OTHER_CONFIG_FLAGS = {"--config-path", "-cp", "--config-dir", "-cd"}
 
 
 def _split(argv: Sequence[str]) -> tuple[list[str], str, bool]:
-    """(config overrides, config name, whether this call runs a single simulation)."""
+    """(config overrides, config name, whether to validate them here: a single run on the
+    built-in configs)."""
     overrides, name, runs, skip = [], "config", True, False
     for k, a in enumerate(argv):
         if skip:
             skip = False
             continue
         flag = a.split("=", 1)[0]
-        if flag in _NO_RUN_FLAGS or flag in ("--multirun", "-m"):
+        if flag in _NO_RUN_FLAGS or flag in _OTHER_CONFIG_FLAGS or flag in ("--multirun", "-m"):
             runs = False
         if flag in _VALUE_FLAGS and "=" not in a:
             skip = True

@@ -73,3 +73,18 @@ def test_bad_backlog_csv_names_row_and_column(tmp_path):
     assert r.returncode == 2
     assert "backlog.csv row 3 column assigned_grade" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_own_config_folder_builds_on_the_baseline(tmp_path):
+    mine = tmp_path / "my_configs"
+    mine.mkdir()
+    (mine / "my_force.yaml").write_text("defaults:\n  - config\n  - _self_\nscenario: my_force\n"
+                                        "run: {replications: 1, horizon_days: 60.0, progress: false}\n")
+    out = tmp_path / "run"
+    r = casesim(["--config-dir", str(mine), "--config-name", "my_force", f"hydra.run.dir={out}"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert json.loads((out / "manifest.json").read_text())["scenario"] == "my_force"
+    bad = casesim(["--config-dir", str(mine), "--config-name", "my_force", "staffing.investigators=-1",
+                   f"hydra.run.dir={tmp_path / 'bad'}"], tmp_path)
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
+        "casesim: error: staffing.investigators=-1: headcount must be >= 1"]

@@ -47,8 +47,8 @@ class ForceModel:
         ]
         self.intake, self.research, self.assessment, self.investigators = self.pools
         self.caseload = PriorityResource(self.env, capacity=st.investigators * st.caseload_limit)
-        self.court = DayBook(self.cal, stg.warrant.slots_per_sitting_day)
-        self.search = DayBook(self.cal, st.search_teams * stg.execution.warrants_per_team_per_day)
+        self.court = DayBook("court", self.cal, stg.warrant.slots_per_sitting_day)
+        self.search = DayBook("search_teams", self.cal, st.search_teams * stg.execution.warrants_per_team_per_day)
         self.hours_factor = 1.0 / st.availability  # contracted hours per hour of effort
 
         w = stg.warrant

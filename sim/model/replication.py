@@ -35,8 +35,13 @@ def run_replication(cfg: SimConfig, replication: int, env: simpy.Environment | N
     model.run()
     cols = {name: getattr(cases, name) for name in CASE_ATTRIBUTES}
     cols.update(model.rec.columns())
-    pools = [{"pool": p.name, "capacity": p.capacity, "busy_hours": p.busy_hours,
-              "available_hours": p.available_hours()} for p in model.pools]
+    run = cfg.run
+    pools = [{"pool": p.name, "capacity": p.capacity, "unit": "staff hours", "busy": p.busy_hours,
+              "available": p.available_hours()} for p in model.pools]
+    for book in (model.court, model.search):
+        used, available = book.use(run.warmup_days, run.horizon_days)
+        pools.append({"pool": book.name, "capacity": book.per_day, "unit": "places booked", "busy": used,
+                      "available": available})
     return ReplicationOutput(
         replication=replication,
         cases=cols,

@@ -4,6 +4,7 @@ slots and search-team days, booked by arithmetic rather than simulated as proces
 from __future__ import annotations
 
 import bisect
+import math
 import operator
 from collections import defaultdict
 
@@ -59,10 +60,12 @@ class Pool:
 
 
 class DayBook:
-    """Bookings of a daily capacity on working days (court slots, warrant executions)."""
+    """Bookings of a daily capacity on working days (court slots, warrant executions).
+    Urgent work may be booked over the capacity (teams found, a panel convened): ``book``
+    does not refuse, ``first_free`` looks for room."""
 
-    def __init__(self, cal: Calendar, per_day: int):
-        self.cal, self.per_day = cal, per_day
+    def __init__(self, name: str, cal: Calendar, per_day: int):
+        self.name, self.cal, self.per_day = name, cal, per_day
         self.booked: defaultdict[int, int] = defaultdict(int)
 
     def first_free(self, day: int) -> int:
@@ -75,3 +78,9 @@ class DayBook:
 
     def book(self, day: int) -> None:
         self.booked[day] += 1
+
+    def use(self, start_day: float, end_day: float) -> tuple[int, int]:
+        """(places booked, places available) on the working days inside [start, end)."""
+        first, last = math.ceil(start_day), math.ceil(end_day)
+        days = [d for d in range(first, last) if self.cal.is_working_day(d)]
+        return sum(self.booked.get(d, 0) for d in days), self.per_day * len(days)

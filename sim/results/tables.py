@@ -124,18 +124,19 @@ def timeseries_table(cfg: SimConfig, out: ReplicationOutput, pools: Sequence[str
 
 
 def pool_table(cfg: SimConfig, out: ReplicationOutput, cases: pd.DataFrame) -> pd.DataFrame:
-    """Busy and available working hours per staff pool inside the measurement window, and the
-    investigators' caseload slots (slot-days held over slot-days available)."""
+    """Use of every capacity inside the measurement window: staff pools in contracted hours,
+    the investigators' caseload slots in slot-days, court slots and search-team executions
+    in places booked (urgent bookings may exceed the daily capacity)."""
     df = pd.DataFrame(out.pools)
-    df["utilisation"] = df["busy_hours"] / df["available_hours"]
+    df["utilisation"] = df["busy"] / df["available"]
     w, h = cfg.run.warmup_days, cfg.run.horizon_days
     start = cases["slot_start_day"].to_numpy()
     stop = np.where(np.isnan(cases["slot_release_day"]), h, cases["slot_release_day"])
     held = np.clip(np.minimum(stop, h) - np.maximum(start, w), 0, None)
     slot_days = float(np.nansum(held))
-    caseload = {"pool": "caseload", "capacity": out.caseload_slots, "busy_hours": slot_days * 24.0,
-                "available_hours": out.caseload_slots * (h - w) * 24.0}
-    caseload["utilisation"] = caseload["busy_hours"] / caseload["available_hours"]
+    caseload = {"pool": "caseload", "capacity": out.caseload_slots, "unit": "slot days", "busy": slot_days,
+                "available": out.caseload_slots * (h - w)}
+    caseload["utilisation"] = caseload["busy"] / caseload["available"]
     df = pd.concat([df, pd.DataFrame([caseload])], ignore_index=True)
     df.insert(0, "force", cfg.force)
     df.insert(0, "scenario", cfg.scenario)
@@ -147,7 +148,8 @@ def build_results(cfg: SimConfig, outputs: Sequence[ReplicationOutput]) -> Resul
     """Assemble the tables of all replications, in replication order."""
     outputs = sorted(outputs, key=lambda o: o.replication)
     cases = [case_table(cfg, o) for o in outputs]
-    pool_names = [p["pool"] for p in outputs[0].pools] if outputs else []
+    # The monitor samples the staff pools (and the caseload) only.
+    pool_names = [p["pool"] for p in outputs[0].pools if p["unit"] == "staff hours"] if outputs else []
     return Results(
         config=cfg,
         cases=pd.concat(cases, ignore_index=True),
