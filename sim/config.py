@@ -29,7 +29,14 @@ MAX_CASES_PER_REPLICATION = 2_000_000
 EIGHTEEN_MONTHS_DAYS = 548.0
 """HMICFRS's worst delay (A6), 18 months, in days."""
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+def _config_dir() -> Path:
+    """``configs/`` beside the package in a source checkout, else the copy installed in it."""
+    here = Path(__file__).resolve().parent
+    source = here.parent / "configs"
+    return source if (source / "config.yaml").is_file() else here / "configs"
+
+
+CONFIG_DIR = _config_dir()
 
 
 class ConfigError(ValueError):

@@ -129,3 +129,11 @@ def test_backlog_csv_missing_file_and_unknown_column(tmp_path):
     p = _csv(tmp_path, "age_days,colour\n3,red\n")
     with pytest.raises(ConfigError, match="colour"):
         sim.load_config([f"demand.initial_backlog.csv={p}"])
+
+
+def test_every_config_group_ships_in_the_package():
+    import tomllib
+
+    pyproject = tomllib.loads((CONFIG_DIR.parent / "pyproject.toml").read_text())
+    packages = set(pyproject["tool"]["setuptools"]["packages"])
+    assert {f"sim.configs.{g}" for g in GROUPS} <= packages
