@@ -83,3 +83,52 @@ def _hydra_main(dcfg: DictConfig) -> None:
     write_run_folder(results, folder, given, time.perf_counter() - started, summary)
     print(headline(summary, cfg).to_string())
     print(f"\nwrote {folder}")
+
+
+def compare_main(argv: Sequence[str] | None = None) -> None:
+    """``casesim-compare SCENARIO [SCENARIO ...] [key=value ...] [--out DIR]``: the baseline
+    and each scenario of ``configs/scenario/`` on the same replications, paired."""
+    import argparse
+    import datetime as dt
+    import json
+    from pathlib import Path
+
+    from .comparison import compare, load_scenarios
+    from .outputs import manifest, _atomic
+
+    parser = argparse.ArgumentParser(prog="casesim-compare", description=compare_main.__doc__)
+    parser.add_argument("items", nargs="+", metavar="SCENARIO or key=value",
+                        help="scenario names (configs/scenario/) and overrides applied to every run")
+    parser.add_argument("--out", help="output folder (default outputs/compare/DATE_TIME)")
+    args = parser.parse_args(argv)
+    names = [a for a in args.items if "=" not in a]
+    overrides = [a for a in args.items if "=" in a]
+    try:
+        if not names:
+            raise ConfigError("scenarios", "", "name at least one scenario from configs/scenario/")
+        base, scenarios = load_scenarios(names, overrides)
+    except ConfigError as exc:
+        print(f"casesim-compare: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    started = time.perf_counter()
+    out = Path(args.out or f"outputs/compare/{dt.datetime.now():%Y-%m-%d_%H-%M-%S}")
+    result = compare(base, scenarios)
+    from . import plots
+    from .report import write_report
+
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    _atomic(out / "comparison.csv", lambda p: result.table.to_csv(p, index=False))
+    figures = {
+        "Time to arrest by true risk": plots.survival_comparison(result.all_results, "true_risk"),
+        "Differences from the baseline": plots.forest_plot(result.table),
+    }
+    for (title, fig), name in zip(figures.items(), ("survival_comparison.png", "forest.png")):
+        fig.savefig(out / "figures" / name, dpi=plots.DPI)
+    write_report(result, out / "report.html", figures)
+    info = {name: manifest(res, overrides, time.perf_counter() - started) for name, res in result.all_results.items()}
+    _atomic(out / "manifest.json", lambda p: p.write_text(json.dumps(info, indent=2, default=str)))
+    from .results.compare import headline
+
+    h = headline(result.table)[["scenario", "metric", "by", "grade", "baseline", "difference", "ci_low", "ci_high"]]
+    print(h.round(3).to_string(index=False))
+    print(f"\nwrote {out}")

@@ -363,13 +363,15 @@ class PlanningConfig:
 @dataclass(frozen=True)
 class WarrantConfig:
     """Application (investigator effort), the court's slots on sitting days with a same-day
-    route for urgent grades, defects (rework), refusal that rises with the intelligence's age,
-    and the warrant's validity."""
+    route for urgent grades (``out_of_hours_grades``: a remote panel hears them at any hour),
+    defects (rework), refusal that rises with the intelligence's age, and the warrant's
+    validity."""
 
     effort_hours: Dist = field(default_factory=lambda: Dist("uniform", low=2.0, high=4.0))
     rework_effort_hours: Dist = field(default_factory=lambda: Dist("uniform", low=1.0, high=3.0))
     slots_per_sitting_day: int = 3
-    same_day_grades: tuple[str, ...] = ("VH", "H")
+    same_day_grades: tuple[str, ...] = ("VH",)
+    out_of_hours_grades: tuple[str, ...] = ()
     defective_probability_trained: float = 0.05
     defective_probability_untrained: float = 0.10
     refusal_probability: float = 0.02

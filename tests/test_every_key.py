@@ -30,6 +30,7 @@ SPECIAL = {
     "demand.initial_backlog.stage": "research",
     "stages.safeguarding.urgent_grades": ("VH",),
     "stages.warrant.same_day_grades": ("VH", "H", "M", "L"),
+    "stages.warrant.out_of_hours_grades": ("VH", "H"),
     "stages.execution.urgent_grades": ("VH",),
     "stages.planning.urgent_grades": ("VH", "H", "M"),
     "stages.round_the_clock_grades": (),

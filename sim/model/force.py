@@ -53,6 +53,7 @@ class ForceModel:
 
         w = stg.warrant
         self.same_day = [g in w.same_day_grades for g in GRADES]
+        self.out_of_hours = [g in w.out_of_hours_grades for g in GRADES]
         self.round_the_clock = [g in stg.round_the_clock_grades for g in GRADES]
         self.urgent_days_per_hour = 1.0 / (24.0 * stg.round_the_clock_speedup)
         self.urgent_execution = [g in stg.execution.urgent_grades for g in GRADES]
@@ -265,7 +266,9 @@ class ForceModel:
             yield from self._hands_on(g, col["warrant_hours"][i], times["warrant_start_day"] if attempt == 0 else None, i)
             if col["defective"][i][attempt]:  # the court's legal adviser sends it back
                 yield from self._hands_on(g, col["rework_hours"][i])
-            if self.same_day[g]:
+            if self.out_of_hours[g]:
+                hearing = env.now
+            elif self.same_day[g]:
                 hearing = cal.next_opening(env.now)
             else:
                 day = self.court.first_free(math.floor(env.now) + 1)

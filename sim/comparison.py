@@ -1,0 +1,75 @@
+"""Running the baseline and scenarios on common random numbers, and comparing them."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import pandas as pd
+
+from .config import ConfigError, SimConfig, load_config
+from .results import Results, replication_metrics
+from .results.compare import paired_differences
+from .runner import simulate
+
+
+@dataclass
+class Comparison:
+    """The baseline's and each scenario's results, and the paired differences."""
+
+    baseline: Results
+    scenarios: dict[str, Results]
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def all_results(self) -> dict[str, Results]:
+        return {self.baseline.config.scenario: self.baseline, **self.scenarios}
+
+
+def load_scenarios(names: Sequence[str], overrides: Sequence[str] = ()) -> tuple[SimConfig, list[SimConfig]]:
+    """The baseline and the named scenarios (``configs/scenario/NAME.yaml``), each with the
+    same ``overrides`` on top. Raises ConfigError if a name is unknown or a scenario changes
+    the run itself (seed, replications, horizon), which would break the pairing."""
+    base = load_config(["scenario=baseline", *overrides])
+    others = []
+    for name in names:
+        if name == "baseline":
+            raise ConfigError("scenarios", name, "the baseline is always run; name the scenarios to compare with it")
+        cfg = load_config([f"scenario={name}", *overrides])
+        if cfg.run != base.run:
+            changed = [f.name for f in dataclasses.fields(cfg.run) if getattr(cfg.run, f.name) != getattr(base.run, f.name)]
+            raise ConfigError(f"scenario {name}", ", ".join(f"run.{c}" for c in changed),
+                              "a scenario must not change the run (seed, replications, horizon): pairs need the same runs")
+        others.append(cfg)
+    return base, others
+
+
+def compare(baseline: SimConfig, scenarios: Sequence[SimConfig], workers: int | None = None,
+            progress: bool | None = None) -> Comparison:
+    """Run the baseline and every scenario (same seed and replications) and pair them."""
+    base = simulate(baseline, workers=workers, progress=progress)
+    base_metrics = replication_metrics(base)
+    results, tables = {}, []
+    for cfg in scenarios:
+        res = simulate(cfg, workers=workers, progress=progress)
+        results[cfg.scenario] = res
+        tables.append(paired_differences(base_metrics, replication_metrics(res)))
+    return Comparison(base, results, pd.concat(tables, ignore_index=True) if tables else pd.DataFrame())
+
+
+def changed_parameters(baseline: SimConfig, scenario: SimConfig) -> list[tuple[str, Any, Any]]:
+    """(key, baseline value, scenario value) for every parameter the scenario changes."""
+    def flat(obj: Any, prefix: str = "") -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(obj):
+            v = getattr(obj, f.name)
+            key = f"{prefix}{f.name}"
+            if dataclasses.is_dataclass(v) and type(v).__name__ not in ("Dist", "ByGrade"):
+                out.update(flat(v, key + "."))
+            else:
+                out[key] = v
+        return out
+
+    a, b = flat(baseline), flat(scenario)
+    return [(k, a[k], b[k]) for k in a if a[k] != b[k] and k != "scenario"]
