@@ -271,9 +271,32 @@ class DemandConfig:
 
 
 @dataclass(frozen=True)
+class RecruitmentConfig:
+    """New posts filled over time: advertised on ``start_day``, the recruits start after
+    ``lead_time_days``, work at ``learning_productivity`` of an experienced colleague for
+    ``learning_days``, and leave at ``attrition_per_year`` (exponentially) once in post."""
+
+    investigators: int = 0
+    researchers: int = 0
+    start_day: float = 0.0
+    lead_time_days: float = 120.0
+    learning_days: float = 180.0
+    learning_productivity: float = 0.5
+    attrition_per_year: float = 0.0
+
+    def validate(self, key: str) -> None:
+        for name in ("investigators", "researchers"):
+            _check(getattr(self, name) >= 0, f"{key}.{name}", getattr(self, name), "posts to fill must be >= 0")
+        for name in ("start_day", "lead_time_days", "learning_days", "attrition_per_year"):
+            _non_negative(f"{key}.{name}", getattr(self, name))
+        _check(0 < self.learning_productivity <= 1, f"{key}.learning_productivity", self.learning_productivity,
+               "must lie in (0, 1]")
+
+
+@dataclass(frozen=True)
 class StaffingConfig:
     """Headcount per pool, the share of contracted hours actually available for casework
-    (abstraction, court, welfare), and the investigators' caseload limit."""
+    (abstraction, court, welfare), the investigators' caseload limit, and recruitment."""
 
     intake_researchers: int = 1
     researchers: int = 4
@@ -282,6 +305,7 @@ class StaffingConfig:
     caseload_limit: int = 8
     search_teams: int = 2
     availability: float = 0.65
+    recruitment: RecruitmentConfig = field(default_factory=RecruitmentConfig)
 
     def validate(self, key: str) -> None:
         for name in ("intake_researchers", "researchers", "assessors", "investigators", "search_teams"):
@@ -289,6 +313,26 @@ class StaffingConfig:
             _check(v >= 1, f"{key}.{name}", v, "headcount must be >= 1")
         _check(self.caseload_limit >= 1, f"{key}.caseload_limit", self.caseload_limit, "must be >= 1")
         _check(0 < self.availability <= 1, f"{key}.availability", self.availability, "must lie in (0, 1]")
+        self.recruitment.validate(f"{key}.recruitment")
+
+
+TRAINED_POOLS = {"assessors": "assessment", "researchers": "research", "investigators": "investigators"}
+"""Trained-share keys (``<role>_trained_share``) and the staff pool each describes."""
+
+
+@dataclass(frozen=True)
+class TrainingProgrammeConfig:
+    """A training programme from ``start_day`` for ``duration_days`` (0: none): each trained
+    share given here rises linearly to it over the programme (null: unchanged), and every
+    person trained is away on a course for ``course_days`` working days, so the pool loses
+    that time while the programme runs."""
+
+    start_day: float = 0.0
+    duration_days: float = 0.0
+    assessors_trained_share: float | None = None
+    researchers_trained_share: float | None = None
+    investigators_trained_share: float | None = None
+    course_days: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -305,14 +349,26 @@ class TrainingConfig:
     over_grade_probability_trained: float = 0.05
     over_grade_probability_untrained: float = 0.10
     untrained_research_effort_multiplier: float = 1.5
+    programme: TrainingProgrammeConfig = field(default_factory=TrainingProgrammeConfig)
 
     def validate(self, key: str) -> None:
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
+            if f.name == "programme":
+                continue
             if f.name.endswith("multiplier"):
                 _check(v > 0, f"{key}.{f.name}", v, "must be > 0")
             else:
                 _probability(f"{key}.{f.name}", v)
+        p, k = self.programme, f"{key}.programme"
+        for name in ("start_day", "duration_days", "course_days"):
+            _non_negative(f"{k}.{name}", getattr(p, name))
+        for role in TRAINED_POOLS:
+            target, today = getattr(p, f"{role}_trained_share"), getattr(self, f"{role}_trained_share")
+            if target is not None:
+                _probability(f"{k}.{role}_trained_share", target)
+                _check(target >= today, f"{k}.{role}_trained_share", target,
+                       f"a programme raises the trained share: must be >= {key}.{role}_trained_share ({today})")
 
 
 @dataclass(frozen=True)
@@ -470,6 +526,11 @@ class SimConfig:
             _check(v > 0, f"targets_days.{g}", v, "must be > 0")
         for name in ("run", "calendar", "demand", "staffing", "training", "stages"):
             getattr(self, name).validate(name)
+        for role, pool in TRAINED_POOLS.items():
+            away = course_away_fraction(self, role)
+            _check(away < 0.9, f"training.programme.{role}_trained_share", getattr(self.training.programme, f"{role}_trained_share"),
+                   f"trains so many {role} that {away:.0%} of their time goes on courses; lengthen "
+                   "training.programme.duration_days or shorten course_days")
         d = self.demand
         expected = self.expected_referrals() * (1 + d.bulk_package_probability * d.bulk_extra_suspects_mean)
         _check(expected + d.initial_backlog.size > 0, "demand.referrals_per_month", d.referrals_per_month,
@@ -491,6 +552,16 @@ class SimConfig:
     def replace(self, **changes: Any) -> "SimConfig":
         """A validated copy with top-level sections replaced."""
         return dataclasses.replace(self, **changes).validate()
+
+
+def course_away_fraction(cfg: SimConfig, role: str) -> float:
+    """Share of a role's working time spent on courses while the training programme runs."""
+    t, p = cfg.training, cfg.training.programme
+    target = getattr(p, f"{role}_trained_share")
+    if target is None or p.duration_days <= 0:
+        return 0.0
+    working_days = p.duration_days * cfg.calendar.working_days_per_week / 7.0
+    return (target - getattr(t, f"{role}_trained_share")) * p.course_days / working_days
 
 
 # --------------------------------------------------------------------------- strict conversion

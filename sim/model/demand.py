@@ -17,6 +17,7 @@ import numpy as np
 from ..config import BACKLOG_STAGES, GRADES, SimConfig
 from ..distributions import quantile
 from ..rng import Streams
+from .workforce import trained_share_at
 
 VH, H, M, L = range(4)
 UNGRADED = 4
@@ -180,8 +181,11 @@ def draw_cases(cfg: SimConfig, streams: Streams) -> CaseTable:
     true_risk = np.minimum(np.searchsorted(mix, u("true_risk"), side="right"), 3).astype(np.int8)
     child = u("child") < d.child_in_household_probability
 
+    # Who does the work is drawn against the trained share when the case arrives (it rises
+    # over a training programme); the draw itself stays the case's own.
     nonspecialist = (source == DIRECT) & (u("nonspecialist") < t.direct_to_nonspecialist_share)
-    trained_assessor = ~nonspecialist & (u("assessor_trained") < t.assessors_trained_share)
+    at_arrival = np.maximum(arrival, 0.0)
+    trained_assessor = ~nonspecialist & (u("assessor_trained") < trained_share_at(cfg, "assessors", at_arrival))
     u_err, u_dest = u("grading_error"), u("grading_error_destination")
     assigned = assign_grades(cfg, true_risk, trained_assessor, u_err, u_dest)
 
@@ -197,7 +201,7 @@ def draw_cases(cfg: SimConfig, streams: Streams) -> CaseTable:
         assigned[:n_b] = gr
         child[:n_b] = np.where(bl["child"] >= 0, bl["child"] == 1, child[:n_b])
 
-    researcher_trained = u("researcher_trained") < t.researchers_trained_share
+    researcher_trained = u("researcher_trained") < trained_share_at(cfg, "researchers", at_arrival)
     research_mult = np.where(researcher_trained, 1.0, t.untrained_research_effort_multiplier)
     comms_u = u("comms_data")
     urgent_comms = np.isin(true_risk, [GRADES.index(g) for g in s.research.comms_data_urgent_risks])
@@ -212,7 +216,7 @@ def draw_cases(cfg: SimConfig, streams: Streams) -> CaseTable:
     urgent_sg = np.isin(assigned, [GRADES.index(g) for g in s.safeguarding.urgent_grades])
     sg_delay = np.where(urgent_sg, quantile(s.safeguarding.delay_days_urgent, sg_u),
                         quantile(s.safeguarding.delay_days_routine, sg_u))
-    inv_trained = u("investigator_trained") < t.investigators_trained_share
+    inv_trained = u("investigator_trained") < trained_share_at(cfg, "investigators", at_arrival)
     w = s.warrant
     p_defect = np.where(inv_trained, w.defective_probability_trained, w.defective_probability_untrained)
     defective = u("warrant_defect", w.max_applications) < p_defect[:, None]

@@ -23,7 +23,8 @@ from .demand import (
 from .records import (
     ARREST, DUPLICATE, NO_TRACE, UNTRACEABLE, VOLUNTARY_INTERVIEW, WARRANT_LAPSED, WARRANT_REFUSED, CaseRecords, Wip,
 )
-from .staff import DayBook, Pool, PriorityResource
+from .staff import Blocker, DayBook, Pool, PriorityResource
+from .workforce import schedule
 
 
 class ForceModel:
@@ -36,17 +37,13 @@ class ForceModel:
         st, stg, run = cfg.staffing, cfg.stages, cfg.run
         self.horizon = run.horizon_days
 
-        def pool(name: str, capacity: int, priority: bool = False) -> Pool:
-            return Pool(self.env, name, capacity, self.cal, run.warmup_days, run.horizon_days, priority)
-
-        self.pools = [
-            pool("intake", st.intake_researchers),
-            pool("research", st.researchers),
-            pool("assessment", st.assessors),
-            pool("investigators", st.investigators, priority=True),
-        ]
+        self.pools = [Pool(self.env, name, schedule(cfg, name), self.cal, run.warmup_days, run.horizon_days)
+                      for name in ("intake", "research", "assessment", "investigators")]
         self.intake, self.research, self.assessment, self.investigators = self.pools
-        self.caseload = PriorityResource(self.env, capacity=st.investigators * st.caseload_limit)
+        # Caseload slots follow the investigators in post.
+        self.caseload_limit = st.caseload_limit
+        self.caseload = PriorityResource(self.env, capacity=self.investigators.capacity * st.caseload_limit)
+        self.caseload_blocker = Blocker(self.caseload)
         self.court = DayBook("court", self.cal, stg.warrant.slots_per_sitting_day)
         self.search = DayBook("search_teams", self.cal, st.search_teams * stg.execution.warrants_per_team_per_day)
         self.hours_factor = 1.0 / st.availability  # contracted hours per hour of effort
@@ -79,9 +76,24 @@ class ForceModel:
 
     def run(self) -> None:
         """Run from day 0 to the horizon."""
+        for pool in self.pools:
+            self._apply(pool, pool.steps[0])
+            if len(pool.steps) > 1:
+                self.env.process(self._workforce(pool))
         self.env.process(self._arrivals())
         self.env.process(self._monitor(self.cfg.run.monitor_interval_days))
         self.env.run(until=self.horizon)
+
+    def _apply(self, pool: Pool, step) -> None:
+        pool.apply(step)
+        if pool is self.investigators:
+            self.caseload_blocker.set((pool.capacity - step.headcount) * self.caseload_limit)
+
+    def _workforce(self, pool: Pool):
+        """Change the pool's headcount and pace on its schedule."""
+        for step in pool.steps[1:]:
+            yield self.env.timeout(step.day - self.env.now)
+            self._apply(pool, step)
 
     def _arrivals(self):
         env, arrival, case = self.env, self.col["arrival_day"], self._case
@@ -95,7 +107,8 @@ class ForceModel:
         yield env.timeout(0)  # let day 0's cases (the backlog) join their stages first
         while True:
             self.snapshot_days.append(env.now)
-            self.snapshots.append(self.wip.snapshot() + [p.res.count for p in pools] + [caseload.count])
+            self.snapshots.append(self.wip.snapshot() + [p.working for p in pools]
+                                  + [caseload.count - self.caseload_blocker.in_use])
             yield env.timeout(interval)
 
     # ------------------------------------------------------------------ work
@@ -111,7 +124,7 @@ class ForceModel:
         urgent = self.col["urgent"][i]
         req = None
         if not urgent:
-            req = pool.res.request()
+            req = pool.res.request(priority=0)
             yield req
         t0 = env.now
         t1 = self._work(pool, t0, hours, urgent)
@@ -120,18 +133,19 @@ class ForceModel:
         if req is not None:
             pool.res.release(req)
 
-    def _work_end(self, t0: float, hours: float, round_the_clock: bool) -> tuple[float, float]:
+    def _work_end(self, t0: float, hours: float, round_the_clock: bool, pace: float = 1.0) -> tuple[float, float]:
         """When ``hours`` of effort started at ``t0`` are done, and the staff hours it takes.
-        Effort is spread over office hours and the staff's availability, or, for the most
-        urgent cases, worked straight through by several people at once."""
+        Effort is spread over office hours, the staff's availability and the pool's pace
+        (learners, courses), or, for the most urgent cases, worked straight through by
+        several people at once."""
         if round_the_clock:
             return t0 + hours * self.urgent_days_per_hour, hours
-        contracted = hours * self.hours_factor
+        contracted = hours * self.hours_factor * pace
         return self.cal.add_work_hours(t0, contracted), contracted
 
     def _work(self, pool: Pool, t0: float, hours: float, round_the_clock: bool) -> float:
         """Book ``hours`` of effort started at ``t0`` on ``pool``; returns when it is done."""
-        t1, staff_hours = self._work_end(t0, hours, round_the_clock)
+        t1, staff_hours = self._work_end(t0, hours, round_the_clock, pool.pace)
         pool.add_busy(t0, t1, staff_hours)
         return t1
 

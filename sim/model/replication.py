@@ -26,6 +26,15 @@ class ReplicationOutput:
     snapshots: np.ndarray  # (days, wip cells + pools + caseload)
     pools: list[dict] = field(default_factory=list)
     caseload_slots: int = 0
+    caseload_slot_days: float = 0.0  # slot-days in post inside the measurement window
+
+
+def _slot_days(model: ForceModel) -> float:
+    """Caseload slot-days offered inside the window, following the investigators in post."""
+    inv = model.investigators
+    ends = [s.day for s in inv.steps[1:]] + [inv.end_day]
+    return sum(s.headcount * model.caseload_limit * max(0.0, min(e, inv.end_day) - max(s.day, inv.start_day))
+               for s, e in zip(inv.steps, ends))
 
 
 def run_replication(cfg: SimConfig, replication: int, env: simpy.Environment | None = None) -> ReplicationOutput:
@@ -49,4 +58,5 @@ def run_replication(cfg: SimConfig, replication: int, env: simpy.Environment | N
         snapshots=np.asarray(model.snapshots, dtype=np.int32),
         pools=pools,
         caseload_slots=model.caseload.capacity,
+        caseload_slot_days=_slot_days(model),
     )

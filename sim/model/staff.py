@@ -32,16 +32,54 @@ class PriorityResource(simpy.PriorityResource):
     PutQueue = _InsortQueue
 
 
-class Pool:
-    """A pool of interchangeable staff. ``busy_hours`` sums the contracted hours its members
-    spend on tasks inside the measurement window [start_day, end_day]."""
+class Blocker:
+    """Takes servers of a priority resource out of use (posts not yet filled, staff who have
+    left) by holding requests that outrank every case; a change takes effect as servers
+    come free, as it would in a team."""
 
-    def __init__(self, env: simpy.Environment, name: str, capacity: int, cal: Calendar,
-                 start_day: float, end_day: float, priority: bool = False):
-        self.name, self.capacity, self.cal = name, capacity, cal
-        self.res = (PriorityResource if priority else simpy.Resource)(env, capacity=capacity)
+    def __init__(self, res: PriorityResource):
+        self.res = res
+        self.held: list = []
+
+    def set(self, n: int) -> None:
+        while len(self.held) < n:
+            self.held.append(self.res.request(priority=-1))
+        while len(self.held) > n:
+            req = self.held.pop()
+            if req.triggered:
+                self.res.release(req)
+            else:
+                req.cancel()
+
+    @property
+    def in_use(self) -> int:
+        """Servers the blocks hold now."""
+        return sum(1 for r in self.held if r.triggered)
+
+
+class Pool:
+    """A pool of interchangeable staff whose headcount and pace follow ``steps``
+    (``sim.model.workforce``). ``busy_hours`` sums the contracted hours its members spend
+    on tasks inside the measurement window [start_day, end_day]."""
+
+    def __init__(self, env: simpy.Environment, name: str, steps, cal: Calendar,
+                 start_day: float, end_day: float):
+        self.name, self.steps, self.cal = name, steps, cal
+        self.capacity = max(s.headcount for s in steps)
+        self.res = PriorityResource(env, capacity=self.capacity)
+        self.blocker = Blocker(self.res)
+        self.pace = 1.0
         self.start_day, self.end_day = start_day, end_day
         self.busy_hours = 0.0
+
+    def apply(self, step) -> None:
+        self.blocker.set(self.capacity - step.headcount)
+        self.pace = step.pace
+
+    @property
+    def working(self) -> int:
+        """Staff busy on cases now."""
+        return self.res.count - self.blocker.in_use
 
     def add_busy(self, t0: float, t1: float, hours: float) -> None:
         """Count a task of ``hours`` contracted hours running from ``t0`` to ``t1`` (days);
@@ -54,9 +92,15 @@ class Pool:
                 self.busy_hours += hours * inside / (t1 - t0)
 
     def available_hours(self) -> float:
-        """Working hours the whole pool has inside the window."""
+        """Working hours the pool's staff in post have inside the window."""
         w = self.cal.work_hours_until
-        return self.capacity * (w(self.end_day) - w(self.start_day))
+        total = 0.0
+        ends = [s.day for s in self.steps[1:]] + [self.end_day]
+        for step, end in zip(self.steps, ends):
+            a, b = max(step.day, self.start_day), min(end, self.end_day)
+            if b > a:
+                total += step.headcount * (w(b) - w(a))
+        return total
 
 
 class DayBook:

@@ -135,7 +135,7 @@ def pool_table(cfg: SimConfig, out: ReplicationOutput, cases: pd.DataFrame) -> p
     held = np.clip(np.minimum(stop, h) - np.maximum(start, w), 0, None)
     slot_days = float(np.nansum(held))
     caseload = {"pool": "caseload", "capacity": out.caseload_slots, "unit": "slot days", "busy": slot_days,
-                "available": out.caseload_slots * (h - w)}
+                "available": out.caseload_slot_days}
     caseload["utilisation"] = caseload["busy"] / caseload["available"]
     df = pd.concat([df, pd.DataFrame([caseload])], ignore_index=True)
     df.insert(0, "force", cfg.force)
