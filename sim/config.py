@@ -457,6 +457,22 @@ class PostArrestConfig:
 
 
 @dataclass(frozen=True)
+class ReviewConfig:
+    """Re-review of cases waiting for an investigator. Analysts (the Dyfed-Powys practice)
+    look at the ``analyst_cases_per_review`` longest-waiting cases of ``analyst_grades``
+    every ``analyst_interval_days`` (0 cases: no analyst); under ``minimum_standards`` every
+    case whose wait passes its grade's target is reviewed. A review finds a case graded below
+    its true risk with ``detection_probability``: it is regraded, moves up the queue, and its
+    safeguarding referral is made at once."""
+
+    analyst_cases_per_review: int = 0
+    analyst_interval_days: float = 7.0
+    analyst_grades: tuple[str, ...] = ("M", "L")
+    minimum_standards: bool = False
+    detection_probability: float = 0.8
+
+
+@dataclass(frozen=True)
 class StagesConfig:
     """Every stage's efforts and delays. Cases assigned a grade in ``round_the_clock_grades``
     (and, before grading, packages flagging immediate risk) are worked straight through, on
@@ -473,6 +489,7 @@ class StagesConfig:
     warrant: WarrantConfig = field(default_factory=WarrantConfig)
     execution: ExecutionConfig = field(default_factory=ExecutionConfig)
     post_arrest: PostArrestConfig = field(default_factory=PostArrestConfig)
+    review: ReviewConfig = field(default_factory=ReviewConfig)
 
     def validate(self, key: str) -> None:
         # Every Dist and probability anywhere below is checked by walking the tree.
@@ -499,6 +516,10 @@ class StagesConfig:
         _check(w.slots_per_sitting_day >= 1, f"{key}.warrant.slots_per_sitting_day", w.slots_per_sitting_day, "must be >= 1")
         _check(w.validity_days > 0, f"{key}.warrant.validity_days", w.validity_days, "must be > 0")
         _check(w.max_applications >= 1, f"{key}.warrant.max_applications", w.max_applications, "must be >= 1")
+        r = self.review
+        _check(r.analyst_cases_per_review >= 0, f"{key}.review.analyst_cases_per_review", r.analyst_cases_per_review,
+               "must be >= 0")
+        _check(r.analyst_interval_days > 0, f"{key}.review.analyst_interval_days", r.analyst_interval_days, "must be > 0")
         e = self.execution
         _check(e.warrants_per_team_per_day >= 1, f"{key}.execution.warrants_per_team_per_day", e.warrants_per_team_per_day, "must be >= 1")
         total = e.arrest_probability + e.voluntary_interview_probability

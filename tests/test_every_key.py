@@ -59,6 +59,7 @@ CONTEXT = {
     "staffing.recruitment.": ["staffing.recruitment.investigators=4", "staffing.recruitment.researchers=2",
                               "staffing.recruitment.lead_time_days=60", "staffing.recruitment.learning_days=120",
                               "staffing.recruitment.attrition_per_year=0.5"],
+    "stages.review.": ["stages.review.analyst_cases_per_review=10", "stages.review.minimum_standards=true"],
     "training.programme.": ["training.programme.duration_days=200", "training.programme.start_day=10",
                             "training.programme.assessors_trained_share=0.9",
                             "training.programme.researchers_trained_share=0.9",
@@ -69,6 +70,7 @@ SPECIAL.update({
     "training.programme.researchers_trained_share": 1.0,
     "training.programme.investigators_trained_share": 1.0,
     "staffing.recruitment.learning_productivity": 0.9,
+    "stages.review.analyst_grades": ("L",),
 })
 
 

@@ -62,6 +62,7 @@ class CaseTable:
     execution_lag_days: np.ndarray
     outcome_u: np.ndarray
     post_arrest_hours: np.ndarray
+    review_u: np.ndarray  # compared with a review's detection probability
 
     @property
     def n(self) -> int:
@@ -254,6 +255,7 @@ def draw_cases(cfg: SimConfig, streams: Streams) -> CaseTable:
         execution_lag_days=ex_lag,
         outcome_u=u("execution_outcome"),
         post_arrest_hours=quantile(s.post_arrest.effort_hours, u("post_arrest_effort")),
+        review_u=u("review_detection"),
     )
 
 

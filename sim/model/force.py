@@ -66,9 +66,15 @@ class ForceModel:
             "arrival_day", "start_stage", "assigned_grade", "urgent", "nonspecialist", "child", "intake_hours", "duplicate",
             "research_hours", "comms_days", "untraceable", "assessment_hours", "safeguarding_delay_days",
             "planning_hours", "planning_lag_days", "warrant_hours", "rework_hours", "defective", "refusal_u",
-            "execution_lag_days", "outcome_u", "post_arrest_hours")}
+            "execution_lag_days", "outcome_u", "post_arrest_hours", "true_risk", "review_u")}
         self.rec = CaseRecords(c.n)
         self.wip = Wip()
+        self.grade = list(self.col["assigned_grade"])  # the grade now: a review may raise it
+        self.stage_of: list[int | None] = [None] * c.n
+        self.waiting: dict[int, tuple] = {}  # case -> (resource, request) while it queues
+        self.reviewed = [False] * c.n
+        self.review = stg.review
+        self.targets = cfg.targets_days.as_tuple()
         self.snapshot_days: list[float] = []
         self.snapshots: list[list[int]] = []
 
@@ -82,6 +88,10 @@ class ForceModel:
                 self.env.process(self._workforce(pool))
         self.env.process(self._arrivals())
         self.env.process(self._monitor(self.cfg.run.monitor_interval_days))
+        if self.review.analyst_cases_per_review > 0:
+            self.env.process(self._analyst())
+        if self.review.minimum_standards:
+            self.env.process(self._minimum_standards())
         self.env.run(until=self.horizon)
 
     def _apply(self, pool: Pool, step) -> None:
@@ -110,6 +120,53 @@ class ForceModel:
             self.snapshots.append(self.wip.snapshot() + [p.working for p in pools]
                                   + [caseload.count - self.caseload_blocker.in_use])
             yield env.timeout(interval)
+
+    # ------------------------------------------------------------------ reviews
+
+    def _analyst(self):
+        """Every interval, the analyst reviews the longest-waiting cases of the grades they
+        watch that nobody has reviewed yet."""
+        r, env, arrival = self.review, self.env, self.col["arrival_day"]
+        grades = {GRADES.index(g) for g in r.analyst_grades}
+        while True:
+            yield env.timeout(r.analyst_interval_days)
+            due = sorted((i for i in self.waiting if self.grade[i] in grades and not self.reviewed[i]),
+                         key=arrival.__getitem__)
+            for i in due[: r.analyst_cases_per_review]:
+                self._review(i)
+
+    def _minimum_standards(self):
+        """Daily: every waiting case past its grade's target is sent for review."""
+        env, arrival, targets = self.env, self.col["arrival_day"], self.targets
+        while True:
+            yield env.timeout(1.0)
+            for i in [i for i in self.waiting if not self.reviewed[i]]:
+                if env.now - arrival[i] > targets[self.grade[i]]:
+                    self._review(i)
+
+    def _review(self, i: int) -> None:
+        """A second look at a waiting case: one graded below its true risk is found with the
+        detection probability (its own draw), regraded, moved up its queue and referred to
+        safeguarding at once."""
+        now, col, rec = self.env.now, self.col, self.rec
+        self.reviewed[i] = True
+        rec.reviewed_day[i] = now
+        true, g = col["true_risk"][i], self.grade[i]
+        if true >= g or col["review_u"][i] >= self.review.detection_probability:
+            return
+        stage = self.stage_of[i]
+        self.wip.counts[stage][g] -= 1
+        self.wip.counts[stage][true] += 1
+        self.grade[i] = true
+        rec.escalated_day[i] = now
+        res, req = self.waiting[i]
+        queue = res.put_queue
+        if req in queue:  # still queued: re-insert it at its new priority, keeping its time
+            queue.remove(req)
+            req.priority, req.key = true, (true, req.time, not req.preempt)
+            queue.append(req)
+        if col["child"][i] and not rec.safeguarding_day[i] <= now:
+            rec.safeguarding_day[i] = now
 
     # ------------------------------------------------------------------ work
 
@@ -149,20 +206,21 @@ class ForceModel:
         pool.add_busy(t0, t1, staff_hours)
         return t1
 
-    def _hands_on(self, grade: int, hours: float, started: list | None = None, i: int = 0):
-        """An investigator's hands-on work on a case they hold, by grade priority; the time
-        it starts (days) is written to ``started[i]`` as soon as it is known."""
+    def _hands_on(self, i: int, hours: float, started: list | None = None):
+        """An investigator's hands-on work on case ``i``, by its grade's priority; the time it
+        starts (days) is written to ``started[i]`` as soon as it is known."""
         env = self.env
         if hours <= 0:
             if started is not None:
                 started[i] = env.now
             return
         inv = self.investigators
+        grade = self.grade[i]
         urgent = self.round_the_clock[grade]
         req = None
         if not urgent:  # urgent work is picked up at once (on call, overtime)
             req = inv.res.request(priority=grade)
-            yield req
+            yield from self._wait(i, inv.res, req)
         t0 = env.now
         if started is not None:
             started[i] = t0
@@ -170,6 +228,19 @@ class ForceModel:
         yield env.timeout(t1 - t0)
         if req is not None:
             inv.res.release(req)
+
+    def _wait(self, i: int, res, req):
+        """Wait for ``req``; meanwhile a review may move it up the queue."""
+        self.waiting[i] = (res, req)
+        yield req
+        del self.waiting[i]
+
+    def _enter(self, i: int, stage: int) -> None:
+        self.wip.counts[stage][self.grade[i]] += 1
+        self.stage_of[i] = stage
+
+    def _leave(self, i: int, stage: int) -> None:
+        self.wip.counts[stage][self.grade[i]] -= 1
 
     def _exit(self, i: int, outcome: int) -> None:
         self.rec.outcome[i] = outcome
@@ -180,7 +251,6 @@ class ForceModel:
     def _case(self, i: int):
         env, col, rec, times, wip = self.env, self.col, self.rec, self.rec.times, self.wip.counts
         first = col["start_stage"][i]
-        g = col["assigned_grade"][i]
 
         if first <= INTAKE:
             wip[INTAKE][UNGRADED] += 1
@@ -221,47 +291,47 @@ class ForceModel:
             # out the usual delay after it reached the force.
             rec.safeguarding_day[i] = col["arrival_day"][i] + col["safeguarding_delay_days"][i]
 
-        # Allocation: the main backlog, served by assigned grade. A case worked round the
-        # clock is taken on at once, over the caseload limit if need be.
-        wip[ALLOCATION][g] += 1
+        # Allocation: the main backlog, served by grade. A case worked round the clock is
+        # taken on at once, over the caseload limit if need be.
+        self._enter(i, ALLOCATION)
         times["allocation_queue_day"][i] = env.now
         slot = None
-        if not self.round_the_clock[g]:
-            slot = self.caseload.request(priority=g)
-            yield slot
+        if not self.round_the_clock[self.grade[i]]:
+            slot = self.caseload.request(priority=self.grade[i])
+            yield from self._wait(i, self.caseload, slot)
             rec.slot_start_day[i] = env.now
         times["allocation_start_day"][i] = times["allocation_end_day"][i] = env.now
-        wip[ALLOCATION][g] -= 1
+        self._leave(i, ALLOCATION)
 
-        wip[PLANNING][g] += 1
+        self._enter(i, PLANNING)
         times["planning_queue_day"][i] = env.now
-        yield from self._hands_on(g, col["planning_hours"][i], times["planning_start_day"], i)
+        yield from self._hands_on(i, col["planning_hours"][i], times["planning_start_day"])
         if col["planning_lag_days"][i] > 0:
             yield env.timeout(col["planning_lag_days"][i])
         times["planning_end_day"][i] = env.now
-        wip[PLANNING][g] -= 1
+        self._leave(i, PLANNING)
 
-        wip[WARRANT][g] += 1
+        self._enter(i, WARRANT)
         times["warrant_queue_day"][i] = env.now
-        executes_at = yield from self._warrant(i, g)
-        wip[WARRANT][g] -= 1
+        executes_at = yield from self._warrant(i)
+        self._leave(i, WARRANT)
         if executes_at is None:
             return self._release(i, slot)
 
-        wip[EXECUTION][g] += 1
+        self._enter(i, EXECUTION)
         times["execution_queue_day"][i] = env.now
         if executes_at > env.now:
             yield env.timeout(executes_at - env.now)
         times["execution_start_day"][i] = times["execution_end_day"][i] = env.now
-        wip[EXECUTION][g] -= 1
+        self._leave(i, EXECUTION)
         u = col["outcome_u"][i]
         outcome = ARREST if u < self.p_arrest else VOLUNTARY_INTERVIEW if u < self.p_enforced else NO_TRACE
         rec.outcome[i] = outcome
         if outcome != NO_TRACE:
             rec.arrest_day[i] = env.now
-            wip[POST_ARREST][g] += 1
-            yield from self._hands_on(g, col["post_arrest_hours"][i])
-            wip[POST_ARREST][g] -= 1
+            self._enter(i, POST_ARREST)
+            yield from self._hands_on(i, col["post_arrest_hours"][i])
+            self._leave(i, POST_ARREST)
         self._release(i, slot)
 
     def _release(self, i: int, slot) -> None:
@@ -270,16 +340,17 @@ class ForceModel:
             self.rec.slot_release_day[i] = self.env.now
         self.rec.exit_day[i] = self.env.now
 
-    def _warrant(self, i: int, g: int):
+    def _warrant(self, i: int):
         """Apply (and re-apply after a lapse) until a warrant is granted with an execution
         date inside its validity. Returns the execution time, or None after a refusal or
         once every application has lapsed (the outcome is then recorded)."""
         env, col, cal, rec, times = self.env, self.col, self.cal, self.rec, self.rec.times
         for attempt in range(self.max_applications):
             rec.warrant_applications[i] = attempt + 1
-            yield from self._hands_on(g, col["warrant_hours"][i], times["warrant_start_day"] if attempt == 0 else None, i)
+            yield from self._hands_on(i, col["warrant_hours"][i], times["warrant_start_day"] if attempt == 0 else None)
             if col["defective"][i][attempt]:  # the court's legal adviser sends it back
-                yield from self._hands_on(g, col["rework_hours"][i])
+                yield from self._hands_on(i, col["rework_hours"][i])
+            g = self.grade[i]
             if self.out_of_hours[g]:
                 hearing = env.now
             elif self.same_day[g]:

@@ -33,6 +33,8 @@ class CaseRecords:
         self.slot_start_day = [NAN] * n
         self.slot_release_day = [NAN] * n
         self.outcome = [OPEN] * n
+        self.reviewed_day = [NAN] * n
+        self.escalated_day = [NAN] * n
         self.warrant_applications = [0] * n
 
     def columns(self) -> dict[str, np.ndarray]:
@@ -43,6 +45,8 @@ class CaseRecords:
         out["slot_start_day"] = np.asarray(self.slot_start_day, dtype=float)
         out["slot_release_day"] = np.asarray(self.slot_release_day, dtype=float)
         out["outcome"] = np.asarray(self.outcome, dtype=np.int8)
+        out["reviewed_day"] = np.asarray(self.reviewed_day, dtype=float)
+        out["escalated_day"] = np.asarray(self.escalated_day, dtype=float)
         out["warrant_applications"] = np.asarray(self.warrant_applications, dtype=np.int16)
         return out
 

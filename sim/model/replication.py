@@ -44,6 +44,7 @@ def run_replication(cfg: SimConfig, replication: int, env: simpy.Environment | N
     model.run()
     cols = {name: getattr(cases, name) for name in CASE_ATTRIBUTES}
     cols.update(model.rec.columns())
+    cols["final_grade"] = np.asarray(model.grade, dtype=np.int8)
     run = cfg.run
     pools = [{"pool": p.name, "capacity": p.capacity, "unit": "staff hours", "busy": p.busy_hours,
               "available": p.available_hours()} for p in model.pools]

@@ -81,6 +81,9 @@ def case_table(cfg: SimConfig, out: ReplicationOutput) -> pd.DataFrame:
     df["slot_start_day"] = c["slot_start_day"]
     df["slot_release_day"] = c["slot_release_day"]
     df["misgraded"] = graded & (c["assigned_grade"] != c["true_risk"])
+    df["reviewed_day"] = c["reviewed_day"]
+    df["escalated_day"] = c["escalated_day"]
+    df["final_grade"] = pd.Categorical.from_codes(np.where(graded, c["final_grade"], -1), dtype=GRADE_DTYPE)
     df["censored"] = np.isnan(c["arrest_day"])
     # Follow-up ends at the arrest, else when the case left, else at the horizon.
     end = np.where(~df["censored"], c["arrest_day"], np.where(np.isnan(c["exit_day"]), horizon, c["exit_day"]))
