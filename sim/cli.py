@@ -94,7 +94,7 @@ def compare_main(argv: Sequence[str] | None = None) -> None:
     from pathlib import Path
 
     from .comparison import compare, load_scenarios
-    from .outputs import manifest, _atomic
+    from .outputs import atomic_write, manifest
 
     parser = argparse.ArgumentParser(prog="casesim-compare", description=compare_main.__doc__)
     parser.add_argument("items", nargs="+", metavar="SCENARIO or key=value",
@@ -117,7 +117,7 @@ def compare_main(argv: Sequence[str] | None = None) -> None:
     from .report import write_report
 
     (out / "figures").mkdir(parents=True, exist_ok=True)
-    _atomic(out / "comparison.csv", lambda p: result.table.to_csv(p, index=False))
+    atomic_write(out / "comparison.csv", lambda p: result.table.to_csv(p, index=False))
     figures = {
         "Time to arrest by true risk": plots.survival_comparison(result.all_results, "true_risk"),
         "Differences from the baseline": plots.forest_plot(result.table),
@@ -126,9 +126,63 @@ def compare_main(argv: Sequence[str] | None = None) -> None:
         fig.savefig(out / "figures" / name, dpi=plots.DPI)
     write_report(result, out / "report.html", figures)
     info = {name: manifest(res, overrides, time.perf_counter() - started) for name, res in result.all_results.items()}
-    _atomic(out / "manifest.json", lambda p: p.write_text(json.dumps(info, indent=2, default=str)))
+    atomic_write(out / "manifest.json", lambda p: p.write_text(json.dumps(info, indent=2, default=str)))
     from .results.compare import headline
 
     h = headline(result.table)[["scenario", "metric", "by", "grade", "baseline", "difference", "ci_low", "ci_high"]]
     print(h.round(3).to_string(index=False))
     print(f"\nwrote {out}")
+
+
+def search_main(argv: Sequence[str] | None = None) -> None:
+    """``casesim-search [key=value ...] [--grid KEY=V1,V2,...] [--cost KEY=PER_UNIT] ...``:
+    the fewest investigators (or, with --grid, the cheapest mix) meeting a service target
+    with the given confidence, on common random numbers; writes runs.csv."""
+    import argparse
+    from pathlib import Path
+
+    from .search import Target, search_investigators, search_mix
+
+    p = argparse.ArgumentParser(prog="casesim-search", description=search_main.__doc__)
+    p.add_argument("overrides", nargs="*", help="config overrides, e.g. scenario=fast_warrants run.replications=20")
+    p.add_argument("--risks", default="VH,H", help="true risks the target is for (default VH,H)")
+    p.add_argument("--within-days", type=float, default=7.0)
+    p.add_argument("--max-share-late", type=float, default=0.01)
+    p.add_argument("--confidence", type=float, default=0.9)
+    p.add_argument("--max-investigators", type=int, default=60)
+    p.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...")
+    p.add_argument("--cost", action="append", default=[], metavar="KEY=PER_UNIT")
+    p.add_argument("--out", default="outputs/search", help="folder for runs.csv")
+    a = p.parse_args(argv)
+    try:
+        cfg = load_config(a.overrides)
+        risks = tuple(r.strip() for r in a.risks.split(","))
+        bad = [r for r in risks if r not in ("VH", "H", "M", "L")]
+        if bad:
+            raise ConfigError("--risks", a.risks, "grades from VH, H, M, L, comma-separated")
+        if not (0 < a.confidence < 1 and 0 < a.max_share_late < 1):
+            raise ConfigError("--confidence/--max-share-late", (a.confidence, a.max_share_late), "each in (0, 1)")
+        grid = {k: [float(v) for v in vs.split(",")] for k, _, vs in (g.partition("=") for g in a.grid)}
+        costs = {k: float(v) for k, _, v in (c.partition("=") for c in a.cost)}
+    except ConfigError as exc:
+        print(f"casesim-search: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except ValueError as exc:
+        print(f"casesim-search: error: --grid/--cost: {exc}; write KEY=1,2,3 and KEY=cost", file=sys.stderr)
+        raise SystemExit(2) from None
+    target = Target(risks, a.within_days, a.max_share_late, 0, a.confidence)
+    try:
+        result = search_mix(cfg, grid, costs, target) if grid else search_investigators(
+            cfg, target, high=a.max_investigators)
+    except ConfigError as exc:
+        print(f"casesim-search: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    result.runs.to_csv(out / "runs.csv", index=False)
+    print(result.runs.to_string(index=False))
+    if result.answer is None:
+        print("\nno level searched meets the target")
+    else:
+        print(f"\nanswer: {result.answer}")
+    print(f"wrote {out / 'runs.csv'}")

@@ -23,7 +23,8 @@ from .results import Results
 PACKAGES = ("casesim", "simpy", "numpy", "scipy", "pandas", "pyarrow", "hydra-core", "omegaconf", "matplotlib", "tqdm")
 
 
-def _atomic(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
+    """Write via ``write(tmp_path)`` and rename into place, so no half-written file is left."""
     tmp = path.with_name(f".{path.name}.tmp")
     write(tmp)
     os.replace(tmp, path)
@@ -84,10 +85,10 @@ def write_run_folder(results: Results, folder: str | Path, overrides: Sequence[s
         "summary": folder / "summary.csv",
         "manifest": folder / "manifest.json",
     }
-    _atomic(paths["cases"], lambda p: results.cases.to_parquet(p, index=False))
-    _atomic(paths["timeseries"], lambda p: results.timeseries.to_parquet(p, index=False))
-    _atomic(paths["pools"], lambda p: results.pools.to_csv(p, index=False))
-    _atomic(paths["summary"], lambda p: summary.to_csv(p, index=False))
+    atomic_write(paths["cases"], lambda p: results.cases.to_parquet(p, index=False))
+    atomic_write(paths["timeseries"], lambda p: results.timeseries.to_parquet(p, index=False))
+    atomic_write(paths["pools"], lambda p: results.pools.to_csv(p, index=False))
+    atomic_write(paths["summary"], lambda p: summary.to_csv(p, index=False))
     text = json.dumps(manifest(results, overrides, wall_time_seconds), indent=2, default=str)
-    _atomic(paths["manifest"], lambda p: p.write_text(text))
+    atomic_write(paths["manifest"], lambda p: p.write_text(text))
     return paths

@@ -38,6 +38,11 @@ def test_dropping_censored_cases_would_understate_the_tail():
     assert abs(km - 100 * np.log(2)) < 8 < abs(naive - 100 * np.log(2))
 
 
+def test_share_beyond_followup_is_zero_once_everyone_is_arrested():
+    d = np.array([1.0, 2.0, 3.0])
+    assert km_share_waiting_past(d, np.ones(3, bool), [10.0])[0] == 0.0
+
+
 def test_quantile_not_reached_is_nan_and_share_beyond_followup_is_nan():
     d = np.array([1.0, 2.0, 10.0, 10.0])
     e = np.array([True, True, False, False])

@@ -37,13 +37,19 @@ def km_quantiles(durations: np.ndarray, arrested: np.ndarray, qs) -> np.ndarray:
     return out
 
 
-def km_share_waiting_past(durations: np.ndarray, arrested: np.ndarray, t_days) -> np.ndarray:
-    """Estimated share of cases not arrested by ``t_days`` (Kaplan-Meier survival at t);
-    NaN where follow-up does not reach t."""
+def km_share_waiting_past(durations: np.ndarray, arrested: np.ndarray, t_days,
+                          observable_days: float | None = None) -> np.ndarray:
+    """Estimated share of cases not arrested by ``t_days`` (Kaplan-Meier survival at t).
+    NaN where t lies beyond what the run could observe (``observable_days``: the longest
+    possible follow-up; by default the longest actual one), unless the share is already 0.
+    Up to that point the curve stays flat after the last arrest: anyone still at risk
+    would have been seen."""
     t = np.atleast_1d(np.asarray(t_days, dtype=float))
     durations = np.asarray(durations, dtype=float)
     sf = kaplan_meier(durations, arrested)
     if sf is None:
         return np.full(t.shape, np.nan)
     out = np.asarray(sf.evaluate(t), dtype=float)
-    return np.where(t <= durations.max(), out, np.nan)
+    limit = durations.max() if observable_days is None else observable_days
+    known = (t <= limit) | (out == 0)
+    return np.where(known, out, np.nan)

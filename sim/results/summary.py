@@ -25,7 +25,7 @@ SUMMARY_COLUMNS = ["metric", "by", "grade", "estimate", "ci_low", "ci_high", "n_
 WAIT_STAGES = STAGES[:-1]
 
 
-def _arrest_metrics(df: pd.DataFrame, target_days: float | None) -> dict[str, float]:
+def _arrest_metrics(df: pd.DataFrame, target_days: float | None, horizon_days: float) -> dict[str, float]:
     d = df["followup_days"].to_numpy()
     arrested = ~df["censored"].to_numpy()
     out: dict[str, float] = {"cases": float(len(df))}
@@ -35,11 +35,12 @@ def _arrest_metrics(df: pd.DataFrame, target_days: float | None) -> dict[str, fl
     tta = df["time_to_arrest_days"].to_numpy()
     out["time_to_arrest_max_days"] = float(np.nanmax(tta)) if arrested.any() else np.nan
     out["longest_wait_days"] = float(d.max()) if len(d) else np.nan
-    past = km_share_waiting_past(d, arrested, EIGHTEEN_MONTHS_DAYS)[0]
+    observable = horizon_days - df["arrival_day"].min() if len(df) else None
+    past = km_share_waiting_past(d, arrested, EIGHTEEN_MONTHS_DAYS, observable)[0]
     out["share_past_18_months"] = past
     out["cases_past_18_months"] = float((d > EIGHTEEN_MONTHS_DAYS).sum())
     if target_days is not None:
-        out["share_past_target"] = km_share_waiting_past(d, arrested, target_days)[0]
+        out["share_past_target"] = km_share_waiting_past(d, arrested, target_days, observable)[0]
     return out
 
 
@@ -63,12 +64,12 @@ def replication_metrics(results: "Results") -> pd.DataFrame:
         for by in ("true_risk", "assigned_grade"):
             for g in GRADES:
                 sub = new[new[by] == g]
-                for k, v in _arrest_metrics(sub, targets[g]).items():
+                for k, v in _arrest_metrics(sub, targets[g], horizon).items():
                     add(k, by, g, v)
-        for k, v in _arrest_metrics(new, None).items():
+        for k, v in _arrest_metrics(new, None, horizon).items():
             add(k, "all", "all", v)
         misgraded_high = new[new["misgraded"] & new["true_risk"].isin(["VH", "H"])]
-        for k, v in _arrest_metrics(misgraded_high, None).items():
+        for k, v in _arrest_metrics(misgraded_high, None, horizon).items():
             add(k, "misgraded_high_risk", "all", v)
         old = m[m["backlog"]]
         if len(old):
