@@ -7,12 +7,14 @@ sexual abuse, from the referral reaching the force to the suspect's arrest.
 >>> res.summary()
 """
 
+from .comparison import Comparison, compare, load_scenarios
 from .config import ConfigError, SimConfig, load_config
 from .results import Results, replication_metrics, summarise
 from .runner import run_replications, simulate
+from .search import Target, search_investigators, search_mix
 
-__all__ = ["ConfigError", "Results", "SimConfig", "load_config", "replication_metrics", "run_replications",
-           "simulate", "summarise"]
+__all__ = ["Comparison", "ConfigError", "Results", "SimConfig", "Target", "compare", "load_config", "load_scenarios",
+           "replication_metrics", "run_replications", "search_investigators", "search_mix", "simulate", "summarise"]
 __version__ = "0.1.0"
 
 
