@@ -31,6 +31,12 @@ def load_scenarios(names: Sequence[str], overrides: Sequence[str] = ()) -> tuple
     """The baseline and the named scenarios (``configs/scenario/NAME.yaml``), each with the
     same ``overrides`` on top. Raises ConfigError if a name is unknown or a scenario changes
     the run itself (seed, replications, horizon), which would break the pairing."""
+    for o in overrides:
+        if o.split("=", 1)[0].lstrip("+~") == "scenario":
+            raise ConfigError("overrides", o, "name scenarios as arguments, not as an override")
+    duplicated = sorted({n for n in names if list(names).count(n) > 1})
+    if duplicated:
+        raise ConfigError("scenarios", ", ".join(duplicated), "each scenario once")
     base = load_config(["scenario=baseline", *overrides])
     others = []
     for name in names:
@@ -48,6 +54,9 @@ def load_scenarios(names: Sequence[str], overrides: Sequence[str] = ()) -> tuple
 def compare(baseline: SimConfig, scenarios: Sequence[SimConfig], workers: int | None = None,
             progress: bool | None = None) -> Comparison:
     """Run the baseline and every scenario (same seed and replications) and pair them."""
+    for cfg in scenarios:
+        if cfg.run != baseline.run:
+            raise ConfigError(f"scenario {cfg.scenario}", "run", "must run exactly as the baseline (seed, replications, horizon)")
     base = simulate(baseline, workers=workers, progress=progress)
     base_metrics = replication_metrics(base)
     results, tables = {}, []

@@ -81,14 +81,18 @@ def _with(cfg: SimConfig, changes: Mapping[str, float]) -> SimConfig:
     def put(obj, path: list[str], value):
         if len(path) == 1:
             old = getattr(obj, path[0])
-            return dataclasses.replace(obj, **{path[0]: type(old)(value)})
+            if isinstance(old, bool) or not isinstance(old, (int, float)) and old is not None:
+                raise TypeError
+            if isinstance(old, int) and float(value) != int(value):
+                raise ConfigError(key, value, "a whole number")
+            return dataclasses.replace(obj, **{path[0]: int(value) if isinstance(old, int) else float(value)})
         return dataclasses.replace(obj, **{path[0]: put(getattr(obj, path[0]), path[1:], value)})
 
     for key, value in changes.items():
         try:
             cfg = put(cfg, key.split("."), value)
         except (AttributeError, TypeError):
-            raise ConfigError(key, value, "not a configuration key") from None
+            raise ConfigError(key, value, "not a numeric configuration key") from None
     return cfg.validate()
 
 
@@ -127,6 +131,9 @@ def search_mix(cfg: SimConfig, grid: Mapping[str, Sequence[float]], costs: Mappi
     unknown = [k for k in costs if k not in grid]
     if unknown:
         raise ConfigError("costs", unknown, f"every costed key must be in the grid: {', '.join(grid)}")
+    uncosted = [k for k in grid if k not in costs]
+    if uncosted:
+        raise ConfigError("grid", uncosted, "give every grid key a cost per unit (--cost KEY=VALUE)")
     keys = list(grid)
     combos = [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
     combos.sort(key=lambda c: sum(c[k] * costs.get(k, 0.0) for k in keys))

@@ -36,6 +36,17 @@ def test_paired_differences_by_hand():
     assert row["ci_high"] - row["ci_low"] < 5
 
 
+def test_mismatched_runs_are_refused():
+    with pytest.raises(ValueError, match="same replications"):
+        paired_differences(_metrics("baseline", [1.0, 2.0, 3.0]), _metrics("s", [1.0, 2.0]))
+    with pytest.raises(pd.errors.MergeError):
+        paired_differences(_metrics("baseline", [1.0, 2.0]), pd.concat([_metrics("s", [1.0, 2.0])] * 2))
+    with pytest.raises(ConfigError, match="as arguments"):
+        load_scenarios(["training"], ["scenario=fast_warrants"])
+    with pytest.raises(ConfigError, match="each scenario once"):
+        load_scenarios(["training", "training"])
+
+
 def test_pairs_without_a_value_are_dropped_and_noted():
     row = paired_differences(_metrics("baseline", [1.0, np.nan, 3.0]), _metrics("s", [2.0, 5.0, 4.0])).iloc[0]
     assert row["n_pairs"] == 2 and row["difference"] == 1.0 and "1 of 3" in row["note"]

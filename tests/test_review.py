@@ -44,8 +44,11 @@ def test_analyst_reviews_only_medium_and_low_waiting_cases(reviews):
     c = reviews.scenarios["analyst_review"].cases
     seen = c[c["reviewed_day"].notna()]
     assert set(seen["assigned_grade"].astype(str)) <= {"M", "L"}
-    # reviewed while waiting for an investigator (slot or hands-on time)
+    # reviewed while waiting for an investigator, before any planning work started
     assert (seen["reviewed_day"] >= seen["allocation_queue_day"]).all()
+    started = seen["planning_start_day"].notna()
+    assert (seen.loc[started, "reviewed_day"] <= seen.loc[started, "planning_start_day"] + 1e-9).all()
+    assert seen["arrest_day"].isna().sum() + (seen["reviewed_day"] < seen["arrest_day"]).sum() == len(seen)
     per_week = seen.groupby(["replication", np.floor(seen["reviewed_day"] / 7)]).size()
     assert per_week.max() <= 15
 
@@ -57,14 +60,25 @@ def test_minimum_standards_reviews_cases_past_their_target(reviews):
     assert (seen["reviewed_day"] - seen["arrival_day"] > target).all()
 
 
+def test_regraded_cases_move_up_their_queue(reviews):
+    """A case regraded while queueing for planning work is served soon after, ahead of the
+    low-risk queue it was in."""
+    c = reviews.scenarios["minimum_standards"].cases
+    up = c[c["escalated_day"].notna() & (c["escalated_day"] < c["planning_start_day"])]
+    assert len(up) > 10
+    after = (up["planning_start_day"] - up["escalated_day"]).mean()
+    low = c[(c["final_grade"] == "L") & c["planning_start_day"].notna()]
+    assert after < 3.0 < (low["planning_start_day"] - low["planning_queue_day"]).mean()
+
+
 @pytest.mark.parametrize("name", ["analyst_review", "minimum_standards"])
 def test_reviews_shorten_the_wait_of_misgraded_high_risk_cases(reviews, name):
     key = ["replication", "case_id"]
     a = reviews.baseline.referrals.set_index(key)
     b = reviews.scenarios[name].referrals.set_index(key)
     hit = a[a["misgraded"] & a["true_risk"].isin(["VH", "H"])].index.intersection(b.index)
-    diff = (b.loc[hit, "followup_days"] - a.loc[hit, "followup_days"]).groupby(level=0).mean()
-    assert (diff < 0).all(), diff
+    diff = b.loc[hit, "followup_days"] - a.loc[hit, "followup_days"]
+    assert diff.mean() < 0 and (diff.groupby(level=0).mean() < 0).sum() >= 2, diff.groupby(level=0).mean()
 
 
 @pytest.mark.parametrize("stage", ["allocation", "planning"])
@@ -80,7 +94,7 @@ def test_wip_counters_follow_regraded_cases(reviews, stage):
     old, new = c0["assigned_grade"].astype(str).to_numpy(), c0["final_grade"].astype(str).to_numpy()
     wip = ts[(ts["series"] == "wip") & (ts["name"] == stage) & (ts["replication"] == 0)]
     moved = 0
-    for g in ("H", "M", "L"):
+    for g in ("VH", "H", "M", "L"):
         sampled = wip[wip["grade"] == g].set_index("day")["value"]
         days = sampled.index.to_numpy()
         days = days[days > 0]

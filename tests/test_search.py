@@ -64,6 +64,15 @@ def test_cheapest_mix_is_the_first_feasible_in_cost_order():
     assert r.answer["cost"] == pytest.approx(r.answer["staffing.investigators"] * 55_000 + r.answer["staffing.researchers"] * 40_000)
 
 
+def test_search_refuses_uncosted_grid_keys_and_fractional_staff():
+    cfg = sim.load_config(QUICK)
+    with pytest.raises(sim.ConfigError, match="cost"):
+        search_mix(cfg, {"staffing.investigators": [20, 22], "staffing.researchers": [4]},
+                   {"staffing.investigators": 1.0}, LOW)
+    with pytest.raises(sim.ConfigError, match="whole number"):
+        search_mix(cfg, {"staffing.investigators": [20.5]}, {"staffing.investigators": 1.0}, LOW)
+
+
 def test_search_command(tmp_path):
     import subprocess
     import sys

@@ -86,6 +86,27 @@ def test_staff_on_courses_lengthen_waits_while_away():
     assert waits[0] > waits[1] * 1.05
 
 
+def test_staff_who_leave_stop_working():
+    """With heavy attrition the investigators busy on cases follow the headcount down: never
+    more than were in post at some time in the last three weeks (a task under way is
+    finished first), and the team, short-handed, is fully busy."""
+    cfg = sim.load_config(["staffing.recruitment.investigators=10", "staffing.recruitment.lead_time_days=30",
+                           "staffing.recruitment.learning_days=30", "staffing.recruitment.attrition_per_year=2.0",
+                           *QUICK])
+    steps = schedule(cfg, "investigators")
+    assert steps[-1].headcount < steps[1].headcount
+    ts = sim.simulate(cfg).timeseries
+    busy = ts[(ts["series"] == "busy") & (ts["name"] == "investigators")].groupby("day")["value"].max()
+    days = busy.index.to_numpy()
+    def most_in_post(lo, hi):  # the largest headcount in force at any time in [lo, hi]
+        return max(s.headcount for k, s in enumerate(steps)
+                   if s.day <= hi and (k + 1 == len(steps) or steps[k + 1].day > lo))
+
+    in_post = np.array([most_in_post(d - 21, d) for d in days])
+    assert (busy.to_numpy() <= in_post).all()
+    assert busy.loc[400:].max() == steps[-1].headcount
+
+
 def test_recruits_add_capacity_after_the_lead_time(levers):
     base, rec = levers.baseline, levers.scenarios["recruitment"]
     pb = base.pools.set_index(["replication", "pool"])["available"]

@@ -130,7 +130,7 @@ class ForceModel:
         grades = {GRADES.index(g) for g in r.analyst_grades}
         while True:
             yield env.timeout(r.analyst_interval_days)
-            due = sorted((i for i in self.waiting if self.grade[i] in grades and not self.reviewed[i]),
+            due = sorted((i for i in self._awaiting_enforcement() if self.grade[i] in grades),
                          key=arrival.__getitem__)
             for i in due[: r.analyst_cases_per_review]:
                 self._review(i)
@@ -140,9 +140,14 @@ class ForceModel:
         env, arrival, targets = self.env, self.col["arrival_day"], self.targets
         while True:
             yield env.timeout(1.0)
-            for i in [i for i in self.waiting if not self.reviewed[i]]:
+            for i in self._awaiting_enforcement():
                 if env.now - arrival[i] > targets[self.grade[i]]:
                     self._review(i)
+
+    def _awaiting_enforcement(self) -> list[int]:
+        """Unreviewed cases queueing for an investigator before any enforcement: for a slot
+        (allocation) or for the planning work."""
+        return [i for i in self.waiting if not self.reviewed[i] and self.stage_of[i] in (ALLOCATION, PLANNING)]
 
     def _review(self, i: int) -> None:
         """A second look at a waiting case: one graded below its true risk is found with the

@@ -33,9 +33,13 @@ HEADLINE = [
 def paired_differences(baseline: pd.DataFrame, scenario: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Scenario minus baseline for every metric, paired by replication.
 
-    Both frames are ``replication_metrics`` output. A metric missing (NaN) in either run of a
-    replication drops that pair; the note says how many pairs were dropped."""
-    merged = baseline.merge(scenario, on=["replication", *KEYS], suffixes=("_base", "_scen"))
+    Both frames are ``replication_metrics`` output over the same replications (else
+    ValueError). A metric missing (NaN, or absent) in either run of a replication drops that
+    pair; the note says how many pairs were dropped."""
+    if set(baseline["replication"]) != set(scenario["replication"]):
+        raise ValueError("paired comparison needs the same replications in both runs")
+    merged = baseline.merge(scenario, on=["replication", *KEYS], suffixes=("_base", "_scen"), how="outer",
+                            validate="one_to_one")
     name = scenario["scenario"].iloc[0] if len(scenario) else ""
     rows = []
     for key, grp in merged.groupby(KEYS, sort=False):
