@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sim
 from sim.comparison import changed_parameters, compare, load_scenarios
 from sim.config import CONFIG_DIR, ConfigError
 from sim.results.compare import paired_differences

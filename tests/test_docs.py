@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import sim
 from sim.config import SimConfig
 
 from test_every_key import leaves

@@ -81,7 +81,7 @@ def inverse_cumulative_intensity(x: np.ndarray, rate_per_day: float, growth_per_
 def referral_times(cfg: SimConfig, streams: Streams) -> np.ndarray:
     """Arrival days of referrals in [0, horizon): a non-homogeneous Poisson process, made by
     mapping a unit-rate process through the inverse cumulative intensity."""
-    d, horizon = cfg.demand, cfg.run.horizon_days
+    d = cfg.demand
     rate = d.referrals_per_month / DAYS_PER_MONTH
     if rate == 0:
         return np.empty(0)
