@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from .config import ConfigError, SimConfig, load_config
+from .config import ConfigError, SimConfig, leaves, load_config
 from .results import Results, replication_metrics
 from .results.compare import paired_differences
 from .runner import simulate
@@ -69,16 +69,5 @@ def compare(baseline: SimConfig, scenarios: Sequence[SimConfig], workers: int | 
 
 def changed_parameters(baseline: SimConfig, scenario: SimConfig) -> list[tuple[str, Any, Any]]:
     """(key, baseline value, scenario value) for every parameter the scenario changes."""
-    def flat(obj: Any, prefix: str = "") -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(obj):
-            v = getattr(obj, f.name)
-            key = f"{prefix}{f.name}"
-            if dataclasses.is_dataclass(v) and type(v).__name__ not in ("Dist", "ByGrade"):
-                out.update(flat(v, key + "."))
-            else:
-                out[key] = v
-        return out
-
-    a, b = flat(baseline), flat(scenario)
+    a, b = leaves(baseline), leaves(scenario)
     return [(k, a[k], b[k]) for k in a if a[k] != b[k] and k != "scenario"]

@@ -647,6 +647,28 @@ def from_mapping(cls: type, data: Mapping[str, Any], key: str = "") -> Any:
     return cls(**kwargs)
 
 
+def leaves(cfg: Any, prefix: str = "") -> dict[str, Any]:
+    """Every parameter of a config by dotted key; a distribution or a per-grade set counts
+    as one parameter."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(cfg):
+        if f.name.startswith("_"):
+            continue
+        v = getattr(cfg, f.name)
+        if dataclasses.is_dataclass(v) and not isinstance(v, (Dist, ByGrade)):
+            out.update(leaves(v, f"{prefix}{f.name}."))
+        else:
+            out[f"{prefix}{f.name}"] = v
+    return out
+
+
+def replace_path(cfg: Any, key: str, value: Any) -> Any:
+    """A copy of ``cfg`` with dotted ``key`` set to ``value`` (not validated)."""
+    head, _, rest = key.partition(".")
+    inner = replace_path(getattr(cfg, head), rest, value) if rest else value
+    return dataclasses.replace(cfg, **{head: inner})
+
+
 def _schema_has(path: str) -> bool:
     """Whether dotted ``path`` (two parts or more) names a field of the schema."""
     parts = path.split(".")

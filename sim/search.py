@@ -18,7 +18,6 @@ at the first that passes, so the answer is the cheapest mix in the grid.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
@@ -27,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .config import EIGHTEEN_MONTHS_DAYS, ConfigError, SimConfig
+from .config import EIGHTEEN_MONTHS_DAYS, ConfigError, SimConfig, leaves, replace_path
 from .results import Results
 from .results.metrics import km_share_waiting_past
 from .runner import simulate
@@ -77,22 +76,15 @@ def assess(results: Results, target: Target) -> dict:
 
 
 def _with(cfg: SimConfig, changes: Mapping[str, float]) -> SimConfig:
-    """``cfg`` with dotted keys (``staffing.investigators``) set; validated."""
-    def put(obj, path: list[str], value):
-        if len(path) == 1:
-            old = getattr(obj, path[0])
-            if isinstance(old, bool) or not isinstance(old, (int, float)) and old is not None:
-                raise TypeError
-            if isinstance(old, int) and float(value) != int(value):
-                raise ConfigError(key, value, "a whole number")
-            return dataclasses.replace(obj, **{path[0]: int(value) if isinstance(old, int) else float(value)})
-        return dataclasses.replace(obj, **{path[0]: put(getattr(obj, path[0]), path[1:], value)})
-
+    """``cfg`` with numeric dotted keys (``staffing.investigators``) set; validated."""
+    params = leaves(cfg)
     for key, value in changes.items():
-        try:
-            cfg = put(cfg, key.split("."), value)
-        except (AttributeError, TypeError):
-            raise ConfigError(key, value, "not a numeric configuration key") from None
+        old = params.get(key, "")
+        if isinstance(old, bool) or not (old is None or isinstance(old, (int, float))):
+            raise ConfigError(key, value, "not a numeric configuration key")
+        if isinstance(old, int) and float(value) != int(value):
+            raise ConfigError(key, value, "a whole number")
+        cfg = replace_path(cfg, key, int(value) if isinstance(old, int) else float(value))
     return cfg.validate()
 
 

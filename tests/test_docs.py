@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.config import SimConfig
-
-from test_every_key import leaves
+from sim.config import SimConfig, leaves
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 def test_every_parameter_is_documented():
     text = (DOCS / "parameters.md").read_text()
-    missing = [k for k, _ in leaves(SimConfig()) if f"`{k}`" not in text]
+    missing = [k for k in leaves(SimConfig()) if f"`{k}`" not in text]
     assert not missing
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 
 import pandas as pd
 import pytest
 
 import sim
-from sim.config import ByGrade, Dist, SimConfig
+from sim.config import ByGrade, Dist, SimConfig, leaves, replace_path
 
 # Keys that must not change results: they say how to run, not what to simulate.
 RUN_CONTROL = {
@@ -77,19 +76,6 @@ def context(key: str) -> tuple[str, ...]:
     return tuple(next((v for k, v in CONTEXT.items() if key.startswith(k)), []))
 
 
-def leaves(obj, prefix=""):
-    """(dotted key, value) for every leaf of a config; a Dist or ByGrade counts as a leaf."""
-    for f in dataclasses.fields(obj):
-        if f.name.startswith("_"):
-            continue
-        v = getattr(obj, f.name)
-        key = f"{prefix}{f.name}"
-        if dataclasses.is_dataclass(v) and not isinstance(v, (Dist, ByGrade)):
-            yield from leaves(v, key + ".")
-        else:
-            yield key, v
-
-
 def perturbed(key: str, value):
     if key in SPECIAL:
         return SPECIAL[key]
@@ -114,13 +100,6 @@ def perturbed(key: str, value):
     raise TypeError(key)
 
 
-def with_key(cfg, key: str, value):
-    head, _, rest = key.partition(".")
-    if not rest:
-        return dataclasses.replace(cfg, **{head: value})
-    return dataclasses.replace(cfg, **{head: with_key(getattr(cfg, head), rest, value)})
-
-
 def fingerprint(res: sim.Results) -> list[pd.DataFrame]:
     return [res.cases, res.timeseries, res.pools, res.summary()]
 
@@ -140,7 +119,7 @@ def base():
     return base_for(())
 
 
-KEYS = [k for k, _ in leaves(SimConfig()) if k not in RUN_CONTROL]
+KEYS = [k for k in leaves(SimConfig()) if k not in RUN_CONTROL]
 
 
 def test_schema_has_no_unlisted_keys():
@@ -150,8 +129,8 @@ def test_schema_has_no_unlisted_keys():
 @pytest.mark.parametrize("key", KEYS)
 def test_key_changes_some_output(key):
     cfg, before = base_for(context(key))
-    value = dict(leaves(cfg))[key]
-    new = with_key(cfg, key, perturbed(key, value)).validate()
+    value = leaves(cfg)[key]
+    new = replace_path(cfg, key, perturbed(key, value)).validate()
     after = fingerprint(sim.simulate(new))
     same = all(a.shape == b.shape and a.equals(b) for a, b in zip(before, after))
     assert not same, f"{key}: {value!r} -> {perturbed(key, value)!r} changed nothing"
