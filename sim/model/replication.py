@@ -31,10 +31,7 @@ class ReplicationOutput:
 
 def _slot_days(model: ForceModel) -> float:
     """Caseload slot-days offered inside the window, following the investigators in post."""
-    inv = model.investigators
-    ends = [s.day for s in inv.steps[1:]] + [inv.end_day]
-    return sum(s.headcount * model.caseload_limit * max(0.0, min(e, inv.end_day) - max(s.day, inv.start_day))
-               for s, e in zip(inv.steps, ends))
+    return sum(n * model.caseload_limit * (b - a) for n, a, b in model.investigators.headcount_periods())
 
 
 def run_replication(cfg: SimConfig, replication: int, env: simpy.Environment | None = None) -> ReplicationOutput:

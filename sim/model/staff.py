@@ -91,16 +91,18 @@ class Pool:
             if inside > 0:
                 self.busy_hours += hours * inside / (t1 - t0)
 
-    def available_hours(self) -> float:
-        """Working hours the pool's staff in post have inside the window."""
-        w = self.cal.work_hours_until
-        total = 0.0
+    def headcount_periods(self):
+        """(headcount, from, to) for each stretch of the window with one headcount."""
         ends = [s.day for s in self.steps[1:]] + [self.end_day]
         for step, end in zip(self.steps, ends):
             a, b = max(step.day, self.start_day), min(end, self.end_day)
             if b > a:
-                total += step.headcount * (w(b) - w(a))
-        return total
+                yield step.headcount, a, b
+
+    def available_hours(self) -> float:
+        """Working hours the pool's staff in post have inside the window."""
+        w = self.cal.work_hours_until
+        return sum(n * (w(b) - w(a)) for n, a, b in self.headcount_periods())
 
 
 class DayBook:
