@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.model.demand import STAGES
+from sim.model.demand import TIMED_STAGES
 from sim.results import build_results
 from sim.runner import run_replications
 
-TIMELINE = ["arrival_day"] + [f"{s}_{k}_day" for s in STAGES[:-1] for k in ("queue", "start", "end")] + ["arrest_day", "exit_day"]
+TIMELINE = ["arrival_day"] + [f"{s}_{k}_day" for s in TIMED_STAGES for k in ("queue", "start", "end")] + ["arrest_day", "exit_day"]
 ATTRIBUTES = ["arrival_day", "package_id", "backlog", "source", "true_risk", "child_in_household", "nonspecialist"]
 
 
@@ -22,7 +22,7 @@ def test_conservation_overall(quick_results):
     """A case that left is in no stage; an open case is in exactly one (waiting or being
     worked), or arrested with its post-arrest work unfinished."""
     c = quick_results.cases
-    in_stage = sum((c[f"{s}_queue_day"].notna() & c[f"{s}_end_day"].isna()).astype(int) for s in STAGES[:-1])
+    in_stage = sum((c[f"{s}_queue_day"].notna() & c[f"{s}_end_day"].isna()).astype(int) for s in TIMED_STAGES)
     gone = c["exit_day"].notna()
     assert (in_stage[gone] == 0).all()
     post_arrest = ~gone & c["arrest_day"].notna()
@@ -31,7 +31,7 @@ def test_conservation_overall(quick_results):
     assert len(c) == gone.sum() + post_arrest.sum() + (in_stage == 1).sum()
 
 
-@pytest.mark.parametrize("stage", STAGES[:-1])
+@pytest.mark.parametrize("stage", TIMED_STAGES)
 def test_conservation_per_stage(quick_results, stage):
     c = quick_results.cases
     entered = c[f"{stage}_queue_day"].notna().sum()
@@ -132,7 +132,7 @@ def test_wip_monitor_matches_case_records(baseline_results):
     res = baseline_results
     c, ts, h = res.cases, res.timeseries, res.config.run.horizon_days
     wip = ts[ts["series"] == "wip"].groupby(["name", "day"], observed=True)["value"].sum()
-    for stage in STAGES[:-1]:
+    for stage in TIMED_STAGES:
         q, e = _stay(c, stage, h)
         days = wip.loc[stage].index.to_numpy()
         days = days[days > 0]  # day 0's backlog is allocated at the very instant of the sample

@@ -25,6 +25,8 @@ UNGRADED = 4
 # Stage indices: the order a case moves in (also the WIP table's rows).
 INTAKE, RESEARCH, ASSESSMENT, ALLOCATION, PLANNING, WARRANT, EXECUTION, POST_ARREST = range(8)
 STAGES = ("intake", "research", "assessment", "allocation", "planning", "warrant", "execution", "post_arrest")
+TIMED_STAGES = STAGES[:-1]
+"""Stages with queue/start/end timestamps on the case record (post-arrest work has none)."""
 
 NCA, DIRECT = 0, 1
 

@@ -31,7 +31,7 @@ class ForceModel:
     """The SimPy model of one force over one replication's cases."""
 
     def __init__(self, cfg: SimConfig, cases: CaseTable, env: simpy.Environment | None = None):
-        self.cfg, self.cases = cfg, cases
+        self.cfg = cfg
         self.env = env if env is not None else simpy.Environment()
         self.cal = Calendar(cfg.calendar)
         st, stg, run = cfg.staffing, cfg.stages, cfg.run
@@ -68,6 +68,9 @@ class ForceModel:
             "planning_hours", "planning_lag_days", "warrant_hours", "rework_hours", "defective", "refusal_u",
             "execution_lag_days", "outcome_u", "post_arrest_hours", "true_risk", "review_u")}
         self.rec = CaseRecords(c.n)
+        # (queue, start) columns of each pool-served stage, looked up once, not per task
+        self.stage_columns = {s: (self.rec.times[f"{s}_queue_day"], self.rec.times[f"{s}_start_day"])
+                              for s in ("intake", "research", "assessment")}
         self.wip = Wip()
         self.grade = list(self.col["assigned_grade"])  # the grade now: a review may raise it
         self.stage_of: list[int | None] = [None] * c.n
@@ -178,10 +181,11 @@ class ForceModel:
     def _serve(self, pool: Pool, i: int, hours: float, stage: str):
         """Queue for ``pool`` (FIFO) and work ``hours`` of effort; records queue and start.
         A package flagging immediate risk is taken at once by whoever is on duty."""
-        env, times = self.env, self.rec.times
-        times[f"{stage}_queue_day"][i] = env.now
+        env = self.env
+        queued, started = self.stage_columns[stage]
+        queued[i] = env.now
         if hours <= 0:
-            times[f"{stage}_start_day"][i] = env.now
+            started[i] = env.now
             return
         urgent = self.col["urgent"][i]
         req = None
@@ -190,7 +194,7 @@ class ForceModel:
             yield req
         t0 = env.now
         t1 = self._work(pool, t0, hours, urgent)
-        times[f"{stage}_start_day"][i] = t0
+        started[i] = t0
         yield env.timeout(t1 - t0)
         if req is not None:
             pool.res.release(req)

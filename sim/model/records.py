@@ -8,13 +8,13 @@ import math
 
 import numpy as np
 
-from .demand import STAGES, UNGRADED
+from .demand import STAGES, TIMED_STAGES, UNGRADED
 
 NAN = math.nan
 
 # Stage timestamp columns, in days: when the case joined the stage's queue, started service
 # (got the resource), and left the stage.
-TIMESTAMP_COLUMNS = tuple(f"{s}_{k}_day" for s in STAGES[:-1] for k in ("queue", "start", "end"))
+TIMESTAMP_COLUMNS = tuple(f"{s}_{k}_day" for s in TIMED_STAGES for k in ("queue", "start", "end"))
 
 OUTCOMES = ("open", "arrest", "voluntary_interview", "no_trace", "duplicate", "untraceable",
             "warrant_refused", "warrant_lapsed")

@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import stats
 
 from ..config import EIGHTEEN_MONTHS_DAYS, GRADES
-from ..model.demand import STAGES
+from ..model.demand import STAGES, TIMED_STAGES
 from .metrics import km_quantiles, km_share_waiting_past
 
 if TYPE_CHECKING:
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
 QUANTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
 SUMMARY_COLUMNS = ["metric", "by", "grade", "estimate", "ci_low", "ci_high", "n_replications", "note"]
-WAIT_STAGES = STAGES[:-1]
 
 
 def _arrest_metrics(df: pd.DataFrame, target_days: float | None, horizon_days: float) -> dict[str, float]:
@@ -94,7 +93,7 @@ def replication_metrics(results: "Results") -> pd.DataFrame:
         # that entered it; one still there at the horizon counts its time so far (so where a
         # queue grows these are lower bounds, but not the far lower mean of those served).
         grade_of = m["assigned_grade"].to_numpy()
-        for stage in WAIT_STAGES:
+        for stage in TIMED_STAGES:
             q, s, e = (m[f"{stage}_{k}_day"].to_numpy() for k in ("queue", "start", "end"))
             entered = ~np.isnan(q)
             wait = np.where(np.isnan(s), horizon, s) - q

@@ -10,14 +10,12 @@ import numpy as np
 import pandas as pd
 
 from ..config import GRADES, SOURCES, SimConfig
-from ..model.demand import ASSESSMENT, STAGES
+from ..model.demand import ASSESSMENT, STAGES, TIMED_STAGES
 from ..model.records import OUTCOMES, TIMESTAMP_COLUMNS
 from ..model.replication import ReplicationOutput
 
 GRADE_DTYPE = pd.CategoricalDtype(list(GRADES), ordered=True)
 WIP_GRADES = (*GRADES, "ungraded")
-# Stages a case can be waiting in at the end, in the order it meets them.
-_STAGE_ORDER = STAGES[:-1]
 
 
 @dataclass
@@ -97,10 +95,10 @@ def case_table(cfg: SimConfig, out: ReplicationOutput) -> pd.DataFrame:
 def _stage_at_end(c: dict[str, np.ndarray]) -> pd.Categorical:
     """For a case still open at the horizon, the stage it is in; else missing."""
     stage = np.full(len(c["arrival_day"]), -1)
-    for k, s in enumerate(_STAGE_ORDER):
+    for k, s in enumerate(TIMED_STAGES):
         stage = np.where(~np.isnan(c[f"{s}_queue_day"]), k, stage)
     in_post = (c["outcome"] != 0) & np.isnan(c["exit_day"])  # enforced, post-arrest work unfinished
-    stage = np.where(in_post, len(_STAGE_ORDER), stage)
+    stage = np.where(in_post, len(TIMED_STAGES), stage)
     still_open = np.isnan(c["exit_day"])
     return pd.Categorical.from_codes(np.where(still_open, stage, -1), categories=list(STAGES))
 
