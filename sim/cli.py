@@ -120,7 +120,7 @@ def compare_main(argv: Sequence[str] | None = None) -> None:
     atomic_write(out / "comparison.csv", lambda p: result.table.to_csv(p, index=False))
     figures = {
         "Time to arrest by true risk": plots.survival_comparison(result.all_results, "true_risk"),
-        "Differences from the baseline": plots.forest_plot(result.table),
+        "Differences from the baseline": plots.forest_plot(result.table, result.total_name),
     }
     for (title, fig), name in zip(figures.items(), ("survival_comparison.png", "forest.png")):
         fig.savefig(out / "figures" / name, dpi=plots.DPI)
@@ -129,7 +129,7 @@ def compare_main(argv: Sequence[str] | None = None) -> None:
     atomic_write(out / "manifest.json", lambda p: p.write_text(json.dumps(info, indent=2, default=str)))
     from .results.compare import headline
 
-    h = headline(result.table)[["scenario", "metric", "by", "grade", "baseline", "difference", "ci_low", "ci_high"]]
+    h = headline(result.table, result.total_name)[["scenario", "metric", "by", "grade", "baseline", "difference", "ci_low", "ci_high"]]
     print(h.round(3).to_string(index=False))
     print(f"\nwrote {out}")
 

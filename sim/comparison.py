@@ -23,6 +23,11 @@ class Comparison:
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
+    def total_name(self) -> str:
+        """The ``force`` label of the region's totals."""
+        return self.baseline.config.total_name
+
+    @property
     def all_results(self) -> dict[str, Results]:
         return {self.baseline.config.scenario: self.baseline, **self.scenarios}
 
@@ -42,21 +47,29 @@ def load_scenarios(names: Sequence[str], overrides: Sequence[str] = ()) -> tuple
     for name in names:
         if name == "baseline":
             raise ConfigError("scenarios", name, "the baseline is always run; name the scenarios to compare with it")
-        cfg = load_config([f"scenario={name}", *overrides])
-        if cfg.run != base.run:
-            changed = [f.name for f in dataclasses.fields(cfg.run) if getattr(cfg.run, f.name) != getattr(base.run, f.name)]
-            raise ConfigError(f"scenario {name}", ", ".join(f"run.{c}" for c in changed),
-                              "a scenario must not change the run (seed, replications, horizon): pairs need the same runs")
-        others.append(cfg)
+        others.append(load_config([f"scenario={name}", *overrides]))
+    check_pairable(base, others)
     return base, others
+
+
+def check_pairable(baseline: SimConfig, scenarios: Sequence[SimConfig]) -> None:
+    """Raise ConfigError unless every scenario runs as the baseline (seed, replications,
+    horizon) on the same forces: paired replications must see the same cases."""
+    for cfg in scenarios:
+        if cfg.run != baseline.run:
+            changed = [f.name for f in dataclasses.fields(cfg.run) if getattr(cfg.run, f.name) != getattr(baseline.run, f.name)]
+            raise ConfigError(f"scenario {cfg.scenario}", ", ".join(f"run.{c}" for c in changed),
+                              "a scenario must not change the run (seed, replications, horizon): pairs need the same runs")
+        if cfg.force_names != baseline.force_names:
+            raise ConfigError(f"scenario {cfg.scenario}", "forces: " + ", ".join(cfg.force_names),
+                              f"must model the baseline's forces ({', '.join(baseline.force_names)}) for pairs of the same "
+                              "cases: run both on that region (e.g. add forces=three_forces)")
 
 
 def compare(baseline: SimConfig, scenarios: Sequence[SimConfig], workers: int | None = None,
             progress: bool | None = None) -> Comparison:
     """Run the baseline and every scenario (same seed and replications) and pair them."""
-    for cfg in scenarios:
-        if cfg.run != baseline.run:
-            raise ConfigError(f"scenario {cfg.scenario}", "run", "must run exactly as the baseline (seed, replications, horizon)")
+    check_pairable(baseline, scenarios)
     base = simulate(baseline, workers=workers, progress=progress)
     base_metrics = replication_metrics(base)
     results, tables = {}, []

@@ -527,6 +527,101 @@ class StagesConfig:
                f"arrest + voluntary interview probabilities must not exceed 1 (they sum to {total:g})")
 
 
+FORCE_SECTIONS = ("demand", "staffing", "training", "stages")
+"""The sections a force of a region has of its own."""
+
+REGION = "region"
+"""The ``force`` label of region totals and of units the forces share."""
+SURGE = "surge"
+"""The ``force`` label of the regional surge unit (ROCU)."""
+
+
+@dataclass(frozen=True)
+class ForceConfig:
+    """One force of a region, with its own demand, staffing, training and stages (its court's
+    sitting slots, say). In YAML an entry of ``forces`` lists only where the force differs
+    from the top-level ``demand``, ``staffing``, ``training`` and ``stages``: the loader starts
+    each force from those, so a scenario that changes a top-level key changes it in every
+    force that does not set it itself."""
+
+    name: str = "force"
+    demand: DemandConfig = field(default_factory=DemandConfig)
+    staffing: StaffingConfig = field(default_factory=StaffingConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    stages: StagesConfig = field(default_factory=StagesConfig)
+
+
+@dataclass(frozen=True)
+class PoolingConfig:
+    """Forces lending each other capacity. Pooled investigators are one queue for the region's
+    cases: a case is worked by its own force's investigators while one of their caseload
+    slots is free, else by another force's after ``handoff_days`` (briefing, travel). Pooled
+    search teams execute a warrant in another force's area, ``handoff_days`` later, when the
+    home teams are booked that day."""
+
+    investigators: bool = False
+    search_teams: bool = False
+    handoff_days: Dist = field(default_factory=lambda: fixed(2.0))
+
+
+@dataclass(frozen=True)
+class TriageHubConfig:
+    """One regional team assesses every referral of every force (no local non-specialist
+    grading), with ``assessors`` staff (null: the forces' assessors together) of whom
+    ``trained_share`` are trained; a referral reaches it ``handoff_days`` after research."""
+
+    enabled: bool = False
+    assessors: int | None = None
+    trained_share: float = 1.0
+    handoff_days: Dist = field(default_factory=lambda: fixed(0.5))
+
+
+@dataclass(frozen=True)
+class SurgeConfig:
+    """A regional surge unit (ROCU) of ``investigators`` (0: none). A case of ``grades``
+    reaching allocation while ``queue_threshold`` or more of its force's cases already wait
+    for an investigator is taken by the unit if it has a free caseload slot, after
+    ``handoff_days``."""
+
+    investigators: int = 0
+    caseload_limit: int = 8
+    availability: float = 0.65
+    queue_threshold: int = 30
+    grades: tuple[str, ...] = ("H", "M")
+    handoff_days: Dist = field(default_factory=lambda: fixed(2.0))
+
+
+@dataclass(frozen=True)
+class CollaborationConfig:
+    """How the forces of a region work together: the parameters of the collaboration policy
+    (``sim.model.collaboration``) that decides which unit serves a case at each stage."""
+
+    pooling: PoolingConfig = field(default_factory=PoolingConfig)
+    triage_hub: TriageHubConfig = field(default_factory=TriageHubConfig)
+    surge: SurgeConfig = field(default_factory=SurgeConfig)
+
+    def validate(self, key: str, n_forces: int) -> None:
+        p, h, s = self.pooling, self.triage_hub, self.surge
+        for name in ("investigators", "search_teams"):
+            on = getattr(p, name)
+            _check(not on or n_forces >= 2, f"{key}.pooling.{name}", on,
+                   f"pooling needs a region of two forces or more, and this region has {n_forces} "
+                   "(list them under `forces`, e.g. forces=three_forces)")
+        for k, d in ((f"{key}.pooling.handoff_days", p.handoff_days), (f"{key}.triage_hub.handoff_days", h.handoff_days),
+                     (f"{key}.surge.handoff_days", s.handoff_days)):
+            d.validate(k)
+        _check(h.assessors is None or h.assessors >= 1, f"{key}.triage_hub.assessors", h.assessors,
+               "headcount must be >= 1 (or null: the forces' assessors together)")
+        _probability(f"{key}.triage_hub.trained_share", h.trained_share)
+        _check(s.investigators >= 0, f"{key}.surge.investigators", s.investigators, "headcount must be >= 0 (0: no surge unit)")
+        _check(s.caseload_limit >= 1, f"{key}.surge.caseload_limit", s.caseload_limit, "must be >= 1")
+        _check(0 < s.availability <= 1, f"{key}.surge.availability", s.availability, "must lie in (0, 1]")
+        _check(s.queue_threshold >= 0, f"{key}.surge.queue_threshold", s.queue_threshold,
+               "cases waiting for an investigator: must be >= 0")
+        for g in s.grades:
+            _check(g in GRADES, f"{key}.surge.grades", list(s.grades), f"unknown grade {g!r}; grades are {', '.join(GRADES)}")
+
+
 @dataclass(frozen=True)
 class SimConfig:
     """Everything one scenario needs. Build it with :func:`load_config` or directly."""
@@ -540,26 +635,67 @@ class SimConfig:
     staffing: StaffingConfig = field(default_factory=StaffingConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     stages: StagesConfig = field(default_factory=StagesConfig)
+    forces: tuple[ForceConfig, ...] = ()
+    collaboration: CollaborationConfig = field(default_factory=CollaborationConfig)
 
     def validate(self) -> "SimConfig":
         """Check every value; raise ConfigError on the first bad one. Returns self."""
         for g, v in zip(GRADES, self.targets_days.as_tuple()):
             _check(v > 0, f"targets_days.{g}", v, "must be > 0")
-        for name in ("run", "calendar", "demand", "staffing", "training", "stages"):
+        for name in ("run", "calendar"):
             getattr(self, name).validate(name)
+        names = [f.name for f in self.forces]
+        for k, name in enumerate(names):
+            _check(bool(name.strip()) and name not in (REGION, SURGE), f"forces[{k}].name", name,
+                   f"a non-empty name other than {REGION!r} and {SURGE!r} (they label region totals and the surge unit)")
+            _check(names.count(name) == 1, f"forces[{k}].name", name, "each force's name must be different")
+        self.collaboration.validate("collaboration", max(len(self.forces), 1))
+        limits = {f.staffing.caseload_limit for f in self.forces}
+        _check(not self.collaboration.pooling.investigators or len(limits) <= 1, "collaboration.pooling.investigators",
+               True, f"pooled investigators need one caseload limit, and the forces' differ ({sorted(limits)})")
+        for prefix, fc in zip(self._force_prefixes(), self.force_configs()):
+            fc._validate_force(prefix)
+        return self
+
+    def _validate_force(self, prefix: str) -> None:
+        """Check one force's demand, staffing, training and stages (keys under ``prefix``)."""
+        for name in FORCE_SECTIONS:
+            getattr(self, name).validate(prefix + name)
         for role, pool in TRAINED_POOLS.items():
             away = course_away_fraction(self, role)
-            _check(away < 0.9, f"training.programme.{role}_trained_share", getattr(self.training.programme, f"{role}_trained_share"),
+            _check(away < 0.9, f"{prefix}training.programme.{role}_trained_share",
+                   getattr(self.training.programme, f"{role}_trained_share"),
                    f"trains so many {role} that {away:.0%} of their time goes on courses; lengthen "
                    "training.programme.duration_days or shorten course_days")
         d = self.demand
         expected = self.expected_referrals() * (1 + d.bulk_package_probability * d.bulk_extra_suspects_mean)
-        _check(expected + d.initial_backlog.size > 0, "demand.referrals_per_month", d.referrals_per_month,
+        _check(expected + d.initial_backlog.size > 0, f"{prefix}demand.referrals_per_month", d.referrals_per_month,
                "no referrals and no initial backlog: there is nothing to simulate")
-        _check(expected <= MAX_CASES_PER_REPLICATION, "demand.referrals_per_month", d.referrals_per_month,
+        _check(expected <= MAX_CASES_PER_REPLICATION, f"{prefix}demand.referrals_per_month", d.referrals_per_month,
                f"expects {expected:,.0f} cases a replication over {self.run.horizon_days:g} days; "
                f"at most {MAX_CASES_PER_REPLICATION:,} are allowed")
-        return self
+
+    def _force_prefixes(self) -> list[str]:
+        return [f"forces[{k}]." for k in range(len(self.forces))] if self.forces else [""]
+
+    def force_configs(self) -> tuple["SimConfig", ...]:
+        """One config per force of the region, each with that force's demand, staffing,
+        training and stages and an empty ``forces`` list; a region of one is this config itself."""
+        if not self.forces:
+            return (self,)
+        return tuple(dataclasses.replace(self, force=f.name, demand=f.demand, staffing=f.staffing,
+                                         training=f.training, stages=f.stages, forces=()) for f in self.forces)
+
+    @property
+    def force_names(self) -> tuple[str, ...]:
+        """The forces' names, in the order listed."""
+        return tuple(f.name for f in self.forces) if self.forces else (self.force,)
+
+    @property
+    def total_name(self) -> str:
+        """The ``force`` label of totals in every table: the force's own name in a region of
+        one, else ``region``."""
+        return self.force if not self.forces else REGION
 
     def expected_referrals(self) -> float:
         """Expected referrals a replication over the horizon (growth included)."""
@@ -748,17 +884,63 @@ def read_backlog_csv(path: str | Path) -> tuple[BacklogCase, ...]:
 # --------------------------------------------------------------------------- loading
 
 
+def _merged(base: Any, changes: Any) -> Any:
+    """``base`` with ``changes`` merged in, mapping by mapping (lists and values replace)."""
+    if isinstance(base, Mapping) and isinstance(changes, Mapping):
+        out = dict(base)
+        for k, v in changes.items():
+            out[k] = _merged(base[k], v) if k in base else v
+        return out
+    return changes
+
+
+def _expand_forces(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Each entry of ``forces`` as a whole force: the top-level demand, staffing and training
+    with the entry's own keys merged in."""
+    data = dict(data)
+    forces = data.get("forces")
+    if not forces:
+        return data
+    if isinstance(forces, (str, bytes)) or not isinstance(forces, Sequence):
+        raise ConfigError("forces", forces, "a list of forces, each a mapping with a name")
+    out = []
+    for k, entry in enumerate(forces):
+        if not isinstance(entry, Mapping):
+            raise ConfigError(f"forces[{k}]", entry, f"a mapping with name, and any of {', '.join(FORCE_SECTIONS)}")
+        unknown = [x for x in entry if x not in ("name", *FORCE_SECTIONS)]
+        if unknown:
+            raise ConfigError(f"forces[{k}].{unknown[0]}", entry[unknown[0]],
+                              f"unknown key; allowed here: name, {', '.join(FORCE_SECTIONS)}")
+        if "name" not in entry:
+            raise ConfigError(f"forces[{k}].name", None, "every force needs a name")
+        if not isinstance(entry["name"], str):
+            raise ConfigError(f"forces[{k}].name", entry["name"], "a string")
+        whole = {"name": entry["name"]}
+        for sect in FORCE_SECTIONS:
+            whole[sect] = _merged(data.get(sect, {}), entry.get(sect) or {})
+        out.append(whole)
+    data["forces"] = out
+    return data
+
+
+def _read_backlog(demand: DemandConfig, base_dir: str | Path | None) -> DemandConfig:
+    """``demand`` with its backlog CSV (if it names one) read into ``initial_backlog.cases``;
+    a relative path is taken from ``base_dir``, else the working folder."""
+    backlog = demand.initial_backlog
+    if not backlog.csv:
+        return demand
+    p = Path(backlog.csv)
+    if not p.is_absolute() and base_dir is not None:
+        p = Path(base_dir) / p
+    return dataclasses.replace(demand, initial_backlog=dataclasses.replace(backlog, cases=read_backlog_csv(p)))
+
+
 def build_config(data: Mapping[str, Any], base_dir: str | Path | None = None) -> SimConfig:
-    """Convert a plain mapping (composed YAML) into a validated SimConfig; reads the backlog
-    CSV if one is named (a relative path is taken from ``base_dir``, else the working folder)."""
-    cfg = from_mapping(SimConfig, data)
-    backlog = cfg.demand.initial_backlog
-    if backlog.csv:
-        p = Path(backlog.csv)
-        if not p.is_absolute() and base_dir is not None:
-            p = Path(base_dir) / p
-        backlog = dataclasses.replace(backlog, cases=read_backlog_csv(p))
-        cfg = dataclasses.replace(cfg, demand=dataclasses.replace(cfg.demand, initial_backlog=backlog))
+    """Convert a plain mapping (composed YAML) into a validated SimConfig; reads each backlog
+    CSV named (a relative path is taken from ``base_dir``, else the working folder)."""
+    cfg = from_mapping(SimConfig, _expand_forces(data))
+    forces = tuple(dataclasses.replace(f, demand=_read_backlog(f.demand, base_dir)) for f in cfg.forces)
+    cfg = dataclasses.replace(cfg, demand=_read_backlog(cfg.demand, base_dir), forces=forces)
     return cfg.validate()
 
 

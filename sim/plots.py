@@ -289,6 +289,7 @@ def where_the_time_goes(results: "Results") -> Figure:
     referral that goes all the way, not the mean time to arrest. The grade's target
     is the black tick on its bar."""
     s = results.summary()
+    s = s[s["force"] == results.config.total_name]
     rows = s[s["metric"].str.startswith("mean_time_days_") & (s["by"] == "assigned_grade")]
     stages = list(dict.fromkeys(rows["metric"].str.removeprefix("mean_time_days_")))
     table = (rows.assign(stage=rows["metric"].str.removeprefix("mean_time_days_"))
@@ -380,13 +381,14 @@ def survival_comparison(results_by_scenario: dict[str, "Results"], by: str = "tr
     return fig
 
 
-def forest_plot(table: pd.DataFrame) -> Figure:
+def forest_plot(table: pd.DataFrame, force: str) -> Figure:
     """Paired differences from the baseline with their confidence intervals, one panel per
-    metric (rows of ``sim.results.compare.headline``), one line per scenario. Left of zero
-    is shorter / fewer, except for utilisation, where it is less used."""
+    metric (rows of ``sim.results.compare.headline`` for ``force``, the region's total label),
+    one line per scenario. Left of zero is shorter / fewer, except for utilisation, where it
+    is less used."""
     from .results.compare import headline
 
-    h = headline(table)
+    h = headline(table, force)
     keys = list(dict.fromkeys(zip(h["metric"], h["by"], h["grade"])))
     scenarios = list(dict.fromkeys(h["scenario"]))
     fig, axes = plt.subplots(len(keys), 1, figsize=(9, 0.55 * len(keys) * max(1, len(scenarios)) + 1.5),

@@ -48,7 +48,7 @@ def render(comparison: Comparison, figures: dict[str, Figure]) -> str:
         f"<p>{base.run.replications} replications of {base.run.horizon_days:g} days, seed {base.run.seed}; "
         f"scenarios: {', '.join(html.escape(s) for s in comparison.scenarios)}.</p>",
         "<h2>Headline differences (scenario − baseline)</h2>",
-        _table(headline(comparison.table)[["scenario", "metric", "by", "grade", "baseline", "value", "difference",
+        _table(headline(comparison.table, comparison.total_name)[["scenario", "metric", "by", "grade", "baseline", "value", "difference",
                                            "ci_low", "ci_high", "note"]]),
     ]
     for title, fig in figures.items():

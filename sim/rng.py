@@ -24,16 +24,18 @@ def stream(seed: int, replication: int, name: str) -> np.random.Generator:
 
 
 class Streams:
-    """The named streams of one replication, created on first use."""
+    """The named streams of one replication, created on first use. ``prefix`` starts every
+    name (``"north/"``): each force of a region draws its own cases, and a force's draws do
+    not depend on which other forces are listed, or in what order."""
 
-    def __init__(self, seed: int, replication: int):
-        self.seed, self.replication = int(seed), int(replication)
+    def __init__(self, seed: int, replication: int, prefix: str = ""):
+        self.seed, self.replication, self.prefix = int(seed), int(replication), prefix
         self._cache: dict[str, np.random.Generator] = {}
 
     def __getitem__(self, name: str) -> np.random.Generator:
         gen = self._cache.get(name)
         if gen is None:
-            gen = self._cache[name] = stream(self.seed, self.replication, name)
+            gen = self._cache[name] = stream(self.seed, self.replication, self.prefix + name)
         return gen
 
     def uniforms(self, name: str, n: int, columns: int | None = None) -> np.ndarray:

@@ -77,6 +77,9 @@ def assess(results: Results, target: Target) -> dict:
 
 def _with(cfg: SimConfig, changes: Mapping[str, float]) -> SimConfig:
     """``cfg`` with numeric dotted keys (``staffing.investigators``) set; validated."""
+    if cfg.forces:
+        raise ConfigError("forces", ", ".join(cfg.force_names),
+                          "the staffing search sizes one force: run it on a region of one (no `forces` list)")
     params = leaves(cfg)
     for key, value in changes.items():
         old = params.get(key, "")
@@ -98,6 +101,7 @@ def search_investigators(cfg: SimConfig, target: Target = Target(), low: int | N
                          progress: bool = False) -> SearchResult:
     """The fewest investigators in [low, high] (default low: today's) meeting ``target``."""
     low = cfg.staffing.investigators if low is None else low
+    _with(cfg, {})  # a config the search cannot vary fails here, before any run
     if not 1 <= low <= high:
         raise ConfigError("investigators range", f"{low}..{high}", "need 1 <= low <= high")
     runs: list[dict] = []
@@ -126,6 +130,7 @@ def search_mix(cfg: SimConfig, grid: Mapping[str, Sequence[float]], costs: Mappi
     uncosted = [k for k in grid if k not in costs]
     if uncosted:
         raise ConfigError("grid", uncosted, "give every grid key a cost per unit (--cost KEY=VALUE)")
+    _with(cfg, {})
     keys = list(grid)
     combos = [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
     combos.sort(key=lambda c: sum(c[k] * costs.get(k, 0.0) for k in keys))

@@ -32,7 +32,7 @@ def test_run_writes_every_output(tmp_path):
     assert {f"{s}_{k}_day" for s in ("intake", "allocation", "warrant") for k in ("queue", "start", "end")} <= set(cases.columns)
     assert sorted(cases["replication"].unique()) == [0, 1]
     summary = pd.read_csv(out / "summary.csv")
-    assert list(summary.columns[:6]) == ["metric", "by", "grade", "estimate", "ci_low", "ci_high"]
+    assert list(summary.columns[:7]) == ["force", "metric", "by", "grade", "estimate", "ci_low", "ci_high"]
     m = json.loads((out / "manifest.json").read_text())
     assert m["seed"] == 20230405 and m["overrides"] == QUICK
     assert m["config"]["run"]["horizon_days"] == 200

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import sim
 from sim.comparison import changed_parameters, compare, load_scenarios
 from sim.config import CONFIG_DIR, ConfigError
 from sim.results.compare import paired_differences
@@ -19,7 +20,7 @@ SCENARIOS = sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml") if p
 
 
 def _metrics(name, values):
-    return pd.DataFrame({"scenario": name, "replication": range(len(values)), "metric": "m", "by": "all",
+    return pd.DataFrame({"scenario": name, "replication": range(len(values)), "force": "f", "metric": "m", "by": "all",
                          "grade": "all", "value": values})
 
 
@@ -53,7 +54,9 @@ def test_pairs_without_a_value_are_dropped_and_noted():
 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_every_scenario_composes_and_changes_something(name):
-    base, (cfg,) = load_scenarios([name])
+    # A regional scenario models a region, and its baseline must model the same one.
+    region = ["forces=three_forces"] if sim.load_config([f"scenario={name}"]).forces else []
+    base, (cfg,) = load_scenarios([name], region)
     assert cfg.scenario == name
     assert changed_parameters(base, cfg)
     assert cfg.run == base.run

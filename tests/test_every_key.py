@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.config import ByGrade, Dist, SimConfig, leaves, replace_path
+from sim.config import ByGrade, Dist, ForceConfig, SimConfig, leaves, replace_path
 
 # Keys that must not change results: they say how to run, not what to simulate.
 RUN_CONTROL = {
@@ -62,6 +62,10 @@ CONTEXT = {
                             "training.programme.assessors_trained_share=0.9",
                             "training.programme.researchers_trained_share=0.9",
                             "training.programme.investigators_trained_share=0.9"],
+    "collaboration.pooling.": ["forces=three_forces", "collaboration.pooling.investigators=true",
+                               "collaboration.pooling.search_teams=true"],
+    "collaboration.triage_hub.": ["collaboration.triage_hub.enabled=true"],
+    "collaboration.surge.": ["collaboration.surge.investigators=4", "collaboration.surge.queue_threshold=2"],
 }
 SPECIAL.update({
     "training.programme.assessors_trained_share": 1.0,
@@ -69,6 +73,9 @@ SPECIAL.update({
     "training.programme.investigators_trained_share": 1.0,
     "staffing.recruitment.learning_productivity": 0.9,
     "stages.review.analyst_grades": ("L",),
+    "forces": (ForceConfig(name="north"), ForceConfig(name="south")),
+    "collaboration.triage_hub.assessors": 1,
+    "collaboration.surge.grades": ("L",),
 })
 
 

@@ -58,7 +58,7 @@ def test_t_interval_matches_scipy():
 
 
 def test_summary_keeps_intervals_inside_a_metrics_range():
-    per_rep = pd.DataFrame({"scenario": "s", "replication": [0, 1, 2, 0, 1, 2],
+    per_rep = pd.DataFrame({"scenario": "s", "replication": [0, 1, 2, 0, 1, 2], "force": "f",
                             "metric": ["share_past_target"] * 3 + ["cases_past_18_months"] * 3,
                             "by": "all", "grade": "all", "value": [1.0, 1.0, 0.9, 0.0, 0.0, 2.0]})
     s = summarise_metrics(per_rep).set_index("metric")
@@ -68,7 +68,7 @@ def test_summary_keeps_intervals_inside_a_metrics_range():
 
 def test_summary_flags_metrics_missing_in_some_replications():
     per_rep = pd.DataFrame({
-        "scenario": "s", "replication": [0, 1, 2, 0, 1, 2],
+        "scenario": "s", "replication": [0, 1, 2, 0, 1, 2], "force": "f",
         "metric": ["a"] * 3 + ["b"] * 3, "by": "all", "grade": "all",
         "value": [1.0, 2.0, 3.0, 5.0, np.nan, 7.0],
     })

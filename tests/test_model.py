@@ -188,15 +188,13 @@ def test_work_started_is_recorded_while_still_in_progress():
 def test_day_books_respect_capacity_unless_urgent():
     """Court slots and search-team days are never overbooked by routine work; urgent grades
     may go over (teams found, hearings outside the list), and the pools table shows it."""
-    from sim.model.demand import draw_cases
-    from sim.model.force import ForceModel
-    from sim.rng import Streams
+    from sim.model.region import RegionModel
 
     cfg = sim.load_config(["run.horizon_days=400", "staffing.search_teams=1", "stages.execution.urgent_grades=[]",
                            "stages.warrant.same_day_grades=[]", "stages.round_the_clock_grades=[]"])
-    model = ForceModel(cfg, draw_cases(cfg, Streams(cfg.run.seed, 0)))
+    model = RegionModel(cfg, 0)
     model.run()
-    for book in (model.court, model.search):
+    for book in model.policy.day_books():
         assert max(book.booked.values()) == book.per_day  # full days exist, none over
         assert all(model.cal.is_working_day(d) for d in book.booked)
     res = sim.simulate(cfg.replace(run=dataclasses.replace(cfg.run, replications=1)))

@@ -65,6 +65,9 @@ class CaseTable:
     outcome_u: np.ndarray
     post_arrest_hours: np.ndarray
     review_u: np.ndarray  # compared with a review's detection probability
+    pooling_handoff_days: np.ndarray  # the delays if the case is handed to another force, the
+    hub_handoff_days: np.ndarray  # triage hub or the surge unit (one draw: how much there is
+    surge_handoff_days: np.ndarray  # to hand over)
 
     @property
     def n(self) -> int:
@@ -186,9 +189,14 @@ def draw_cases(cfg: SimConfig, streams: Streams) -> CaseTable:
 
     # Who does the work is drawn against the trained share when the case arrives (it rises
     # over a training programme); the draw itself stays the case's own.
-    nonspecialist = (source == DIRECT) & (u("nonspecialist") < t.direct_to_nonspecialist_share)
     at_arrival = np.maximum(arrival, 0.0)
-    trained_assessor = ~nonspecialist & (u("assessor_trained") < trained_share_at(cfg, "assessors", at_arrival))
+    hub = cfg.collaboration.triage_hub
+    if hub.enabled:  # the regional hub grades every referral
+        nonspecialist = np.zeros(n, dtype=bool)
+        trained_assessor = u("assessor_trained") < hub.trained_share
+    else:
+        nonspecialist = (source == DIRECT) & (u("nonspecialist") < t.direct_to_nonspecialist_share)
+        trained_assessor = ~nonspecialist & (u("assessor_trained") < trained_share_at(cfg, "assessors", at_arrival))
     u_err, u_dest = u("grading_error"), u("grading_error_destination")
     assigned = assign_grades(cfg, true_risk, trained_assessor, u_err, u_dest)
 
@@ -227,6 +235,7 @@ def draw_cases(cfg: SimConfig, streams: Streams) -> CaseTable:
     ex_u = u("execution_lag")
     urgent_ex = np.isin(assigned, [GRADES.index(g) for g in s.execution.urgent_grades])
     ex_lag = np.where(urgent_ex, quantile(s.execution.urgent_lag_days, ex_u), quantile(s.execution.lag_days, ex_u))
+    collab, handoff_u = cfg.collaboration, u("handoff")
 
     return CaseTable(
         arrival_day=arrival,
@@ -258,6 +267,9 @@ def draw_cases(cfg: SimConfig, streams: Streams) -> CaseTable:
         outcome_u=u("execution_outcome"),
         post_arrest_hours=quantile(s.post_arrest.effort_hours, u("post_arrest_effort")),
         review_u=u("review_detection"),
+        pooling_handoff_days=quantile(collab.pooling.handoff_days, handoff_u),
+        hub_handoff_days=quantile(collab.triage_hub.handoff_days, handoff_u),
+        surge_handoff_days=quantile(collab.surge.handoff_days, handoff_u),
     )
 
 

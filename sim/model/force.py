@@ -2,16 +2,21 @@
 
 A case is one process that walks the stages in order; each stage is a few lines below. Staff
 do the work through pools (SimPy resources); effort hours become elapsed time through the
-working calendar in one step. Investigators are two resources: a caseload slot, held from
-allocation until the post-arrest work is done (the allocation queue is the main backlog),
-and their hands-on time, which the cases they hold compete for by assigned grade. Cases
-worked round the clock (very high risk, and before grading the packages that show it) skip
-every queue: on-call staff take them at once.
+working calendar in one step. Investigators are a team (``staff.Team``): a caseload slot,
+held from allocation until the post-arrest work is done (the allocation queue is the main
+backlog), and their hands-on time, which the cases they hold compete for by assigned grade.
+Cases worked round the clock (very high risk, and before grading the packages that show it)
+skip every queue: on-call staff take them at once.
+
+Which unit serves a case where forces collaborate (a regional triage hub, pooled
+investigators or search teams, a surge unit) is not decided here but by the region's
+collaboration policy (``collaboration.Collaboration``), asked at each stage.
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import simpy
 
@@ -23,30 +28,31 @@ from .demand import (
 from .records import (
     ARREST, DUPLICATE, NO_TRACE, UNTRACEABLE, VOLUNTARY_INTERVIEW, WARRANT_LAPSED, WARRANT_REFUSED, CaseRecords, Wip,
 )
-from .staff import Blocker, DayBook, Pool, PriorityResource
+from .staff import DayBook, Pool, Team
 from .workforce import schedule
+
+if TYPE_CHECKING:
+    from .collaboration import Collaboration
 
 
 class ForceModel:
-    """The SimPy model of one force over one replication's cases."""
+    """The SimPy model of one force over one replication's cases (``cfg`` is the force's own
+    config, ``SimConfig.force_configs``). The region sets ``policy`` before it runs."""
 
-    def __init__(self, cfg: SimConfig, cases: CaseTable, env: simpy.Environment | None = None):
-        self.cfg = cfg
-        self.env = env if env is not None else simpy.Environment()
-        self.cal = Calendar(cfg.calendar)
+    def __init__(self, cfg: SimConfig, cases: CaseTable, env: simpy.Environment, cal: Calendar):
+        self.cfg, self.env, self.cal, self.name = cfg, env, cal, cfg.force
         st, stg, run = cfg.staffing, cfg.stages, cfg.run
         self.horizon = run.horizon_days
 
-        self.pools = [Pool(self.env, name, schedule(cfg, name), self.cal, run.warmup_days, run.horizon_days)
-                      for name in ("intake", "research", "assessment", "investigators")]
-        self.intake, self.research, self.assessment, self.investigators = self.pools
-        # Caseload slots follow the investigators in post.
-        self.caseload_limit = st.caseload_limit
-        self.caseload = PriorityResource(self.env, capacity=self.investigators.capacity * st.caseload_limit)
-        self.caseload_blocker = Blocker(self.caseload)
-        self.court = DayBook("court", self.cal, stg.warrant.slots_per_sitting_day)
-        self.search = DayBook("search_teams", self.cal, st.search_teams * stg.execution.warrants_per_team_per_day)
+        def pool(name: str) -> Pool:
+            return Pool(env, name, schedule(cfg, name), cal, run.warmup_days, run.horizon_days, self.name, st.availability)
+
+        self.intake, self.research, self.assessment = pool("intake"), pool("research"), pool("assessment")
+        self.team = Team(env, pool("investigators"), st.caseload_limit)
+        self.court = DayBook("court", cal, stg.warrant.slots_per_sitting_day, self.name)
+        self.search = DayBook("search_teams", cal, st.search_teams * stg.execution.warrants_per_team_per_day, self.name)
         self.hours_factor = 1.0 / st.availability  # contracted hours per hour of effort
+        self.policy: Collaboration | None = None
 
         w = stg.warrant
         self.same_day = [g in w.same_day_grades for g in GRADES]
@@ -66,7 +72,8 @@ class ForceModel:
             "arrival_day", "start_stage", "assigned_grade", "urgent", "nonspecialist", "child", "intake_hours", "duplicate",
             "research_hours", "comms_days", "untraceable", "assessment_hours", "safeguarding_delay_days",
             "planning_hours", "planning_lag_days", "warrant_hours", "rework_hours", "defective", "refusal_u",
-            "execution_lag_days", "outcome_u", "post_arrest_hours", "true_risk", "review_u")}
+            "execution_lag_days", "outcome_u", "post_arrest_hours", "true_risk", "review_u", "pooling_handoff_days",
+            "hub_handoff_days", "surge_handoff_days")}
         self.rec = CaseRecords(c.n)
         # (queue, start) columns of each pool-served stage, looked up once, not per task
         self.stage_columns = {s: (self.rec.times[f"{s}_queue_day"], self.rec.times[f"{s}_start_day"])
@@ -76,37 +83,20 @@ class ForceModel:
         self.stage_of: list[int | None] = [None] * c.n
         self.waiting: dict[int, tuple] = {}  # case -> (resource, request) while it queues
         self.reviewed = [False] * c.n
+        self.team_of: list[Team | None] = [None] * c.n  # the investigators holding the case
         self.review = stg.review
         self.targets = cfg.targets_days.as_tuple()
-        self.snapshot_days: list[float] = []
-        self.snapshots: list[list[int]] = []
 
     # ------------------------------------------------------------------ running
 
-    def run(self) -> None:
-        """Run from day 0 to the horizon."""
-        for pool in self.pools:
-            self._apply(pool, pool.steps[0])
-            if len(pool.steps) > 1:
-                self.env.process(self._workforce(pool))
+    def start_arrivals(self) -> None:
         self.env.process(self._arrivals())
-        self.env.process(self._monitor(self.cfg.run.monitor_interval_days))
+
+    def start_reviews(self) -> None:
         if self.review.analyst_cases_per_review > 0:
             self.env.process(self._analyst())
         if self.review.minimum_standards:
             self.env.process(self._minimum_standards())
-        self.env.run(until=self.horizon)
-
-    def _apply(self, pool: Pool, step) -> None:
-        pool.apply(step)
-        if pool is self.investigators:
-            self.caseload_blocker.set((pool.capacity - step.headcount) * self.caseload_limit)
-
-    def _workforce(self, pool: Pool):
-        """Change the pool's headcount and pace on its schedule."""
-        for step in pool.steps[1:]:
-            yield self.env.timeout(step.day - self.env.now)
-            self._apply(pool, step)
 
     def _arrivals(self):
         env, arrival, case = self.env, self.col["arrival_day"], self._case
@@ -114,15 +104,6 @@ class ForceModel:
             if t > env.now:
                 yield env.timeout(t - env.now)
             env.process(case(i))
-
-    def _monitor(self, interval: float):
-        env, pools, caseload = self.env, self.pools, self.caseload
-        yield env.timeout(0)  # let day 0's cases (the backlog) join their stages first
-        while True:
-            self.snapshot_days.append(env.now)
-            self.snapshots.append(self.wip.snapshot() + [p.working for p in pools]
-                                  + [caseload.count - self.caseload_blocker.in_use])
-            yield env.timeout(interval)
 
     # ------------------------------------------------------------------ reviews
 
@@ -178,12 +159,16 @@ class ForceModel:
 
     # ------------------------------------------------------------------ work
 
-    def _serve(self, pool: Pool, i: int, hours: float, stage: str):
+    def _serve(self, pool: Pool, i: int, hours: float, stage: str, handoff_days: float = 0.0):
         """Queue for ``pool`` (FIFO) and work ``hours`` of effort; records queue and start.
-        A package flagging immediate risk is taken at once by whoever is on duty."""
+        A package flagging immediate risk is taken at once by whoever is on duty. A case
+        handed to another unit reaches its queue ``handoff_days`` later."""
         env = self.env
         queued, started = self.stage_columns[stage]
         queued[i] = env.now
+        if handoff_days > 0:
+            self.rec.handoff_days[i] += handoff_days
+            yield env.timeout(handoff_days)
         if hours <= 0:
             started[i] = env.now
             return
@@ -199,19 +184,19 @@ class ForceModel:
         if req is not None:
             pool.res.release(req)
 
-    def _work_end(self, t0: float, hours: float, round_the_clock: bool, pace: float = 1.0) -> tuple[float, float]:
+    def _work_end(self, t0: float, hours: float, round_the_clock: bool, pace: float, hours_factor: float) -> tuple[float, float]:
         """When ``hours`` of effort started at ``t0`` are done, and the staff hours it takes.
-        Effort is spread over office hours, the staff's availability and the pool's pace
-        (learners, courses), or, for the most urgent cases, worked straight through by
-        several people at once."""
+        Effort is spread over office hours, the staff's availability (``hours_factor``
+        contracted hours an hour of effort) and the pool's pace (learners, courses), or, for
+        the most urgent cases, worked straight through by several people at once."""
         if round_the_clock:
             return t0 + hours * self.urgent_days_per_hour, hours
-        contracted = hours * self.hours_factor * pace
+        contracted = hours * hours_factor * pace
         return self.cal.add_work_hours(t0, contracted), contracted
 
     def _work(self, pool: Pool, t0: float, hours: float, round_the_clock: bool) -> float:
         """Book ``hours`` of effort started at ``t0`` on ``pool``; returns when it is done."""
-        t1, staff_hours = self._work_end(t0, hours, round_the_clock, pool.pace)
+        t1, staff_hours = self._work_end(t0, hours, round_the_clock, pool.pace, pool.hours_factor)
         pool.add_busy(t0, t1, staff_hours)
         return t1
 
@@ -223,7 +208,7 @@ class ForceModel:
             if started is not None:
                 started[i] = env.now
             return
-        inv = self.investigators
+        inv = self.team_of[i].pool
         grade = self.grade[i]
         urgent = self.round_the_clock[grade]
         req = None
@@ -286,11 +271,13 @@ class ForceModel:
                 # A directly reported case assessed by a local non-specialist: no queue for
                 # the specialist assessors, but an untrained grade (set in demand).
                 times["assessment_queue_day"][i] = times["assessment_start_day"][i] = env.now
-                end, _ = self._work_end(env.now, hours, col["urgent"][i])
+                end, _ = self._work_end(env.now, hours, col["urgent"][i], 1.0, self.hours_factor)
                 if end > env.now:
                     yield env.timeout(end - env.now)
             else:
-                yield from self._serve(self.assessment, i, hours, "assessment")
+                pool, handoff = self.policy.assessors(self)
+                delay = col[handoff][i] if handoff and not col["urgent"][i] else 0.0  # urgent: phoned through
+                yield from self._serve(pool, i, hours, "assessment", delay)
             times["assessment_end_day"][i] = env.now
             wip[ASSESSMENT][UNGRADED] -= 1
             if col["child"][i]:
@@ -301,15 +288,27 @@ class ForceModel:
             rec.safeguarding_day[i] = col["arrival_day"][i] + col["safeguarding_delay_days"][i]
 
         # Allocation: the main backlog, served by grade. A case worked round the clock is
-        # taken on at once, over the caseload limit if need be.
+        # taken on at once by its force's on-call investigators, over the caseload limit if
+        # need be; the policy says which team any other case queues for.
         self._enter(i, ALLOCATION)
         times["allocation_queue_day"][i] = env.now
         slot = None
-        if not self.round_the_clock[self.grade[i]]:
-            slot = self.caseload.request(priority=self.grade[i])
-            yield from self._wait(i, self.caseload, slot)
-            rec.slot_start_day[i] = env.now
-        times["allocation_start_day"][i] = times["allocation_end_day"][i] = env.now
+        if self.round_the_clock[self.grade[i]]:
+            self.team_of[i] = self.policy.home_team(self)
+            rec.investigated_by[i] = self.name
+            times["allocation_start_day"][i] = env.now
+        else:
+            team = self.team_of[i] = self.policy.team_for(self, i)
+            slot = team.caseload.request(priority=self.grade[i])
+            yield from self._wait(i, team.caseload, slot)
+            rec.slot_start_day[i] = times["allocation_start_day"][i] = env.now
+            owner = rec.investigated_by[i] = team.take(slot, self.name, env.now)
+            if owner != self.name:  # another force's investigators, or the surge unit
+                delay = col[team.handoff_column][i]
+                rec.handoff_days[i] += delay
+                if delay > 0:
+                    yield env.timeout(delay)
+        times["allocation_end_day"][i] = env.now
         self._leave(i, ALLOCATION)
 
         self._enter(i, PLANNING)
@@ -345,7 +344,7 @@ class ForceModel:
 
     def _release(self, i: int, slot) -> None:
         if slot is not None:
-            self.caseload.release(slot)
+            self.team_of[i].give_back(slot, self.env.now)
             self.rec.slot_release_day[i] = self.env.now
         self.rec.exit_day[i] = self.env.now
 
@@ -376,13 +375,17 @@ class ForceModel:
                 self._exit(i, WARRANT_REFUSED)
                 return None
             earliest = env.now + col["execution_lag_days"][i]
-            if self.urgent_execution[g]:  # teams are found for it, whatever is booked
-                day = cal.next_working_day(math.floor(earliest))
+            if self.urgent_execution[g]:  # the force's teams are found for it, whatever is booked
+                book, day = self.search, cal.next_working_day(math.floor(earliest))
             else:
-                day = self.search.first_free(math.floor(earliest))
-            executes_at = max(cal.opening(day), earliest)
+                book = self.policy.search_book(self)
+                day = book.first_free(math.floor(earliest))
+            away = book.away(day, self.name)  # another force's team, after a hand-off
+            handoff = col["pooling_handoff_days"][i] if away else 0.0
+            executes_at = max(cal.opening(day), earliest) + handoff
             if executes_at <= env.now + self.validity_days:
-                self.search.book(day)
+                book.book(day, self.name)
+                rec.handoff_days[i] += handoff
                 times["warrant_end_day"][i] = env.now
                 return executes_at
         times["warrant_end_day"][i] = env.now

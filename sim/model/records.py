@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from ..config import GRADES
 from .demand import STAGES, TIMED_STAGES, UNGRADED
 
 NAN = math.nan
@@ -36,6 +37,8 @@ class CaseRecords:
         self.reviewed_day = [NAN] * n
         self.escalated_day = [NAN] * n
         self.warrant_applications = [0] * n
+        self.handoff_days = [0.0] * n  # delays handing the case between forces and regional units
+        self.investigated_by: list[str | None] = [None] * n  # whose investigators held it
 
     def columns(self) -> dict[str, np.ndarray]:
         out = {c: np.asarray(v, dtype=float) for c, v in self.times.items()}
@@ -48,7 +51,11 @@ class CaseRecords:
         out["reviewed_day"] = np.asarray(self.reviewed_day, dtype=float)
         out["escalated_day"] = np.asarray(self.escalated_day, dtype=float)
         out["warrant_applications"] = np.asarray(self.warrant_applications, dtype=np.int16)
+        out["handoff_days"] = np.asarray(self.handoff_days, dtype=float)
         return out
+
+
+WIP_GRADES = (*GRADES, "ungraded")
 
 
 class Wip:

@@ -1,4 +1,4 @@
-"""One replication: draw the cases, run the force, hand back numpy columns."""
+"""One replication: draw the cases, run the region, hand back numpy columns."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ import numpy as np
 import simpy
 
 from ..config import SimConfig
-from ..rng import Streams
-from .demand import CaseTable, draw_cases
-from .force import ForceModel
+from .region import RegionModel
 
 CASE_ATTRIBUTES = ("arrival_day", "package_id", "backlog", "start_stage", "source", "true_risk", "assigned_grade",
                    "trained_assessor", "nonspecialist", "child")
@@ -18,43 +16,43 @@ CASE_ATTRIBUTES = ("arrival_day", "package_id", "backlog", "start_stage", "sourc
 
 @dataclass
 class ReplicationOutput:
-    """What one replication produced, as plain numpy data (cheap to pickle between processes)."""
+    """What one replication produced, as plain numpy data (cheap to pickle between processes).
+    ``cases["force"]`` indexes ``force_names``; ``cases["investigated_by"]`` indexes
+    ``owners`` (-1: never investigated)."""
 
     replication: int
     cases: dict[str, np.ndarray]
     snapshot_days: np.ndarray
-    snapshots: np.ndarray  # (days, wip cells + pools + caseload)
+    snapshots: np.ndarray  # (days, columns labelled by series_labels)
+    series_labels: list[tuple[str, str, str, str]] = field(default_factory=list)
     pools: list[dict] = field(default_factory=list)
-    caseload_slots: int = 0
-    caseload_slot_days: float = 0.0  # slot-days in post inside the measurement window
-
-
-def _slot_days(model: ForceModel) -> float:
-    """Caseload slot-days offered inside the window, following the investigators in post."""
-    return sum(n * model.caseload_limit * (b - a) for n, a, b in model.investigators.headcount_periods())
+    force_names: tuple[str, ...] = ()
+    owners: tuple[str, ...] = ()
 
 
 def run_replication(cfg: SimConfig, replication: int, env: simpy.Environment | None = None) -> ReplicationOutput:
     """Simulate replication ``replication`` of ``cfg`` (validated) from day 0 to the horizon."""
-    cases: CaseTable = draw_cases(cfg, Streams(cfg.run.seed, replication))
-    model = ForceModel(cfg, cases, env)
+    model = RegionModel(cfg, replication, env)
     model.run()
-    cols = {name: getattr(cases, name) for name in CASE_ATTRIBUTES}
-    cols.update(model.rec.columns())
-    cols["final_grade"] = np.asarray(model.grade, dtype=np.int8)
-    run = cfg.run
-    pools = [{"pool": p.name, "capacity": p.capacity, "unit": "staff hours", "busy": p.busy_hours,
-              "available": p.available_hours()} for p in model.pools]
-    for book in (model.court, model.search):
-        used, available = book.use(run.warmup_days, run.horizon_days)
-        pools.append({"pool": book.name, "capacity": book.per_day, "unit": "places booked", "busy": used,
-                      "available": available})
+    owners = model.owners
+    code = {name: k for k, name in enumerate(owners)}
+    parts = []
+    for k, (force, cases) in enumerate(zip(model.forces, model.cases)):
+        cols = {name: getattr(cases, name) for name in CASE_ATTRIBUTES}
+        cols.update(force.rec.columns())
+        cols["final_grade"] = np.asarray(force.grade, dtype=np.int8)
+        cols["force"] = np.full(cases.n, k, dtype=np.int16)
+        cols["investigated_by"] = np.asarray([-1 if o is None else code[o] for o in force.rec.investigated_by],
+                                             dtype=np.int16)
+        parts.append(cols)
+    combined = parts[0] if len(parts) == 1 else {c: np.concatenate([p[c] for p in parts]) for c in parts[0]}
     return ReplicationOutput(
         replication=replication,
-        cases=cols,
+        cases=combined,
         snapshot_days=np.asarray(model.snapshot_days),
         snapshots=np.asarray(model.snapshots, dtype=np.int32),
-        pools=pools,
-        caseload_slots=model.caseload.capacity,
-        caseload_slot_days=_slot_days(model),
+        series_labels=model.series_labels(),
+        pools=model.pool_rows(),
+        force_names=cfg.force_names,
+        owners=owners,
     )

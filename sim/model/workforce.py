@@ -79,3 +79,17 @@ def trained_share_at(cfg: SimConfig, role: str, t_days: np.ndarray) -> np.ndarra
         return np.full(t.shape, today)
     progress = np.clip((t - p.start_day) / p.duration_days, 0.0, 1.0)
     return today + (target - today) * progress
+
+
+def pooled_schedule(schedules: list[list[Step]]) -> list[Step]:
+    """The steps of several pools working as one: headcounts add; the pace is the one at which
+    the whole pool does the same work (headcount over the sum of headcount / pace)."""
+    times = sorted({s.day for sch in schedules for s in sch})
+    steps: list[Step] = []
+    for t in times:
+        now = [next(s for s in reversed(sch) if s.day <= t) for sch in schedules]
+        headcount = sum(s.headcount for s in now)
+        step = Step(t, headcount, headcount / sum(s.headcount / s.pace for s in now))
+        if not steps or (step.headcount, step.pace) != (steps[-1].headcount, steps[-1].pace):
+            steps.append(step)
+    return steps

@@ -14,8 +14,8 @@ import pandas as pd
 
 from .summary import t_interval
 
-KEYS = ["metric", "by", "grade"]
-COMPARISON_COLUMNS = ["scenario", "metric", "by", "grade", "baseline", "value", "difference", "ci_low", "ci_high",
+KEYS = ["force", "metric", "by", "grade"]
+COMPARISON_COLUMNS = ["scenario", "force", "metric", "by", "grade", "baseline", "value", "difference", "ci_low", "ci_high",
                       "relative_difference", "n_pairs", "note"]
 
 # The metrics a planner reads first (the forest plot's rows), as (metric, by, grade).
@@ -57,11 +57,12 @@ def paired_differences(baseline: pd.DataFrame, scenario: pd.DataFrame, level: fl
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
-def headline(comparison: pd.DataFrame) -> pd.DataFrame:
-    """The rows of ``HEADLINE``, in its order, for every scenario."""
-    keyed = comparison.set_index(KEYS)
-    wanted = [k for k in HEADLINE if k in keyed.index]
-    order = {k: i for i, k in enumerate(wanted)}
-    out = comparison[[tuple(r) in order for r in comparison[KEYS].itertuples(index=False)]].copy()
-    out["_order"] = [order[tuple(r)] for r in out[KEYS].itertuples(index=False)]
+def headline(comparison: pd.DataFrame, force: str) -> pd.DataFrame:
+    """The rows of ``HEADLINE`` for ``force`` (the total's label, ``SimConfig.total_name``,
+    for the whole region), in its order, for every scenario."""
+    comparison = comparison[comparison["force"] == force]
+    keys = KEYS[1:]
+    order = {k: i for i, k in enumerate(HEADLINE)}
+    out = comparison[[tuple(r) in order for r in comparison[keys].itertuples(index=False)]].copy()
+    out["_order"] = [order[tuple(r)] for r in out[keys].itertuples(index=False)]
     return out.sort_values(["scenario", "_order"]).drop(columns="_order").reset_index(drop=True)

@@ -15,7 +15,6 @@ from ..model.records import OUTCOMES, TIMESTAMP_COLUMNS
 from ..model.replication import ReplicationOutput
 
 GRADE_DTYPE = pd.CategoricalDtype(list(GRADES), ordered=True)
-WIP_GRADES = (*GRADES, "ungraded")
 
 
 @dataclass
@@ -56,7 +55,7 @@ def case_table(cfg: SimConfig, out: ReplicationOutput) -> pd.DataFrame:
     df = pd.DataFrame({
         "replication": np.full(n, out.replication, dtype=np.int32),
         "scenario": cfg.scenario,
-        "force": cfg.force,
+        "force": pd.Categorical.from_codes(c["force"], categories=list(out.force_names)),
         "case_id": np.arange(n, dtype=np.int32),
         "package_id": c["package_id"],
         "backlog": c["backlog"],
@@ -82,6 +81,8 @@ def case_table(cfg: SimConfig, out: ReplicationOutput) -> pd.DataFrame:
     df["reviewed_day"] = c["reviewed_day"]
     df["escalated_day"] = c["escalated_day"]
     df["final_grade"] = pd.Categorical.from_codes(np.where(graded, c["final_grade"], -1), dtype=GRADE_DTYPE)
+    df["investigated_by"] = pd.Categorical.from_codes(c["investigated_by"], categories=list(out.owners))
+    df["handoff_days"] = c["handoff_days"]
     df["censored"] = np.isnan(c["arrest_day"])
     # Follow-up ends at the arrest, else when the case left, else at the horizon.
     end = np.where(~df["censored"], c["arrest_day"], np.where(np.isnan(c["exit_day"]), horizon, c["exit_day"]))
@@ -103,43 +104,33 @@ def _stage_at_end(c: dict[str, np.ndarray]) -> pd.Categorical:
     return pd.Categorical.from_codes(np.where(still_open, stage, -1), categories=list(STAGES))
 
 
-def timeseries_table(cfg: SimConfig, out: ReplicationOutput, pools: Sequence[str]) -> pd.DataFrame:
-    """Daily samples: work in progress by stage and grade, and staff busy by pool."""
-    days, snaps = out.snapshot_days, out.snapshots
-    n_wip = len(STAGES) * len(WIP_GRADES)
-    names_wip = [(s, g) for s in STAGES for g in WIP_GRADES]
-    names_busy = [(p, "all") for p in (*pools, "caseload")]
-    labels = names_wip + names_busy
-    t, k = snaps.shape if snaps.size else (0, len(labels))
-    series = np.array(["wip"] * n_wip + ["busy"] * len(names_busy))
+def timeseries_table(cfg: SimConfig, out: ReplicationOutput) -> pd.DataFrame:
+    """Daily samples: work in progress by force, stage and grade, and staff busy by unit."""
+    days, snaps, labels = out.snapshot_days, out.snapshots, out.series_labels
+    t, k = len(days), len(labels)
+
+    def column(j: int) -> pd.Categorical:
+        return pd.Categorical(np.tile([lab[j] for lab in labels], t))
+
     return pd.DataFrame({
         "replication": np.full(t * k, out.replication, dtype=np.int32),
         "scenario": cfg.scenario,
-        "force": cfg.force,
+        "force": column(1),
         "day": np.repeat(days, k),
-        "series": pd.Categorical(np.tile(series, t)),
-        "name": pd.Categorical(np.tile([a for a, _ in labels], t)),
-        "grade": pd.Categorical(np.tile([b for _, b in labels], t)),
+        "series": column(0),
+        "name": column(2),
+        "grade": column(3),
         "value": snaps.reshape(-1).astype(np.int32),
     })
 
 
-def pool_table(cfg: SimConfig, out: ReplicationOutput, cases: pd.DataFrame) -> pd.DataFrame:
-    """Use of every capacity inside the measurement window: staff pools in contracted hours,
-    the investigators' caseload slots in slot-days, court slots and search-team executions
-    in places booked (urgent bookings may exceed the daily capacity)."""
+def pool_table(cfg: SimConfig, out: ReplicationOutput) -> pd.DataFrame:
+    """Use of every capacity inside the measurement window, by the force (or ``region``,
+    ``surge``) owning it: staff pools in contracted hours, investigators' caseload slots in
+    slot-days, court slots and search-team executions in places booked (urgent bookings may
+    exceed the daily capacity)."""
     df = pd.DataFrame(out.pools)
     df["utilisation"] = df["busy"] / df["available"]
-    w, h = cfg.run.warmup_days, cfg.run.horizon_days
-    start = cases["slot_start_day"].to_numpy()
-    stop = np.where(np.isnan(cases["slot_release_day"]), h, cases["slot_release_day"])
-    held = np.clip(np.minimum(stop, h) - np.maximum(start, w), 0, None)
-    slot_days = float(np.nansum(held))
-    caseload = {"pool": "caseload", "capacity": out.caseload_slots, "unit": "slot days", "busy": slot_days,
-                "available": out.caseload_slot_days}
-    caseload["utilisation"] = caseload["busy"] / caseload["available"]
-    df = pd.concat([df, pd.DataFrame([caseload])], ignore_index=True)
-    df.insert(0, "force", cfg.force)
     df.insert(0, "scenario", cfg.scenario)
     df.insert(0, "replication", out.replication)
     return df
@@ -148,12 +139,9 @@ def pool_table(cfg: SimConfig, out: ReplicationOutput, cases: pd.DataFrame) -> p
 def build_results(cfg: SimConfig, outputs: Sequence[ReplicationOutput]) -> Results:
     """Assemble the tables of all replications, in replication order."""
     outputs = sorted(outputs, key=lambda o: o.replication)
-    cases = [case_table(cfg, o) for o in outputs]
-    # The monitor samples the staff pools (and the caseload) only.
-    pool_names = [p["pool"] for p in outputs[0].pools if p["unit"] == "staff hours"] if outputs else []
     return Results(
         config=cfg,
-        cases=pd.concat(cases, ignore_index=True),
-        timeseries=pd.concat([timeseries_table(cfg, o, pool_names) for o in outputs], ignore_index=True),
-        pools=pd.concat([pool_table(cfg, o, c) for o, c in zip(outputs, cases)], ignore_index=True),
+        cases=pd.concat([case_table(cfg, o) for o in outputs], ignore_index=True),
+        timeseries=pd.concat([timeseries_table(cfg, o) for o in outputs], ignore_index=True),
+        pools=pd.concat([pool_table(cfg, o) for o in outputs], ignore_index=True),
     )
