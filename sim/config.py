@@ -561,7 +561,7 @@ class PoolingConfig:
 
     investigators: bool = False
     search_teams: bool = False
-    handoff_days: Dist = field(default_factory=lambda: fixed(2.0))
+    handoff_days: Dist = field(default_factory=lambda: Dist("uniform", low=1.0, high=5.0))
 
 
 @dataclass(frozen=True)
@@ -573,7 +573,7 @@ class TriageHubConfig:
     enabled: bool = False
     assessors: int | None = None
     trained_share: float = 1.0
-    handoff_days: Dist = field(default_factory=lambda: fixed(0.5))
+    handoff_days: Dist = field(default_factory=lambda: Dist("uniform", low=0.0, high=1.0))
 
 
 @dataclass(frozen=True)
@@ -588,7 +588,7 @@ class SurgeConfig:
     availability: float = 0.65
     queue_threshold: int = 30
     grades: tuple[str, ...] = ("H", "M")
-    handoff_days: Dist = field(default_factory=lambda: fixed(2.0))
+    handoff_days: Dist = field(default_factory=lambda: Dist("uniform", low=1.0, high=5.0))
 
 
 @dataclass(frozen=True)

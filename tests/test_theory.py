@@ -375,3 +375,50 @@ def test_mean_wait_matches_theory(kind, c, rho):
     report = f"{kind}, c={c}, rho={rho} ({REPLICATIONS} replications, t={T_QUANTILE:.2f}):\n" + "\n".join(map(str, checks))
     assert all(ch.covered for ch in checks), "simulation disagrees with theory\n" + report
     assert all(ch.rel_half_width < MAX_REL_HALF_WIDTH for ch in checks), "confidence interval too wide\n" + report
+
+
+# ----------------------------------------------------------------------------- 4. pooling
+
+
+def _two_forces(cfg: sim.SimConfig, pooled: bool) -> sim.SimConfig:
+    """The reduced config as a region of two identical forces, their investigators pooled
+    (with no hand-off delay) or not."""
+    import dataclasses
+
+    from sim.config import Dist, ForceConfig
+
+    forces = tuple(ForceConfig(name, cfg.demand, cfg.staffing, cfg.training, cfg.stages) for name in ("a", "b"))
+    pooling = dataclasses.replace(cfg.collaboration.pooling, investigators=pooled, handoff_days=Dist("fixed", value=0.0))
+    return dataclasses.replace(cfg, forces=forces,
+                               collaboration=dataclasses.replace(cfg.collaboration, pooling=pooling)).validate()
+
+
+def test_pooling_two_forces_is_one_mmc_with_twice_the_servers():
+    """Two forces, each an M/M/c queue at load rho (the reduction above). Apart, each case
+    waits as in M/M/c; pooled, the region is one M/M/2c queue with twice the arrivals, and
+    its mean wait in queue is Erlang C's for 2c servers. Both are checked against theory with
+    Bonferroni-corrected t intervals (four checks), and pooling must shorten the wait."""
+    c, rho = 2, 0.8
+    cfg, q = validation_config("mmc", c, rho, 100_000 / REPLICATIONS, REPLICATIONS)
+    lam, mu, window_end = q["lam"], q["mu"], q["window_end"]
+    t = stats.t.ppf(1 - FAMILY_ALPHA / 4 / 2, REPLICATIONS - 1)
+    means, lines, ok = {}, [], True
+    for pooled, theory in ((False, mmc_wait(lam, mu, c)), (True, mmc_wait(2 * lam, mu, 2 * c))):
+        res = sim.simulate(_two_forces(cfg, pooled), progress=False)
+        m = res.measured[res.measured["arrival_day"] < window_end]
+        wait = m["allocation_start_day"] - m["allocation_queue_day"]
+        assert wait.notna().all(), "lengthen the cool-down"
+        per_rep = wait.groupby(m["replication"]).mean().to_numpy()
+        by_force = wait.groupby([m["replication"], m["force"].astype(str)]).mean().unstack()
+        for what, x in (("region", per_rep), ("force a", by_force["a"].to_numpy())):
+            half = t * x.std(ddof=1) / math.sqrt(len(x))
+            covered = abs(x.mean() - theory) <= half and half < MAX_REL_HALF_WIDTH * theory
+            ok &= covered
+            lines.append(f"{'pooled' if pooled else 'apart':>6} {what}: theory {theory:.5f}, simulated "
+                         f"{x.mean():.5f} +- {half:.5f}{'' if covered else '  <-- OUTSIDE'}")
+        means[pooled] = per_rep.mean()
+        if pooled:  # a case of either force is served by either force's investigators
+            held = m["investigated_by"].notna()
+            assert (m.loc[held, "investigated_by"].astype(str) != m.loc[held, "force"].astype(str)).any()
+    assert ok, "\n".join(lines)
+    assert means[True] < means[False] / 2, "\n".join(lines)
