@@ -35,7 +35,8 @@ from simpy.resources.resource import Release
 import sim
 from sim.model import run_replication
 from sim.model.demand import draw_cases
-from sim.model.force import ForceModel
+from sim.model.region import RegionModel
+from sim.model.staff import Team
 from sim.rng import Streams
 
 # Targets the model's authors set; printed as PASS/FAIL, never enforced.
@@ -211,11 +212,15 @@ def model_shape(cfg: sim.SimConfig, replication: int) -> Shape:
     """Events, processes, queue length and resource use of one counted (untimed)
     replication. Builds the model as sim/model/replication.py does, to reach its resources."""
     env = CountingEnv(loaded_window(cfg.run.horizon_days))
-    cases = draw_cases(cfg, Streams(cfg.run.seed, replication))
-    model = ForceModel(cfg, cases, env)
+    model = RegionModel(cfg, replication, env)
     model.run()
-    resources = [(p.name, p.res) for p in model.pools] + [("caseload", model.caseload)]
-    return counted_shape(env, resources, cases.n, cfg.run.horizon_days)
+    resources = []
+    for u in model.units:
+        if isinstance(u, Team):
+            resources += [(u.name, u.pool.res), ("caseload", u.caseload)]
+        else:
+            resources.append((u.name, u.res))
+    return counted_shape(env, resources, sum(c.n for c in model.cases), cfg.run.horizon_days)
 
 
 # --------------------------------------------------------------------------- timeouts-only loop

@@ -785,7 +785,7 @@ def from_mapping(cls: type, data: Mapping[str, Any], key: str = "") -> Any:
 
 def leaves(cfg: Any, prefix: str = "") -> dict[str, Any]:
     """Every parameter of a config by dotted key; a distribution or a per-grade set counts
-    as one parameter."""
+    as one parameter, and each force of a region has its own keys (``forces[0].demand...``)."""
     out: dict[str, Any] = {}
     for f in dataclasses.fields(cfg):
         if f.name.startswith("_"):
@@ -793,6 +793,9 @@ def leaves(cfg: Any, prefix: str = "") -> dict[str, Any]:
         v = getattr(cfg, f.name)
         if dataclasses.is_dataclass(v) and not isinstance(v, (Dist, ByGrade)):
             out.update(leaves(v, f"{prefix}{f.name}."))
+        elif isinstance(v, tuple) and v and all(isinstance(x, ForceConfig) for x in v):
+            for k, item in enumerate(v):
+                out.update(leaves(item, f"{prefix}{f.name}[{k}]."))
         else:
             out[f"{prefix}{f.name}"] = v
     return out

@@ -44,13 +44,18 @@ def render(comparison: Comparison, figures: dict[str, Figure]) -> str:
         "body{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#222}"
         "table.t{border-collapse:collapse;font-size:13px}table.t td,table.t th{padding:3px 8px;"
         "border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}</style></head><body>",
-        f"<h1>Scenarios against the baseline: {html.escape(base.force)}</h1>",
+        f"<h1>Scenarios against the baseline: {html.escape(', '.join(base.force_names))}</h1>",
         f"<p>{base.run.replications} replications of {base.run.horizon_days:g} days, seed {base.run.seed}; "
         f"scenarios: {', '.join(html.escape(s) for s in comparison.scenarios)}.</p>",
         "<h2>Headline differences (scenario − baseline)</h2>",
         _table(headline(comparison.table, comparison.total_name)[["scenario", "metric", "by", "grade", "baseline", "value", "difference",
                                            "ci_low", "ci_high", "note"]]),
     ]
+    if base.forces:  # a region: the same differences force by force
+        for force in base.force_names:
+            parts += [f"<h3>{html.escape(force)}</h3>",
+                      _table(headline(comparison.table, force)[["scenario", "metric", "by", "grade", "baseline", "value",
+                                                                "difference", "ci_low", "ci_high", "note"]])]
     for title, fig in figures.items():
         parts.append(f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' "
                      f"src='data:image/png;base64,{_png(fig)}'>")

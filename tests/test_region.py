@@ -295,3 +295,13 @@ def test_handoff_distribution_is_validated():
     with pytest.raises(ConfigError, match="collaboration.pooling.handoff_days"):
         sim.load_config(["forces=three_forces", "collaboration.pooling.handoff_days.dist=nope"])
     assert isinstance(sim.load_config().collaboration.pooling.handoff_days, Dist)
+
+
+def test_the_staffing_search_refuses_a_region_before_running():
+    from sim.search import search_investigators, search_mix
+
+    cfg = sim.load_config(REGION_QUICK)
+    with pytest.raises(ConfigError, match="sizes one force"):
+        search_investigators(cfg)
+    with pytest.raises(ConfigError, match="sizes one force"):
+        search_mix(cfg, {"staffing.investigators": [10.0]}, {"staffing.investigators": 1.0})
