@@ -42,7 +42,6 @@ class ForceModel:
     def __init__(self, cfg: SimConfig, cases: CaseTable, env: simpy.Environment, cal: Calendar):
         self.cfg, self.env, self.cal, self.name = cfg, env, cal, cfg.force
         st, stg, run = cfg.staffing, cfg.stages, cfg.run
-        self.horizon = run.horizon_days
 
         def pool(name: str) -> Pool:
             return Pool(env, name, schedule(cfg, name), cal, run.warmup_days, run.horizon_days, self.name, st.availability)
