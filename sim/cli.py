@@ -1,17 +1,22 @@
-"""The ``casesim`` command (a Hydra app; ``python -m sim`` is the same).
+"""The command-line entry points: ``casesim`` (a Hydra app; ``python -m sim`` is the same),
+``casesim-compare``, ``casesim-search``, ``casesim-sweep``, ``casesim-collect`` and
+``casesim-replications``.
 
-Overrides are validated before Hydra creates anything: a bad key, type or value prints one
-line naming it and exits with code 2, writing nothing.
+Overrides are validated before Hydra creates anything, every point of a multirun included:
+a bad key, type or value prints one line naming it and exits with code 2, writing nothing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from typing import Sequence
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from .config import CONFIG_DIR, ConfigError, build_config, load_config, normalise_overrides
@@ -54,9 +59,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: validate, then hand over to Hydra."""
     argv = list(sys.argv[1:] if argv is None else argv)
     overrides, name, runs = _split(argv)
-    if runs:
+    multirun = any(a in ("-m", "--multirun") for a in argv)
+    if runs or (multirun and name == "config" and not set(argv) & (_NO_RUN_FLAGS | _OTHER_CONFIG_FLAGS)):
         try:
-            load_config(overrides, config_name=name)
+            if multirun:
+                from .design import multirun_points
+
+                multirun_points(overrides)
+            else:
+                load_config(overrides, config_name=name)
         except ConfigError as exc:
             print(f"casesim: error: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
@@ -67,22 +78,73 @@ def main(argv: Sequence[str] | None = None) -> None:
 @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
 def _hydra_main(dcfg: DictConfig) -> None:
     started = time.perf_counter()
+    hc = HydraConfig.get()
+    multirun = hc.mode == RunMode.MULTIRUN
     try:
         cfg = build_config(OmegaConf.to_container(dcfg, resolve=True))
-    except ConfigError as exc:  # reached in multirun, where overrides are validated per job
+    except ConfigError as exc:  # a config from another folder, validated only here
         print(f"casesim: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    hc = HydraConfig.get()
     folder = hc.runtime.output_dir
+    given = [o[2:] if o.startswith("++") else o for o in hc.overrides.task]  # as the user wrote them
+    if not multirun:
+        _single_run(cfg, folder, given, started)
+        return
+    # A job of a multirun: replications run serially when jobs run side by side (no
+    # processes inside processes), a failure is recorded and the sweep goes on, and the job
+    # leaves a point folder that ``casesim-collect`` reads.
+    from .design import config_hash
+    from .outputs import write_point
+
+    if "BasicLauncher" not in str(hc.launcher.get("_target_", "")):
+        cfg = cfg.replace(run=dataclasses.replace(cfg.run, workers=1, progress=False))
+    params = _job_params(hc.overrides.task)
+    key = config_hash(cfg)
+    try:
+        results = simulate(cfg)
+        summary = results.summary()
+        write_run_folder(results, folder, given, time.perf_counter() - started, summary)
+        write_point(folder, key, params, cfg, summary, time.perf_counter() - started)
+        print(f"{hc.job.num}: {', '.join(given)}: done")
+    except Exception:  # noqa: BLE001 - one failed job must not stop the multirun
+        import traceback
+
+        write_point(folder, key, params, cfg, None, time.perf_counter() - started, traceback.format_exc())
+        print(f"casesim: job {hc.job.num} ({', '.join(given)}) failed; see {folder}/error.txt", file=sys.stderr)
+
+
+def _single_run(cfg, folder: str, given: list[str], started: float) -> None:
     results = simulate(cfg)
     summary = results.summary()
     from .plots import save_all  # matplotlib only when figures are made
 
     save_all(results, f"{folder}/figures")
-    given = [o[2:] if o.startswith("++") else o for o in hc.overrides.task]  # as the user wrote them
     write_run_folder(results, folder, given, time.perf_counter() - started, summary)
     print(headline(summary, cfg).to_string())
     print(f"\nwrote {folder}")
+
+
+def _job_params(task_overrides) -> dict:
+    """A multirun job's own overrides as parameters (typed as YAML reads them)."""
+    from .design import _typed
+
+    params = {}
+    for o in task_overrides:
+        key, _, value = o.lstrip("+~").partition("=")
+        if not key.startswith("hydra."):
+            params[key] = _typed(value)
+    return params
+
+
+class CollectMultirun(Callback):
+    """Hydra callback (``hydra.callbacks`` in config.yaml): when a multirun ends, collect its
+    jobs into ``sweep.parquet`` in the sweep folder."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        from .collect import collect, status_counts
+
+        table = collect(config.hydra.sweep.dir)
+        print(f"collected {status_counts(table)} into {config.hydra.sweep.dir}/sweep.parquet")
 
 
 def compare_main(argv: Sequence[str] | None = None) -> None:
@@ -186,3 +248,72 @@ def search_main(argv: Sequence[str] | None = None) -> None:
     else:
         print(f"\nanswer: {result.answer}")
     print(f"wrote {out / 'runs.csv'}")
+
+
+def sweep_main(argv: Sequence[str] | None = None) -> None:
+    """``casesim-sweep NAME [key=value ...]``: run sweep ``configs/sweep/NAME.yaml`` in
+    batches, locally or on Dask; resumable (re-run the same command to finish an interrupted
+    sweep) and collected into OUT/sweep.parquet."""
+    import argparse
+
+    from .executors import make_executor
+    from .sweep import run_sweep
+
+    p = argparse.ArgumentParser(prog="casesim-sweep", description=sweep_main.__doc__)
+    p.add_argument("name", help="a sweep in configs/sweep/ (e.g. smoke, staffing_training, sensitivity)")
+    p.add_argument("overrides", nargs="*", metavar="key=value", help="applied to every design point")
+    p.add_argument("--out", help="output folder (default outputs/sweep/NAME; the same folder resumes)")
+    p.add_argument("--workers", type=int, default=1, help="local processes (default 1: this process)")
+    p.add_argument("--scheduler", help="a Dask scheduler, tcp://HOST:8786 (needs casesim[dask])")
+    p.add_argument("--local-cluster", type=int, metavar="N", help="start a Dask LocalCluster of N workers")
+    p.add_argument("--batch-seconds", type=float, help="seconds of simulation per task (default: the sweep's)")
+    p.add_argument("--no-progress", action="store_true")
+    a = p.parse_args(argv)
+    try:
+        if a.workers < 1 or (a.local_cluster is not None and a.local_cluster < 1):
+            raise ConfigError("--workers/--local-cluster", (a.workers, a.local_cluster), "at least 1")
+        if a.batch_seconds is not None and a.batch_seconds <= 0:
+            raise ConfigError("--batch-seconds", a.batch_seconds, "must be > 0")
+        from .design import design_points
+
+        design_points(a.name, a.overrides)  # every point validated before any executor starts
+        executor = make_executor(a.workers, a.scheduler, a.local_cluster)
+    except ConfigError as exc:
+        print(f"casesim-sweep: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    out = a.out or f"outputs/sweep/{a.name}"
+    print(f"sweep {a.name} on {executor.description} into {out}")
+    try:
+        outcome = run_sweep(a.name, a.overrides, out, executor, progress=not a.no_progress,
+                            batch_seconds=a.batch_seconds)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished batches are kept in {out}; run the same command to resume", file=sys.stderr)
+        raise SystemExit(130) from None
+    print(f"{outcome.points} points: {outcome.already_done} already done, {outcome.completed} completed now, "
+          f"{len(outcome.failed)} failed; {outcome.replications_run} replications in {outcome.wall_seconds:.1f} s")
+    for key in outcome.failed:
+        print(f"  failed: {out}/failed/{key}/error.txt", file=sys.stderr)
+    print(f"wrote {out}/sweep.parquet")
+    if outcome.failed:
+        raise SystemExit(1)
+
+
+def collect_main(argv: Sequence[str] | None = None) -> None:
+    """``casesim-collect DIR``: gather every design point (or multirun job) under DIR into
+    DIR/sweep.parquet and list failed and missing points."""
+    import argparse
+    from pathlib import Path
+
+    from .collect import collect, status_counts
+
+    p = argparse.ArgumentParser(prog="casesim-collect", description=collect_main.__doc__)
+    p.add_argument("directory")
+    a = p.parse_args(argv)
+    if not Path(a.directory).is_dir():
+        print(f"casesim-collect: error: {a.directory!r}: no such folder", file=sys.stderr)
+        raise SystemExit(2)
+    table = collect(a.directory)
+    print(f"{status_counts(table)} -> {Path(a.directory) / 'sweep.parquet'}")
+    for status in ("failed", "missing"):
+        for key in table.loc[table["status"] == status, "point"].unique():
+            print(f"  {status}: {key}")

@@ -941,6 +941,7 @@ def _read_backlog(demand: DemandConfig, base_dir: str | Path | None) -> DemandCo
 def build_config(data: Mapping[str, Any], base_dir: str | Path | None = None) -> SimConfig:
     """Convert a plain mapping (composed YAML) into a validated SimConfig; reads each backlog
     CSV named (a relative path is taken from ``base_dir``, else the working folder)."""
+    data = {k: v for k, v in data.items() if k != "sweep"}  # the sweep runner's own block (sim.design)
     cfg = from_mapping(SimConfig, _expand_forces(data))
     forces = tuple(dataclasses.replace(f, demand=_read_backlog(f.demand, base_dir)) for f in cfg.forces)
     cfg = dataclasses.replace(cfg, demand=_read_backlog(cfg.demand, base_dir), forces=forces)

@@ -92,3 +92,20 @@ def write_run_folder(results: Results, folder: str | Path, overrides: Sequence[s
     text = json.dumps(manifest(results, overrides, wall_time_seconds), indent=2, default=str)
     atomic_write(paths["manifest"], lambda p: p.write_text(text))
     return paths
+
+
+def write_point(folder: str | Path, key: str, params: dict, cfg, summary: pd.DataFrame | None,
+                wall_time_seconds: float, error: str | None = None) -> None:
+    """The files ``sim.collect`` reads from a run folder: point.json (the point's key,
+    parameters, status and config) and summary.parquet, or error.txt if it failed."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    info = {"point": key, "params": params, "status": "ok" if error is None else "failed",
+            "replications": cfg.run.replications if error is None else 0, "simulation_seconds": wall_time_seconds,
+            "config": dataclasses.asdict(cfg)}
+    if error is None:
+        atomic_write(folder / "summary.parquet", lambda p: summary.to_parquet(p, index=False))
+    else:
+        atomic_write(folder / "error.txt", lambda p: p.write_text(f"{error}\n\nconfiguration:\n"
+                                                                  f"{json.dumps(info['config'], indent=1, default=str)}\n"))
+    atomic_write(folder / "point.json", lambda p: p.write_text(json.dumps(info, indent=1, default=str)))

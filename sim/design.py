@@ -1,0 +1,233 @@
+"""Sweep designs: which configurations a sweep runs, composed once and varied by merging.
+
+A sweep file (``configs/sweep/NAME.yaml``) is an ordinary config overlay (``casesim -m
++sweep=NAME`` uses it with Hydra's own sweeper) whose ``hydra.sweeper.params`` list a grid in
+Hydra's sweep syntax (``16,20,24``, ``range(10,30,5)``), and whose optional ``sweep:`` block
+asks for a sampled design over parameter ranges (Latin hypercube or Sobol, from
+``scipy.stats.qmc``) and sets the sweep runner's batch size. ``casesim-sweep`` composes the
+base configuration once (once per combination of config-group choices in the grid), then
+builds each design point by merging its values into that base with OmegaConf: no fresh
+compose per point. Like the rest of the loader, this module may use Hydra and OmegaConf; the
+model never sees them.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import itertools
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from .config import CONFIG_DIR, ConfigError, SimConfig, build_config, compose_mapping
+
+SAMPLE_METHODS = ("lhs", "sobol")
+
+
+@dataclass(frozen=True)
+class SampleSpec:
+    """A sampled design: ``points`` draws of the parameters in ``ranges`` (dotted key ->
+    [low, high]; a range whose ends are both whole numbers is sampled as whole numbers)."""
+
+    method: str = "lhs"
+    points: int = 64
+    seed: int = 1
+    ranges: tuple[tuple[str, float, float, bool], ...] = ()
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """What ``configs/sweep/NAME.yaml`` asks for, besides its config overrides."""
+
+    name: str
+    grid: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    sample: SampleSpec | None = None
+    batch_seconds: float = 1.0
+
+
+@dataclass
+class DesignPoint:
+    """One configuration of a sweep: its parameters (as given in the design) and config."""
+
+    params: dict[str, Any]
+    config: SimConfig
+    key: str = field(default="")
+
+
+def config_hash(cfg: SimConfig) -> str:
+    """A short stable hash of a resolved configuration (how it is run excluded: workers,
+    progress bar), naming the design point's folder."""
+    data = dataclasses.asdict(dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, workers=1, progress=False)))
+    text = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def sweep_file(name: str):
+    """The path of sweep ``name`` in ``configs/sweep/``; ConfigError if there is none."""
+    path = CONFIG_DIR / "sweep" / f"{name}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in (CONFIG_DIR / "sweep").glob("*.yaml"))
+        raise ConfigError("sweep", name, f"no configs/sweep/{name}.yaml; sweeps: {', '.join(known)}")
+    return path
+
+
+def read_spec(name: str) -> SweepSpec:
+    """Parse the grid (``hydra.sweeper.params``) and the ``sweep:`` block of a sweep file."""
+    from omegaconf import OmegaConf
+
+    raw = OmegaConf.to_container(OmegaConf.load(sweep_file(name)), resolve=False) or {}
+    params = ((raw.get("hydra") or {}).get("sweeper") or {}).get("params") or {}
+    grid = tuple((str(k), tuple(_sweep_values(str(k), v))) for k, v in params.items())
+    block = raw.get("sweep") or {}
+    unknown = sorted(set(block) - {"sample", "batch_seconds"})
+    if unknown:
+        raise ConfigError(f"sweep.{unknown[0]}", block[unknown[0]], "unknown key; allowed here: sample, batch_seconds")
+    batch = block.get("batch_seconds", 1.0)
+    if not isinstance(batch, (int, float)) or batch <= 0:
+        raise ConfigError("sweep.batch_seconds", batch, "seconds of simulation per task: a number > 0")
+    sample = _sample_spec(block["sample"]) if block.get("sample") else None
+    if not grid and sample is None:
+        raise ConfigError("sweep", name, "lists no grid (hydra.sweeper.params) and no sweep.sample: nothing to vary")
+    return SweepSpec(name, grid, sample, float(batch))
+
+
+def _sweep_values(key: str, value: Any) -> list[str]:
+    """The values of one grid parameter, parsed with Hydra's own override grammar."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    text = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+    try:
+        o = OverridesParser.create().parse_overrides([f"{key}={text}"])[0]
+    except HydraException as exc:
+        raise ConfigError(f"hydra.sweeper.params.{key}", text, " ".join(str(exc).split())) from None
+    return list(o.sweep_string_iterator()) if o.is_sweep_override() else [o.get_value_element_as_str()]
+
+
+def _sample_spec(block: Mapping[str, Any]) -> SampleSpec:
+    unknown = sorted(set(block) - {"method", "points", "seed", "ranges"})
+    if unknown:
+        raise ConfigError(f"sweep.sample.{unknown[0]}", block[unknown[0]], "unknown key; allowed: method, points, seed, ranges")
+    method = block.get("method", "lhs")
+    if method not in SAMPLE_METHODS:
+        raise ConfigError("sweep.sample.method", method, f"one of {', '.join(SAMPLE_METHODS)}")
+    points = block.get("points", 64)
+    if not isinstance(points, int) or points < 2:
+        raise ConfigError("sweep.sample.points", points, "a whole number >= 2")
+    if method == "sobol" and points & (points - 1):
+        raise ConfigError("sweep.sample.points", points, "a power of two for a Sobol design (e.g. 64, 128)")
+    ranges = []
+    for k, r in (block.get("ranges") or {}).items():
+        if not (isinstance(r, (list, tuple)) and len(r) == 2 and all(isinstance(x, (int, float)) for x in r) and r[0] < r[1]):
+            raise ConfigError(f"sweep.sample.ranges.{k}", r, "[low, high] with low < high")
+        ranges.append((str(k), float(r[0]), float(r[1]), all(isinstance(x, int) for x in r)))
+    if not ranges:
+        raise ConfigError("sweep.sample.ranges", None, "at least one parameter: KEY: [low, high]")
+    return SampleSpec(method, points, int(block.get("seed", 1)), tuple(ranges))
+
+
+def sample_values(spec: SampleSpec) -> list[dict[str, float]]:
+    """The sampled design: ``spec.points`` rows over the ranges (scipy.stats.qmc, scrambled
+    with ``spec.seed``, so the same spec gives the same points)."""
+    from scipy.stats import qmc
+
+    d = len(spec.ranges)
+    engine = qmc.LatinHypercube(d=d, seed=spec.seed) if spec.method == "lhs" else qmc.Sobol(d=d, seed=spec.seed)
+    unit = engine.random(spec.points)
+    rows = []
+    for u in unit:
+        row = {}
+        for (key, lo, hi, whole), x in zip(spec.ranges, u):
+            if whole:  # each whole number in [lo, hi] equally likely
+                row[key] = int(min(hi, math.floor(lo + x * (hi - lo + 1))))
+            else:
+                row[key] = float(lo + x * (hi - lo))
+        rows.append(row)
+    return rows
+
+
+def _is_group(key: str) -> bool:
+    return "." not in key and (CONFIG_DIR / key).is_dir()
+
+
+def design_points(name: str, overrides: Sequence[str] = ()) -> tuple[SweepSpec, list[DesignPoint]]:
+    """Every design point of sweep ``name`` with ``overrides`` on top, validated: a bad
+    value anywhere raises ConfigError before anything runs. The grid's points come first
+    (every combination, in the order listed), each crossed with the sampled design if any."""
+    spec = read_spec(name)
+    samples = sample_values(spec.sample) if spec.sample else [{}]
+    return spec, build_points(list(spec.grid), samples, [f"+sweep={name}", *overrides])
+
+
+def multirun_points(overrides: Sequence[str]) -> list[DesignPoint]:
+    """The jobs ``casesim -m OVERRIDES`` will run, validated the same way (a grid preset
+    named by ``+sweep=NAME`` included), so a bad value fails before the first job."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    grid: dict[str, tuple[str, ...]] = {}
+    preset: dict[str, tuple[str, ...]] = {}
+    fixed: list[str] = []
+    for text in overrides:
+        try:
+            o = OverridesParser.create().parse_overrides([text])[0]
+        except HydraException as exc:
+            raise ConfigError(text.split("=", 1)[0], text, " ".join(str(exc).split())) from None
+        key = o.key_or_group
+        if key.startswith("hydra.") or key == "hydra":
+            continue
+        if o.is_sweep_override():
+            grid[key] = tuple(o.sweep_string_iterator())
+        else:
+            fixed.append(text)
+            if key == "sweep":
+                preset = dict(read_spec(o.get_value_element_as_str()).grid)
+    # As Hydra's sweeper does: the command line's values for a key replace the preset's.
+    return build_points(list({**preset, **grid}.items()), [{}], fixed)
+
+
+def build_points(grid: Sequence[tuple[str, Sequence[str]]], samples: Sequence[Mapping[str, Any]],
+                 overrides: Sequence[str]) -> list[DesignPoint]:
+    """Each combination of the ``grid`` (key, values) crossed with each of ``samples``,
+    on top of ``overrides``: the base is composed once per combination of config-group
+    choices, and each point's values are merged into it."""
+    from omegaconf import OmegaConf
+
+    grid_keys = [k for k, _ in grid]
+    combos = [dict(zip(grid_keys, values)) for values in itertools.product(*(v for _, v in grid))] or [{}]
+    bases: dict[tuple, Any] = {}
+    points: list[DesignPoint] = []
+    seen: set[str] = set()
+    for combo in combos:
+        groups = tuple((k, v) for k, v in combo.items() if _is_group(k))
+        if groups not in bases:  # compose once per combination of config-group choices
+            data = compose_mapping([*overrides, *[f"{k}={v}" for k, v in groups]])
+            data.pop("sweep", None)
+            bases[groups] = OmegaConf.create(data)
+        values = [f"{k}={v}" for k, v in combo.items() if not _is_group(k)]
+        for sample in samples:
+            dotlist = values + [f"{k}={v!r}" for k, v in sample.items()]
+            merged = OmegaConf.merge(bases[groups], OmegaConf.from_dotlist(dotlist)) if dotlist else bases[groups]
+            where = ", ".join(dotlist + [f"{k}={v}" for k, v in groups]) or "the base"
+            try:
+                cfg = build_config(OmegaConf.to_container(merged, resolve=True))
+            except ConfigError as exc:
+                raise ConfigError(exc.key, exc.value, f"{exc.allowed} (design point {where})") from None
+            cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, workers=1, progress=False))
+            key = config_hash(cfg)
+            if key in seen:  # two design points that resolve to one configuration run once
+                continue
+            seen.add(key)
+            params = {**{k: _typed(v) for k, v in combo.items()}, **sample}
+            points.append(DesignPoint(copy.deepcopy(params), cfg, key))
+    return points
+
+
+def _typed(text: str) -> Any:
+    """A grid value as YAML would read it (16 -> int, 0.5 -> float, names stay strings)."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(OmegaConf.from_dotlist([f"v={text}"]))["v"]

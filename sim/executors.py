@@ -1,0 +1,148 @@
+"""Where a sweep's tasks run: in this process, in a pool of local processes, or on a Dask
+cluster, behind one small interface (``submit``, ``as_completed``, ``close``).
+
+A local pool whose worker process dies (killed, out of memory) is rebuilt and the tasks it
+held are given back to the caller as ``Lost`` so that it can resubmit them; Dask does the
+same by itself, rescheduling a dead worker's tasks on the others.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import as_completed as cf_as_completed
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Callable, Iterator
+
+
+class Lost(Exception):
+    """A task's worker died before it finished; the task itself did not fail."""
+
+
+class _Done:
+    """A finished task (the serial executor's futures)."""
+
+    def __init__(self, fn: Callable, arg: Any):
+        self.fn, self.arg = fn, arg
+
+    def result(self) -> Any:
+        return self.fn(self.arg)
+
+
+class SerialExecutor:
+    """Tasks run one after another in this process, when their results are asked for."""
+
+    workers = 1
+    description = "serial (this process)"
+
+    def submit(self, fn: Callable, arg: Any) -> Any:
+        return _Done(fn, arg)
+
+    def as_completed(self, futures: list) -> Iterator:
+        yield from futures
+
+    def result(self, future: Any) -> Any:
+        return future.result()
+
+    def close(self, cancel: bool = False) -> None:
+        pass
+
+
+class LocalExecutor:
+    """A pool of ``workers`` local processes (spawned: a clean interpreter each)."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.description = f"{workers} local processes"
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"))
+
+    def submit(self, fn: Callable, arg: Any) -> Any:
+        try:
+            return self._pool.submit(fn, arg)
+        except BrokenProcessPool:  # broken by a dead worker since: start a new pool
+            self._pool = self._new_pool()
+            return self._pool.submit(fn, arg)
+
+    def as_completed(self, futures: list) -> Iterator:
+        return cf_as_completed(futures)
+
+    def result(self, future: Any) -> Any:
+        try:
+            return future.result()
+        except BrokenProcessPool as exc:
+            raise Lost(str(exc)) from None
+
+    def close(self, cancel: bool = False) -> None:
+        self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+
+
+def quiet_dask_worker(dask_worker=None) -> None:
+    """Stop a Dask worker's statistical profiler: it samples every thread every 10 ms, which
+    slows a CPU-bound simulation by several per cent, and a sweep never reads it."""
+    for name in ("profile", "profile-cycle"):
+        pc = dask_worker.periodic_callbacks.pop(name, None) if dask_worker is not None else None
+        if pc is not None:
+            pc.stop()
+
+
+DASK_CONFIG = {"distributed.worker.profile.enabled": False}
+"""Dask settings for workers this process starts (a LocalCluster); workers started with
+``dask worker`` read the same from ``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False``, and
+``quiet_dask_worker`` is run on every worker when the sweep connects anyway."""
+
+
+class DaskExecutor:
+    """Tasks on a Dask cluster: the scheduler at ``address`` (``tcp://host:8786``), or a
+    ``LocalCluster`` of ``local_workers`` single-threaded worker processes."""
+
+    def __init__(self, address: str | None = None, local_workers: int | None = None):
+        try:
+            import dask
+            from distributed import Client, LocalCluster
+        except ImportError:  # an optional extra
+            from .config import ConfigError
+
+            raise ConfigError("--scheduler/--local-cluster", address or local_workers,
+                              "needs Dask: pip install 'casesim[dask]'") from None
+        self._cluster = None
+        if address is None:
+            with dask.config.set(DASK_CONFIG):
+                self._cluster = LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True,
+                                             dashboard_address=None)
+            address = self._cluster.scheduler_address
+        self.client = Client(address)
+        self.client.run(quiet_dask_worker)
+        self.workers = len(self.client.scheduler_info()["workers"])
+        self.description = f"Dask at {address} ({self.workers} workers)"
+
+    def submit(self, fn: Callable, arg: Any) -> Any:
+        return self.client.submit(fn, arg, pure=False)
+
+    def as_completed(self, futures: list) -> Iterator:
+        from distributed import as_completed
+
+        return iter(as_completed(futures))
+
+    def result(self, future: Any) -> Any:
+        from distributed.scheduler import KilledWorker
+
+        try:
+            return future.result()
+        except KilledWorker as exc:  # the scheduler gave up after several dead workers
+            raise Lost(str(exc)) from None
+
+    def close(self, cancel: bool = False) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_executor(workers: int = 1, scheduler: str | None = None, local_cluster: int | None = None):
+    """The executor the options ask for: Dask if a scheduler or a local cluster is named,
+    else local processes (or this process, for one worker)."""
+    if scheduler is not None or local_cluster is not None:
+        return DaskExecutor(scheduler, local_cluster)
+    return SerialExecutor() if workers <= 1 else LocalExecutor(workers)

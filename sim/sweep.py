@@ -1,0 +1,277 @@
+"""Running a sweep: every design point's replications, in batches, through one executor.
+
+The output folder holds::
+
+    design.json             the sweep's name, overrides and points (key, parameters)
+    partial/KEY/reps-A-B.parquet   per-replication metrics of finished batches
+    points/KEY/             a finished point: point.json, metrics.parquet, summary.parquet
+    failed/KEY/             a point with a failed batch: point.json, error.txt
+    sweep.parquet           every point's summary in one tidy table (``sim.collect``)
+
+KEY is a hash of the point's resolved configuration. Batches are written as they finish
+(the process holds no results), a finished point is assembled under a temporary name and
+renamed into place, so an interrupted sweep loses no finished batch and a re-run with the
+same design computes only what is missing. A batch that raises is recorded with its
+traceback and the sweep goes on; a batch whose worker died is resubmitted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import shutil
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+from tqdm import tqdm
+
+from .config import SimConfig
+from .design import DesignPoint, design_points
+from .executors import Lost, SerialExecutor
+from .model import run_replication
+from .outputs import atomic_write
+from .results import build_results, replication_metrics
+from .results.summary import summarise_metrics
+
+CASES_PER_SECOND = 12_000.0
+"""A conservative simulation speed (benchmarks/: ~15,000 cases a second on one core), used
+only to size batches."""
+MAX_ATTEMPTS = 3
+"""Times a batch is resubmitted after its worker died before its points count as failed."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Replications ``replications`` of the point ``key``."""
+
+    key: str
+    config: SimConfig
+    replications: tuple[int, ...]
+
+
+@dataclass
+class ChunkResult:
+    key: str
+    replications: tuple[int, ...]
+    metrics: pd.DataFrame | None
+    seconds: float
+    error: str | None = None
+
+
+def run_chunks(chunks: Sequence[Chunk]) -> list[ChunkResult]:
+    """One task: each chunk's replications, one after another in this process (never
+    nested parallelism), as per-replication metrics. A chunk that raises is reported with
+    its traceback; the others still run."""
+    out = []
+    for ch in chunks:
+        t0 = time.perf_counter()
+        try:
+            outputs = [run_replication(ch.config, r) for r in ch.replications]
+            metrics = replication_metrics(build_results(ch.config, outputs))
+            out.append(ChunkResult(ch.key, ch.replications, metrics, time.perf_counter() - t0))
+        except Exception:  # noqa: BLE001 - any failure of one point must not stop the sweep
+            out.append(ChunkResult(ch.key, ch.replications, None, time.perf_counter() - t0, traceback.format_exc()))
+    return out
+
+
+def seconds_per_replication(cfg: SimConfig) -> float:
+    """Estimated seconds of simulation for one replication (from the expected cases)."""
+    cases = 0.0
+    for f in cfg.force_configs():
+        d = f.demand
+        cases += f.expected_referrals() * (1 + d.bulk_package_probability * d.bulk_extra_suspects_mean)
+        cases += d.initial_backlog.size
+    return max(cases, 1.0) / CASES_PER_SECOND
+
+
+def plan_tasks(todo: Sequence[tuple[DesignPoint, list[int]]], batch_seconds: float) -> list[list[Chunk]]:
+    """Tasks of at least ``batch_seconds`` of simulation where the design allows: a point's
+    missing replications in chunks of that size, and small chunks of several points packed
+    together, so that a sweep of many short points is not thousands of tiny tasks."""
+    tasks: list[list[Chunk]] = []
+    current: list[Chunk] = []
+    current_s = 0.0
+    for point, reps in todo:
+        per_rep = seconds_per_replication(point.config)
+        size = max(1, math.ceil(batch_seconds / per_rep))
+        for k in range(0, len(reps), size):
+            part = tuple(reps[k:k + size])
+            current.append(Chunk(point.key, point.config, part))
+            current_s += per_rep * len(part)
+            if current_s >= batch_seconds:
+                tasks.append(current)
+                current, current_s = [], 0.0
+    if current:
+        tasks.append(current)
+    return tasks
+
+
+@dataclass
+class SweepOutcome:
+    """What a call to ``run_sweep`` did."""
+
+    out: Path
+    points: int
+    already_done: int
+    completed: int
+    failed: list[str]
+    replications_run: int
+    wall_seconds: float
+
+
+class SweepFolder:
+    """The output folder's layout, and every write to it."""
+
+    def __init__(self, out: str | Path):
+        self.out = Path(out)
+
+    def point_dir(self, key: str) -> Path:
+        return self.out / "points" / key
+
+    def done(self, key: str) -> bool:
+        return (self.point_dir(key) / "summary.parquet").is_file()
+
+    def partial_dir(self, key: str) -> Path:
+        return self.out / "partial" / key
+
+    def finished_replications(self, key: str) -> set[int]:
+        reps: set[int] = set()
+        d = self.partial_dir(key)
+        for p in d.glob("reps-*.parquet") if d.is_dir() else ():
+            first, last = (int(x) for x in p.stem.split("-")[1:3])
+            reps.update(range(first, last + 1))
+        return reps
+
+    def write_design(self, name: str, overrides: Sequence[str], points: Sequence[DesignPoint]) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        design = {"sweep": name, "overrides": list(overrides),
+                  "points": [{"point": p.key, "params": p.params} for p in points]}
+        atomic_write(self.out / "design.json", lambda t: t.write_text(json.dumps(design, indent=1, default=str)))
+
+    def write_chunk(self, r: ChunkResult) -> None:
+        d = self.partial_dir(r.key)
+        d.mkdir(parents=True, exist_ok=True)
+        reps = sorted(r.replications)
+        # Replication ranges are contiguous in a chunk; the name says which it holds.
+        name = f"reps-{reps[0]:06d}-{reps[-1]:06d}.parquet"
+        frame = r.metrics.assign(seconds=r.seconds / len(reps))
+        atomic_write(d / name, lambda t: frame.to_parquet(t, index=False))
+
+    def write_failure(self, point: DesignPoint, replications: Sequence[int], error: str) -> None:
+        d = self.out / "failed" / point.key
+        d.mkdir(parents=True, exist_ok=True)
+        text = (f"design point {point.key} {json.dumps(point.params, default=str)}\n"
+                f"replications {list(replications)}\n\n{error}\n\n"
+                f"configuration:\n{json.dumps(dataclasses.asdict(point.config), indent=1, default=str)}\n")
+        atomic_write(d / "error.txt", lambda t: t.write_text(text))
+        info = {"point": point.key, "params": point.params, "status": "failed"}
+        atomic_write(d / "point.json", lambda t: t.write_text(json.dumps(info, indent=1, default=str)))
+
+    def finish_point(self, point: DesignPoint) -> None:
+        """Assemble a point whose every replication is on disk: per-replication metrics,
+        their summary and point.json, built under a temporary name and renamed into place."""
+        parts = sorted(self.partial_dir(point.key).glob("reps-*.parquet"))
+        metrics = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+        metrics = metrics.sort_values("replication", kind="stable").reset_index(drop=True)
+        seconds = float(metrics.drop_duplicates("replication")["seconds"].sum())
+        metrics = metrics.drop(columns="seconds")
+        summary = summarise_metrics(metrics)
+        tmp = self.out / "points" / f".tmp-{point.key}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        metrics.to_parquet(tmp / "metrics.parquet", index=False)
+        summary.to_parquet(tmp / "summary.parquet", index=False)
+        info = {"point": point.key, "params": point.params, "status": "ok",
+                "replications": int(metrics["replication"].nunique()), "simulation_seconds": seconds,
+                "config": dataclasses.asdict(point.config)}
+        (tmp / "point.json").write_text(json.dumps(info, indent=1, default=str))
+        final = self.point_dir(point.key)
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+        shutil.rmtree(self.partial_dir(point.key), ignore_errors=True)
+        shutil.rmtree(self.out / "failed" / point.key, ignore_errors=True)
+
+
+def run_sweep(name: str, overrides: Sequence[str] = (), out: str | Path = "outputs/sweep", executor=None,
+              progress: bool = True, batch_seconds: float | None = None) -> SweepOutcome:
+    """Run sweep ``name`` (``configs/sweep/NAME.yaml``) with ``overrides`` into ``out``.
+    Every design point is validated before anything runs; points already finished in
+    ``out`` are skipped, and a point's finished batches are kept. Ends by collecting
+    ``sweep.parquet`` (``sim.collect``)."""
+    from .collect import collect
+
+    started = time.perf_counter()
+    spec, points = design_points(name, overrides)
+    folder = SweepFolder(out)
+    folder.write_design(name, overrides, points)
+    by_key = {p.key: p for p in points}
+    todo, already = [], 0
+    for p in points:
+        if folder.done(p.key):
+            already += 1
+            continue
+        have = folder.finished_replications(p.key)
+        todo.append((p, [r for r in range(p.config.run.replications) if r not in have]))
+    remaining = {p.key: set(reps) for p, reps in todo}
+    for p, reps in todo:
+        if not reps:  # every batch was written before an interruption: only assemble it
+            folder.finish_point(p)
+    todo = [(p, reps) for p, reps in todo if reps]
+    tasks = plan_tasks(todo, spec.batch_seconds if batch_seconds is None else batch_seconds)
+    executor = executor or SerialExecutor()
+    failed: dict[str, str] = {}
+    completed = sum(1 for p, reps in remaining.items() if not reps)
+    total = sum(len(reps) for _, reps in todo)
+    bar = tqdm(total=total, desc=f"sweep {name}", unit="rep", disable=not progress or None)
+    run_count = 0
+    try:
+        attempts = {}
+        pending = {}
+        for task in tasks:
+            fut = executor.submit(run_chunks, task)
+            pending[fut] = task
+            attempts[id(task)] = 1
+        while pending:
+            resubmit = []
+            for fut in executor.as_completed(list(pending)):
+                task = pending.pop(fut)
+                try:
+                    results = executor.result(fut)
+                except Lost as exc:
+                    if attempts[id(task)] < MAX_ATTEMPTS:
+                        attempts[id(task)] += 1
+                        resubmit.append(task)
+                        continue
+                    results = [ChunkResult(c.key, c.replications, None, 0.0, f"worker lost {MAX_ATTEMPTS} times: {exc}")
+                               for c in task]
+                for r in results:
+                    point = by_key[r.key]
+                    bar.update(len(r.replications))
+                    if r.error is not None:
+                        failed[r.key] = r.error
+                        folder.write_failure(point, r.replications, r.error)
+                        continue
+                    run_count += len(r.replications)
+                    folder.write_chunk(r)
+                    remaining[r.key] -= set(r.replications)
+                    if not remaining[r.key] and r.key not in failed:
+                        folder.finish_point(point)
+                        completed += 1
+            for task in resubmit:
+                fut = executor.submit(run_chunks, task)
+                pending[fut] = task
+    except KeyboardInterrupt:
+        executor.close(cancel=True)
+        bar.close()
+        raise
+    bar.close()
+    executor.close()
+    collect(folder.out)
+    return SweepOutcome(folder.out, len(points), already, completed, sorted(failed), run_count,
+                        time.perf_counter() - started)
