@@ -10,11 +10,13 @@ sexual abuse, from the referral reaching the force to the suspect's arrest.
 from .comparison import Comparison, compare, load_scenarios
 from .config import ConfigError, SimConfig, load_config
 from .results import Results, replication_metrics, summarise
+from .replications import ReplicationStudy, replication_study
 from .runner import run_replications, simulate
 from .search import Target, search_investigators, search_mix
 
-__all__ = ["Comparison", "ConfigError", "Results", "SimConfig", "Target", "compare", "load_config", "load_scenarios",
-           "replication_metrics", "run_replications", "search_investigators", "search_mix", "simulate", "summarise"]
+__all__ = ["Comparison", "ConfigError", "ReplicationStudy", "Results", "SimConfig", "Target", "compare", "load_config",
+           "load_scenarios", "replication_metrics", "replication_study", "run_replications", "search_investigators",
+           "search_mix", "simulate", "summarise"]
 __version__ = "0.1.0"
 
 

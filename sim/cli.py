@@ -71,8 +71,26 @@ def main(argv: Sequence[str] | None = None) -> None:
         except ConfigError as exc:
             print(f"casesim: error: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
-    sys.argv = [sys.argv[0], *normalise_overrides(argv)]
+    sys.argv = [sys.argv[0], *_normalised(argv, multirun)]
     _hydra_main()
+
+
+def _normalised(argv: list[str], multirun: bool) -> list[str]:
+    """``normalise_overrides``, except for a key a ``+sweep=NAME`` preset varies: Hydra's
+    sweeper must see the command line's value under the preset's own key to replace it."""
+    preset: set[str] = set()
+    if multirun:
+        from .design import read_spec
+
+        for a in argv:
+            key, _, value = a.partition("=")
+            if key == "+sweep" and value:
+                try:
+                    preset = {k for k, _ in read_spec(value).grid}
+                except ConfigError:
+                    pass  # reported by the validation above
+    out = normalise_overrides(argv)
+    return [a if a.split("=", 1)[0] in preset else b for a, b in zip(argv, out)]
 
 
 @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
@@ -294,8 +312,33 @@ def sweep_main(argv: Sequence[str] | None = None) -> None:
     for key in outcome.failed:
         print(f"  failed: {out}/failed/{key}/error.txt", file=sys.stderr)
     print(f"wrote {out}/sweep.parquet")
+    import pandas as pd
+
+    _sensitivity_outputs(out, pd.read_parquet(f"{out}/sweep.parquet"))
     if outcome.failed:
         raise SystemExit(1)
+
+
+def _sensitivity_outputs(directory, table) -> None:
+    """For a sweep over a sampled design: regression sensitivity indices of the tail metrics
+    (sensitivity.csv) and their tornado plot (figures/tornado.png)."""
+    import json
+    from pathlib import Path
+
+    from .outputs import atomic_write
+    from .results.sensitivity import regression_indices
+
+    design = Path(directory) / "design.json"
+    sampled = json.loads(design.read_text()).get("sampled_parameters") if design.is_file() else None
+    if not sampled or (table["status"] == "ok").sum() == 0:
+        return
+    indices = regression_indices(table, sampled)
+    atomic_write(Path(directory) / "sensitivity.csv", lambda p: indices.to_csv(p, index=False))
+    from . import plots
+
+    (Path(directory) / "figures").mkdir(exist_ok=True)
+    plots.tornado_plot(indices).savefig(Path(directory) / "figures" / "tornado.png", dpi=plots.DPI)
+    print(f"wrote {Path(directory) / 'sensitivity.csv'} and figures/tornado.png")
 
 
 def collect_main(argv: Sequence[str] | None = None) -> None:
@@ -314,6 +357,62 @@ def collect_main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(2)
     table = collect(a.directory)
     print(f"{status_counts(table)} -> {Path(a.directory) / 'sweep.parquet'}")
+    _sensitivity_outputs(a.directory, table)
     for status in ("failed", "missing"):
         for key in table.loc[table["status"] == status, "point"].unique():
             print(f"  {status}: {key}")
+
+
+def replications_main(argv: Sequence[str] | None = None) -> None:
+    """``casesim-replications [key=value ...] [--max N] [--precision P] [--out DIR]``: how many
+    replications the configuration needs for a confidence interval of +/- P of the mean on
+    the headline outputs (the replications algorithm of Hoad, Robinson & Davies, 2010);
+    writes trajectory.csv, recommendation.csv, figures/replications.png and manifest.json."""
+    import argparse
+    import dataclasses
+    import datetime as dt
+    import json
+    from pathlib import Path
+
+    from .outputs import atomic_write, git_revision, package_versions
+    from .replications import replication_study
+
+    p = argparse.ArgumentParser(prog="casesim-replications", description=replications_main.__doc__)
+    p.add_argument("overrides", nargs="*", help="config overrides, e.g. scenario=fast_warrants run.workers=2")
+    p.add_argument("--max", type=int, default=40, dest="max_replications",
+                   help="replications to run, 0..MAX-1 (default 40; run.replications is not used)")
+    p.add_argument("--precision", type=float, default=0.05,
+                   help="relative half-width wanted, a fraction of the mean (default 0.05 = ±5 %%)")
+    p.add_argument("--out", help="output folder (default outputs/replications/DATE_TIME)")
+    a = p.parse_args(argv)
+    try:
+        cfg = load_config(a.overrides)
+        if a.max_replications < 3:
+            raise ConfigError("--max", a.max_replications, "at least 3 replications (the algorithm starts from 3)")
+        if not 0 < a.precision < 1:
+            raise ConfigError("--precision", a.precision, "a relative half-width in (0, 1), e.g. 0.05 for ±5 %")
+    except ConfigError as exc:
+        print(f"casesim-replications: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    started = time.perf_counter()
+    study = replication_study(cfg, max_replications=a.max_replications, precision=a.precision)
+    out = Path(a.out or f"outputs/replications/{dt.datetime.now():%Y-%m-%d_%H-%M-%S}")
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    atomic_write(out / "trajectory.csv", lambda f: study.trajectory.to_csv(f, index=False))
+    atomic_write(out / "recommendation.csv", lambda f: study.recommendation.to_csv(f, index=False))
+    from . import plots
+
+    plots.replications_plot(study.trajectory, a.precision).savefig(out / "figures" / "replications.png", dpi=plots.DPI)
+    info = {"scenario": cfg.scenario, "seed": cfg.run.seed, "max_replications": a.max_replications,
+            "precision": a.precision, "overrides": list(a.overrides), "config": dataclasses.asdict(cfg),
+            "versions": package_versions(), "git_revision": git_revision(), "command": sys.argv,
+            "wall_time_seconds": round(time.perf_counter() - started, 3)}
+    atomic_write(out / "manifest.json", lambda f: f.write_text(json.dumps(info, indent=2, default=str)))
+    cols = ["metric", "by", "grade", "mean", "relative_half_width", "recommended_replications",
+            "projected_replications", "note"]
+    print(study.recommendation[cols].round(3).to_string(index=False))
+    needed = study.replications_needed
+    print(f"\n{needed} replications give ±{a.precision:.0%} on every output above" if needed is not None else
+          f"\n{a.max_replications} replications do not confirm ±{a.precision:.0%} on every output: "
+          "see projected_replications and the notes")
+    print(f"wrote {out}")

@@ -34,7 +34,10 @@ def collect(directory: str | Path, write: bool = True) -> pd.DataFrame:
     there is one, else by folder name."""
     root = Path(directory)
     infos: dict[str, tuple[dict, pd.DataFrame | None]] = {}
-    for path in sorted(root.rglob("point.json")):
+    def natural(path: Path) -> tuple:  # multirun job 10 after job 9, not after job 1
+        return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in path.relative_to(root).parts)
+
+    for path in sorted(root.rglob("point.json"), key=natural):
         if "partial" in path.relative_to(root).parts or path.parent.name.startswith(".tmp-"):
             continue
         info, frame = _point_rows(path.parent)

@@ -158,8 +158,22 @@ def design_points(name: str, overrides: Sequence[str] = ()) -> tuple[SweepSpec, 
     value anywhere raises ConfigError before anything runs. The grid's points come first
     (every combination, in the order listed), each crossed with the sampled design if any."""
     spec = read_spec(name)
+    # As Hydra's sweeper does: a command-line value (or list of values) for a grid key
+    # replaces the grid's; one for a sampled key would be overwritten by the sample: refused.
+    grid, fixed = dict(spec.grid), []
+    sampled = {k for k, *_ in spec.sample.ranges} if spec.sample else set()
+    for text in overrides:
+        key, eq, value = text.partition("=")
+        key = key.lstrip("+~")
+        if eq and key in sampled:
+            raise ConfigError(key, value, f"varied by sweep.sample.ranges in configs/sweep/{name}.yaml: "
+                                          "change its range there")
+        if eq and key in grid:
+            grid[key] = tuple(_sweep_values(key, value))
+        else:
+            fixed.append(text)
     samples = sample_values(spec.sample) if spec.sample else [{}]
-    return spec, build_points(list(spec.grid), samples, [f"+sweep={name}", *overrides])
+    return spec, build_points(list(grid.items()), samples, [f"+sweep={name}", *fixed])
 
 
 def multirun_points(overrides: Sequence[str]) -> list[DesignPoint]:
@@ -171,6 +185,7 @@ def multirun_points(overrides: Sequence[str]) -> list[DesignPoint]:
     grid: dict[str, tuple[str, ...]] = {}
     preset: dict[str, tuple[str, ...]] = {}
     fixed: list[str] = []
+    preset_keys_given: set[str] = set()
     for text in overrides:
         try:
             o = OverridesParser.create().parse_overrides([text])[0]
@@ -183,9 +198,16 @@ def multirun_points(overrides: Sequence[str]) -> list[DesignPoint]:
             grid[key] = tuple(o.sweep_string_iterator())
         else:
             fixed.append(text)
+            preset_keys_given.add(key)
             if key == "sweep":
-                preset = dict(read_spec(o.get_value_element_as_str()).grid)
-    # As Hydra's sweeper does: the command line's values for a key replace the preset's.
+                spec = read_spec(o.get_value_element_as_str())
+                if spec.sample is not None:
+                    raise ConfigError("sweep", spec.name, "has a sampled design, which Hydra's sweeper cannot run: "
+                                      f"use casesim-sweep {spec.name}")
+                preset = dict(spec.grid)
+    # As Hydra's sweeper does: the command line's values for a key replace the preset's
+    # (a single value too: it is applied after the preset's in each job).
+    preset = {k: v for k, v in preset.items() if k not in preset_keys_given}
     return build_points(list({**preset, **grid}.items()), [{}], fixed)
 
 

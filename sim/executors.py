@@ -63,6 +63,7 @@ class LocalExecutor:
         try:
             return self._pool.submit(fn, arg)
         except BrokenProcessPool:  # broken by a dead worker since: start a new pool
+            self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = self._new_pool()
             return self._pool.submit(fn, arg)
 
@@ -79,19 +80,33 @@ class LocalExecutor:
         self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
 
 
+# Housekeeping timers slowed on a sweep's workers (milliseconds): the system monitor (every
+# 500 ms by default), the event-loop tick (20 ms) and the memory monitor (100 ms).
+# Heartbeats are left alone: the scheduler needs them to notice a dead worker.
+_SLOWED_TIMERS_MS = {"monitor": 10_000, "tick": 1_000, "memory_monitor": 1_000}
+
+
 def quiet_dask_worker(dask_worker=None) -> None:
-    """Stop a Dask worker's statistical profiler: it samples every thread every 10 ms, which
-    slows a CPU-bound simulation by several per cent, and a sweep never reads it."""
+    """Stop a Dask worker's statistical profiler (it samples every thread every 10 ms, which
+    slows a CPU-bound simulation by several per cent, and a sweep never reads it) and slow
+    its housekeeping timers."""
+    if dask_worker is None:
+        return
     for name in ("profile", "profile-cycle"):
-        pc = dask_worker.periodic_callbacks.pop(name, None) if dask_worker is not None else None
+        pc = dask_worker.periodic_callbacks.pop(name, None)
         if pc is not None:
             pc.stop()
+    for name, ms in _SLOWED_TIMERS_MS.items():
+        pc = dask_worker.periodic_callbacks.get(name)
+        if pc is not None:
+            pc.callback_time = ms
 
 
-DASK_CONFIG = {"distributed.worker.profile.enabled": False}
-"""Dask settings for workers this process starts (a LocalCluster); workers started with
-``dask worker`` read the same from ``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False``, and
-``quiet_dask_worker`` is run on every worker when the sweep connects anyway."""
+DASK_CONFIG = {"distributed.worker.profile.enabled": False, "distributed.admin.system-monitor.interval": "10s",
+               "distributed.admin.tick.interval": "1s"}
+"""Dask settings for workers this process starts (a LocalCluster). Workers started with
+``dask worker`` read the same from the environment (``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False``,
+README), and ``quiet_dask_worker`` is run on every worker when a sweep connects anyway."""
 
 
 class DaskExecutor:

@@ -43,7 +43,8 @@ CASES_PER_SECOND = 12_000.0
 """A conservative simulation speed (benchmarks/: ~15,000 cases a second on one core), used
 only to size batches."""
 MAX_ATTEMPTS = 3
-"""Times a batch is resubmitted after its worker died before its points count as failed."""
+"""Times a batch may be lost with its worker among others before it is run alone (lost
+again alone, its points fail)."""
 
 
 @dataclass(frozen=True)
@@ -148,9 +149,10 @@ class SweepFolder:
             reps.update(range(first, last + 1))
         return reps
 
-    def write_design(self, name: str, overrides: Sequence[str], points: Sequence[DesignPoint]) -> None:
+    def write_design(self, name: str, overrides: Sequence[str], points: Sequence[DesignPoint],
+                     sampled: Sequence[str] = ()) -> None:
         self.out.mkdir(parents=True, exist_ok=True)
-        design = {"sweep": name, "overrides": list(overrides),
+        design = {"sweep": name, "overrides": list(overrides), "sampled_parameters": list(sampled),
                   "points": [{"point": p.key, "params": p.params} for p in points]}
         atomic_write(self.out / "design.json", lambda t: t.write_text(json.dumps(design, indent=1, default=str)))
 
@@ -172,6 +174,12 @@ class SweepFolder:
         atomic_write(d / "error.txt", lambda t: t.write_text(text))
         info = {"point": point.key, "params": point.params, "status": "failed"}
         atomic_write(d / "point.json", lambda t: t.write_text(json.dumps(info, indent=1, default=str)))
+
+    def tidy(self) -> None:
+        """Remove the batch folder once every point's batches have been assembled."""
+        partial = self.out / "partial"
+        if partial.is_dir() and not any(partial.iterdir()):
+            partial.rmdir()
 
     def finish_point(self, point: DesignPoint) -> None:
         """Assemble a point whose every replication is on disk: per-replication metrics,
@@ -198,6 +206,38 @@ class SweepFolder:
         shutil.rmtree(self.out / "failed" / point.key, ignore_errors=True)
 
 
+def _run_tasks(executor, tasks: Sequence[list[Chunk]], handle) -> None:
+    """Submit every task and hand each finished task's results to ``handle``. A task lost
+    with its worker is resubmitted; one lost ``MAX_ATTEMPTS`` times is then run alone, so a
+    task that kills its worker every time (running out of memory, say) cannot use up the
+    attempts of the tasks that shared a process pool with it. Lost while alone, it fails."""
+    attempts = {id(t): 0 for t in tasks}
+    pending = {executor.submit(run_chunks, t): t for t in tasks}
+    suspects: list[list[Chunk]] = []
+    alone: set[int] = set()
+    while pending or suspects:
+        if not pending:
+            task = suspects.pop(0)
+            alone.add(id(task))
+            pending[executor.submit(run_chunks, task)] = task
+        for fut in executor.as_completed(list(pending)):
+            task = pending.pop(fut)
+            try:
+                results = executor.result(fut)
+            except Lost as exc:
+                attempts[id(task)] += 1
+                if id(task) in alone:
+                    handle([ChunkResult(c.key, c.replications, None, 0.0,
+                                        f"its worker died {attempts[id(task)]} times, the last time running alone: {exc}")
+                            for c in task])
+                elif attempts[id(task)] < MAX_ATTEMPTS:
+                    pending[executor.submit(run_chunks, task)] = task
+                else:
+                    suspects.append(task)
+                continue
+            handle(results)
+
+
 def run_sweep(name: str, overrides: Sequence[str] = (), out: str | Path = "outputs/sweep", executor=None,
               progress: bool = True, batch_seconds: float | None = None) -> SweepOutcome:
     """Run sweep ``name`` (``configs/sweep/NAME.yaml``) with ``overrides`` into ``out``.
@@ -209,7 +249,7 @@ def run_sweep(name: str, overrides: Sequence[str] = (), out: str | Path = "outpu
     started = time.perf_counter()
     spec, points = design_points(name, overrides)
     folder = SweepFolder(out)
-    folder.write_design(name, overrides, points)
+    folder.write_design(name, overrides, points, [r[0] for r in spec.sample.ranges] if spec.sample else ())
     by_key = {p.key: p for p in points}
     todo, already = [], 0
     for p in points:
@@ -230,48 +270,32 @@ def run_sweep(name: str, overrides: Sequence[str] = (), out: str | Path = "outpu
     total = sum(len(reps) for _, reps in todo)
     bar = tqdm(total=total, desc=f"sweep {name}", unit="rep", disable=not progress or None)
     run_count = 0
+
+    def handle(results: list[ChunkResult]) -> None:
+        nonlocal run_count, completed
+        for r in results:
+            point = by_key[r.key]
+            bar.update(len(r.replications))
+            if r.error is not None:
+                failed[r.key] = r.error
+                folder.write_failure(point, r.replications, r.error)
+                continue
+            run_count += len(r.replications)
+            folder.write_chunk(r)
+            remaining[r.key] -= set(r.replications)
+            if not remaining[r.key] and r.key not in failed:
+                folder.finish_point(point)
+                completed += 1
+
     try:
-        attempts = {}
-        pending = {}
-        for task in tasks:
-            fut = executor.submit(run_chunks, task)
-            pending[fut] = task
-            attempts[id(task)] = 1
-        while pending:
-            resubmit = []
-            for fut in executor.as_completed(list(pending)):
-                task = pending.pop(fut)
-                try:
-                    results = executor.result(fut)
-                except Lost as exc:
-                    if attempts[id(task)] < MAX_ATTEMPTS:
-                        attempts[id(task)] += 1
-                        resubmit.append(task)
-                        continue
-                    results = [ChunkResult(c.key, c.replications, None, 0.0, f"worker lost {MAX_ATTEMPTS} times: {exc}")
-                               for c in task]
-                for r in results:
-                    point = by_key[r.key]
-                    bar.update(len(r.replications))
-                    if r.error is not None:
-                        failed[r.key] = r.error
-                        folder.write_failure(point, r.replications, r.error)
-                        continue
-                    run_count += len(r.replications)
-                    folder.write_chunk(r)
-                    remaining[r.key] -= set(r.replications)
-                    if not remaining[r.key] and r.key not in failed:
-                        folder.finish_point(point)
-                        completed += 1
-            for task in resubmit:
-                fut = executor.submit(run_chunks, task)
-                pending[fut] = task
-    except KeyboardInterrupt:
-        executor.close(cancel=True)
-        bar.close()
+        _run_tasks(executor, tasks, handle)
+    except BaseException:
+        executor.close(cancel=True)  # Ctrl-C or a lost cluster: finished batches are on disk
         raise
-    bar.close()
+    finally:
+        bar.close()
     executor.close()
+    folder.tidy()
     collect(folder.out)
     return SweepOutcome(folder.out, len(points), already, completed, sorted(failed), run_count,
                         time.perf_counter() - started)

@@ -1,8 +1,11 @@
 """Tidy tables, censoring-aware metrics and summaries with confidence intervals."""
 
 from .metrics import km_quantiles, km_share_waiting_past, kaplan_meier
+from .sensitivity import TAIL_METRICS, regression_indices
+from .replications import recommend_replications, replication_trajectory
 from .summary import replication_metrics, summarise, summarise_metrics
 from .tables import Results, build_results
 
-__all__ = ["Results", "build_results", "kaplan_meier", "km_quantiles", "km_share_waiting_past",
-           "replication_metrics", "summarise", "summarise_metrics"]
+__all__ = ["Results", "TAIL_METRICS", "build_results", "kaplan_meier", "km_quantiles", "km_share_waiting_past",
+           "recommend_replications", "regression_indices", "replication_metrics", "replication_trajectory", "summarise",
+           "summarise_metrics"]

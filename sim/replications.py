@@ -1,0 +1,84 @@
+"""How many replications a configuration needs for a stated precision.
+
+``replication_study`` runs replications 0, 1, ..., ``max_replications`` - 1 of a
+configuration and applies the replications algorithm of Hoad, Robinson & Davies (2010) to
+chosen outputs: the relative half-width of the 95 % interval after the first n
+replications, and the smallest n that keeps it at or below ``precision`` (0.05 = +/- 5 % of
+the mean) over a look-ahead of further replications. The method and its rules are in
+:mod:`sim.results.replications`.
+
+>>> import sim
+>>> from sim.replications import replication_study
+>>> study = replication_study(sim.load_config(["run.progress=false"]), max_replications=30)
+>>> study.recommendation            # one row per output
+>>> study.replications_needed       # the largest recommendation, or None
+>>> study.recommend(0.10)           # another precision, without running again
+
+Replication r sees the same random numbers whatever else is run, so the first n
+replications of the study are exactly those of a run with ``run.replications=n``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import pandas as pd
+
+from .config import ConfigError, SimConfig
+from .results import build_results, replication_metrics
+from .results.replications import DEFAULT_KEYS, MetricKey, recommend_replications, replication_trajectory
+from .runner import run_replications
+
+
+@dataclass
+class ReplicationStudy:
+    """A replication study's tables.
+
+    ``metrics``: every metric of every replication run (``replication_metrics``), for other
+    keys; ``trajectory``: mean, sd, half-width and relative half-width after n = 2..N
+    replications per key; ``recommendation``: one row per key at ``precision``."""
+
+    config: SimConfig
+    metrics: pd.DataFrame
+    trajectory: pd.DataFrame
+    recommendation: pd.DataFrame
+    precision: float
+    k_limit: int = 5
+
+    @property
+    def replications_needed(self) -> int | None:
+        """The replications that meet the precision for every key (the largest
+        recommendation), or None if some key did not reach it within the study."""
+        rec = self.recommendation["recommended_replications"]
+        if rec.empty or rec.isna().any():
+            return None
+        return int(rec.max())
+
+    def recommend(self, precision: float, k_limit: int | None = None) -> pd.DataFrame:
+        """The recommendation table at another precision, from the same replications."""
+        return recommend_replications(self.trajectory, precision, self.k_limit if k_limit is None else k_limit)
+
+
+def replication_study(cfg: SimConfig, max_replications: int = 30, keys: Sequence[MetricKey] | None = None,
+                      precision: float = 0.05, workers: int | None = None, progress: bool | None = None,
+                      level: float = 0.95, k_limit: int = 5) -> ReplicationStudy:
+    """Run replications 0..``max_replications``-1 of ``cfg`` (``cfg.run.replications`` is not
+    used) on ``workers`` processes (default ``cfg.run.workers``) and find, per key, the
+    replications needed for a relative half-width of at most ``precision`` at confidence
+    ``level``. ``keys`` are (metric, by, grade) for the total, or (metric, by, grade, force);
+    default ``sim.results.replications.DEFAULT_KEYS``. Raises ConfigError for bad arguments
+    before anything runs, ValueError after the run if a key names no metric."""
+    if not isinstance(max_replications, int) or max_replications < 3:
+        raise ConfigError("max_replications", max_replications, "a whole number >= 3 (the algorithm starts from 3)")
+    if not precision > 0:
+        raise ConfigError("precision", precision, "a relative half-width > 0, e.g. 0.05 for +/- 5 % of the mean")
+    if not 0 < level < 1:
+        raise ConfigError("level", level, "a confidence level in (0, 1)")
+    if not isinstance(k_limit, int) or k_limit < 0:
+        raise ConfigError("k_limit", k_limit, "a whole number of look-ahead replications >= 0")
+    outputs = run_replications(cfg, replications=range(max_replications), workers=workers, progress=progress)
+    metrics = replication_metrics(build_results(cfg, outputs))
+    trajectory = replication_trajectory(metrics, DEFAULT_KEYS if keys is None else keys, level, force=cfg.total_name)
+    recommendation = recommend_replications(trajectory, precision, k_limit)
+    return ReplicationStudy(cfg, metrics, trajectory, recommendation, precision, k_limit)

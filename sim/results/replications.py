@@ -1,0 +1,238 @@
+"""How many replications are enough: the replications algorithm of Hoad, Robinson & Davies.
+
+Each replication of the model gives one value of every output (a median time to arrest, the
+backlog at the end, ...); the estimate is their mean over replications, with a Student-t
+confidence interval. More replications narrow the interval. **Precision** here is the
+relative half-width of that interval after ``n`` replications,
+
+    d_n = t(1 - alpha/2, n - 1) * s_n / (sqrt(n) * |mean_n|),
+
+the half-width as a share of the mean: ``precision=0.05`` asks for a 95 % interval of
++/- 5 % of the estimate. ``replication_trajectory`` follows ``mean_n``, ``s_n`` and ``d_n``
+for n = 2, 3, ... N over the first n replications (in replication order), as if they had
+been run one by one.
+
+``recommend_replications`` gives, per output, the smallest n that meets the precision and
+keeps meeting it: d_j <= precision for every j from n to n + k(n), with the look-ahead
+k(n) = floor(k_limit * max(n, 100) / 100), i.e. ``k_limit`` (default 5) further replications
+up to n = 100 and k_limit % of n beyond. An early interval can be narrow by chance (two or
+three similar replications), so a precision met only momentarily is rejected. Hoad et al.
+start from 3 replications (``min_replications``). An n whose look-ahead would need more
+replications than were run is not confirmed: the recommendation is then missing, with a
+note. Every row also has the **projected** number, from the mean and standard deviation of
+all N replications: the smallest n with t(1 - alpha/2, n - 1) * s_N / (sqrt(n) |mean_N|)
+<= precision, the usual estimate of how many replications to run when N were too few.
+
+A relative precision needs a mean away from zero: an output whose mean is zero (no case
+waiting 18 months in a short run, say) has no relative half-width, and its rows say so. A
+replication in which a quantile was never reached (NaN) leaves the mean undefined from that
+replication on, as in ``summarise_metrics``. Either way an output undefined after all N
+replications gets no recommendation, whatever its first few replications gave.
+
+Reference: Hoad K, Robinson S, Davies R (2010). Automated selection of the number of
+replications for a discrete-event simulation. Journal of the Operational Research Society
+61(11): 1632-1644. doi:10.1057/jors.2009.121
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence, Union
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+#: (metric, by, grade) for the total, or (metric, by, grade, force).
+MetricKey = Union[tuple[str, str, str], tuple[str, str, str, str]]
+
+#: The tail and backlog outputs a planner reads first (rows of ``replication_metrics``). The
+#: low-risk 90th percentile is left out: in the baseline it lies beyond the four years in
+#: about one replication in six, so it has no mean to be precise about.
+DEFAULT_KEYS: tuple[tuple[str, str, str], ...] = (
+    ("time_to_arrest_p50_days", "true_risk", "H"),
+    ("time_to_arrest_p90_days", "true_risk", "H"),
+    ("time_to_arrest_p50_days", "true_risk", "L"),
+    ("time_to_arrest_p50_days", "misgraded_high_risk", "all"),
+    ("longest_wait_days", "misgraded_high_risk", "all"),
+    ("cases_past_18_months", "all", "all"),
+    ("child_days_at_risk_per_year", "all", "all"),
+    ("backlog_at_end", "all", "all"),
+)
+
+KEY_COLUMNS = ["force", "metric", "by", "grade"]
+TRAJECTORY_COLUMNS = [*KEY_COLUMNS, "replications", "mean", "sd", "half_width", "relative_half_width", "level", "note"]
+RECOMMENDATION_COLUMNS = [*KEY_COLUMNS, "replications_run", "mean", "relative_half_width", "precision", "look_ahead",
+                          "recommended_replications", "projected_replications", "note"]
+
+ZERO_MEAN_NOTE = "mean is zero: relative half-width undefined"
+
+
+def look_ahead(n: int, k_limit: int = 5) -> int:
+    """Further replications that must also meet the precision before ``n`` is accepted:
+    ``k_limit`` up to n = 100, ``k_limit`` % of n beyond (Hoad et al. 2010)."""
+    return int(k_limit * max(n, 100) // 100)
+
+
+def _resolve_keys(per_rep: pd.DataFrame, keys: Sequence[MetricKey],
+                  force: str | None) -> list[tuple[str, str, str, str]]:
+    if force is None:
+        # replication_metrics writes the total's rows first in every replication.
+        force = str(per_rep["force"].iloc[0]) if len(per_rep) else ""
+    out = []
+    for key in keys:
+        if len(key) not in (3, 4):
+            raise ValueError(f"metric key {key!r}: give (metric, by, grade) or (metric, by, grade, force)")
+        metric, by, grade = key[:3]
+        out.append((key[3] if len(key) == 4 else force, metric, by, grade))
+    return out
+
+
+def _values(groups: dict, key: tuple[str, str, str, str]) -> np.ndarray:
+    """The key's value in each replication, in replication order."""
+    rows = groups.get(key)
+    if rows is None:
+        force, metric, by, grade = key
+        raise ValueError(f"no rows for metric={metric!r}, by={by!r}, grade={grade!r}, force={force!r} in the "
+                         "replication metrics; choose a (metric, by, grade) that replication_metrics produces")
+    if rows["replication"].duplicated().any():
+        raise ValueError(f"{key}: more than one row per replication (several scenarios in one frame?)")
+    return rows.sort_values("replication")["value"].to_numpy(dtype=float)
+
+
+def _prefix_statistics(v: np.ndarray, level: float) -> dict[str, np.ndarray]:
+    """Mean, sd, t half-width and relative half-width of v[:n] for n = 2..len(v)."""
+    n = np.arange(1, len(v) + 1, dtype=float)
+    finite = v[np.isfinite(v)]
+    # Shifting by a typical value keeps the running sums of squares from cancelling.
+    shift = finite[0] if len(finite) else 0.0
+    x = v - shift
+    cs, cs2 = np.cumsum(x), np.cumsum(x * x)  # a NaN stays in every later prefix, as it should
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = shift + cs / n
+        var = np.clip((cs2 - cs * cs / n) / (n - 1), 0.0, None)
+        sd = np.sqrt(var)
+        half = stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n)
+        # A mean that is zero up to rounding of the values has no relative precision.
+        scale = np.fmax.accumulate(np.abs(v))
+        zero = np.abs(mean) <= 1e-12 * scale
+        rel = np.where(zero, np.nan, half / np.abs(mean))
+    missing = np.cumsum(~np.isfinite(v))
+    keep = slice(1, None)
+    return {"replications": n[keep].astype(int), "mean": mean[keep], "sd": sd[keep], "half_width": half[keep],
+            "relative_half_width": rel[keep], "zero": zero[keep], "missing": missing[keep]}
+
+
+def replication_trajectory(per_rep: pd.DataFrame, keys: Sequence[MetricKey] = DEFAULT_KEYS, level: float = 0.95,
+                           force: str | None = None) -> pd.DataFrame:
+    """The confidence interval after the first n replications, n = 2..N, for each key.
+
+    ``per_rep`` is a ``replication_metrics`` frame of one scenario (one row per replication
+    and key). A key is (metric, by, grade), read for ``force`` (default: the frame's first
+    row's force, the total's label, which ``replication_metrics`` writes first), or
+    (metric, by, grade, force). Columns: force, metric, by, grade, replications (n), mean,
+    sd (standard deviation over the n replications, in the metric's own unit), half_width
+    (of the Student-t interval at ``level``, same unit), relative_half_width (half-width /
+    |mean|, a fraction; NaN when the mean is zero or undefined), level, note."""
+    if not 0 < level < 1:
+        raise ValueError(f"level={level!r}: a confidence level in (0, 1)")
+    frames = []
+    groups = {key: rows for key, rows in per_rep.groupby(KEY_COLUMNS, sort=False)}
+    for key in _resolve_keys(per_rep, keys, force):
+        s = _prefix_statistics(_values(groups, key), level)
+        note = np.where(s["missing"] > 0,
+                        [f"no value in {m} of {n} replications" for m, n in zip(s["missing"], s["replications"])],
+                        np.where(s["zero"], ZERO_MEAN_NOTE, ""))
+        frame = pd.DataFrame({c: s[c] for c in ("replications", "mean", "sd", "half_width", "relative_half_width")})
+        frame.insert(0, "grade", key[3])
+        frame.insert(0, "by", key[2])
+        frame.insert(0, "metric", key[1])
+        frame.insert(0, "force", key[0])
+        frame["level"] = level
+        frame["note"] = note
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=TRAJECTORY_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[TRAJECTORY_COLUMNS]
+
+
+def projected_replications(mean: float, sd: float, precision: float, level: float = 0.95) -> float:
+    """The smallest n with t(1 - alpha/2, n - 1) * sd / (sqrt(n) |mean|) <= precision: the
+    replications needed if ``mean`` and ``sd`` were the output's true mean and standard
+    deviation. NaN when the mean is zero or either is undefined."""
+    if not (np.isfinite(mean) and np.isfinite(sd)) or mean == 0:
+        return math.nan
+    c = sd / (precision * abs(mean))
+
+    def enough(n: int) -> bool:
+        return stats.t.ppf(0.5 + level / 2, n - 1) * c <= math.sqrt(n)
+
+    # The normal quantile is below every t quantile, so the z-based n is a lower bound; the
+    # condition is monotone in n, so double to a sufficient n and bisect.
+    lo = max(2, math.ceil((stats.norm.ppf(0.5 + level / 2) * c) ** 2))
+    if enough(lo):
+        return float(lo)
+    hi = lo * 2
+    while not enough(hi):
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if enough(mid) else (mid, hi)
+    return float(hi)
+
+
+def _recommend_one(t: pd.DataFrame, precision: float, k_limit: int, min_replications: int) -> tuple[float, str]:
+    """(recommended n or NaN, note) for one key's trajectory rows."""
+    last = t.iloc[-1]
+    if not np.isfinite(last["relative_half_width"]):
+        # An output undefined over all the replications run (a quantile some replication
+        # never reached, a zero mean) has no precision to meet, whatever its first few did.
+        return math.nan, str(last["note"]) or "relative half-width undefined"
+    n = t["replications"].to_numpy()
+    d = t["relative_half_width"].to_numpy()
+    met = dict(zip(n, np.isfinite(d) & (d <= precision)))
+    n_run = int(n.max())
+    for cand in n[n >= min_replications]:
+        k = look_ahead(int(cand), k_limit)
+        if not met[cand]:
+            continue
+        later = [met[j] for j in range(cand, min(cand + k, n_run) + 1)]
+        if not all(later):
+            continue
+        if cand + k <= n_run:
+            return float(cand), ""
+        # Met from here to the last replication run, but the look-ahead is not complete.
+        return math.nan, (f"precision met from n={cand} on, but only {n_run - cand} of its {k} look-ahead "
+                          "replications were run: run more")
+    return math.nan, f"precision not reached in {n_run} replications"
+
+
+def recommend_replications(trajectory: pd.DataFrame, precision: float = 0.05, k_limit: int = 5,
+                           min_replications: int = 3) -> pd.DataFrame:
+    """Per key of a ``replication_trajectory`` frame, the replications needed for a relative
+    half-width of at most ``precision`` (a fraction of the mean), with Hoad et al.'s
+    look-ahead (see the module's docstring).
+
+    Columns: force, metric, by, grade; replications_run (N); mean and relative_half_width
+    after all N; precision; look_ahead (the k of the recommended n, or of N when there is
+    none); recommended_replications (missing if not reached and confirmed within N);
+    projected_replications (from the mean and sd of all N; missing when the mean is zero or
+    undefined); note (why a recommendation is missing)."""
+    if not precision > 0:
+        raise ValueError(f"precision={precision!r}: a relative half-width > 0, e.g. 0.05 for +/- 5 %")
+    if k_limit < 0 or min_replications < 2:
+        raise ValueError(f"k_limit={k_limit!r}, min_replications={min_replications!r}: need k_limit >= 0 and "
+                         "min_replications >= 2")
+    rows = []
+    for key, t in trajectory.groupby(KEY_COLUMNS, sort=False):
+        t = t.sort_values("replications")
+        last = t.iloc[-1]
+        recommended, note = _recommend_one(t, precision, k_limit, min_replications)
+        k = look_ahead(int(recommended) if np.isfinite(recommended) else int(last["replications"]), k_limit)
+        projected = projected_replications(last["mean"], last["sd"], precision, float(last["level"]))
+        rows.append((*key, int(last["replications"]), last["mean"], last["relative_half_width"], precision, k,
+                     recommended, projected, note))
+    out = pd.DataFrame(rows, columns=RECOMMENDATION_COLUMNS)
+    for c in ("recommended_replications", "projected_replications"):
+        out[c] = out[c].astype("Int64")  # whole replications, missing where there is none
+    return out
