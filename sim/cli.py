@@ -161,8 +161,8 @@ class CollectMultirun(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         from .collect import collect, status_counts
 
-        table = collect(config.hydra.sweep.dir)
-        print(f"collected {status_counts(table)} into {config.hydra.sweep.dir}/sweep.parquet")
+        collect(config.hydra.sweep.dir, table=False)
+        print(f"collected {status_counts(config.hydra.sweep.dir)} into {config.hydra.sweep.dir}/sweep.parquet")
 
 
 def compare_main(argv: Sequence[str] | None = None) -> None:
@@ -294,7 +294,7 @@ def sweep_main(argv: Sequence[str] | None = None) -> None:
             raise ConfigError("--batch-seconds", a.batch_seconds, "must be > 0")
         from .design import design_points
 
-        design_points(a.name, a.overrides)  # every point validated before any executor starts
+        design = design_points(a.name, a.overrides)  # every point validated before any executor starts
         executor = make_executor(a.workers, a.scheduler, a.local_cluster)
     except ConfigError as exc:
         print(f"casesim-sweep: error: {exc}", file=sys.stderr)
@@ -303,7 +303,7 @@ def sweep_main(argv: Sequence[str] | None = None) -> None:
     print(f"sweep {a.name} on {executor.description} into {out}")
     try:
         outcome = run_sweep(a.name, a.overrides, out, executor, progress=not a.no_progress,
-                            batch_seconds=a.batch_seconds)
+                            batch_seconds=a.batch_seconds, design=design)
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished batches are kept in {out}; run the same command to resume", file=sys.stderr)
         raise SystemExit(130) from None
@@ -312,25 +312,28 @@ def sweep_main(argv: Sequence[str] | None = None) -> None:
     for key in outcome.failed:
         print(f"  failed: {out}/failed/{key}/error.txt", file=sys.stderr)
     print(f"wrote {out}/sweep.parquet")
-    import pandas as pd
-
-    _sensitivity_outputs(out, pd.read_parquet(f"{out}/sweep.parquet"))
+    _sensitivity_outputs(out)
     if outcome.failed:
         raise SystemExit(1)
 
 
-def _sensitivity_outputs(directory, table) -> None:
+def _sensitivity_outputs(directory) -> None:
     """For a sweep over a sampled design: regression sensitivity indices of the tail metrics
     (sensitivity.csv) and their tornado plot (figures/tornado.png)."""
     import json
     from pathlib import Path
+
+    import pandas as pd
 
     from .outputs import atomic_write
     from .results.sensitivity import regression_indices
 
     design = Path(directory) / "design.json"
     sampled = json.loads(design.read_text()).get("sampled_parameters") if design.is_file() else None
-    if not sampled or (table["status"] == "ok").sum() == 0:
+    if not sampled:
+        return
+    table = pd.read_parquet(Path(directory) / "sweep.parquet")
+    if (table["status"] == "ok").sum() == 0:
         return
     indices = regression_indices(table, sampled)
     atomic_write(Path(directory) / "sensitivity.csv", lambda p: indices.to_csv(p, index=False))
@@ -347,6 +350,8 @@ def collect_main(argv: Sequence[str] | None = None) -> None:
     import argparse
     from pathlib import Path
 
+    import pandas as pd
+
     from .collect import collect, status_counts
 
     p = argparse.ArgumentParser(prog="casesim-collect", description=collect_main.__doc__)
@@ -355,12 +360,13 @@ def collect_main(argv: Sequence[str] | None = None) -> None:
     if not Path(a.directory).is_dir():
         print(f"casesim-collect: error: {a.directory!r}: no such folder", file=sys.stderr)
         raise SystemExit(2)
-    table = collect(a.directory)
-    print(f"{status_counts(table)} -> {Path(a.directory) / 'sweep.parquet'}")
-    _sensitivity_outputs(a.directory, table)
+    collect(a.directory, table=False)
+    print(f"{status_counts(a.directory)} -> {Path(a.directory) / 'sweep.parquet'}")
+    points = pd.read_parquet(Path(a.directory) / "sweep.parquet", columns=["point", "status"]).drop_duplicates("point")
     for status in ("failed", "missing"):
-        for key in table.loc[table["status"] == status, "point"].unique():
+        for key in points.loc[points["status"] == status, "point"]:
             print(f"  {status}: {key}")
+    _sensitivity_outputs(a.directory)
 
 
 def replications_main(argv: Sequence[str] | None = None) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import math
 import types
 import typing
@@ -770,9 +771,15 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
     raise TypeError(f"unsupported type {tp} at {key}")  # a schema bug, not user input
 
 
+@functools.lru_cache(maxsize=None)
+def _type_hints(cls: type) -> dict[str, Any]:
+    # Resolving the annotations is the slowest step of building a config; a sweep builds thousands.
+    return typing.get_type_hints(cls)
+
+
 def from_mapping(cls: type, data: Mapping[str, Any], key: str = "") -> Any:
     """Build dataclass ``cls`` from a plain mapping, rejecting unknown keys and wrong types."""
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls) if not f.name.startswith("_")]
     kwargs = {}
     for k, v in data.items():

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import hashlib
 import itertools
 import json
@@ -215,12 +216,10 @@ def build_points(grid: Sequence[tuple[str, Sequence[str]]], samples: Sequence[Ma
                  overrides: Sequence[str]) -> list[DesignPoint]:
     """Each combination of the ``grid`` (key, values) crossed with each of ``samples``,
     on top of ``overrides``: the base is composed once per combination of config-group
-    choices, and each point's values are merged into it."""
-    from omegaconf import OmegaConf
-
+    choices, and each point's values are set into a copy of it."""
     grid_keys = [k for k, _ in grid]
     combos = [dict(zip(grid_keys, values)) for values in itertools.product(*(v for _, v in grid))] or [{}]
-    bases: dict[tuple, Any] = {}
+    bases: dict[tuple, dict] = {}
     points: list[DesignPoint] = []
     seen: set[str] = set()
     for combo in combos:
@@ -228,14 +227,13 @@ def build_points(grid: Sequence[tuple[str, Sequence[str]]], samples: Sequence[Ma
         if groups not in bases:  # compose once per combination of config-group choices
             data = compose_mapping([*overrides, *[f"{k}={v}" for k, v in groups]])
             data.pop("sweep", None)
-            bases[groups] = OmegaConf.create(data)
-        values = [f"{k}={v}" for k, v in combo.items() if not _is_group(k)]
+            bases[groups] = data
+        values = {k: _typed(v) for k, v in combo.items() if not _is_group(k)}
         for sample in samples:
-            dotlist = values + [f"{k}={v!r}" for k, v in sample.items()]
-            merged = OmegaConf.merge(bases[groups], OmegaConf.from_dotlist(dotlist)) if dotlist else bases[groups]
-            where = ", ".join(dotlist + [f"{k}={v}" for k, v in groups]) or "the base"
+            changes = {**values, **sample}
+            where = ", ".join([f"{k}={v}" for k, v in changes.items()] + [f"{k}={v}" for k, v in groups]) or "the base"
             try:
-                cfg = build_config(OmegaConf.to_container(merged, resolve=True))
+                cfg = build_config(_with_values(bases[groups], changes))
             except ConfigError as exc:
                 raise ConfigError(exc.key, exc.value, f"{exc.allowed} (design point {where})") from None
             cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, workers=1, progress=False))
@@ -248,8 +246,30 @@ def build_points(grid: Sequence[tuple[str, Sequence[str]]], samples: Sequence[Ma
     return points
 
 
-def _typed(text: str) -> Any:
-    """A grid value as YAML would read it (16 -> int, 0.5 -> float, names stay strings)."""
+def _with_values(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict:
+    """A copy of the composed (resolved, plain) ``base`` with each dotted key set, as an
+    OmegaConf merge of the same dotlist would: a mapping value merges into the mapping it
+    replaces, anything else replaces. Far cheaper than a merge per point."""
+    out = copy.deepcopy(dict(base))
+    for dotted, value in changes.items():
+        node = out
+        *parents, last = dotted.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(dotted, value, f"{part!r} is not a section")
+        old = node.get(last)
+        node[last] = {**old, **value} if isinstance(old, dict) and isinstance(value, Mapping) else copy.deepcopy(value)
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _typed_cached(text: str) -> Any:
     from omegaconf import OmegaConf
 
     return OmegaConf.to_container(OmegaConf.from_dotlist([f"v={text}"]))["v"]
+
+
+def _typed(text: str) -> Any:
+    """A grid value as YAML would read it (16 -> int, 0.5 -> float, names stay strings)."""
+    return copy.deepcopy(_typed_cached(text))

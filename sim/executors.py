@@ -102,6 +102,16 @@ def quiet_dask_worker(dask_worker=None) -> None:
             pc.callback_time = ms
 
 
+def _quiet_worker_plugin():
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class QuietWorker(WorkerPlugin):
+        def setup(self, worker) -> None:
+            quiet_dask_worker(worker)
+
+    return QuietWorker
+
+
 DASK_CONFIG = {"distributed.worker.profile.enabled": False, "distributed.admin.system-monitor.interval": "10s",
                "distributed.admin.tick.interval": "1s"}
 """Dask settings for workers this process starts (a LocalCluster). Workers started with
@@ -129,7 +139,9 @@ class DaskExecutor:
                                              dashboard_address=None)
             address = self._cluster.scheduler_address
         self.client = Client(address)
-        self.client.run(quiet_dask_worker)
+        # A plugin, not a one-off call: workers that join later, or that a nanny restarts
+        # after a crash, are quieted too.
+        self.client.register_plugin(_quiet_worker_plugin()(), name="casesim-quiet-worker")
         self.workers = len(self.client.scheduler_info()["workers"])
         self.description = f"Dask at {address} ({self.workers} workers)"
 

@@ -42,6 +42,10 @@ from .results.summary import summarise_metrics
 CASES_PER_SECOND = 12_000.0
 """A conservative simulation speed (benchmarks/: ~15,000 cases a second on one core), used
 only to size batches."""
+RESULTS_SECONDS = 0.03
+RESULTS_CASES_PER_SECOND = 60_000.0
+"""Building a replication's tables and metrics: about 0.03 s plus 1 s per 60,000 cases (it
+costs a third as much again as the simulation of a short run, more than it for a tiny one)."""
 MAX_ATTEMPTS = 3
 """Times a batch may be lost with its worker among others before it is run alone (lost
 again alone, its points fail)."""
@@ -54,6 +58,7 @@ class Chunk:
     key: str
     config: SimConfig
     replications: tuple[int, ...]
+    whole: bool = False  # every replication of the point: the task can summarise it
 
 
 @dataclass
@@ -63,6 +68,7 @@ class ChunkResult:
     metrics: pd.DataFrame | None
     seconds: float
     error: str | None = None
+    summary: pd.DataFrame | None = None
 
 
 def run_chunks(chunks: Sequence[Chunk]) -> list[ChunkResult]:
@@ -75,20 +81,24 @@ def run_chunks(chunks: Sequence[Chunk]) -> list[ChunkResult]:
         try:
             outputs = [run_replication(ch.config, r) for r in ch.replications]
             metrics = replication_metrics(build_results(ch.config, outputs))
-            out.append(ChunkResult(ch.key, ch.replications, metrics, time.perf_counter() - t0))
+            # A point done in one task is summarised here, on the worker, not in the driver.
+            summary = summarise_metrics(metrics) if ch.whole else None
+            out.append(ChunkResult(ch.key, ch.replications, metrics, time.perf_counter() - t0, summary=summary))
         except Exception:  # noqa: BLE001 - any failure of one point must not stop the sweep
             out.append(ChunkResult(ch.key, ch.replications, None, time.perf_counter() - t0, traceback.format_exc()))
     return out
 
 
 def seconds_per_replication(cfg: SimConfig) -> float:
-    """Estimated seconds of simulation for one replication (from the expected cases)."""
+    """Estimated seconds of one replication in a task, its metrics included (from the
+    expected cases)."""
     cases = 0.0
     for f in cfg.force_configs():
         d = f.demand
         cases += f.expected_referrals() * (1 + d.bulk_package_probability * d.bulk_extra_suspects_mean)
         cases += d.initial_backlog.size
-    return max(cases, 1.0) / CASES_PER_SECOND
+    cases = max(cases, 1.0)
+    return cases / CASES_PER_SECOND + RESULTS_SECONDS + cases / RESULTS_CASES_PER_SECOND
 
 
 def plan_tasks(todo: Sequence[tuple[DesignPoint, list[int]]], batch_seconds: float) -> list[list[Chunk]]:
@@ -103,7 +113,8 @@ def plan_tasks(todo: Sequence[tuple[DesignPoint, list[int]]], batch_seconds: flo
         size = max(1, math.ceil(batch_seconds / per_rep))
         for k in range(0, len(reps), size):
             part = tuple(reps[k:k + size])
-            current.append(Chunk(point.key, point.config, part))
+            whole = len(part) == point.config.run.replications  # no batch of it on disk either
+            current.append(Chunk(point.key, point.config, part, whole=whole))
             current_s += per_rep * len(part)
             if current_s >= batch_seconds:
                 tasks.append(current)
@@ -181,15 +192,19 @@ class SweepFolder:
         if partial.is_dir() and not any(partial.iterdir()):
             partial.rmdir()
 
-    def finish_point(self, point: DesignPoint) -> None:
-        """Assemble a point whose every replication is on disk: per-replication metrics,
-        their summary and point.json, built under a temporary name and renamed into place."""
-        parts = sorted(self.partial_dir(point.key).glob("reps-*.parquet"))
-        metrics = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-        metrics = metrics.sort_values("replication", kind="stable").reset_index(drop=True)
-        seconds = float(metrics.drop_duplicates("replication")["seconds"].sum())
-        metrics = metrics.drop(columns="seconds")
-        summary = summarise_metrics(metrics)
+    def finish_point(self, point: DesignPoint, whole: ChunkResult | None = None) -> None:
+        """Assemble a point whose every replication is on disk (or, ``whole``, in one task's
+        result, summarised there): per-replication metrics, their summary and point.json,
+        built under a temporary name and renamed into place."""
+        if whole is not None:
+            metrics, summary, seconds = whole.metrics, whole.summary, whole.seconds
+        else:
+            parts = sorted(self.partial_dir(point.key).glob("reps-*.parquet"))
+            metrics = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+            metrics = metrics.sort_values("replication", kind="stable").reset_index(drop=True)
+            seconds = float(metrics.drop_duplicates("replication")["seconds"].sum())
+            metrics = metrics.drop(columns="seconds")
+            summary = summarise_metrics(metrics)
         tmp = self.out / "points" / f".tmp-{point.key}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
@@ -239,15 +254,16 @@ def _run_tasks(executor, tasks: Sequence[list[Chunk]], handle) -> None:
 
 
 def run_sweep(name: str, overrides: Sequence[str] = (), out: str | Path = "outputs/sweep", executor=None,
-              progress: bool = True, batch_seconds: float | None = None) -> SweepOutcome:
+              progress: bool = True, batch_seconds: float | None = None, design=None) -> SweepOutcome:
     """Run sweep ``name`` (``configs/sweep/NAME.yaml``) with ``overrides`` into ``out``.
-    Every design point is validated before anything runs; points already finished in
-    ``out`` are skipped, and a point's finished batches are kept. Ends by collecting
+    Every design point is validated before anything runs (``design``: the
+    ``design_points(name, overrides)`` already built); points already finished in ``out``
+    are skipped, and a point's finished batches are kept. Ends by collecting
     ``sweep.parquet`` (``sim.collect``)."""
     from .collect import collect
 
     started = time.perf_counter()
-    spec, points = design_points(name, overrides)
+    spec, points = design if design is not None else design_points(name, overrides)
     folder = SweepFolder(out)
     folder.write_design(name, overrides, points, [r[0] for r in spec.sample.ranges] if spec.sample else ())
     by_key = {p.key: p for p in points}
@@ -281,8 +297,12 @@ def run_sweep(name: str, overrides: Sequence[str] = (), out: str | Path = "outpu
                 folder.write_failure(point, r.replications, r.error)
                 continue
             run_count += len(r.replications)
-            folder.write_chunk(r)
             remaining[r.key] -= set(r.replications)
+            if r.summary is not None and not remaining[r.key] and r.key not in failed:
+                folder.finish_point(point, whole=r)  # no batch file to write and read back
+                completed += 1
+                continue
+            folder.write_chunk(r)
             if not remaining[r.key] and r.key not in failed:
                 folder.finish_point(point)
                 completed += 1
@@ -296,6 +316,6 @@ def run_sweep(name: str, overrides: Sequence[str] = (), out: str | Path = "outpu
         bar.close()
     executor.close()
     folder.tidy()
-    collect(folder.out)
+    collect(folder.out, table=False)
     return SweepOutcome(folder.out, len(points), already, completed, sorted(failed), run_count,
                         time.perf_counter() - started)

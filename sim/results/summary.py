@@ -7,6 +7,7 @@ with a Student-t interval (replications are independent and identically distribu
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -155,13 +156,20 @@ def _child_days_at_risk(m: pd.DataFrame, cfg) -> float:
     return float(np.clip(stop - start, 0, None).sum())
 
 
+@functools.lru_cache(maxsize=None)
+def t_quantile(q: float, df: int) -> float:
+    """Student t quantile ``q`` with ``df`` degrees of freedom (cached: a summary asks for the
+    same one hundreds of times)."""
+    return float(stats.t.ppf(q, df))
+
+
 def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     """Mean and Student-t confidence interval of independent replication values."""
     v = np.asarray(values, dtype=float)
     mean = float(v.mean())
     if len(v) < 2:
         return mean, np.nan, np.nan
-    half = stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
+    half = t_quantile(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
     return mean, mean - half, mean + half
 
 
