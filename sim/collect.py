@@ -20,6 +20,7 @@ TIMING_COLUMNS = ("simulation_seconds",)
 """Columns that differ between runs of the same sweep (how long it took)."""
 
 
+ROW_GROUP_POINTS = 64
 SUMMARY_FIELDS = (("force", "string"), ("metric", "string"), ("by", "string"), ("grade", "string"),
                   ("estimate", "float64"), ("ci_low", "float64"), ("ci_high", "float64"), ("n_replications", "int64"),
                   ("note", "string"))
@@ -97,15 +98,20 @@ def collect(directory: str | Path, write: bool = True, table: bool = True) -> pd
         return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
 
     parts: list[pa.Table] = []
+    group: list[pa.Table] = []
     tmp = root / ".sweep.parquet.tmp"
     writer = pq.ParquetWriter(tmp, schema) if write else None
     try:
-        for key in order:
+        for k, key in enumerate(order):
             t = rows(infos[key])
-            if writer is not None:
-                writer.write_table(t)
+            group.append(t)
             if table:
                 parts.append(t)
+            # Row groups of many points: one per point would grow the file's metadata (and
+            # the writer's memory) with the points.
+            if writer is not None and (len(group) == ROW_GROUP_POINTS or k == len(order) - 1):
+                writer.write_table(pa.concat_tables(group))
+                group = []
     finally:
         if writer is not None:
             writer.close()

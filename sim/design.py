@@ -222,6 +222,7 @@ def build_points(grid: Sequence[tuple[str, Sequence[str]]], samples: Sequence[Ma
     bases: dict[tuple, dict] = {}
     points: list[DesignPoint] = []
     seen: set[str] = set()
+    sections: dict[Any, Any] = {}  # equal sections of different points shared, not copied
     for combo in combos:
         groups = tuple((k, v) for k, v in combo.items() if _is_group(k))
         if groups not in bases:  # compose once per combination of config-group choices
@@ -241,6 +242,10 @@ def build_points(grid: Sequence[tuple[str, Sequence[str]]], samples: Sequence[Ma
             if key in seen:  # two design points that resolve to one configuration run once
                 continue
             seen.add(key)
+            # Points differ in a few keys: keeping one copy of each distinct section keeps a
+            # design of thousands of points small.
+            cfg = dataclasses.replace(cfg, **{f.name: sections.setdefault(getattr(cfg, f.name), getattr(cfg, f.name))
+                                              for f in dataclasses.fields(cfg)})
             params = {**{k: _typed(v) for k, v in combo.items()}, **sample}
             points.append(DesignPoint(copy.deepcopy(params), cfg, key))
     return points
