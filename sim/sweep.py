@@ -9,8 +9,8 @@ The output folder holds::
     sweep.parquet           every point's summary in one tidy table (``sim.collect``)
 
 KEY is a hash of the point's resolved configuration. Batches are written as they finish
-(the process holds no results), a finished point is assembled under a temporary name and
-renamed into place, so an interrupted sweep loses no finished batch and a re-run with the
+(the process holds no results; a point run whole by one task is summarised there and written
+at once), a finished point is assembled under a temporary name and renamed into place, so an interrupted sweep loses no finished batch and a re-run with the
 same design computes only what is missing. A batch that raises is recorded with its
 traceback and the sweep goes on; a batch whose worker died is resubmitted.
 """

@@ -592,3 +592,21 @@ def test_a_command_line_value_for_a_sampled_key_is_refused(tmp_path, monkeypatch
     with pytest.raises(ConfigError) as exc:
         design_points("sampled", ["staffing.investigators=20"])
     assert exc.value.key == "staffing.investigators" and "sweep.sample.ranges" in str(exc.value)
+
+
+def test_sweep_and_analysis_columns_are_documented(reference):
+    """Every column of sweep.parquet (the design's parameters aside), of the sensitivity
+    indices and of the replications tables is described in docs/outputs.md."""
+    from sim.results.sensitivity import INDEX_COLUMNS
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "outputs.md").read_text()
+    params = set(json.loads((reference / "design.json").read_text())["points"][0]["params"])
+    columns = [c for c in pd.read_parquet(reference / "sweep.parquet").columns if c not in params]
+    columns += list(INDEX_COLUMNS)
+    from sim.results.replications import recommend_replications, replication_trajectory
+
+    per_rep = pd.read_parquet(next((reference / "points").glob("*/metrics.parquet")))
+    trajectory = replication_trajectory(per_rep, [("cases", "all", "all")])
+    columns += list(trajectory.columns) + list(recommend_replications(trajectory).columns)
+    missing = sorted({c for c in columns if f"`{c}`" not in text})
+    assert not missing
