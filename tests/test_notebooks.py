@@ -68,3 +68,17 @@ def test_notebook_runs(path, monkeypatch):
     assert all(c.execution_count is not None for c in ran)
     errors = [o for c in ran for o in c.outputs if o.get("output_type") == "error"]
     assert not errors
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_is_thin_with_parameters_first(path):
+    """No model logic in a notebook: no functions or classes of its own (they belong in
+    ``sim``), and every tunable, with the quick mode, in its first code cell."""
+    nb = nbformat.read(path, as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert code, f"{path.name}: no code"
+    for src in code:
+        for line in src.splitlines():
+            assert not line.lstrip().startswith(("def ", "class ", "async def ")), f"{path.name}: {line.strip()}"
+    assert "CASESIM_QUICK" in code[0], f"{path.name}: the first code cell holds the parameters and the quick mode"
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "), f"{path.name}: a title first"
