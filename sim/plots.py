@@ -405,7 +405,8 @@ def forest_plot(table: pd.DataFrame, force: str) -> Figure:
             ax.errorbar([d], [k], xerr=err, fmt="o", color=palette(k % 10), capsize=3, label=name)
         ax.axvline(0, color="black", lw=1)
         ax.set_yticks([])
-        label = key[0].replace("_", " ") + ("" if key[2] == "all" else f" ({key[1].replace('_', ' ')} {key[2]})")
+        where = " ".join(w for w in (key[1].replace("_", " "), key[2]) if w not in ("all", "pool"))
+        label = key[0].replace("_", " ") + (f" ({where})" if where else "")
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
         ax.set_ylim(-0.8, len(scenarios) - 0.2)
         ax.grid(True, axis="x", alpha=0.3)
@@ -497,4 +498,43 @@ def replications_plot(trajectory: pd.DataFrame, precision: float = 0.05) -> Figu
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    return fig
+
+
+# --------------------------------------------------------------------------- warm-up
+
+
+def warmup_plot(welch_frame: pd.DataFrame, warmup_days: float | None = None) -> Figure:
+    """Welch's plot for choosing a warm-up (``sim.results.warmup.welch``): one panel per
+    window w, each with the quantity's mean over replications day by day (grey) and its
+    moving average (colour; undefined over the last w days). ``warmup_days`` (e.g.
+    ``suggest_warmup(...).warmup_days``), if given and not NaN, is shaded and marked by a
+    dashed line. Read it with the smallest window whose curve is smooth: the warm-up ends
+    where that curve levels out."""
+    windows = list(dict.fromkeys(welch_frame["window_days"]))
+    if not windows:
+        raise ValueError("the Welch frame has no rows")
+    fig, axes = plt.subplots(len(windows), 1, figsize=(10, 2.4 * len(windows) + 1.2), sharex=True, sharey=True,
+                             layout="constrained", squeeze=False)
+    colours = plt.get_cmap("viridis")(np.linspace(0.15, 0.75, len(windows)))
+    marked = warmup_days is not None and np.isfinite(warmup_days)
+    low = min(0.0, float(np.nanmin(welch_frame["replication_mean"])))
+    for ax, w, colour in zip(axes[:, 0], windows, colours):
+        f = welch_frame[welch_frame["window_days"] == w].sort_values("day")
+        day = f["day"].to_numpy(dtype=float)
+        ax.plot(day, f["replication_mean"], color="0.65", lw=0.8, label="mean over replications", gid="mean")
+        ax.plot(day, f["moving_average"], color=colour, lw=1.8, label=f"moving average, w = {w:g} days",
+                gid=f"moving_average_{w:g}")
+        if marked:
+            ax.axvspan(day.min(), warmup_days, color="grey", alpha=0.12, lw=0)
+            ax.axvline(warmup_days, color="black", ls="--", lw=1, label=f"warm-up: {warmup_days:g} days", gid="warmup")
+        ax.set_ylim(bottom=low)
+        ax.set_xlim(day.min(), day.max())
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="lower right", fontsize=8)
+    quantity = str(welch_frame["quantity"].iloc[0]) if "quantity" in welch_frame.columns else "value"
+    reps = int(welch_frame["replications"].iloc[0]) if "replications" in welch_frame.columns else None
+    axes[len(windows) // 2, 0].set_ylabel(quantity)
+    axes[-1, 0].set_xlabel("simulated day (day 0 = start of the run)")
+    fig.suptitle(f"Welch's method: {quantity}" + (f", mean of {reps} replications" if reps else ""), fontsize=11)
     return fig

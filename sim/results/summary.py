@@ -115,7 +115,9 @@ def _case_metrics(cfg, m: pd.DataFrame, c: pd.DataFrame, add) -> None:
     qv = km_quantiles(sg_time, sg_done.to_numpy(), [0.5, 0.9])
     add("time_to_safeguarding_p50_days", "all", "all", qv[0])
     add("time_to_safeguarding_p90_days", "all", "all", qv[1])
-    add("child_days_at_risk_per_year", "all", "all", _child_days_at_risk(m, cfg) / window_years)
+    # Harm and throughput inside the window count every case, those that arrived during a
+    # warm-up included: their days and arrests after it belong to the window.
+    add("child_days_at_risk_per_year", "all", "all", _child_days_at_risk(c, cfg) / window_years)
 
     # Where the time goes: mean wait for, and mean time in, each stage, over every case
     # that entered it; one still there at the horizon counts its time so far (so where a
@@ -139,7 +141,7 @@ def _case_metrics(cfg, m: pd.DataFrame, c: pd.DataFrame, add) -> None:
         add("backlog_at_end", "assigned_grade", g, (open_["assigned_grade"] == g).sum())
     for stage in STAGES:
         add(f"backlog_at_end_{stage}", "all", "all", (open_["stage_at_end"] == stage).sum())
-    add("arrests_per_month", "all", "all", (~m["censored"] & (m["arrest_day"] >= cfg.run.warmup_days)).sum()
+    add("arrests_per_month", "all", "all", (~c["censored"] & (c["arrest_day"] >= cfg.run.warmup_days)).sum()
         / (window_years * 12))
     add("handed_over_share", "all", "all", (m["handoff_days"] > 0).mean() if len(m) else np.nan)
 
