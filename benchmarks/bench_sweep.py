@@ -44,6 +44,7 @@ from typing import Any, Callable, Iterator
 
 import sim.collect
 import sim.sweep
+from bench_model import print_table, verdict  # benchmarks/ is on the path of a script run from it
 from sim.design import design_points
 from sim.executors import DaskExecutor, LocalExecutor, SerialExecutor, quiet_dask_worker
 from sim.sweep import Chunk, SweepOutcome, run_sweep, seconds_per_replication
@@ -514,23 +515,11 @@ def collect_child(proc: subprocess.Popen) -> dict:
 # --------------------------------------------------------------------------- report
 
 
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
-
-
 def print_rows(rows: list[tuple[str, str, str]]) -> None:
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)
     for name, value, note in rows:
         print(f"{name:<{w0}}  {value:>{w1}}  {note}".rstrip())
-
-
-def print_table(header: list[str], rows: list[list[str]]) -> None:
-    """First column left-aligned, the rest right-aligned."""
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        cells = [f"{row[0]:<{widths[0]}}"] + [f"{c:>{w}}" for c, w in zip(row[1:], widths[1:])]
-        print("  ".join(cells).rstrip())
 
 
 def ms(seconds: float, n: int) -> str:

@@ -17,7 +17,6 @@ traceback and the sweep goes on; a batch whose worker died is resubmitted.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
@@ -35,7 +34,7 @@ from .config import SimConfig
 from .design import DesignPoint, design_points
 from .executors import Lost, SerialExecutor
 from .model import run_replication
-from .outputs import atomic_write
+from .outputs import atomic_write, write_point
 from .results import build_results, replication_metrics
 from .results.summary import summarise_metrics
 
@@ -177,14 +176,9 @@ class SweepFolder:
         atomic_write(d / name, lambda t: frame.to_parquet(t, index=False))
 
     def write_failure(self, point: DesignPoint, replications: Sequence[int], error: str) -> None:
-        d = self.out / "failed" / point.key
-        d.mkdir(parents=True, exist_ok=True)
-        text = (f"design point {point.key} {json.dumps(point.params, default=str)}\n"
-                f"replications {list(replications)}\n\n{error}\n\n"
-                f"configuration:\n{json.dumps(dataclasses.asdict(point.config), indent=1, default=str)}\n")
-        atomic_write(d / "error.txt", lambda t: t.write_text(text))
-        info = {"point": point.key, "params": point.params, "status": "failed"}
-        atomic_write(d / "point.json", lambda t: t.write_text(json.dumps(info, indent=1, default=str)))
+        context = (f"design point {point.key} {json.dumps(point.params, default=str)}\n"
+                   f"replications {list(replications)}\n\n{error}")
+        write_point(self.out / "failed" / point.key, point.key, point.params, point.config, None, math.nan, context)
 
     def tidy(self) -> None:
         """Remove the batch folder once every point's batches have been assembled."""
@@ -209,11 +203,7 @@ class SweepFolder:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         metrics.to_parquet(tmp / "metrics.parquet", index=False)
-        summary.to_parquet(tmp / "summary.parquet", index=False)
-        info = {"point": point.key, "params": point.params, "status": "ok",
-                "replications": int(metrics["replication"].nunique()), "simulation_seconds": seconds,
-                "config": dataclasses.asdict(point.config)}
-        (tmp / "point.json").write_text(json.dumps(info, indent=1, default=str))
+        write_point(tmp, point.key, point.params, point.config, summary, seconds)
         final = self.point_dir(point.key)
         shutil.rmtree(final, ignore_errors=True)
         os.replace(tmp, final)

@@ -218,7 +218,11 @@ def test_the_triage_hub_grades_every_referral_trained():
     graded = c["assessment_end_day"].notna() & ~c["backlog"]
     assert graded.any()
     assert c.loc[graded, "trained_assessor"].all() and not c["nonspecialist"].any()
-    assert (c.loc[graded & ~(c["true_risk"] == "VH"), "handoff_days"] >= 0).all()
+    # Every package is sent to the hub, after a hand-off; one flagging immediate risk is
+    # phoned through at once.
+    urgent = c["true_risk"] == "VH"
+    assert (c.loc[graded & ~urgent, "handoff_days"] > 0).all()
+    assert (c.loc[graded & urgent, "handoff_days"] == 0).all() and (graded & urgent).any()
     # The hub's staff are the forces' assessors moved to it.
     p = res.pools[res.pools["pool"] == "assessment"]
     assert set(p["force"]) == {REGION}

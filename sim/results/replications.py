@@ -43,6 +43,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .summary import t_quantile
+
 #: (metric, by, grade) for the total, or (metric, by, grade, force).
 MetricKey = Union[tuple[str, str, str], tuple[str, str, str, str]]
 
@@ -165,7 +167,7 @@ def projected_replications(mean: float, sd: float, precision: float, level: floa
     c = sd / (precision * abs(mean))
 
     def enough(n: int) -> bool:
-        return stats.t.ppf(0.5 + level / 2, n - 1) * c <= math.sqrt(n)
+        return t_quantile(0.5 + level / 2, n - 1) * c <= math.sqrt(n)
 
     # The normal quantile is below every t quantile, so the z-based n is a lower bound; the
     # condition is monotone in n, so double to a sufficient n and bisect.
