@@ -144,13 +144,13 @@ def _single_run(cfg, folder: str, given: list[str], started: float) -> None:
 
 def _job_params(task_overrides) -> dict:
     """A multirun job's own overrides as parameters (typed as YAML reads them)."""
-    from .design import _typed
+    from .design import yaml_value
 
     params = {}
     for o in task_overrides:
         key, _, value = o.lstrip("+~").partition("=")
         if not key.startswith("hydra."):
-            params[key] = _typed(value)
+            params[key] = yaml_value(value)
     return params
 
 

@@ -229,7 +229,7 @@ def build_points(grid: Sequence[tuple[str, Sequence[str]]], samples: Sequence[Ma
             data = compose_mapping([*overrides, *[f"{k}={v}" for k, v in groups]])
             data.pop("sweep", None)
             bases[groups] = data
-        values = {k: _typed(v) for k, v in combo.items() if not _is_group(k)}
+        values = {k: yaml_value(v) for k, v in combo.items() if not _is_group(k)}
         for sample in samples:
             changes = {**values, **sample}
             where = ", ".join([f"{k}={v}" for k, v in changes.items()] + [f"{k}={v}" for k, v in groups]) or "the base"
@@ -246,7 +246,7 @@ def build_points(grid: Sequence[tuple[str, Sequence[str]]], samples: Sequence[Ma
             # design of thousands of points small.
             cfg = dataclasses.replace(cfg, **{f.name: sections.setdefault(getattr(cfg, f.name), getattr(cfg, f.name))
                                               for f in dataclasses.fields(cfg)})
-            params = {**{k: _typed(v) for k, v in combo.items()}, **sample}
+            params = {**{k: yaml_value(v) for k, v in combo.items()}, **sample}
             points.append(DesignPoint(copy.deepcopy(params), cfg, key))
     return points
 
@@ -269,12 +269,12 @@ def _with_values(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict:
 
 
 @functools.lru_cache(maxsize=4096)
-def _typed_cached(text: str) -> Any:
+def _yaml_value_cached(text: str) -> Any:
     from omegaconf import OmegaConf
 
     return OmegaConf.to_container(OmegaConf.from_dotlist([f"v={text}"]))["v"]
 
 
-def _typed(text: str) -> Any:
+def yaml_value(text: str) -> Any:
     """A grid value as YAML would read it (16 -> int, 0.5 -> float, names stay strings)."""
-    return copy.deepcopy(_typed_cached(text))
+    return copy.deepcopy(_yaml_value_cached(text))
