@@ -199,6 +199,8 @@ def test_study_end_to_end(quick_study):
     assert study.replications_needed is None
     loose = study.recommend(10.0, k_limit=0)
     assert (loose["recommended_replications"].dropna() == 3).all()
+    # Every key has a recommendation except one whose mean is zero.
+    assert (loose["recommended_replications"].notna() == (loose["note"] != ZERO_MEAN_NOTE)).all()
 
 
 def test_study_rejects_bad_arguments_before_running():
