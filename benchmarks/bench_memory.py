@@ -73,7 +73,7 @@ def replications_for(overrides: list[str], target_cases: int, max_replications: 
     cases alone (cheap next to simulating them). Returns (replications, cases)."""
     import sim
     from sim.model.demand import draw_cases
-    from sim.rng import Streams
+    from sim.core.rng import Streams
 
     cfg = sim.load_config(overrides)
     total = 0

@@ -1,4 +1,4 @@
-"""Throughput, per-point overhead and driver memory of a sweep (``sim.sweep.run_sweep``).
+"""Throughput, per-point overhead and driver memory of a sweep (``sim.running.sweep.run_sweep``).
 
 One invocation, so that every ratio comes from one run on one machine:
 
@@ -19,7 +19,7 @@ One invocation, so that every ratio comes from one run on one machine:
   against 1,000 replications. These children re-invoke this script with ``--child``.
 - **Dask profiler**: one CPU-bound task (``run_chunks`` on a fixed chunk) timed on one worker
   of the same cluster with the worker's statistical profiler running and after
-  ``sim.executors.quiet_dask_worker`` stopped it, alternately, best of a few; and in this
+  ``sim.running.executors.quiet_dask_worker`` stopped it, alternately, best of a few; and in this
   process without Dask.
 
 Run: ``python benchmarks/bench_sweep.py [--memory-points 10,1000] [--skip local|dask|memory|profiler]``
@@ -42,12 +42,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-import sim.collect
-import sim.sweep
+import sim.io.collect
+import sim.running.sweep
 from bench_model import print_table, verdict  # benchmarks/ is on the path of a script run from it
-from sim.design import design_points
-from sim.executors import DaskExecutor, LocalExecutor, SerialExecutor, quiet_dask_worker
-from sim.sweep import Chunk, SweepOutcome, run_sweep, seconds_per_replication
+from sim.config.design import design_points
+from sim.running.executors import DaskExecutor, LocalExecutor, SerialExecutor, quiet_dask_worker
+from sim.running.sweep import Chunk, SweepOutcome, run_sweep, seconds_per_replication
 
 # Targets the issue set; printed as PASS/FAIL, never enforced.
 MIN_EFFICIENCY = 0.90  # on 2 workers
@@ -106,12 +106,12 @@ def instrument(targets: list[tuple[Any, str]]) -> Iterator[Tally]:
 
 
 # The driver's side of a sweep: safe to wrap whatever the executor.
-DRIVER = [(sim.sweep, "design_points"), (sim.sweep.SweepFolder, "write_design"), (sim.sweep, "plan_tasks"),
-          (sim.sweep.SweepFolder, "write_chunk"), (sim.sweep.SweepFolder, "finish_point"),
-          (sim.sweep, "summarise_metrics"), (sim.collect, "collect")]
+DRIVER = [(sim.running.sweep, "design_points"), (sim.running.sweep.SweepFolder, "write_design"), (sim.running.sweep, "plan_tasks"),
+          (sim.running.sweep.SweepFolder, "write_chunk"), (sim.running.sweep.SweepFolder, "finish_point"),
+          (sim.running.sweep, "summarise_metrics"), (sim.io.collect, "collect")]
 # What a task does; wrapped only when the tasks run in this process (serial).
-TASKS = [(sim.sweep, "run_chunks"), (sim.sweep, "run_replication"), (sim.sweep, "build_results"),
-         (sim.sweep, "replication_metrics")]
+TASKS = [(sim.running.sweep, "run_chunks"), (sim.running.sweep, "run_replication"), (sim.running.sweep, "build_results"),
+         (sim.running.sweep, "replication_metrics")]
 
 
 def cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
@@ -244,7 +244,7 @@ def timed_sweep(label: str, name: str, overrides: list[str], out: Path, executor
 
 def same_results(a, b) -> bool:
     """Two sweep.parquet tables equal but for their timing column."""
-    drop = list(sim.collect.TIMING_COLUMNS)
+    drop = list(sim.io.collect.TIMING_COLUMNS)
     x, y = a.drop(columns=drop), b.drop(columns=drop)
     return x.shape == y.shape and x.equals(y)
 
@@ -254,7 +254,7 @@ def same_results(a, b) -> bool:
 
 def _warm(seconds: float) -> int:
     """Import what a task needs, and hold the worker a moment so the next goes elsewhere."""
-    import sim.sweep  # noqa: F401
+    import sim.running.sweep  # noqa: F401
 
     time.sleep(seconds)
     return os.getpid()
@@ -351,7 +351,7 @@ class DaskCluster:
 
 
 def _import_sim() -> int:
-    import sim.sweep  # noqa: F401
+    import sim.running.sweep  # noqa: F401
 
     return os.getpid()
 
@@ -384,7 +384,7 @@ def _worker_as_started(dask_worker=None) -> bool:
 
 def _timed_task(chunks: list[Chunk]) -> dict:
     """``run_chunks`` timed where it runs, with the profile samples its worker took meanwhile."""
-    from sim.sweep import run_chunks as rc
+    from sim.running.sweep import run_chunks as rc
 
     worker = None
     with contextlib.suppress(Exception):
@@ -490,7 +490,7 @@ def run_memory_child(sweep: str, points: int, replications: int, overrides: list
         base_peak, base_now = maxrss_bytes(), current_rss_bytes()
         with instrument(DRIVER + TASKS) as tally:
             # (instrument puts the originals back on leaving)
-            sim.sweep.design_points, sim.collect.collect = marking(sim.sweep.design_points, sim.collect.collect)
+            sim.running.sweep.design_points, sim.io.collect.collect = marking(sim.running.sweep.design_points, sim.io.collect.collect)
             outcome = run_sweep(sweep, [*memory_overrides(points), *overrides, f"run.replications={replications}"],
                                 out=Path(tmp) / "run", progress=False, batch_seconds=batch)
         peak, now = max(maxrss_bytes(), marks.get("loop_peak", 0)), current_rss_bytes()
@@ -685,7 +685,7 @@ def main() -> None:
     spec, points = design_points(args.sweep, args.override)
     batch = spec.batch_seconds if args.batch_seconds is None else args.batch_seconds
     reps = sum(p.config.run.replications for p in points)
-    tasks = sim.sweep.plan_tasks([(p, list(range(p.config.run.replications))) for p in points], batch)
+    tasks = sim.running.sweep.plan_tasks([(p, list(range(p.config.run.replications))) for p in points], batch)
     planned = sum(seconds_per_replication(p.config) * p.config.run.replications for p in points) / len(tasks)
     print(f"sweep {args.sweep} {' '.join(args.override)}: {len(points)} points, {reps} replications, "
           f"{len(tasks)} tasks (batch_seconds {batch:g}); {os.cpu_count()} CPUs; {load()}")

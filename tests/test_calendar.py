@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.calendar import Calendar
-from sim.config import CalendarConfig
+from sim.core.calendar import Calendar
+from sim.config.schema import CalendarConfig
 
 CAL = Calendar(CalendarConfig(enabled=True, working_days_per_week=5, day_start_hour=8.0, hours_per_day=7.5))
 

@@ -11,9 +11,11 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.comparison import changed_parameters, compare, load_scenarios
-from sim.config import CONFIG_DIR, ConfigError
-from sim.results.compare import paired_differences
+from sim.config.convert import changed_parameters
+from sim.running.scenarios import compare, load_scenarios
+from sim.config.load import CONFIG_DIR
+from sim.errors import ConfigError
+from sim.results.comparison import paired_differences
 
 QUICK = ["run.replications=3", "run.horizon_days=365", "run.progress=false"]
 SCENARIOS = sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml") if p.stem != "baseline")

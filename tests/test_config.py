@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.config import CONFIG_DIR, ConfigError, Dist, SimConfig, read_backlog_csv
+from sim.config.backlog import read_backlog_csv
+from sim.config.load import CONFIG_DIR
+from sim.config.schema import SimConfig
+from sim.core.distributions import Dist
+from sim.errors import ConfigError
 
 GROUPS = [p.name for p in CONFIG_DIR.iterdir() if p.is_dir()]
 ADDED_GROUPS = {"validation", "sweep"}  # not in the defaults list: added with +group=option

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.config import SimConfig, leaves
+from sim.config.convert import leaves
+from sim.config.schema import SimConfig
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

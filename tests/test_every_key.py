@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.config import ByGrade, Dist, ForceConfig, SimConfig, leaves, replace_path
+from sim.config.convert import leaves, replace_path
+from sim.config.schema import ByGrade, ForceConfig, SimConfig
+from sim.core.distributions import Dist
 
 # Keys that must not change results: they say how to run, not what to simulate.
 RUN_CONTROL = {

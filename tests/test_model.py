@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.model.demand import TIMED_STAGES
+from sim.domain import TIMED_STAGES
 from sim.results import build_results
-from sim.runner import run_replications
+from sim.running.runner import run_replications
 
 TIMELINE = ["arrival_day"] + [f"{s}_{k}_day" for s in TIMED_STAGES for k in ("queue", "start", "end")] + ["arrest_day", "exit_day"]
 ATTRIBUTES = ["arrival_day", "package_id", "backlog", "source", "true_risk", "child_in_household", "nonspecialist"]

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.collect import TIMING_COLUMNS, status_counts
-from sim.sweep import run_sweep
+from sim.io.collect import TIMING_COLUMNS, status_counts
+from sim.running.sweep import run_sweep
 
 GRID = ["staffing.investigators=16,20", "run.replications=1", "run.horizon_days=60"]
 COMPARED = ["point", "force", "metric", "by", "grade", "estimate", "ci_low", "ci_high", "n_replications"]

@@ -13,7 +13,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 
 import sim  # noqa: E402
 from sim import plots  # noqa: E402
-from sim.config import EIGHTEEN_MONTHS_DAYS, GRADES  # noqa: E402
+from sim.domain import EIGHTEEN_MONTHS_DAYS, GRADES  # noqa: E402
 from sim.results import Results  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

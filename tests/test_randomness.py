@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.config import Dist
-from sim.distributions import quantile, variance
-from sim.rng import Streams, stream
+from sim.core.distributions import Dist
+from sim.core.distributions import quantile, variance
+from sim.core.rng import Streams, stream
 
 
 def test_same_name_same_numbers_and_names_independent():

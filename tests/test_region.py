@@ -11,9 +11,12 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.calendar import Calendar
-from sim.comparison import compare, load_scenarios
-from sim.config import REGION, SURGE, CalendarConfig, ConfigError, Dist, ForceConfig
+from sim.core.calendar import Calendar
+from sim.running.scenarios import compare, load_scenarios
+from sim.config.schema import CalendarConfig, ForceConfig
+from sim.core.distributions import Dist
+from sim.domain import REGION, SURGE
+from sim.errors import ConfigError
 from sim.model.staff import DayBook, PooledDayBook
 from sim.model.workforce import Step, pooled_schedule
 
@@ -90,7 +93,7 @@ def test_force_names_must_be_distinct_and_not_labels():
 
 
 def test_a_force_entry_with_an_unknown_section_is_refused():
-    from sim.config import build_config, compose_mapping
+    from sim.config.load import build_config, compose_mapping
 
     data = compose_mapping(["forces=three_forces"])
     data["forces"][0]["budget"] = 3
@@ -310,7 +313,7 @@ def test_handoff_distribution_is_validated():
 
 
 def test_the_staffing_search_refuses_a_region_before_running():
-    from sim.search import search_investigators, search_mix
+    from sim.running.search import search_investigators, search_mix
 
     cfg = sim.load_config(REGION_QUICK)
     with pytest.raises(ConfigError, match="sizes one force"):

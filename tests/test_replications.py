@@ -11,10 +11,9 @@ import pytest
 from scipy import stats
 
 import sim
-from sim.config import ConfigError
-from sim.replications import ReplicationStudy, replication_study
-from sim.results.replications import (DEFAULT_KEYS, ZERO_MEAN_NOTE, look_ahead, projected_replications,
-                                      recommend_replications, replication_trajectory)
+from sim.errors import ConfigError
+from sim.running.replication_study import ReplicationStudy, replication_study
+from sim.results.replication_count import DEFAULT_KEYS, ZERO_MEAN_NOTE, look_ahead, projected_replications, recommend_replications, replication_trajectory
 from sim.results.summary import t_interval
 
 LEVEL = 0.95

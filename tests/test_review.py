@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.comparison import compare, load_scenarios
+from sim.running.scenarios import compare, load_scenarios
 
 QUICK = ["run.replications=3", "run.horizon_days=500", "run.progress=false"]
 

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 import sim
-from sim.search import Target, assess, search_investigators, search_mix
+from sim.running.search import Target, assess, search_investigators, search_mix
 
 QUICK = ["run.replications=3", "run.horizon_days=365", "run.progress=false"]
 # Low-risk referrals within 60 days for at least half of them: met by enough investigators.

@@ -17,8 +17,9 @@ from matplotlib.figure import Figure  # noqa: E402
 from scipy.stats import qmc  # noqa: E402
 
 from sim import plots  # noqa: E402
-from sim.config import SimConfig, leaves  # noqa: E402
-from sim.design import design_points  # noqa: E402
+from sim.config.convert import leaves
+from sim.config.schema import SimConfig  # noqa: E402
+from sim.config.design import design_points  # noqa: E402
 from sim.results.sensitivity import INDEX_COLUMNS, TAIL_METRICS, regression_indices  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -258,7 +259,7 @@ def test_sensitivity_preset_composes_and_varies_estimates(preset):
 def test_sensitivity_sweep_end_to_end(tmp_path, preset):
     """The preset, cut to one short replication a point, through the sweep runner: the
     indices table has a row per tail metric x kind x parameter."""
-    from sim.sweep import run_sweep
+    from sim.running.sweep import run_sweep
 
     spec, _ = preset
     keys = [k for k, *_ in spec.sample.ranges]

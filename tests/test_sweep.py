@@ -1,5 +1,5 @@
-"""Sweeps (``casesim-sweep``, ``sim.sweep``, ``sim.design``, ``sim.executors``,
-``sim.collect``): serial == local processes == Dask, dead workers, resuming, failures, the
+"""Sweeps (``casesim-sweep``, ``sim.running.sweep``, ``sim.config.design``, ``sim.running.executors``,
+``sim.io.collect``): serial == local processes == Dask, dead workers, resuming, failures, the
 command line and the design.
 
 Every sweep here is the ``smoke`` preset cut to 120 simulated days (a replication takes a few
@@ -22,15 +22,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import sim.design
-import sim.sweep
-from sim.collect import TIMING_COLUMNS, collect, status_counts
-from sim.config import ConfigError, load_config
-from sim.design import (SampleSpec, _sample_spec, config_hash, design_points, multirun_points, read_spec,
-                        sample_values)
-from sim.executors import DaskExecutor, Lost, LocalExecutor
+import sim.config.design
+import sim.running.sweep
+from sim.io.collect import TIMING_COLUMNS, collect, status_counts
+from sim.config.load import load_config
+from sim.errors import ConfigError
+from sim.config.design import SampleSpec, _sample_spec, config_hash, design_points, multirun_points, read_spec, sample_values
+from sim.running.executors import DaskExecutor, LocalExecutor, Lost
 from sim.model import run_replication
-from sim.sweep import run_sweep
+from sim.running.sweep import run_sweep
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # spawned worker processes import tests/sweep_tasks.py (they get this sys.path)
@@ -47,7 +47,7 @@ def table(out: Path) -> pd.DataFrame:
     return pd.read_parquet(Path(out) / "sweep.parquet").drop(columns=list(TIMING_COLUMNS))
 
 
-def sweep(out: Path, executor=None, overrides=QUICK, **kw) -> sim.sweep.SweepOutcome:
+def sweep(out: Path, executor=None, overrides=QUICK, **kw) -> sim.running.sweep.SweepOutcome:
     return run_sweep("smoke", overrides, out=out, executor=executor, progress=False, batch_seconds=BATCH, **kw)
 
 
@@ -282,7 +282,7 @@ def test_sweep_resubmits_the_tasks_of_a_dead_local_worker(reference, tmp_path):
 def test_rerunning_a_finished_sweep_computes_nothing(reference, tmp_path, monkeypatch):
     out = copy_of(reference, tmp_path)
     before = mtimes(out)
-    monkeypatch.setattr(sim.sweep, "run_replication", counting := Counting())
+    monkeypatch.setattr(sim.running.sweep, "run_replication", counting := Counting())
     time.sleep(0.01)
     outcome = sweep(out)
     assert counting.calls == []
@@ -324,7 +324,7 @@ def test_an_interrupted_sweep_resumes_with_only_what_is_missing(reference, tmp_p
     out = tmp_path / "sweep"
     keys = list(table(reference)["point"].unique())
     first = Counting(stop_after=3)
-    monkeypatch.setattr(sim.sweep, "run_replication", first)
+    monkeypatch.setattr(sim.running.sweep, "run_replication", first)
     with pytest.raises(KeyboardInterrupt):
         sweep(out)
     assert first.calls == [(keys[0], 0), (keys[0], 1), (keys[1], 0)]
@@ -332,7 +332,7 @@ def test_an_interrupted_sweep_resumes_with_only_what_is_missing(reference, tmp_p
     assert [p.name for p in (out / "partial" / keys[1]).iterdir()] == ["reps-000000-000000.parquet"]
     assert not (out / "sweep.parquet").exists()
     second = Counting()
-    monkeypatch.setattr(sim.sweep, "run_replication", second)
+    monkeypatch.setattr(sim.running.sweep, "run_replication", second)
     outcome = sweep(out)
     assert sorted(second.calls) == sorted({(k, r) for k in keys for r in (0, 1)} - set(first.calls))
     assert (outcome.already_done, outcome.completed, outcome.replications_run, outcome.failed) == (1, 3, 5, [])
@@ -342,19 +342,19 @@ def test_an_interrupted_sweep_resumes_with_only_what_is_missing(reference, tmp_p
 
 def test_batches_written_before_an_interruption_are_assembled_without_rerunning(reference, tmp_path, monkeypatch):
     out = tmp_path / "sweep"
-    real_finish = sim.sweep.SweepFolder.finish_point
+    real_finish = sim.running.sweep.SweepFolder.finish_point
 
     def interrupted(self, point):
         raise KeyboardInterrupt  # every batch of the first point is on disk, the point not assembled
 
-    monkeypatch.setattr(sim.sweep.SweepFolder, "finish_point", interrupted)
+    monkeypatch.setattr(sim.running.sweep.SweepFolder, "finish_point", interrupted)
     with pytest.raises(KeyboardInterrupt):
         sweep(out)
-    monkeypatch.setattr(sim.sweep.SweepFolder, "finish_point", real_finish)
+    monkeypatch.setattr(sim.running.sweep.SweepFolder, "finish_point", real_finish)
     key = table(reference)["point"].iloc[0]
     assert len(list((out / "partial" / key).glob("reps-*.parquet"))) == 2
     counting = Counting()
-    monkeypatch.setattr(sim.sweep, "run_replication", counting)
+    monkeypatch.setattr(sim.running.sweep, "run_replication", counting)
     outcome = sweep(out)
     assert key not in {k for k, _ in counting.calls} and len(counting.calls) == 6
     assert (outcome.already_done, outcome.completed, outcome.replications_run) == (0, 4, 6)
@@ -371,7 +371,7 @@ def fails_22_trained(cfg, r) -> bool:
 
 def test_a_failing_point_is_recorded_and_the_others_complete(reference, tmp_path, monkeypatch):
     out = tmp_path / "sweep"
-    monkeypatch.setattr(sim.sweep, "run_replication", Counting(fail=fails_22_trained))
+    monkeypatch.setattr(sim.running.sweep, "run_replication", Counting(fail=fails_22_trained))
     outcome = sweep(out)
     design = json.loads((out / "design.json").read_text())["points"]
     bad = next(p["point"] for p in design if p["params"] == {"staffing.investigators": 22,
@@ -392,7 +392,7 @@ def test_a_failing_point_is_recorded_and_the_others_complete(reference, tmp_path
     pd.testing.assert_frame_equal(t[t["status"] == "ok"].reset_index(drop=True), ok, check_dtype=False)
 
     # Without the fault, a re-run computes only the failed replication and clears the failure.
-    monkeypatch.setattr(sim.sweep, "run_replication", counting := Counting())
+    monkeypatch.setattr(sim.running.sweep, "run_replication", counting := Counting())
     outcome = sweep(out)
     assert counting.calls == [(bad, 1)]
     assert (outcome.already_done, outcome.completed, outcome.failed, outcome.replications_run) == (3, 1, [], 1)
@@ -403,7 +403,7 @@ def test_a_failing_point_is_recorded_and_the_others_complete(reference, tmp_path
 def test_cli_exits_1_and_names_the_failed_point(tmp_path, monkeypatch, capsys):
     from sim.cli import sweep_main
 
-    monkeypatch.setattr(sim.sweep, "run_replication", Counting(fail=fails_22_trained))
+    monkeypatch.setattr(sim.running.sweep, "run_replication", Counting(fail=fails_22_trained))
     with pytest.raises(SystemExit) as exc:
         sweep_main(["smoke", *QUICK, "--out", str(tmp_path / "sweep"), "--no-progress", "--batch-seconds", "0.01"])
     assert exc.value.code == 1
@@ -573,7 +573,7 @@ def test_bad_sample_blocks_are_refused(block, key, text):
 def _sweep_folder(tmp_path, monkeypatch, name: str, text: str) -> None:
     (tmp_path / "sweep").mkdir(exist_ok=True)
     (tmp_path / "sweep" / f"{name}.yaml").write_text(text)
-    monkeypatch.setattr(sim.design, "CONFIG_DIR", tmp_path)
+    monkeypatch.setattr(sim.config.design, "CONFIG_DIR", tmp_path)
 
 
 @pytest.mark.parametrize("text,key", [
@@ -606,7 +606,7 @@ def test_sweep_and_analysis_columns_are_documented(reference):
     params = set(json.loads((reference / "design.json").read_text())["points"][0]["params"])
     columns = [c for c in pd.read_parquet(reference / "sweep.parquet").columns if c not in params]
     columns += list(INDEX_COLUMNS)
-    from sim.results.replications import recommend_replications, replication_trajectory
+    from sim.results.replication_count import recommend_replications, replication_trajectory
 
     per_rep = pd.read_parquet(next((reference / "points").glob("*/metrics.parquet")))
     trajectory = replication_trajectory(per_rep, [("cases", "all", "all")])

@@ -33,7 +33,7 @@ import pytest
 from scipy import stats
 
 import sim
-from sim.config import GRADES
+from sim.domain import GRADES
 
 try:  # tests/ on sys.path (pytest's default rootdir-less import)
     from theory import cobham_waits, erlang_b, erlang_c, mmc_queue_length, mmc_wait, relaxation_time
@@ -385,7 +385,8 @@ def _two_forces(cfg: sim.SimConfig, pooled: bool) -> sim.SimConfig:
     (with no hand-off delay) or not."""
     import dataclasses
 
-    from sim.config import Dist, ForceConfig
+    from sim.config.schema import ForceConfig
+    from sim.core.distributions import Dist
 
     forces = tuple(ForceConfig(name, cfg.demand, cfg.staffing, cfg.training, cfg.stages) for name in ("a", "b"))
     pooling = dataclasses.replace(cfg.collaboration.pooling, investigators=pooled, handoff_days=Dist("fixed", value=0.0))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.comparison import compare, load_scenarios
+from sim.running.scenarios import compare, load_scenarios
 from sim.model.workforce import schedule, trained_share_at
 
 QUICK = ["run.replications=3", "run.horizon_days=500", "run.progress=false"]

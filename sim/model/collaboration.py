@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Sequence
 
 import simpy
 
-from ..calendar import Calendar
-from ..config import GRADES, REGION, SURGE, SimConfig
+from ..config.schema import SimConfig
+from ..core.calendar import Calendar
+from ..domain import GRADES, REGION, SURGE
 from .staff import DayBook, Pool, PooledDayBook, PooledTeam, Team
 from .workforce import Step, pooled_schedule
 

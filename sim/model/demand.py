@@ -14,23 +14,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import BACKLOG_STAGES, GRADES, SimConfig
-from ..distributions import quantile
-from ..rng import Streams
+from ..config.schema import SimConfig
+from ..core.distributions import quantile
+from ..core.rng import Streams
+from ..domain import DAYS_PER_MONTH, GRADES, Grade, Source, Stage
 from .workforce import trained_share_at
 
-VH, H, M, L = range(4)
-UNGRADED = 4
-
-# Stage indices: the order a case moves in (also the WIP table's rows).
-INTAKE, RESEARCH, ASSESSMENT, ALLOCATION, PLANNING, WARRANT, EXECUTION, POST_ARREST = range(8)
-STAGES = ("intake", "research", "assessment", "allocation", "planning", "warrant", "execution", "post_arrest")
-TIMED_STAGES = STAGES[:-1]
-"""Stages with queue/start/end timestamps on the case record (post-arrest work has none)."""
-
-NCA, DIRECT = 0, 1
-
-DAYS_PER_MONTH = 365.0 / 12.0
+# Plain ints for numpy's where() and comparisons on whole columns.
+VH, H, M, L = (int(g) for g in Grade)
+NCA, DIRECT = (int(s) for s in Source)
 
 
 @dataclass
@@ -136,7 +128,7 @@ def _backlog_rows(cfg: SimConfig, streams: Streams) -> dict[str, np.ndarray]:
     b = cfg.demand.initial_backlog
     if b.cases:
         age = np.array([c.age_days for c in b.cases], dtype=float)
-        stage = np.array([BACKLOG_STAGES.index(c.stage) for c in b.cases]) + RESEARCH
+        stage = np.array([int(Stage[c.stage.upper()]) for c in b.cases])
         grade = np.array([-1 if c.assigned_grade is None else GRADES.index(c.assigned_grade) for c in b.cases])
         true = np.array([-1 if c.true_risk is None else GRADES.index(c.true_risk) for c in b.cases])
         child = np.array([-1 if c.child_in_household is None else int(c.child_in_household) for c in b.cases])
@@ -145,8 +137,8 @@ def _backlog_rows(cfg: SimConfig, streams: Streams) -> dict[str, np.ndarray]:
         grade = np.repeat(np.arange(4), counts)
         n = len(grade)
         age = b.max_age_days * streams.uniforms("backlog_age", n)
-        stage = np.full(n, BACKLOG_STAGES.index(b.stage) + RESEARCH)
-        grade = np.where(stage >= ALLOCATION, grade, -1)
+        stage = np.full(n, int(Stage[b.stage.upper()]))
+        grade = np.where(stage >= Stage.ALLOCATION, grade, -1)
         true = np.full(n, -1)
         child = np.full(n, -1)
     # Oldest first: they all join their queue at day 0, where order of arrival breaks ties,
@@ -180,7 +172,7 @@ def draw_cases(cfg: SimConfig, streams: Streams) -> CaseTable:
     arrival = np.concatenate([-bl["age"], ref_arrival])
     package = np.concatenate([-1 - np.arange(n_b), ref_package])
     backlog = np.arange(n) < n_b
-    start_stage = np.concatenate([bl["stage"], np.full(len(ref_arrival), INTAKE)]).astype(np.int8)
+    start_stage = np.concatenate([bl["stage"], np.full(len(ref_arrival), int(Stage.INTAKE))]).astype(np.int8)
     source = np.concatenate([np.full(n_b, NCA), ref_src]).astype(np.int8)
 
     mix = np.cumsum(d.risk_mix.as_tuple())

@@ -20,19 +20,21 @@ from typing import TYPE_CHECKING
 
 import simpy
 
-from ..calendar import Calendar
-from ..config import GRADES, SimConfig
-from .demand import (
-    ALLOCATION, ASSESSMENT, EXECUTION, INTAKE, PLANNING, POST_ARREST, RESEARCH, UNGRADED, WARRANT, CaseTable,
-)
-from .records import (
-    ARREST, DUPLICATE, NO_TRACE, UNTRACEABLE, VOLUNTARY_INTERVIEW, WARRANT_LAPSED, WARRANT_REFUSED, CaseRecords, Wip,
-)
+from ..config.schema import SimConfig
+from ..core.calendar import Calendar
+from ..domain import GRADES, UNGRADED, Outcome, Stage
+from .demand import CaseTable
+from .records import CaseRecords, Wip
 from .staff import DayBook, Pool, Team
 from .workforce import schedule
 
 if TYPE_CHECKING:
     from .collaboration import Collaboration
+
+# Plain ints: these index the work-in-progress table and the outcome column on every event.
+INTAKE, RESEARCH, ASSESSMENT, ALLOCATION, PLANNING, WARRANT, EXECUTION, POST_ARREST = (int(s) for s in Stage)
+(_OPEN, ARREST, VOLUNTARY_INTERVIEW, NO_TRACE, DUPLICATE, UNTRACEABLE, WARRANT_REFUSED,
+ WARRANT_LAPSED) = (int(o) for o in Outcome)
 
 
 class ForceModel:

@@ -8,18 +8,9 @@ import math
 
 import numpy as np
 
-from ..config import GRADES
-from .demand import STAGES, TIMED_STAGES, UNGRADED
+from ..domain import STAGES, TIMESTAMP_COLUMNS, UNGRADED, Outcome
 
 NAN = math.nan
-
-# Stage timestamp columns, in days: when the case joined the stage's queue, started service
-# (got the resource), and left the stage.
-TIMESTAMP_COLUMNS = tuple(f"{s}_{k}_day" for s in TIMED_STAGES for k in ("queue", "start", "end"))
-
-OUTCOMES = ("open", "arrest", "voluntary_interview", "no_trace", "duplicate", "untraceable",
-            "warrant_refused", "warrant_lapsed")
-OPEN, ARREST, VOLUNTARY_INTERVIEW, NO_TRACE, DUPLICATE, UNTRACEABLE, WARRANT_REFUSED, WARRANT_LAPSED = range(8)
 
 
 class CaseRecords:
@@ -33,7 +24,7 @@ class CaseRecords:
         self.exit_day = [NAN] * n
         self.slot_start_day = [NAN] * n
         self.slot_release_day = [NAN] * n
-        self.outcome = [OPEN] * n
+        self.outcome = [int(Outcome.OPEN)] * n
         self.reviewed_day = [NAN] * n
         self.escalated_day = [NAN] * n
         self.warrant_applications = [0] * n
@@ -55,7 +46,6 @@ class CaseRecords:
         return out
 
 
-WIP_GRADES = (*GRADES, "ungraded")
 
 
 class Wip:

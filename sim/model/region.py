@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import simpy
 
-from ..calendar import Calendar
-from ..config import SURGE, SimConfig
-from ..rng import Streams
+from ..config.schema import SimConfig
+from ..core.calendar import Calendar
+from ..core.rng import Streams
+from ..domain import STAGES, SURGE, WIP_GRADES
 from .collaboration import Collaboration
-from .demand import STAGES, CaseTable, draw_cases
+from .demand import CaseTable, draw_cases
 from .force import ForceModel
-from .records import WIP_GRADES
 from .staff import Team
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from ..config import SimConfig
+from ..config.schema import SimConfig
 from .region import RegionModel
 
 CASE_ATTRIBUTES = ("arrival_day", "package_id", "backlog", "start_stage", "source", "true_risk", "assigned_grade",

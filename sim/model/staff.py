@@ -12,8 +12,7 @@ from collections import defaultdict
 
 import simpy
 
-from ..calendar import Calendar
-
+from ..core.calendar import Calendar
 
 _KEY = operator.attrgetter("key")
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import TRAINED_POOLS, SimConfig, course_away_fraction
+from ..config.schema import TRAINED_POOLS, SimConfig, course_away_fraction
 
 DAYS_PER_YEAR = 365.0
 # Attrition is stepped monthly: a whole person leaves, not a fraction a day.

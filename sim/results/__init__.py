@@ -1,12 +1,19 @@
 """Tidy tables, censoring-aware metrics and summaries with confidence intervals."""
 
-from .metrics import km_quantiles, km_share_waiting_past, kaplan_meier
+from .metrics import kaplan_meier, km_quantiles, km_share_waiting_past
+from .replication_count import recommend_replications, replication_trajectory
 from .sensitivity import TAIL_METRICS, regression_indices
-from .replications import recommend_replications, replication_trajectory
 from .summary import replication_metrics, summarise, summarise_metrics
 from .tables import Results, build_results
-from .warmup import (WarmupSuggestion, mser, replication_average, suggest_warmup, trend_r_squared, welch,
-                     welch_moving_average)
+from .warmup import (
+                     WarmupSuggestion,
+                     mser,
+                     replication_average,
+                     suggest_warmup,
+                     trend_r_squared,
+                     welch,
+                     welch_moving_average,
+)
 
 __all__ = ["Results", "TAIL_METRICS", "build_results", "kaplan_meier", "km_quantiles", "km_share_waiting_past",
            "recommend_replications", "regression_indices", "replication_metrics", "replication_trajectory", "summarise",

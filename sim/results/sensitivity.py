@@ -41,7 +41,7 @@ a summary estimate needs it in every replication: prefer a share (``share_past_1
 or a count (``cases_past_18_months``), defined at every point, when many points drop.
 
 This module is in the results layer: it works on the tidy sweep table (``sweep.parquet``,
-``sim.collect``) and never runs the model or reads files.
+``sim.io.collect``) and never runs the model or reads files.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..config import REGION
+from ..domain import REGION
 
 TAIL_METRICS: tuple[tuple[str, str, str], ...] = (
     ("time_to_arrest_p99_days", "all", "all"),

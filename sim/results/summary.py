@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..config import EIGHTEEN_MONTHS_DAYS, GRADES, REGION
-from ..model.demand import STAGES, TIMED_STAGES
+from ..domain import EIGHTEEN_MONTHS_DAYS, GRADES, REGION, STAGES, TIMED_STAGES
 from .metrics import km_quantiles, km_share_waiting_past
 
 if TYPE_CHECKING:
@@ -211,7 +210,7 @@ def summarise_metrics(per_rep: pd.DataFrame, level: float = 0.95) -> pd.DataFram
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
-def headline(summary: pd.DataFrame, cfg) -> pd.DataFrame:
+def table_by_true_risk(summary: pd.DataFrame, cfg) -> pd.DataFrame:
     """The planner's first table, for the whole region: by true risk, time to arrest (median, 90th and 99th
     percentile), the share past the grade's target and the cases past 18 months."""
     s = summary[(summary["by"] == "true_risk") & (summary["force"] == cfg.total_name)]

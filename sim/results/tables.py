@@ -9,9 +9,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..config import GRADES, SOURCES, SimConfig
-from ..model.demand import ASSESSMENT, STAGES, TIMED_STAGES
-from ..model.records import OUTCOMES, TIMESTAMP_COLUMNS
+from ..config.schema import SimConfig
+from ..domain import GRADES, OUTCOMES, SOURCES, STAGES, TIMED_STAGES, TIMESTAMP_COLUMNS, Stage
 from ..model.replication import ReplicationOutput
 
 GRADE_DTYPE = pd.CategoricalDtype(list(GRADES), ordered=True)
@@ -50,7 +49,7 @@ def case_table(cfg: SimConfig, out: ReplicationOutput) -> pd.DataFrame:
     c = out.cases
     n = len(c["arrival_day"])
     horizon, warmup = cfg.run.horizon_days, cfg.run.warmup_days
-    graded = (c["start_stage"] > ASSESSMENT) | ~np.isnan(c["assessment_end_day"])
+    graded = (c["start_stage"] > Stage.ASSESSMENT) | ~np.isnan(c["assessment_end_day"])
     assigned = np.where(graded, c["assigned_grade"], -1)
     df = pd.DataFrame({
         "replication": np.full(n, out.replication, dtype=np.int32),

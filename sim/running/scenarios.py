@@ -1,35 +1,18 @@
-"""Running the baseline and scenarios on common random numbers, and comparing them."""
+"""Running the baseline and scenarios on common random numbers, paired replication by replication."""
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Sequence
 
 import pandas as pd
 
-from .config import ConfigError, SimConfig, leaves, load_config
-from .results import Results, replication_metrics
-from .results.compare import paired_differences
+from ..config.load import load_config
+from ..config.schema import SimConfig
+from ..errors import ConfigError
+from ..results import replication_metrics
+from ..results.comparison import Comparison, paired_differences
 from .runner import simulate
-
-
-@dataclass
-class Comparison:
-    """The baseline's and each scenario's results, and the paired differences."""
-
-    baseline: Results
-    scenarios: dict[str, Results]
-    table: pd.DataFrame = field(default_factory=pd.DataFrame)
-
-    @property
-    def total_name(self) -> str:
-        """The ``force`` label of the region's totals."""
-        return self.baseline.config.total_name
-
-    @property
-    def all_results(self) -> dict[str, Results]:
-        return {self.baseline.config.scenario: self.baseline, **self.scenarios}
 
 
 def load_scenarios(names: Sequence[str], overrides: Sequence[str] = ()) -> tuple[SimConfig, list[SimConfig]]:
@@ -78,9 +61,3 @@ def compare(baseline: SimConfig, scenarios: Sequence[SimConfig], workers: int | 
         results[cfg.scenario] = res
         tables.append(paired_differences(base_metrics, replication_metrics(res)))
     return Comparison(base, results, pd.concat(tables, ignore_index=True) if tables else pd.DataFrame())
-
-
-def changed_parameters(baseline: SimConfig, scenario: SimConfig) -> list[tuple[str, Any, Any]]:
-    """(key, baseline value, scenario value) for every parameter the scenario changes."""
-    a, b = leaves(baseline), leaves(scenario)
-    return [(k, a[k], b[k]) for k in a if a[k] != b[k] and k != "scenario"]

@@ -6,7 +6,7 @@ The output folder holds::
     partial/KEY/reps-A-B.parquet   per-replication metrics of finished batches
     points/KEY/             a finished point: point.json, metrics.parquet, summary.parquet
     failed/KEY/             a point with a failed batch: point.json, error.txt
-    sweep.parquet           every point's summary in one tidy table (``sim.collect``)
+    sweep.parquet           every point's summary in one tidy table (``sim.io.collect``)
 
 KEY is a hash of the point's resolved configuration. Batches are written as they finish
 (the process holds no results; a point run whole by one task is summarised there and written
@@ -30,13 +30,13 @@ from typing import Sequence
 import pandas as pd
 from tqdm import tqdm
 
-from .config import SimConfig
-from .design import DesignPoint, design_points
+from ..config.design import DesignPoint, design_points
+from ..config.schema import SimConfig
+from ..io.run_folder import atomic_write, write_point
+from ..model import run_replication
+from ..results import build_results, replication_metrics
+from ..results.summary import summarise_metrics
 from .executors import Lost, SerialExecutor
-from .model import run_replication
-from .outputs import atomic_write, write_point
-from .results import build_results, replication_metrics
-from .results.summary import summarise_metrics
 
 CASES_PER_SECOND = 12_000.0
 """A conservative simulation speed (benchmarks/: ~15,000 cases a second on one core), used
@@ -249,8 +249,8 @@ def run_sweep(name: str, overrides: Sequence[str] = (), out: str | Path = "outpu
     Every design point is validated before anything runs (``design``: the
     ``design_points(name, overrides)`` already built); points already finished in ``out``
     are skipped, and a point's finished batches are kept. Ends by collecting
-    ``sweep.parquet`` (``sim.collect``)."""
-    from .collect import collect
+    ``sweep.parquet`` (``sim.io.collect``)."""
+    from ..io.collect import collect
 
     started = time.perf_counter()
     spec, points = design if design is not None else design_points(name, overrides)

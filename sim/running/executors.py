@@ -128,7 +128,7 @@ class DaskExecutor:
             import dask
             from distributed import Client, LocalCluster
         except ImportError:  # an optional extra
-            from .config import ConfigError
+            from ..errors import ConfigError
 
             raise ConfigError("--scheduler/--local-cluster", address or local_workers,
                               "needs Dask: pip install 'casesim[dask]'") from None

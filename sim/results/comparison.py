@@ -9,10 +9,13 @@ tighter than comparing two independent means.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
 from .summary import t_interval
+from .tables import Results
 
 KEYS = ["force", "metric", "by", "grade"]
 COMPARISON_COLUMNS = ["scenario", "force", "metric", "by", "grade", "baseline", "value", "difference", "ci_low", "ci_high",
@@ -57,7 +60,7 @@ def paired_differences(baseline: pd.DataFrame, scenario: pd.DataFrame, level: fl
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
-def headline(comparison: pd.DataFrame, force: str) -> pd.DataFrame:
+def headline_differences(comparison: pd.DataFrame, force: str) -> pd.DataFrame:
     """The rows of ``HEADLINE`` for ``force`` (the total's label, ``SimConfig.total_name``,
     for the whole region), in its order, for every scenario."""
     comparison = comparison[comparison["force"] == force]
@@ -66,3 +69,21 @@ def headline(comparison: pd.DataFrame, force: str) -> pd.DataFrame:
     out = comparison[[tuple(r) in order for r in comparison[keys].itertuples(index=False)]].copy()
     out["_order"] = [order[tuple(r)] for r in out[keys].itertuples(index=False)]
     return out.sort_values(["scenario", "_order"]).drop(columns="_order").reset_index(drop=True)
+
+
+@dataclass
+class Comparison:
+    """The baseline's and each scenario's results, and the paired differences."""
+
+    baseline: Results
+    scenarios: dict[str, Results]
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def total_name(self) -> str:
+        """The ``force`` label of the region's totals."""
+        return self.baseline.config.total_name
+
+    @property
+    def all_results(self) -> dict[str, Results]:
+        return {self.baseline.config.scenario: self.baseline, **self.scenarios}

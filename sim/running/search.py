@@ -26,9 +26,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .config import EIGHTEEN_MONTHS_DAYS, ConfigError, SimConfig, leaves, replace_path
-from .results import Results
-from .results.metrics import km_share_waiting_past
+from ..config.convert import leaves, replace_path
+from ..config.schema import SimConfig
+from ..domain import EIGHTEEN_MONTHS_DAYS
+from ..errors import ConfigError
+from ..results import Results
+from ..results.metrics import km_share_waiting_past
 from .runner import simulate
 
 

@@ -19,10 +19,12 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from .config import CONFIG_DIR, ConfigError, build_config, load_config, normalise_overrides
-from .outputs import write_run_folder
-from .results.summary import headline
-from .runner import simulate
+from ..config.convert import normalise_overrides
+from ..config.load import CONFIG_DIR, build_config, load_config
+from ..errors import ConfigError
+from ..io.run_folder import write_run_folder
+from ..results.summary import table_by_true_risk
+from ..running.runner import simulate
 
 # Hydra flags that take a value, flags after which no simulation runs, and flags that point
 # Hydra at other config folders (their configs are validated in the job instead).
@@ -63,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if runs or (multirun and name == "config" and not set(argv) & (_NO_RUN_FLAGS | _OTHER_CONFIG_FLAGS)):
         try:
             if multirun:
-                from .design import multirun_points
+                from ..config.design import multirun_points
 
                 multirun_points(overrides)
             else:
@@ -80,7 +82,7 @@ def _normalised(argv: list[str], multirun: bool) -> list[str]:
     sweeper must see the command line's value under the preset's own key to replace it."""
     preset: set[str] = set()
     if multirun:
-        from .design import read_spec
+        from ..config.design import read_spec
 
         for a in argv:
             key, _, value = a.partition("=")
@@ -111,8 +113,8 @@ def _hydra_main(dcfg: DictConfig) -> None:
     # A job of a multirun: replications run serially when jobs run side by side (no
     # processes inside processes), a failure is recorded and the sweep goes on, and the job
     # leaves a point folder that ``casesim-collect`` reads.
-    from .design import config_hash
-    from .outputs import write_point
+    from ..config.design import config_hash
+    from ..io.run_folder import write_point
 
     if "BasicLauncher" not in str(hc.launcher.get("_target_", "")):
         cfg = cfg.replace(run=dataclasses.replace(cfg.run, workers=1, progress=False))
@@ -134,17 +136,17 @@ def _hydra_main(dcfg: DictConfig) -> None:
 def _single_run(cfg, folder: str, given: list[str], started: float) -> None:
     results = simulate(cfg)
     summary = results.summary()
-    from .plots import save_all  # matplotlib only when figures are made
+    from ..present.plots import save_all  # matplotlib only when figures are made
 
     save_all(results, f"{folder}/figures")
     write_run_folder(results, folder, given, time.perf_counter() - started, summary)
-    print(headline(summary, cfg).to_string())
+    print(table_by_true_risk(summary, cfg).to_string())
     print(f"\nwrote {folder}")
 
 
 def _job_params(task_overrides) -> dict:
     """A multirun job's own overrides as parameters (typed as YAML reads them)."""
-    from .design import yaml_value
+    from ..config.design import yaml_value
 
     params = {}
     for o in task_overrides:
@@ -159,7 +161,7 @@ class CollectMultirun(Callback):
     jobs into ``sweep.parquet`` in the sweep folder."""
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
-        from .collect import collect, status_counts
+        from ..io.collect import collect, status_counts
 
         collect(config.hydra.sweep.dir, table=False)
         print(f"collected {status_counts(config.hydra.sweep.dir)} into {config.hydra.sweep.dir}/sweep.parquet")
@@ -173,8 +175,9 @@ def compare_main(argv: Sequence[str] | None = None) -> None:
     import json
     from pathlib import Path
 
-    from .comparison import compare, load_scenarios
-    from .outputs import atomic_write, manifest
+    from ..io.manifest import manifest
+    from ..io.run_folder import atomic_write
+    from ..running.scenarios import compare, load_scenarios
 
     parser = argparse.ArgumentParser(prog="casesim-compare", description=compare_main.__doc__)
     parser.add_argument("items", nargs="+", metavar="SCENARIO or key=value",
@@ -193,8 +196,9 @@ def compare_main(argv: Sequence[str] | None = None) -> None:
     started = time.perf_counter()
     out = Path(args.out or f"outputs/compare/{dt.datetime.now():%Y-%m-%d_%H-%M-%S}")
     result = compare(base, scenarios)
-    from . import plots
-    from .report import write_report
+    from ..present import plots
+    from ..present.report import write_report
+    from ..results.comparison import headline_differences
 
     (out / "figures").mkdir(parents=True, exist_ok=True)
     atomic_write(out / "comparison.csv", lambda p: result.table.to_csv(p, index=False))
@@ -207,9 +211,8 @@ def compare_main(argv: Sequence[str] | None = None) -> None:
     write_report(result, out / "report.html", figures)
     info = {name: manifest(res, overrides, time.perf_counter() - started) for name, res in result.all_results.items()}
     atomic_write(out / "manifest.json", lambda p: p.write_text(json.dumps(info, indent=2, default=str)))
-    from .results.compare import headline
 
-    h = headline(result.table, result.total_name)[["scenario", "metric", "by", "grade", "baseline", "difference", "ci_low", "ci_high"]]
+    h = headline_differences(result.table, result.total_name)[["scenario", "metric", "by", "grade", "baseline", "difference", "ci_low", "ci_high"]]
     print(h.round(3).to_string(index=False))
     print(f"\nwrote {out}")
 
@@ -221,7 +224,7 @@ def search_main(argv: Sequence[str] | None = None) -> None:
     import argparse
     from pathlib import Path
 
-    from .search import Target, search_investigators, search_mix
+    from ..running.search import Target, search_investigators, search_mix
 
     p = argparse.ArgumentParser(prog="casesim-search", description=search_main.__doc__)
     p.add_argument("overrides", nargs="*", help="config overrides, e.g. scenario=fast_warrants run.replications=20")
@@ -274,8 +277,8 @@ def sweep_main(argv: Sequence[str] | None = None) -> None:
     sweep) and collected into OUT/sweep.parquet."""
     import argparse
 
-    from .executors import make_executor
-    from .sweep import run_sweep
+    from ..running.executors import make_executor
+    from ..running.sweep import run_sweep
 
     p = argparse.ArgumentParser(prog="casesim-sweep", description=sweep_main.__doc__)
     p.add_argument("name", help="a sweep in configs/sweep/ (e.g. smoke, staffing_training, sensitivity)")
@@ -292,7 +295,7 @@ def sweep_main(argv: Sequence[str] | None = None) -> None:
             raise ConfigError("--workers/--local-cluster", (a.workers, a.local_cluster), "at least 1")
         if a.batch_seconds is not None and a.batch_seconds <= 0:
             raise ConfigError("--batch-seconds", a.batch_seconds, "must be > 0")
-        from .design import design_points
+        from ..config.design import design_points
 
         design = design_points(a.name, a.overrides)  # every point validated before any executor starts
         executor = make_executor(a.workers, a.scheduler, a.local_cluster)
@@ -325,8 +328,8 @@ def _sensitivity_outputs(directory) -> None:
 
     import pandas as pd
 
-    from .outputs import atomic_write
-    from .results.sensitivity import regression_indices
+    from ..io.run_folder import atomic_write
+    from ..results.sensitivity import regression_indices
 
     design = Path(directory) / "design.json"
     sampled = json.loads(design.read_text()).get("sampled_parameters") if design.is_file() else None
@@ -337,7 +340,7 @@ def _sensitivity_outputs(directory) -> None:
         return
     indices = regression_indices(table, sampled)
     atomic_write(Path(directory) / "sensitivity.csv", lambda p: indices.to_csv(p, index=False))
-    from . import plots
+    from ..present import plots
 
     (Path(directory) / "figures").mkdir(exist_ok=True)
     plots.tornado_plot(indices).savefig(Path(directory) / "figures" / "tornado.png", dpi=plots.DPI)
@@ -352,7 +355,7 @@ def collect_main(argv: Sequence[str] | None = None) -> None:
 
     import pandas as pd
 
-    from .collect import collect, status_counts
+    from ..io.collect import collect, status_counts
 
     p = argparse.ArgumentParser(prog="casesim-collect", description=collect_main.__doc__)
     p.add_argument("directory")
@@ -380,8 +383,9 @@ def replications_main(argv: Sequence[str] | None = None) -> None:
     import json
     from pathlib import Path
 
-    from .outputs import atomic_write, git_revision, package_versions
-    from .replications import replication_study
+    from ..io.manifest import git_revision, package_versions
+    from ..io.run_folder import atomic_write
+    from ..running.replication_study import replication_study
 
     p = argparse.ArgumentParser(prog="casesim-replications", description=replications_main.__doc__)
     p.add_argument("overrides", nargs="*", help="config overrides, e.g. scenario=fast_warrants run.workers=2")
@@ -406,7 +410,7 @@ def replications_main(argv: Sequence[str] | None = None) -> None:
     (out / "figures").mkdir(parents=True, exist_ok=True)
     atomic_write(out / "trajectory.csv", lambda f: study.trajectory.to_csv(f, index=False))
     atomic_write(out / "recommendation.csv", lambda f: study.recommendation.to_csv(f, index=False))
-    from . import plots
+    from ..present import plots
 
     plots.replications_plot(study.trajectory, a.precision).savefig(out / "figures" / "replications.png", dpi=plots.DPI)
     info = {"scenario": cfg.scenario, "seed": cfg.run.seed, "max_replications": a.max_replications,

@@ -9,14 +9,22 @@ task) instead of simulating shifts, which is far cheaper.
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
-from .config import CalendarConfig
+
+class WorkingWeek(Protocol):
+    """The calendar's parameters (``sim.config.schema.CalendarConfig`` is one)."""
+
+    enabled: bool
+    working_days_per_week: int
+    day_start_hour: float
+    hours_per_day: float
 
 
 class Calendar:
     """Closed-form conversions between elapsed days and cumulative working hours."""
 
-    def __init__(self, cfg: CalendarConfig):
+    def __init__(self, cfg: WorkingWeek):
         self.enabled = cfg.enabled
         self.days_per_week = cfg.working_days_per_week
         self.start_h = cfg.day_start_hour

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .comparison import Comparison, changed_parameters
-from .results.compare import headline
+from ..config.convert import changed_parameters
+from ..results.comparison import Comparison, headline_differences
 
 ASSUMPTIONS = (
     "Every scenario runs the same replications with the same seed: replication r of each sees the same "
@@ -48,13 +48,13 @@ def render(comparison: Comparison, figures: dict[str, Figure]) -> str:
         f"<p>{base.run.replications} replications of {base.run.horizon_days:g} days, seed {base.run.seed}; "
         f"scenarios: {', '.join(html.escape(s) for s in comparison.scenarios)}.</p>",
         "<h2>Headline differences (scenario − baseline)</h2>",
-        _table(headline(comparison.table, comparison.total_name)[["scenario", "metric", "by", "grade", "baseline", "value", "difference",
+        _table(headline_differences(comparison.table, comparison.total_name)[["scenario", "metric", "by", "grade", "baseline", "value", "difference",
                                            "ci_low", "ci_high", "note"]]),
     ]
     if base.forces:  # a region: the same differences force by force
         for force in base.force_names:
             parts += [f"<h3>{html.escape(force)}</h3>",
-                      _table(headline(comparison.table, force)[["scenario", "metric", "by", "grade", "baseline", "value",
+                      _table(headline_differences(comparison.table, force)[["scenario", "metric", "by", "grade", "baseline", "value",
                                                                 "difference", "ci_low", "ci_high", "note"]])]
     for title, fig in figures.items():
         parts.append(f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' "

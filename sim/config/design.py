@@ -23,7 +23,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from .config import CONFIG_DIR, ConfigError, SimConfig, build_config, compose_mapping
+from ..errors import ConfigError
+from .load import CONFIG_DIR, build_config, compose_mapping
+from .schema import SimConfig
 
 SAMPLE_METHODS = ("lhs", "sobol")
 

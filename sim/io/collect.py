@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-
 TIMING_COLUMNS = ("simulation_seconds",)
 """Columns that differ between runs of the same sweep (how long it took)."""
 

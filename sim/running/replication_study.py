@@ -5,10 +5,10 @@ configuration and applies the replications algorithm of Hoad, Robinson & Davies 
 chosen outputs: the relative half-width of the 95 % interval after the first n
 replications, and the smallest n that keeps it at or below ``precision`` (0.05 = +/- 5 % of
 the mean) over a look-ahead of further replications. The method and its rules are in
-:mod:`sim.results.replications`.
+:mod:`sim.results.replication_count`.
 
 >>> import sim
->>> from sim.replications import replication_study
+>>> from sim.running.replication_study import replication_study
 >>> study = replication_study(sim.load_config(["run.progress=false"]), max_replications=30)
 >>> study.recommendation            # one row per output
 >>> study.replications_needed       # the largest recommendation, or None
@@ -25,9 +25,10 @@ from typing import Sequence
 
 import pandas as pd
 
-from .config import ConfigError, SimConfig
-from .results import build_results, replication_metrics
-from .results.replications import DEFAULT_KEYS, MetricKey, recommend_replications, replication_trajectory
+from ..config.schema import SimConfig
+from ..errors import ConfigError
+from ..results import build_results, replication_metrics
+from ..results.replication_count import DEFAULT_KEYS, MetricKey, recommend_replications, replication_trajectory
 from .runner import run_replications
 
 
@@ -67,7 +68,7 @@ def replication_study(cfg: SimConfig, max_replications: int = 30, keys: Sequence
     used) on ``workers`` processes (default ``cfg.run.workers``) and find, per key, the
     replications needed for a relative half-width of at most ``precision`` at confidence
     ``level``. ``keys`` are (metric, by, grade) for the total, or (metric, by, grade, force);
-    default ``sim.results.replications.DEFAULT_KEYS``. Raises ConfigError for bad arguments
+    default ``sim.results.replication_count.DEFAULT_KEYS``. Raises ConfigError for bad arguments
     before anything runs, ValueError after the run if a key names no metric."""
     if not isinstance(max_replications, int) or max_replications < 3:
         raise ConfigError("max_replications", max_replications, "a whole number >= 3 (the algorithm starts from 3)")

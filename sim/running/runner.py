@@ -12,9 +12,9 @@ from typing import Iterable
 
 from tqdm import tqdm
 
-from .config import SimConfig
-from .model import ReplicationOutput, run_replication
-from .results import Results, build_results
+from ..config.schema import SimConfig
+from ..model import ReplicationOutput, run_replication
+from ..results import Results, build_results
 
 
 def run_replications(cfg: SimConfig, replications: Iterable[int] | None = None,

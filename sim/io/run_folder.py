@@ -9,18 +9,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import platform
-import subprocess
-import sys
-from importlib import metadata
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import pandas as pd
 
-from .results import Results
-
-PACKAGES = ("casesim", "simpy", "numpy", "scipy", "pandas", "pyarrow", "hydra-core", "omegaconf", "matplotlib", "tqdm")
+from ..results import Results
+from .manifest import manifest
 
 
 def atomic_write(path: Path, write) -> None:
@@ -28,47 +23,6 @@ def atomic_write(path: Path, write) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     write(tmp)
     os.replace(tmp, path)
-
-
-def package_versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def git_revision() -> str:
-    """The source tree's commit (with '+dirty' if it has uncommitted changes), or 'unknown'."""
-    here = Path(__file__).resolve().parent
-    try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=10)
-        if rev.returncode != 0:
-            return "unknown"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return rev.stdout.strip() + ("+dirty" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
-def manifest(results: Results, overrides: Sequence[str], wall_time_seconds: float) -> dict[str, Any]:
-    cfg = results.config
-    return {
-        "scenario": cfg.scenario,
-        "force": cfg.force,
-        "seed": cfg.run.seed,
-        "replications": cfg.run.replications,
-        "overrides": list(overrides),
-        "config": dataclasses.asdict(cfg),
-        "versions": package_versions(),
-        "git_revision": git_revision(),
-        "command": sys.argv,
-        "wall_time_seconds": round(wall_time_seconds, 3),
-        "cases_simulated": int(len(results.cases)),
-    }
 
 
 def write_run_folder(results: Results, folder: str | Path, overrides: Sequence[str] = (),
@@ -96,7 +50,7 @@ def write_run_folder(results: Results, folder: str | Path, overrides: Sequence[s
 
 def write_point(folder: str | Path, key: str, params: dict, cfg, summary: pd.DataFrame | None,
                 wall_time_seconds: float, error: str | None = None) -> None:
-    """The files ``sim.collect`` reads from a run folder: point.json (the point's key,
+    """The files ``sim.io.collect`` reads from a run folder: point.json (the point's key,
     parameters, status and config) and summary.parquet, or error.txt if it failed."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,138 @@
+"""Plain mappings (composed YAML) to schema dataclasses, strictly; and the dotted-key view
+of a config: its leaves, a copy with one key replaced, and which keys the schema allows."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import types
+import typing
+from typing import Any, Literal, Mapping, Sequence
+
+from ..core.distributions import Dist
+from ..errors import ConfigError, check
+from .schema import ByGrade, ForceConfig, SimConfig
+
+
+def _type_name(tp: Any) -> str:
+    return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(tp, str(tp))
+
+
+def _convert(tp: Any, value: Any, key: str) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if value is None:
+            return None
+        return _convert(args[0], value, key)
+    if origin is tuple:
+        (inner, _) = typing.get_args(tp)
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            raise ConfigError(key, value, "a list")
+        return tuple(_convert(inner, v, f"{key}[{i}]") for i, v in enumerate(value))
+    if origin is Literal:
+        allowed = typing.get_args(tp)
+        check(value in allowed, key, value, f"one of {', '.join(map(str, allowed))}")
+        return value
+    if dataclasses.is_dataclass(tp):
+        if isinstance(value, tp):
+            return value
+        if not isinstance(value, Mapping):
+            raise ConfigError(key, value, "a mapping of keys")
+        built = from_mapping(tp, value, key)
+        return built.without_unused() if isinstance(built, Dist) else built
+    if tp is bool:
+        check(isinstance(value, bool), key, value, "true or false")
+        return value
+    if tp is int:
+        ok = isinstance(value, int) and not isinstance(value, bool) or (isinstance(value, float) and value.is_integer())
+        check(ok, key, value, _type_name(int))
+        return int(value)
+    if tp is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        check(ok, key, value, "a finite number")
+        return float(value)
+    if tp is str:
+        check(isinstance(value, str), key, value, "a string")
+        return value
+    raise TypeError(f"unsupported type {tp} at {key}")  # a schema bug, not user input
+
+
+@functools.lru_cache(maxsize=None)
+def _type_hints(cls: type) -> dict[str, Any]:
+    # Resolving the annotations is the slowest step of building a config; a sweep builds thousands.
+    return typing.get_type_hints(cls)
+
+
+def from_mapping(cls: type, data: Mapping[str, Any], key: str = "") -> Any:
+    """Build dataclass ``cls`` from a plain mapping, rejecting unknown keys and wrong types."""
+    hints = _type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls) if not f.name.startswith("_")]
+    kwargs = {}
+    for k, v in data.items():
+        path = f"{key}.{k}" if key else str(k)
+        if k not in names:
+            raise ConfigError(path, v, f"unknown key; allowed here: {', '.join(names)}")
+        kwargs[k] = _convert(hints[k], v, path)
+    return cls(**kwargs)
+
+
+def leaves(cfg: Any, prefix: str = "") -> dict[str, Any]:
+    """Every parameter of a config by dotted key; a distribution or a per-grade set counts
+    as one parameter, and each force of a region has its own keys (``forces[0].demand...``)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(cfg):
+        if f.name.startswith("_"):
+            continue
+        v = getattr(cfg, f.name)
+        if dataclasses.is_dataclass(v) and not isinstance(v, (Dist, ByGrade)):
+            out.update(leaves(v, f"{prefix}{f.name}."))
+        elif isinstance(v, tuple) and v and all(isinstance(x, ForceConfig) for x in v):
+            for k, item in enumerate(v):
+                out.update(leaves(item, f"{prefix}{f.name}[{k}]."))
+        else:
+            out[f"{prefix}{f.name}"] = v
+    return out
+
+
+def replace_path(cfg: Any, key: str, value: Any) -> Any:
+    """A copy of ``cfg`` with dotted ``key`` set to ``value`` (not validated)."""
+    head, _, rest = key.partition(".")
+    inner = replace_path(getattr(cfg, head), rest, value) if rest else value
+    return dataclasses.replace(cfg, **{head: inner})
+
+
+def _schema_has(path: str) -> bool:
+    """Whether dotted ``path`` (two parts or more) names a field of the schema."""
+    parts = path.split(".")
+    return len(parts) > 1 and parts[-1] in allowed_keys(path) and all(
+        p in allowed_keys(".".join(parts[: k + 1])) for k, p in enumerate(parts[:-1]))
+
+
+def normalise_overrides(overrides: Sequence[str]) -> list[str]:
+    """Let a plain ``key=value`` set any schema field, even one the composed YAML does not
+    hold (a distribution's parameter when its kind changes, say): Hydra wants ``++`` for
+    that. Group choices (``demand=large_force``) and explicit prefixes are left alone."""
+    out = []
+    for o in overrides:
+        key, eq, _ = o.partition("=")
+        out.append(f"++{o}" if eq and not key.startswith(("+", "~")) and _schema_has(key) else o)
+    return out
+
+
+def allowed_keys(path: str) -> list[str]:
+    """The keys the schema allows beside the last part of a dotted ``path``."""
+    cls: Any = SimConfig
+    for part in path.split(".")[:-1]:
+        hints = typing.get_type_hints(cls) if dataclasses.is_dataclass(cls) else {}
+        if part not in hints or not dataclasses.is_dataclass(hints[part]):
+            break
+        cls = hints[part]
+    return [f.name for f in dataclasses.fields(cls) if not f.name.startswith("_")]
+
+
+def changed_parameters(baseline: SimConfig, scenario: SimConfig) -> list[tuple[str, Any, Any]]:
+    """(key, baseline value, scenario value) for every parameter the scenario changes."""
+    a, b = leaves(baseline), leaves(scenario)
+    return [(k, a[k], b[k]) for k in a if a[k] != b[k] and k != "scenario"]

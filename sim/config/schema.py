@@ -1,0 +1,600 @@
+"""The parameter schema: frozen dataclasses for every section and their validation.
+
+Every number the model uses lives here, with its unit in its name. Each section's
+``validate(key)`` checks its own values, and raises :class:`ConfigError` naming the key path,
+the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core.distributions import Dist, fixed, tri
+from ..domain import BACKLOG_STAGES, GRADES, REGION, SURGE
+from ..errors import check, check_non_negative, check_probability
+
+MAX_CASES_PER_REPLICATION = 2_000_000
+"""A guard against a typo (a rate per year given per month, an extra zero) exhausting memory."""
+
+
+@dataclass(frozen=True)
+class ByGrade:
+    """One number per risk grade (VH, H, M, L)."""
+
+    VH: float = 0.0
+    H: float = 0.0
+    M: float = 0.0
+    L: float = 0.0
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        return (self.VH, self.H, self.M, self.L)
+
+
+# --------------------------------------------------------------------------- sections
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Run control: replications, seed, horizon and warm-up (days), local workers."""
+
+    replications: int = 10
+    seed: int = 20230405
+    horizon_days: float = 1460.0
+    warmup_days: float = 0.0
+    workers: int = 1
+    progress: bool = True
+    monitor_interval_days: float = 1.0
+
+    def validate(self, key: str) -> None:
+        check(self.replications >= 1, f"{key}.replications", self.replications, "must be >= 1")
+        check(self.seed >= 0, f"{key}.seed", self.seed, "must be >= 0")
+        check(self.horizon_days > 0, f"{key}.horizon_days", self.horizon_days, "must be > 0")
+        check(0 <= self.warmup_days < self.horizon_days, f"{key}.warmup_days", self.warmup_days,
+               f"must be >= 0 and < run.horizon_days ({self.horizon_days})")
+        check(self.workers >= 1, f"{key}.workers", self.workers, "must be >= 1")
+        check(self.monitor_interval_days > 0, f"{key}.monitor_interval_days", self.monitor_interval_days, "must be > 0")
+
+
+@dataclass(frozen=True)
+class CalendarConfig:
+    """Office time. Day 0 is a Monday at midnight; staff and courts work the first
+    ``working_days_per_week`` days of each week from ``day_start_hour`` for ``hours_per_day``.
+    Disabled, work runs round the clock (the queueing-theory reductions use this)."""
+
+    enabled: bool = True
+    working_days_per_week: int = 5
+    day_start_hour: float = 8.0
+    hours_per_day: float = 7.5
+
+    def validate(self, key: str) -> None:
+        check(1 <= self.working_days_per_week <= 7, f"{key}.working_days_per_week", self.working_days_per_week, "an integer from 1 to 7")
+        check(0 <= self.day_start_hour < 24, f"{key}.day_start_hour", self.day_start_hour, "must lie in [0, 24)")
+        check(0 < self.hours_per_day <= 24 - self.day_start_hour, f"{key}.hours_per_day", self.hours_per_day,
+               f"must be > 0 and end by midnight (<= {24 - self.day_start_hour})")
+
+
+@dataclass(frozen=True)
+class BacklogCase:
+    """One case already waiting at t=0, as read from an initial-backlog CSV."""
+
+    age_days: float
+    stage: str = "allocation"
+    assigned_grade: str | None = None
+    true_risk: str | None = None
+    child_in_household: bool | None = None
+
+
+@dataclass(frozen=True)
+class BacklogConfig:
+    """Cases already waiting at t=0. Either ``counts`` by assigned grade with ages uniform in
+    [0, ``max_age_days``] waiting at ``stage``, or a CSV (``csv``) that lists them one a row;
+    the loader reads the CSV into ``cases``. True risk of a case not given it is drawn from the
+    posterior of the demand's risk mix and the grading error rates."""
+
+    counts: ByGrade = field(default_factory=lambda: ByGrade(0, 4, 30, 80))
+    max_age_days: float = 540.0
+    stage: str = "allocation"
+    csv: str | None = None
+    cases: tuple[BacklogCase, ...] = ()
+
+    def validate(self, key: str) -> None:
+        for g, v in zip(GRADES, self.counts.as_tuple()):
+            check(v >= 0 and float(v).is_integer(), f"{key}.counts.{g}", v, "a whole number >= 0")
+        check_non_negative(f"{key}.max_age_days", self.max_age_days)
+        check(self.stage in BACKLOG_STAGES, f"{key}.stage", self.stage, f"one of {', '.join(BACKLOG_STAGES)}")
+        for k, c in enumerate(self.cases):
+            where = f"{key}.cases[{k}]"
+            check(math.isfinite(c.age_days) and c.age_days >= 0, f"{where}.age_days", c.age_days, "a number of days >= 0")
+            check(c.stage in BACKLOG_STAGES, f"{where}.stage", c.stage, f"one of {', '.join(BACKLOG_STAGES)}")
+            for name in ("assigned_grade", "true_risk"):
+                g = getattr(c, name)
+                check(g is None or g in GRADES, f"{where}.{name}", g, f"one of {', '.join(GRADES)} or null")
+            check(c.stage != "allocation" or c.assigned_grade is not None, f"{where}.assigned_grade", None,
+                   "required for a case waiting at allocation")
+
+    @property
+    def size(self) -> int:
+        """Cases in the backlog."""
+        return len(self.cases) if self.cases else int(sum(self.counts.as_tuple()))
+
+
+@dataclass(frozen=True)
+class DemandConfig:
+    """Referrals reaching the force: Poisson with a yearly growth, direct reports, bulk
+    packages, the true-risk mix, children in the household, and the initial backlog."""
+
+    referrals_per_month: float = 50.0
+    growth_per_year: float = 0.19
+    direct_report_share: float = 0.12
+    bulk_package_probability: float = 0.02
+    bulk_extra_suspects_mean: float = 3.0
+    risk_mix: ByGrade = field(default_factory=lambda: ByGrade(0.07, 0.20, 0.33, 0.40))
+    child_in_household_probability: float = 0.28
+    initial_backlog: BacklogConfig = field(default_factory=BacklogConfig)
+
+    def validate(self, key: str) -> None:
+        check_non_negative(f"{key}.referrals_per_month", self.referrals_per_month)
+        check(self.growth_per_year > -1, f"{key}.growth_per_year", self.growth_per_year, "must be > -1")
+        check_probability(f"{key}.direct_report_share", self.direct_report_share)
+        check_probability(f"{key}.bulk_package_probability", self.bulk_package_probability)
+        check_non_negative(f"{key}.bulk_extra_suspects_mean", self.bulk_extra_suspects_mean)
+        for g, v in zip(GRADES, self.risk_mix.as_tuple()):
+            check_probability(f"{key}.risk_mix.{g}", v)
+        total = sum(self.risk_mix.as_tuple())
+        check(abs(total - 1) < 1e-9, f"{key}.risk_mix", dict(zip(GRADES, self.risk_mix.as_tuple())),
+               f"shares must sum to 1 (they sum to {total:g})")
+        check_probability(f"{key}.child_in_household_probability", self.child_in_household_probability)
+        self.initial_backlog.validate(f"{key}.initial_backlog")
+
+
+@dataclass(frozen=True)
+class RecruitmentConfig:
+    """New posts filled over time: advertised on ``start_day``, the recruits start after
+    ``lead_time_days``, work at ``learning_productivity`` of an experienced colleague for
+    ``learning_days``, and leave at ``attrition_per_year`` (exponentially) once in post."""
+
+    investigators: int = 0
+    researchers: int = 0
+    start_day: float = 0.0
+    lead_time_days: float = 120.0
+    learning_days: float = 180.0
+    learning_productivity: float = 0.5
+    attrition_per_year: float = 0.0
+
+    def validate(self, key: str) -> None:
+        for name in ("investigators", "researchers"):
+            check(getattr(self, name) >= 0, f"{key}.{name}", getattr(self, name), "posts to fill must be >= 0")
+        for name in ("start_day", "lead_time_days", "learning_days", "attrition_per_year"):
+            check_non_negative(f"{key}.{name}", getattr(self, name))
+        check(0 < self.learning_productivity <= 1, f"{key}.learning_productivity", self.learning_productivity,
+               "must lie in (0, 1]")
+
+
+@dataclass(frozen=True)
+class StaffingConfig:
+    """Headcount per pool, the share of contracted hours actually available for casework
+    (abstraction, court, welfare), the investigators' caseload limit, and recruitment."""
+
+    intake_researchers: int = 1
+    researchers: int = 4
+    assessors: int = 2
+    investigators: int = 20
+    caseload_limit: int = 8
+    search_teams: int = 2
+    availability: float = 0.65
+    recruitment: RecruitmentConfig = field(default_factory=RecruitmentConfig)
+
+    def validate(self, key: str) -> None:
+        for name in ("intake_researchers", "researchers", "assessors", "investigators", "search_teams"):
+            v = getattr(self, name)
+            check(v >= 1, f"{key}.{name}", v, "headcount must be >= 1")
+        check(self.caseload_limit >= 1, f"{key}.caseload_limit", self.caseload_limit, "must be >= 1")
+        check(0 < self.availability <= 1, f"{key}.availability", self.availability, "must lie in (0, 1]")
+        self.recruitment.validate(f"{key}.recruitment")
+
+
+TRAINED_POOLS = {"assessors": "assessment", "researchers": "research", "investigators": "investigators"}
+"""Trained-share keys (``<role>_trained_share``) and the staff pool each describes."""
+
+
+@dataclass(frozen=True)
+class TrainingProgrammeConfig:
+    """A training programme from ``start_day`` for ``duration_days`` (0: none): each trained
+    share given here rises linearly to it over the programme (null: unchanged), and every
+    person trained is away on a course for ``course_days`` working days, so the pool loses
+    that time while the programme runs."""
+
+    start_day: float = 0.0
+    duration_days: float = 0.0
+    assessors_trained_share: float | None = None
+    researchers_trained_share: float | None = None
+    investigators_trained_share: float | None = None
+    course_days: float = 10.0
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Who is trained, and what training changes: grading errors, effort, defective warrants."""
+
+    assessors_trained_share: float = 0.5
+    researchers_trained_share: float = 0.5
+    investigators_trained_share: float = 0.6
+    direct_to_nonspecialist_share: float = 0.4
+    under_grade_probability_trained: float = 0.03
+    under_grade_probability_untrained: float = 0.25
+    under_grade_to_low_share: float = 0.5
+    over_grade_probability_trained: float = 0.05
+    over_grade_probability_untrained: float = 0.10
+    untrained_research_effort_multiplier: float = 1.5
+    programme: TrainingProgrammeConfig = field(default_factory=TrainingProgrammeConfig)
+
+    def validate(self, key: str) -> None:
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if f.name == "programme":
+                continue
+            if f.name.endswith("multiplier"):
+                check(v > 0, f"{key}.{f.name}", v, "must be > 0")
+            else:
+                check_probability(f"{key}.{f.name}", v)
+        p, k = self.programme, f"{key}.programme"
+        for name in ("start_day", "duration_days", "course_days"):
+            check_non_negative(f"{k}.{name}", getattr(p, name))
+        for role in TRAINED_POOLS:
+            target, today = getattr(p, f"{role}_trained_share"), getattr(self, f"{role}_trained_share")
+            if target is not None:
+                check_probability(f"{k}.{role}_trained_share", target)
+                check(target >= today, f"{k}.{role}_trained_share", target,
+                       f"a programme raises the trained share: must be >= {key}.{role}_trained_share ({today})")
+
+
+@dataclass(frozen=True)
+class IntakeConfig:
+    effort_hours: Dist = field(default_factory=lambda: tri(0.5, 1.0, 2.0))
+    duplicate_probability: float = 0.07
+
+
+@dataclass(frozen=True)
+class ResearchConfig:
+    """Research and enrichment; communications data is authorised outside the force, fast
+    when the package's own evidence shows a risk in ``comms_data_urgent_risks`` (by true
+    risk: the case is not graded yet)."""
+
+    effort_hours: Dist = field(default_factory=lambda: tri(2.0, 4.0, 8.0))
+    comms_data_days: Dist = field(default_factory=lambda: tri(1.0, 4.0, 10.0))
+    comms_data_urgent_days: Dist = field(default_factory=lambda: Dist("uniform", low=0.1, high=0.5))
+    comms_data_urgent_risks: tuple[str, ...] = ("VH", "H")
+    untraceable_probability: float = 0.10
+
+
+@dataclass(frozen=True)
+class AssessmentConfig:
+    effort_hours_trained: Dist = field(default_factory=lambda: tri(0.5, 1.0, 1.5))
+    effort_hours_untrained: Dist = field(default_factory=lambda: tri(0.75, 1.25, 2.0))
+
+
+@dataclass(frozen=True)
+class SafeguardingConfig:
+    """Police delay from the risk assessment to the safeguarding referral (parallel branch)."""
+
+    urgent_grades: tuple[str, ...] = ("VH", "H")
+    delay_days_urgent: Dist = field(default_factory=lambda: Dist("uniform", low=0.0, high=1.0))
+    delay_days_routine: Dist = field(default_factory=lambda: tri(0.0, 7.0, 30.0))
+
+
+@dataclass(frozen=True)
+class PlanningConfig:
+    """Enforcement planning: investigator effort, then an elapsed lag (briefings, teams);
+    cases of ``urgent_grades`` take the urgent lag."""
+
+    effort_hours: Dist = field(default_factory=lambda: tri(5.0, 10.0, 20.0))
+    lag_days: Dist = field(default_factory=lambda: Dist("uniform", low=1.0, high=7.0))
+    urgent_grades: tuple[str, ...] = ("VH", "H")
+    urgent_lag_days: Dist = field(default_factory=lambda: fixed(0.0))
+
+
+@dataclass(frozen=True)
+class WarrantConfig:
+    """Application (investigator effort), the court's slots on sitting days with a same-day
+    route for urgent grades (``out_of_hours_grades``: a remote panel hears them at any hour),
+    defects (rework), refusal that rises with the intelligence's age, and the warrant's
+    validity."""
+
+    effort_hours: Dist = field(default_factory=lambda: Dist("uniform", low=2.0, high=4.0))
+    rework_effort_hours: Dist = field(default_factory=lambda: Dist("uniform", low=1.0, high=3.0))
+    slots_per_sitting_day: int = 3
+    same_day_grades: tuple[str, ...] = ("VH",)
+    out_of_hours_grades: tuple[str, ...] = ()
+    defective_probability_trained: float = 0.05
+    defective_probability_untrained: float = 0.10
+    refusal_probability: float = 0.02
+    refusal_probability_per_year_of_age: float = 0.05
+    validity_days: float = 91.0
+    max_applications: int = 3
+
+
+@dataclass(frozen=True)
+class ExecutionConfig:
+    """Warrant execution by search teams, each able to execute a number of warrants a working
+    day; outcome shares among executions (the rest: no trace)."""
+
+    warrants_per_team_per_day: int = 1
+    lag_days: Dist = field(default_factory=lambda: Dist("uniform", low=1.0, high=5.0))
+    urgent_grades: tuple[str, ...] = ("VH", "H")
+    urgent_lag_days: Dist = field(default_factory=lambda: fixed(0.0))
+    arrest_probability: float = 0.48
+    voluntary_interview_probability: float = 0.45
+
+
+@dataclass(frozen=True)
+class PostArrestConfig:
+    """Investigator work after the arrest (interviews, files); it holds a caseload slot."""
+
+    effort_hours: Dist = field(default_factory=lambda: tri(20.0, 30.0, 40.0))
+
+
+@dataclass(frozen=True)
+class ReviewConfig:
+    """Re-review of cases waiting for an investigator. Analysts (the Dyfed-Powys practice)
+    look at the ``analyst_cases_per_review`` longest-waiting cases of ``analyst_grades``
+    every ``analyst_interval_days`` (0 cases: no analyst); under ``minimum_standards`` every
+    case whose wait passes its grade's target is reviewed. A review finds a case graded below
+    its true risk with ``detection_probability``: it is regraded, moves up the queue, and its
+    safeguarding referral is made at once."""
+
+    analyst_cases_per_review: int = 0
+    analyst_interval_days: float = 7.0
+    analyst_grades: tuple[str, ...] = ("M", "L")
+    minimum_standards: bool = False
+    detection_probability: float = 0.8
+
+
+@dataclass(frozen=True)
+class StagesConfig:
+    """Every stage's efforts and delays. Cases assigned a grade in ``round_the_clock_grades``
+    (and, before grading, packages flagging immediate risk) are worked straight through, on
+    call, by ``round_the_clock_speedup`` people at once: their effort is not spread over
+    office hours and abstraction."""
+
+    round_the_clock_grades: tuple[str, ...] = ("VH",)
+    round_the_clock_speedup: float = 3.0
+    intake: IntakeConfig = field(default_factory=IntakeConfig)
+    research: ResearchConfig = field(default_factory=ResearchConfig)
+    assessment: AssessmentConfig = field(default_factory=AssessmentConfig)
+    safeguarding: SafeguardingConfig = field(default_factory=SafeguardingConfig)
+    planning: PlanningConfig = field(default_factory=PlanningConfig)
+    warrant: WarrantConfig = field(default_factory=WarrantConfig)
+    execution: ExecutionConfig = field(default_factory=ExecutionConfig)
+    post_arrest: PostArrestConfig = field(default_factory=PostArrestConfig)
+    review: ReviewConfig = field(default_factory=ReviewConfig)
+
+    def validate(self, key: str) -> None:
+        # Every Dist and probability anywhere below is checked by walking the tree.
+        check(self.round_the_clock_speedup >= 1, f"{key}.round_the_clock_speedup", self.round_the_clock_speedup,
+               "must be >= 1 (people working an urgent case at once)")
+        for g in self.round_the_clock_grades:
+            check(g in GRADES, f"{key}.round_the_clock_grades", list(self.round_the_clock_grades),
+                   f"unknown grade {g!r}; grades are {', '.join(GRADES)}")
+        for sect in dataclasses.fields(self):
+            obj = getattr(self, sect.name)
+            if not dataclasses.is_dataclass(obj):
+                continue
+            for f in dataclasses.fields(obj):
+                v = getattr(obj, f.name)
+                k = f"{key}.{sect.name}.{f.name}"
+                if isinstance(v, Dist):
+                    v.validate(k)
+                elif f.name.endswith("probability") or "_probability_" in f.name or f.name.endswith(("_trained", "_untrained")):
+                    check_probability(k, v)
+                elif f.name.endswith(("grades", "risks")):
+                    for g in v:
+                        check(g in GRADES, k, list(v), f"unknown grade {g!r}; grades are {', '.join(GRADES)}")
+        w = self.warrant
+        check(w.slots_per_sitting_day >= 1, f"{key}.warrant.slots_per_sitting_day", w.slots_per_sitting_day, "must be >= 1")
+        check(w.validity_days > 0, f"{key}.warrant.validity_days", w.validity_days, "must be > 0")
+        check(w.max_applications >= 1, f"{key}.warrant.max_applications", w.max_applications, "must be >= 1")
+        r = self.review
+        check(r.analyst_cases_per_review >= 0, f"{key}.review.analyst_cases_per_review", r.analyst_cases_per_review,
+               "must be >= 0")
+        check(r.analyst_interval_days > 0, f"{key}.review.analyst_interval_days", r.analyst_interval_days, "must be > 0")
+        e = self.execution
+        check(e.warrants_per_team_per_day >= 1, f"{key}.execution.warrants_per_team_per_day", e.warrants_per_team_per_day, "must be >= 1")
+        total = e.arrest_probability + e.voluntary_interview_probability
+        check(total <= 1 + 1e-12, f"{key}.execution.voluntary_interview_probability", e.voluntary_interview_probability,
+               f"arrest + voluntary interview probabilities must not exceed 1 (they sum to {total:g})")
+
+
+FORCE_SECTIONS = ("demand", "staffing", "training", "stages")
+"""The sections a force of a region has of its own."""
+
+@dataclass(frozen=True)
+class ForceConfig:
+    """One force of a region, with its own demand, staffing, training and stages (its court's
+    sitting slots, say). In YAML an entry of ``forces`` lists only where the force differs
+    from the top-level ``demand``, ``staffing``, ``training`` and ``stages``: the loader starts
+    each force from those, so a scenario that changes a top-level key changes it in every
+    force that does not set it itself."""
+
+    name: str = "force"
+    demand: DemandConfig = field(default_factory=DemandConfig)
+    staffing: StaffingConfig = field(default_factory=StaffingConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    stages: StagesConfig = field(default_factory=StagesConfig)
+
+
+@dataclass(frozen=True)
+class PoolingConfig:
+    """Forces lending each other capacity. Pooled investigators are one queue for the region's
+    cases: a case is worked by its own force's investigators while one of their caseload
+    slots is free, else by another force's after ``handoff_days`` (briefing, travel). Pooled
+    search teams execute a warrant in another force's area, ``handoff_days`` later, when the
+    home teams are booked that day."""
+
+    investigators: bool = False
+    search_teams: bool = False
+    handoff_days: Dist = field(default_factory=lambda: Dist("uniform", low=1.0, high=5.0))
+
+
+@dataclass(frozen=True)
+class TriageHubConfig:
+    """One regional team assesses every referral of every force (no local non-specialist
+    grading), with ``assessors`` staff (null: the forces' assessors together) of whom
+    ``trained_share`` are trained; a referral reaches it ``handoff_days`` after research."""
+
+    enabled: bool = False
+    assessors: int | None = None
+    trained_share: float = 1.0
+    handoff_days: Dist = field(default_factory=lambda: Dist("uniform", low=0.0, high=1.0))
+
+
+@dataclass(frozen=True)
+class SurgeConfig:
+    """A regional surge unit (ROCU) of ``investigators`` (0: none). A case of ``grades``
+    reaching allocation while ``queue_threshold`` or more of its force's cases already wait
+    for an investigator is taken by the unit if it has a free caseload slot, after
+    ``handoff_days``."""
+
+    investigators: int = 0
+    caseload_limit: int = 8
+    availability: float = 0.65
+    queue_threshold: int = 30
+    grades: tuple[str, ...] = ("H", "M")
+    handoff_days: Dist = field(default_factory=lambda: Dist("uniform", low=1.0, high=5.0))
+
+
+@dataclass(frozen=True)
+class CollaborationConfig:
+    """How the forces of a region work together: the parameters of the collaboration policy
+    (``sim.model.collaboration``) that decides which unit serves a case at each stage."""
+
+    pooling: PoolingConfig = field(default_factory=PoolingConfig)
+    triage_hub: TriageHubConfig = field(default_factory=TriageHubConfig)
+    surge: SurgeConfig = field(default_factory=SurgeConfig)
+
+    def validate(self, key: str, n_forces: int) -> None:
+        p, h, s = self.pooling, self.triage_hub, self.surge
+        for name in ("investigators", "search_teams"):
+            on = getattr(p, name)
+            check(not on or n_forces >= 2, f"{key}.pooling.{name}", on,
+                   f"pooling needs a region of two forces or more, and this region has {n_forces} "
+                   "(list them under `forces`, e.g. forces=three_forces)")
+        for k, d in ((f"{key}.pooling.handoff_days", p.handoff_days), (f"{key}.triage_hub.handoff_days", h.handoff_days),
+                     (f"{key}.surge.handoff_days", s.handoff_days)):
+            d.validate(k)
+        check(h.assessors is None or h.assessors >= 1, f"{key}.triage_hub.assessors", h.assessors,
+               "headcount must be >= 1 (or null: the forces' assessors together)")
+        check_probability(f"{key}.triage_hub.trained_share", h.trained_share)
+        check(s.investigators >= 0, f"{key}.surge.investigators", s.investigators, "headcount must be >= 0 (0: no surge unit)")
+        check(s.caseload_limit >= 1, f"{key}.surge.caseload_limit", s.caseload_limit, "must be >= 1")
+        check(0 < s.availability <= 1, f"{key}.surge.availability", s.availability, "must lie in (0, 1]")
+        check(s.queue_threshold >= 0, f"{key}.surge.queue_threshold", s.queue_threshold,
+               "cases waiting for an investigator: must be >= 0")
+        for g in s.grades:
+            check(g in GRADES, f"{key}.surge.grades", list(s.grades), f"unknown grade {g!r}; grades are {', '.join(GRADES)}")
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """Everything one scenario needs. Build it with :func:`load_config` or directly."""
+
+    scenario: str = "baseline"
+    force: str = "medium_force"
+    targets_days: ByGrade = field(default_factory=lambda: ByGrade(1.0, 7.0, 14.0, 30.0))
+    run: RunConfig = field(default_factory=RunConfig)
+    calendar: CalendarConfig = field(default_factory=CalendarConfig)
+    demand: DemandConfig = field(default_factory=DemandConfig)
+    staffing: StaffingConfig = field(default_factory=StaffingConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    stages: StagesConfig = field(default_factory=StagesConfig)
+    forces: tuple[ForceConfig, ...] = ()
+    collaboration: CollaborationConfig = field(default_factory=CollaborationConfig)
+
+    def validate(self) -> "SimConfig":
+        """Check every value; raise ConfigError on the first bad one. Returns self."""
+        for g, v in zip(GRADES, self.targets_days.as_tuple()):
+            check(v > 0, f"targets_days.{g}", v, "must be > 0")
+        for name in ("run", "calendar"):
+            getattr(self, name).validate(name)
+        names = [f.name for f in self.forces]
+        for k, name in enumerate(names):
+            check(bool(name.strip()) and name not in (REGION, SURGE), f"forces[{k}].name", name,
+                   f"a non-empty name other than {REGION!r} and {SURGE!r} (they label region totals and the surge unit)")
+            check(names.count(name) == 1, f"forces[{k}].name", name, "each force's name must be different")
+        self.collaboration.validate("collaboration", max(len(self.forces), 1))
+        limits = {f.staffing.caseload_limit for f in self.forces}
+        check(not self.collaboration.pooling.investigators or len(limits) <= 1, "collaboration.pooling.investigators",
+               True, f"pooled investigators need one caseload limit, and the forces' differ ({sorted(limits)})")
+        for prefix, fc in zip(self._force_prefixes(), self.force_configs()):
+            fc._validate_force(prefix)
+        return self
+
+    def _validate_force(self, prefix: str) -> None:
+        """Check one force's demand, staffing, training and stages (keys under ``prefix``)."""
+        for name in FORCE_SECTIONS:
+            getattr(self, name).validate(prefix + name)
+        for role, pool in TRAINED_POOLS.items():
+            away = course_away_fraction(self, role)
+            check(away < 0.9, f"{prefix}training.programme.{role}_trained_share",
+                   getattr(self.training.programme, f"{role}_trained_share"),
+                   f"trains so many {role} that {away:.0%} of their time goes on courses; lengthen "
+                   "training.programme.duration_days or shorten course_days")
+        d = self.demand
+        expected = self.expected_referrals() * (1 + d.bulk_package_probability * d.bulk_extra_suspects_mean)
+        check(expected + d.initial_backlog.size > 0, f"{prefix}demand.referrals_per_month", d.referrals_per_month,
+               "no referrals and no initial backlog: there is nothing to simulate")
+        check(expected <= MAX_CASES_PER_REPLICATION, f"{prefix}demand.referrals_per_month", d.referrals_per_month,
+               f"expects {expected:,.0f} cases a replication over {self.run.horizon_days:g} days; "
+               f"at most {MAX_CASES_PER_REPLICATION:,} are allowed")
+
+    def _force_prefixes(self) -> list[str]:
+        return [f"forces[{k}]." for k in range(len(self.forces))] if self.forces else [""]
+
+    def force_configs(self) -> tuple["SimConfig", ...]:
+        """One config per force of the region, each with that force's demand, staffing,
+        training and stages and an empty ``forces`` list; a region of one is this config itself."""
+        if not self.forces:
+            return (self,)
+        return tuple(dataclasses.replace(self, force=f.name, demand=f.demand, staffing=f.staffing,
+                                         training=f.training, stages=f.stages, forces=()) for f in self.forces)
+
+    @property
+    def force_names(self) -> tuple[str, ...]:
+        """The forces' names, in the order listed."""
+        return tuple(f.name for f in self.forces) if self.forces else (self.force,)
+
+    @property
+    def total_name(self) -> str:
+        """The ``force`` label of totals in every table: the force's own name in a region of
+        one, else ``region``."""
+        return self.force if not self.forces else REGION
+
+    def expected_referrals(self) -> float:
+        """Expected referrals a replication over the horizon (growth included)."""
+        d = self.demand
+        rate = d.referrals_per_month * 12.0 / 365.0
+        if d.growth_per_year == 0:
+            return rate * self.run.horizon_days
+        k = math.log1p(d.growth_per_year) / 365.0
+        return rate * math.expm1(k * self.run.horizon_days) / k
+
+    def replace(self, **changes: Any) -> "SimConfig":
+        """A validated copy with top-level sections replaced."""
+        return dataclasses.replace(self, **changes).validate()
+
+
+def course_away_fraction(cfg: SimConfig, role: str) -> float:
+    """Share of a role's working time spent on courses while the training programme runs."""
+    t, p = cfg.training, cfg.training.programme
+    target = getattr(p, f"{role}_trained_share")
+    if target is None or p.duration_days <= 0:
+        return 0.0
+    working_days = p.duration_days * cfg.calendar.working_days_per_week / 7.0
+    return (target - getattr(t, f"{role}_trained_share")) * p.course_days / working_days
+
+
+# --------------------------------------------------------------------------- strict conversion
+
+_Scalar = (int, float, str, bool)

@@ -1,0 +1,1 @@
+"""Files: run folders written atomically, their manifests, and sweep collection."""

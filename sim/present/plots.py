@@ -1,0 +1,33 @@
+"""Every figure by its public name: ``sim.plots`` (and ``sim.present.plots``) gathers the run,
+comparison and analysis figures, so a notebook needs one import.
+
+>>> import sim, sim.plots
+>>> res = sim.simulate(sim.load_config(["run.replications=2", "run.horizon_days=200", "run.progress=false"]))
+>>> fig = sim.plots.survival_figure(res)
+"""
+
+from .analysis_figures import replications_plot, tornado_plot, warmup_plot
+from .comparison_figures import SCENARIO_STYLES, forest_plot, survival_comparison
+from .run_figures import (
+                    save_all,
+                    survival_by_grade,
+                    survival_figure,
+                    survival_misgraded,
+                    where_the_time_goes,
+                    wip_over_time,
+)
+from .style import (
+                    BY_LABELS,
+                    DPI,
+                    EIGHTEEN_MONTHS_LABEL,
+                    GRADE_COLOURS,
+                    GRADE_NAMES,
+                    MISGRADED_COLOUR,
+                    STAGE_LABELS,
+                    UNGRADED_COLOUR,
+)
+
+__all__ = ["BY_LABELS", "DPI", "EIGHTEEN_MONTHS_LABEL", "GRADE_COLOURS", "GRADE_NAMES", "MISGRADED_COLOUR",
+           "SCENARIO_STYLES", "STAGE_LABELS", "UNGRADED_COLOUR", "forest_plot", "replications_plot", "save_all",
+           "survival_by_grade", "survival_comparison", "survival_figure", "survival_misgraded", "tornado_plot",
+           "warmup_plot", "where_the_time_goes", "wip_over_time"]
