@@ -7,8 +7,9 @@ alone) loads neither pandas, Hydra nor matplotlib until a name that needs them i
 >>> import sim
 >>> cfg = sim.load_config(["run.replications=2", "run.horizon_days=200", "run.progress=false"])
 >>> res = sim.simulate(cfg)
->>> sorted(res.summary()["by"].unique())[:3]
-['all', 'assigned_grade', 'misgraded_high_risk']
+>>> summary = res.summary()        # one row per metric, with a 95 % interval over replications
+>>> list(summary.columns)
+['force', 'metric', 'by', 'grade', 'estimate', 'ci_low', 'ci_high', 'n_replications', 'note']
 """
 
 from __future__ import annotations
