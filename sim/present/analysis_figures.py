@@ -3,17 +3,14 @@ warm-up (Welch) plot."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-if TYPE_CHECKING:
-    pass
-from .style import BY_LABELS
+from ..results.catalogue import KEY_COLUMNS
+from .style import metric_label, rows_of_key
 
 # --------------------------------------------------------------------------- sensitivity
 
@@ -35,49 +32,58 @@ def tornado_plot(indices: pd.DataFrame, kind: str = "src") -> Figure:
     rows = indices[indices["kind"] == kind]
     if rows.empty:
         raise ValueError(f"no {kind} rows in the indices table")
-    keys = list(dict.fromkeys(zip(rows["metric"], rows["by"], rows["grade"])))
-    n_params = rows.groupby(["metric", "by", "grade"], sort=False).size().max()
+    row_key = KEY_COLUMNS[1:]  # (metric, by, grade)
+    keys = list(dict.fromkeys(rows[row_key].itertuples(index=False, name=None)))
+    n_params = rows.groupby(row_key, sort=False).size().max()
     fig, axes = plt.subplots(len(keys), 1, figsize=(9, len(keys) * (0.32 * n_params + 1.3) + 0.6),
                              layout="constrained", squeeze=False)
-    lim = 1.0
+    reach = 1.0  # the largest |interval end| drawn: every panel shares the scale
     for ax, key in zip(axes[:, 0], keys):
-        r = rows[(rows["metric"] == key[0]) & (rows["by"] == key[1]) & (rows["grade"] == key[2])]
-        # Largest |coefficient| on top; parameters without one (constant, no fit) at the bottom.
-        r = r.assign(_size=r["coefficient"].abs().fillna(-1.0)).sort_values("_size", ascending=False, kind="stable")
-        y = np.arange(len(r))[::-1]
-        c = r["coefficient"].to_numpy(dtype=float)
-        lo, hi = r["ci_low"].to_numpy(dtype=float), r["ci_high"].to_numpy(dtype=float)
-        width = np.nan_to_num(c)
-        colours = [INCREASES_COLOUR if v >= 0 else DECREASES_COLOUR for v in width]
-        bars = ax.barh(y, width, color=colours, height=0.65)
-        for bar, name in zip(bars, r["parameter"]):
-            bar.set_gid(f"bar_{name}")
-        has_ci = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(c)
-        if has_ci.any():
-            err = np.vstack([c[has_ci] - lo[has_ci], hi[has_ci] - c[has_ci]])
-            ax.errorbar(c[has_ci], y[has_ci], xerr=err, fmt="none", ecolor="black", capsize=3, lw=1, gid="ci")
-            lim = max(lim, float(np.nanmax(np.abs(np.r_[lo[has_ci], hi[has_ci]]))))
-        ax.axvline(0, color="black", lw=1)
-        ax.set_yticks(y, list(r["parameter"]), fontsize=8)
-        ax.grid(True, axis="x", alpha=0.3)
-        label = key[0].replace("_", " ") + ("" if key[2] == "all" else f" ({BY_LABELS.get(key[1], key[1])} {key[2]})")
-        first = r.iloc[0]
-        r2 = first["r_squared"]
-        fit = f"R² = {r2:.2f}" if np.isfinite(r2) else "no fit"
-        dropped = f", {int(first['n_dropped'])} dropped (no value)" if first["n_dropped"] else ""
-        ax.set_title(f"{label}: {fit}, {int(first['n_points'])} points{dropped}", fontsize=10)
-        if not np.isfinite(c).any():  # say why the panel is empty rather than leave it blank
-            why = next((n for n in r["note"] if n), "no coefficient")
-            ax.text(0.5, 0.5, why.replace("; ", "\n"), transform=ax.transAxes, ha="center", va="center", fontsize=9,
-                    color="dimgrey", bbox={"facecolor": "white", "edgecolor": "none"}, gid="no_fit")
+        reach = max(reach, _tornado_panel(ax, rows_of_key(rows, key), key))
     for ax in axes[:, 0]:
-        ax.set_xlim(-lim * 1.05, lim * 1.05)
+        ax.set_xlim(-reach * 1.05, reach * 1.05)
     unit = "metric's" if kind == "src" else "metric's rank's"
     axes[-1, 0].set_xlabel(f"{SENSITIVITY_KIND_LABELS[kind]}\n(the {unit} standard deviations per standard deviation "
                            f"of the parameter)", fontsize=8)
     fig.suptitle(f"Sensitivity of the metrics to the parameters ({kind.upper()})\nwhiskers: bootstrap interval; "
                  f"red: raising the parameter raises the metric, blue: lowers it", fontsize=11)
     return fig
+
+
+def _tornado_panel(ax, rows: pd.DataFrame, key: tuple[str, str, str]) -> float:
+    """One metric's bars (``rows``: its indices of one kind); the largest |interval end| drawn."""
+    # Largest |coefficient| on top; parameters without one (constant, no fit) at the bottom.
+    rows = rows.assign(_size=rows["coefficient"].abs().fillna(-1.0)).sort_values("_size", ascending=False,
+                                                                                 kind="stable")
+    y = np.arange(len(rows))[::-1]
+    coefficient = rows["coefficient"].to_numpy(dtype=float)
+    low, high = rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float)
+    width = np.nan_to_num(coefficient)
+    colours = [INCREASES_COLOUR if value >= 0 else DECREASES_COLOUR for value in width]
+    bars = ax.barh(y, width, color=colours, height=0.65)
+    for bar, name in zip(bars, rows["parameter"]):
+        bar.set_gid(f"bar_{name}")
+    reach = 0.0
+    has_interval = np.isfinite(low) & np.isfinite(high) & np.isfinite(coefficient)
+    if has_interval.any():
+        whiskers = np.vstack([coefficient[has_interval] - low[has_interval],
+                              high[has_interval] - coefficient[has_interval]])
+        ax.errorbar(coefficient[has_interval], y[has_interval], xerr=whiskers, fmt="none", ecolor="black", capsize=3,
+                    lw=1, gid="ci")
+        reach = float(np.nanmax(np.abs(np.r_[low[has_interval], high[has_interval]])))
+    ax.axvline(0, color="black", lw=1)
+    ax.set_yticks(y, list(rows["parameter"]), fontsize=8)
+    ax.grid(True, axis="x", alpha=0.3)
+    first = rows.iloc[0]
+    r_squared = first["r_squared"]
+    fit = f"R² = {r_squared:.2f}" if np.isfinite(r_squared) else "no fit"
+    dropped = f", {int(first['n_dropped'])} dropped (no value)" if first["n_dropped"] else ""
+    ax.set_title(f"{metric_label(*key)}: {fit}, {int(first['n_points'])} points{dropped}", fontsize=10)
+    if not np.isfinite(coefficient).any():  # say why the panel is empty rather than leave it blank
+        why = next((note for note in rows["note"] if note), "no coefficient")
+        ax.text(0.5, 0.5, why.replace("; ", "\n"), transform=ax.transAxes, ha="center", va="center", fontsize=9,
+                color="dimgrey", bbox={"facecolor": "white", "edgecolor": "none"}, gid="no_fit")
+    return reach
 
 
 def replications_plot(trajectory: pd.DataFrame, precision: float = 0.05) -> Figure:
@@ -87,11 +93,9 @@ def replications_plot(trajectory: pd.DataFrame, precision: float = 0.05) -> Figu
     intervals wider than the mean."""
     fig, ax = plt.subplots(figsize=(10, 5), layout="constrained")
     several = trajectory["force"].nunique() > 1
-    for (force, metric, by, grade), t in trajectory.groupby(["force", "metric", "by", "grade"], sort=False):
-        where = " ".join(w for w in (force if several else "all", BY_LABELS.get(by, by.replace("_", " ")), grade)
-                         if w != "all")
-        label = metric.replace("_", " ") + (f" ({where})" if where else "")
-        ax.plot(t["replications"], t["relative_half_width"], marker=".", lw=1.2, label=label)
+    for (force, metric, by, grade), rows in trajectory.groupby(KEY_COLUMNS, sort=False):
+        label = metric_label(metric, by, grade, force if several else "all")
+        ax.plot(rows["replications"], rows["relative_half_width"], marker=".", lw=1.2, label=label)
     level = trajectory["level"].iloc[0] if len(trajectory) else 0.95
     ax.axhline(precision, color="black", ls="--", lw=1, label=f"precision wanted (±{precision:.0%})")
     ax.set(yscale="log", xlabel="replications", ylabel=f"{level:.0%} CI half-width / mean")
@@ -119,12 +123,12 @@ def warmup_plot(welch_frame: pd.DataFrame, warmup_days: float | None = None) -> 
     colours = plt.get_cmap("viridis")(np.linspace(0.15, 0.75, len(windows)))
     marked = warmup_days is not None and np.isfinite(warmup_days)
     low = min(0.0, float(np.nanmin(welch_frame["replication_mean"])))
-    for ax, w, colour in zip(axes[:, 0], windows, colours):
-        f = welch_frame[welch_frame["window_days"] == w].sort_values("day")
-        day = f["day"].to_numpy(dtype=float)
-        ax.plot(day, f["replication_mean"], color="0.65", lw=0.8, label="mean over replications", gid="mean")
-        ax.plot(day, f["moving_average"], color=colour, lw=1.8, label=f"moving average, w = {w:g} days",
-                gid=f"moving_average_{w:g}")
+    for ax, window_days, colour in zip(axes[:, 0], windows, colours):
+        rows = welch_frame[welch_frame["window_days"] == window_days].sort_values("day")
+        day = rows["day"].to_numpy(dtype=float)
+        ax.plot(day, rows["replication_mean"], color="0.65", lw=0.8, label="mean over replications", gid="mean")
+        ax.plot(day, rows["moving_average"], color=colour, lw=1.8, label=f"moving average, w = {window_days:g} days",
+                gid=f"moving_average_{window_days:g}")
         if marked:
             ax.axvspan(day.min(), warmup_days, color="grey", alpha=0.12, lw=0)
             ax.axvline(warmup_days, color="black", ls="--", lw=1, label=f"warm-up: {warmup_days:g} days", gid="warmup")

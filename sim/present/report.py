@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..config.convert import changed_parameters
+from ..results.catalogue import KEY_COLUMNS
 from ..results.comparison import Comparison, headline_differences
 
 ASSUMPTIONS = (
@@ -26,14 +27,18 @@ ASSUMPTIONS = (
 )
 
 
+HEADLINE_TABLE_COLUMNS = ["scenario", *KEY_COLUMNS[1:], "baseline", "value", "difference", "ci_low", "ci_high", "note"]
+"""The columns of the report's tables of headline differences."""
+
+
 def _png(fig: Figure) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _table(df: pd.DataFrame) -> str:
-    return df.to_html(index=False, float_format=lambda v: f"{v:,.3g}", border=0, classes="t", na_rep="–")
+def _table(frame: pd.DataFrame) -> str:
+    return frame.to_html(index=False, float_format=lambda v: f"{v:,.3g}", border=0, classes="t", na_rep="–")
 
 
 def render(comparison: Comparison, figures: dict[str, Figure]) -> str:
@@ -46,30 +51,35 @@ def render(comparison: Comparison, figures: dict[str, Figure]) -> str:
         "border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}</style></head><body>",
         f"<h1>Scenarios against the baseline: {html.escape(', '.join(base.force_names))}</h1>",
         f"<p>{base.run.replications} replications of {base.run.horizon_days:g} days, seed {base.run.seed}; "
-        f"scenarios: {', '.join(html.escape(s) for s in comparison.scenarios)}.</p>",
+        f"scenarios: {', '.join(html.escape(name) for name in comparison.scenarios)}.</p>",
         "<h2>Headline differences (scenario − baseline)</h2>",
-        _table(headline_differences(comparison.table, comparison.total_name)[["scenario", "metric", "by", "grade", "baseline", "value", "difference",
-                                           "ci_low", "ci_high", "note"]]),
+        _headline_table(comparison, comparison.total_name),
     ]
     if base.forces:  # a region: the same differences force by force
         for force in base.force_names:
-            parts += [f"<h3>{html.escape(force)}</h3>",
-                      _table(headline_differences(comparison.table, force)[["scenario", "metric", "by", "grade", "baseline", "value",
-                                                                "difference", "ci_low", "ci_high", "note"]])]
+            parts += [f"<h3>{html.escape(force)}</h3>", _headline_table(comparison, force)]
     for title, fig in figures.items():
         parts.append(f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' "
                      f"src='data:image/png;base64,{_png(fig)}'>")
     parts.append("<h2>What each scenario changes</h2>")
-    for name, res in comparison.scenarios.items():
-        rows = changed_parameters(base, res.config)
-        df = pd.DataFrame(rows, columns=["parameter", "baseline", "scenario"]).astype(str)
-        parts.append(f"<h3>{html.escape(name)}</h3>" + (_table(df) if len(df) else "<p>No parameter changed.</p>"))
-    parts.append("<h2>Assumptions</h2><ul>" + "".join(f"<li>{html.escape(a)}</li>" for a in ASSUMPTIONS) + "</ul>")
+    for name, results in comparison.scenarios.items():
+        changed = pd.DataFrame(changed_parameters(base, results.config),
+                               columns=["parameter", "baseline", "scenario"]).astype(str)
+        parts.append(f"<h3>{html.escape(name)}</h3>"
+                     + (_table(changed) if len(changed) else "<p>No parameter changed.</p>"))
+    parts.append("<h2>Assumptions</h2><ul>" + "".join(f"<li>{html.escape(assumption)}</li>"
+                                                      for assumption in ASSUMPTIONS) + "</ul>")
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
+def _headline_table(comparison: Comparison, force: str) -> str:
+    """The headline differences of ``force`` as an HTML table."""
+    return _table(headline_differences(comparison.table, force)[HEADLINE_TABLE_COLUMNS])
+
+
 def write_report(comparison: Comparison, path: str | Path, figures: dict[str, Figure]) -> Path:
+    """Write the report (``render``) to ``path`` and return it."""
     path = Path(path)
     path.write_text(render(comparison, figures), encoding="utf-8")
     return path

@@ -8,15 +8,15 @@ own: survival curves come from :func:`sim.results.kaplan_meier`, stage times fro
 :meth:`Results.summary`, work in progress from ``Results.timeseries``.
 
 >>> import sim, sim.plots
->>> res = sim.simulate(sim.load_config(["run.replications=2"]))
+>>> res = sim.simulate(sim.load_config(["run.replications=2", "run.horizon_days=200", "run.progress=false"]))
 >>> fig = sim.plots.survival_figure(res)
->>> sim.plots.save_all(res, "figures")
+>>> [path.name for path in sim.plots.save_all(res, "figures")]
+['survival.png', 'wip.png', 'where_the_time_goes.png']
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -25,9 +25,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..domain import GRADES
-
-if TYPE_CHECKING:
-    from ..results import Results
+from ..results import Results
+from ..results.catalogue import HIGH_RISK_GRADES, STAGE_TIME
 from .style import (
     BY_LABELS,
     DPI,
@@ -45,7 +44,7 @@ from .style import (
 )
 
 
-def survival_by_grade(results: "Results", by: str = "true_risk", ax: Axes | None = None) -> Figure:
+def survival_by_grade(results: Results, by: str = "true_risk", ax: Axes | None = None) -> Figure:
     """Kaplan-Meier curves of the time to arrest, one per grade: the share of referrals still
     without an arrest (y) against the days since the referral reached the force (x, log scale),
     pooled over replications, warm-up excluded. Cases not arrested by the end of the run are
@@ -59,41 +58,41 @@ def survival_by_grade(results: "Results", by: str = "true_risk", ax: Axes | None
     if by not in BY_LABELS:
         raise ValueError(f"by={by!r}: use one of {', '.join(BY_LABELS)}")
     fig, ax = new_axes(ax)
-    m = results.referrals
+    referrals = results.referrals
     targets = targets_by_grade(results)
-    for g in GRADES:
-        sub = m[m[by] == g]
-        label = f"{g} ({GRADE_NAMES[g]}), n={len(sub)}, target {targets[g]:g} d"
-        draw_km(ax, sub, GRADE_COLOURS[g], label, gid=f"km_{g}")
-        ax.axvline(targets[g], color=GRADE_COLOURS[g], ls="--", lw=1.2, gid=f"target_{g}")
+    for grade in GRADES:
+        of_grade = referrals[referrals[by] == grade]
+        label = f"{grade} ({GRADE_NAMES[grade]}), n={len(of_grade)}, target {targets[grade]:g} d"
+        draw_km(ax, of_grade, GRADE_COLOURS[grade], label, gid=f"km_{grade}")
+        ax.axvline(targets[grade], color=GRADE_COLOURS[grade], ls="--", lw=1.2, gid=f"target_{grade}")
     eighteen_months_line(ax)
-    format_days_axis(ax, m)
+    format_days_axis(ax, referrals)
     ax.set_title(f"Referrals still waiting for an arrest, by {BY_LABELS[by]}")
     ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
     return fig
 
 
-def survival_misgraded(results: "Results", ax: Axes | None = None) -> Figure:
+def survival_misgraded(results: Results, ax: Axes | None = None) -> Figure:
     """Truly very-high and high-risk referrals: those the assessment graded correctly against
     those it misgraded (the same selection as the summary's ``misgraded_high_risk`` rows).
     The gap between the curves is the delay misgrading costs."""
     fig, ax = new_axes(ax)
-    m = results.referrals
-    high = m[m["true_risk"].isin(["VH", "H"]) & m["assigned_grade"].notna()]
+    referrals = results.referrals
+    high = referrals[referrals["true_risk"].isin(list(HIGH_RISK_GRADES)) & referrals["assigned_grade"].notna()]
     right, wrong = high[~high["misgraded"]], high[high["misgraded"]]
     draw_km(ax, right, GRADE_COLOURS["H"], f"graded correctly, n={len(right)}", gid="km_correct")
     draw_km(ax, wrong, MISGRADED_COLOUR, f"misgraded (graded lower), n={len(wrong)}", gid="km_misgraded")
     targets = targets_by_grade(results)
-    for g in ("VH", "H"):
-        ax.axvline(targets[g], color=GRADE_COLOURS[g], ls="--", lw=1.2, gid=f"target_{g}")
+    for grade in HIGH_RISK_GRADES:
+        ax.axvline(targets[grade], color=GRADE_COLOURS[grade], ls="--", lw=1.2, gid=f"target_{grade}")
     eighteen_months_line(ax)
-    format_days_axis(ax, m)
+    format_days_axis(ax, referrals)
     ax.set_title("Truly very-high/high-risk referrals: graded right vs misgraded")
     ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
     return fig
 
 
-def survival_figure(results: "Results") -> Figure:
+def survival_figure(results: Results) -> Figure:
     """Three panels of time to arrest: by true risk, by assigned grade, and truly high-risk
     referrals graded correctly against misgraded. Misgrading shows as the difference between
     the first two panels and as the gap in the third."""
@@ -112,41 +111,42 @@ def survival_figure(results: "Results") -> Figure:
 # --------------------------------------------------------------------------- work in progress
 
 
-def _mean_wip(ts: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Mean over replications of the daily work in progress in ``ts`` (rows of
+def _mean_wip(timeseries: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Mean over replications of the daily work in progress in ``timeseries`` (rows of
     ``Results.timeseries``); columns are the values of ``by`` (``name`` = stage or
     ``grade``), summed over the other."""
-    w = ts[ts["series"] == "wip"]
-    per_rep = w.groupby(["replication", "day", by], observed=True)["value"].sum()
+    wip = timeseries[timeseries["series"] == "wip"]
+    per_rep = wip.groupby(["replication", "day", by], observed=True)["value"].sum()
     return per_rep.groupby(["day", by], observed=True).mean().unstack(by).fillna(0.0)
 
 
 def _stage_colours(stages: list[str]) -> dict[str, tuple]:
     cmap = plt.get_cmap("viridis")
-    return {s: cmap(v) for s, v in zip(stages, np.linspace(0.05, 0.95, len(stages)))}
+    return {stage: cmap(shade) for stage, shade in zip(stages, np.linspace(0.05, 0.95, len(stages)))}
 
 
-def _warmup_shade(ax: Axes, results: "Results") -> None:
-    w = results.config.run.warmup_days
-    if w > 0:
-        ax.axvspan(ax.get_xlim()[0], w, color="grey", alpha=0.12, lw=0)
-        ax.text(w, ax.get_ylim()[1], " warm-up ends", va="top", fontsize=8, color="dimgrey")
-        ax.axvline(w, color="grey", lw=1)
+def _warmup_shade(ax: Axes, results: Results) -> None:
+    warmup_days = results.config.run.warmup_days
+    if warmup_days > 0:
+        ax.axvspan(ax.get_xlim()[0], warmup_days, color="grey", alpha=0.12, lw=0)
+        ax.text(warmup_days, ax.get_ylim()[1], " warm-up ends", va="top", fontsize=8, color="dimgrey")
+        ax.axvline(warmup_days, color="grey", lw=1)
 
 
-def wip_over_time(results: "Results", queue_stages: tuple[str, ...] = ("allocation", "planning")) -> Figure:
+def wip_over_time(results: Results, queue_stages: tuple[str, ...] = ("allocation", "planning")) -> Figure:
     """Referrals in the system over the run, mean over replications: stacked by stage (top),
     and the referrals waiting for or in ``queue_stages`` (default: waiting for an investigator
     and enforcement planning) stacked by assigned grade (bottom)."""
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(11, 8.5), sharex=True, layout="constrained")
     stages = stage_order(results)
     by_stage = _mean_wip(results.timeseries, "name")
-    stages = [s for s in stages if s in by_stage.columns]
+    stages = [stage for stage in stages if stage in by_stage.columns]
     colours = _stage_colours(stages)
     days = by_stage.index.to_numpy(dtype=float)
     if len(days):
-        ax1.stackplot(days, *[by_stage[s].to_numpy() for s in stages], colors=[colours[s] for s in stages],
-                      labels=[STAGE_LABELS.get(s, s) for s in stages], alpha=0.9)
+        ax1.stackplot(days, *[by_stage[stage].to_numpy() for stage in stages],
+                      colors=[colours[stage] for stage in stages],
+                      labels=[STAGE_LABELS.get(stage, stage) for stage in stages], alpha=0.9)
     handles, labels = ax1.get_legend_handles_labels()
     ax1.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8,
                title="stage (top of stack = last stage)", title_fontsize=8)
@@ -154,17 +154,18 @@ def wip_over_time(results: "Results", queue_stages: tuple[str, ...] = ("allocati
     ax1.set_title("Referrals open in the force, by stage")
     ax1.grid(True, alpha=0.3)
 
-    ts = results.timeseries
-    by_grade = _mean_wip(ts[ts["name"].isin(queue_stages)], "grade")
-    grades = [g for g in (*GRADES, "ungraded") if g in by_grade.columns and by_grade[g].any()]
+    timeseries = results.timeseries
+    by_grade = _mean_wip(timeseries[timeseries["name"].isin(queue_stages)], "grade")
+    grades = [grade for grade in (*GRADES, "ungraded") if grade in by_grade.columns and by_grade[grade].any()]
     if len(by_grade):
-        ax2.stackplot(by_grade.index.to_numpy(dtype=float), *[by_grade[g].to_numpy() for g in grades],
-                      colors=[GRADE_COLOURS.get(g, UNGRADED_COLOUR) for g in grades],
-                      labels=[f"{g} ({GRADE_NAMES[g]})" if g in GRADE_NAMES else g for g in grades], alpha=0.9)
+        ax2.stackplot(by_grade.index.to_numpy(dtype=float), *[by_grade[grade].to_numpy() for grade in grades],
+                      colors=[GRADE_COLOURS.get(grade, UNGRADED_COLOUR) for grade in grades],
+                      labels=[f"{grade} ({GRADE_NAMES[grade]})" if grade in GRADE_NAMES else grade
+                              for grade in grades], alpha=0.9)
     handles, labels = ax2.get_legend_handles_labels()
     ax2.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8,
                title="assigned grade", title_fontsize=8)
-    names = " + ".join(STAGE_LABELS.get(s, s) for s in queue_stages)
+    names = " + ".join(STAGE_LABELS.get(stage, stage) for stage in queue_stages)
     ax2.set_title(f"Of which {names}, by assigned grade")
     ax2.set_ylabel("referrals (mean over replications)")
     ax2.set_xlabel("simulated day (day 0 = start of the run, backlog already in place)")
@@ -182,38 +183,38 @@ def wip_over_time(results: "Results", queue_stages: tuple[str, ...] = ("allocati
 # --------------------------------------------------------------------------- where the time goes
 
 
-def where_the_time_goes(results: "Results") -> Figure:
+def where_the_time_goes(results: Results) -> Figure:
     """Stacked horizontal bars, one per assigned grade: the mean days a referral of that grade
     spends in each stage (queueing and being worked), from ``Results.summary()`` rows
     ``mean_time_days_{stage}``. Each stage's mean is over the referrals that entered it (one
     still there at the end counts its time so far), so the bar is the typical journey of a
     referral that goes all the way, not the mean time to arrest. The grade's target
     is the black tick on its bar."""
-    s = results.summary()
-    s = s[s["force"] == results.config.total_name]
-    rows = s[s["metric"].str.startswith("mean_time_days_") & (s["by"] == "assigned_grade")]
-    stages = list(dict.fromkeys(rows["metric"].str.removeprefix("mean_time_days_")))
-    table = (rows.assign(stage=rows["metric"].str.removeprefix("mean_time_days_"))
-             .pivot(index="grade", columns="stage", values="estimate")
-             .reindex(index=list(GRADES), columns=stages))
-    table = table.fillna(0.0)
+    summary = results.summary()
+    region = summary[summary["force"] == results.config.total_name]
+    stage_of_row = region["metric"].map(STAGE_TIME.member_of)
+    rows = region[stage_of_row.notna() & (region["by"] == "assigned_grade")].assign(stage=stage_of_row)
+    stages = list(dict.fromkeys(rows["stage"]))
+    table = (rows.pivot(index="grade", columns="stage", values="estimate")
+             .reindex(index=list(GRADES), columns=stages)
+             .fillna(0.0))
     colours = _stage_colours(stages)
     targets = targets_by_grade(results)
     fig, ax = plt.subplots(figsize=(11, 5), layout="constrained")
     y = np.arange(len(GRADES))[::-1]  # VH on top
     left = np.zeros(len(GRADES))
-    for st in stages:
-        v = table[st].to_numpy(dtype=float)
-        ax.barh(y, v, left=left, color=colours[st], label=STAGE_LABELS.get(st, st), height=0.6,
+    for stage in stages:
+        days = table[stage].to_numpy(dtype=float)
+        ax.barh(y, days, left=left, color=colours[stage], label=STAGE_LABELS.get(stage, stage), height=0.6,
                 edgecolor="white", lw=0.5)
-        left += v
-    for k, g in enumerate(GRADES):
-        ax.plot([targets[g]] * 2, [y[k] - 0.38, y[k] + 0.38], color="black", lw=2.5,
-                label="target" if k == 0 else None, gid=f"target_{g}")
+        left += days
+    for k, grade in enumerate(GRADES):
+        ax.plot([targets[grade]] * 2, [y[k] - 0.38, y[k] + 0.38], color="black", lw=2.5,
+                label="target" if k == 0 else None, gid=f"target_{grade}")
         ax.text(left[k], y[k], f"  {left[k]:.0f} d", va="center", fontsize=9)
-    ax.set_yticks(y, [f"{g} ({GRADE_NAMES[g]})\ntarget {targets[g]:g} d" for g in GRADES])
-    for tick, g in zip(ax.get_yticklabels(), GRADES):
-        tick.set_color(GRADE_COLOURS[g])
+    ax.set_yticks(y, [f"{grade} ({GRADE_NAMES[grade]})\ntarget {targets[grade]:g} d" for grade in GRADES])
+    for tick, grade in zip(ax.get_yticklabels(), GRADES):
+        tick.set_color(GRADE_COLOURS[grade])
         tick.set_fontweight("bold")
     ax.set_xlim(0, max(float(left.max()), max(targets.values())) * 1.12 + 1)
     ax.set_xlabel("mean days in each stage, waiting and being worked (days)")
@@ -233,7 +234,7 @@ def where_the_time_goes(results: "Results") -> Figure:
 # --------------------------------------------------------------------------- all at once
 
 
-def save_all(results: "Results", folder: str | Path) -> list[Path]:
+def save_all(results: Results, folder: str | Path) -> list[Path]:
     """Write ``survival.png``, ``wip.png`` and ``where_the_time_goes.png`` into ``folder``
     (created if missing), close the figures and return the paths."""
     folder = Path(folder)

@@ -1,8 +1,9 @@
-"""Tidy tables, censoring-aware metrics and summaries with confidence intervals."""
+"""Tidy tables, the catalogue of metrics, censoring-aware metrics and summaries with confidence intervals."""
 
+from .catalogue import HEADLINE, KEY_COLUMNS, METRICS, REPLICATION_KEYS, TAIL_METRICS, Metric, metric
 from .metrics import kaplan_meier, km_quantiles, km_share_waiting_past
 from .replication_count import recommend_replications, replication_trajectory
-from .sensitivity import TAIL_METRICS, regression_indices
+from .sensitivity import regression_indices
 from .summary import replication_metrics, summarise, summarise_metrics
 from .tables import Results, build_results
 from .warmup import (
@@ -15,7 +16,8 @@ from .warmup import (
                      welch_moving_average,
 )
 
-__all__ = ["Results", "TAIL_METRICS", "build_results", "kaplan_meier", "km_quantiles", "km_share_waiting_past",
+__all__ = ["HEADLINE", "KEY_COLUMNS", "METRICS", "Metric", "REPLICATION_KEYS", "Results", "TAIL_METRICS",
+           "build_results", "metric", "kaplan_meier", "km_quantiles", "km_share_waiting_past",
            "recommend_replications", "regression_indices", "replication_metrics", "replication_trajectory", "summarise",
            "summarise_metrics", "WarmupSuggestion", "mser", "replication_average", "suggest_warmup", "trend_r_squared",
            "welch", "welch_moving_average"]

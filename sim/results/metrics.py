@@ -25,15 +25,15 @@ def km_quantiles(durations: np.ndarray, arrested: np.ndarray, qs) -> np.ndarray:
     """Quantiles of time to arrest (days): the first time the survival falls to 1-q or
     below; NaN where it never does within follow-up (too many still waiting)."""
     qs = np.atleast_1d(np.asarray(qs, dtype=float))
-    sf = kaplan_meier(durations, arrested)
-    if sf is None or sf.quantiles.size == 0:
+    survival = kaplan_meier(durations, arrested)
+    if survival is None or survival.quantiles.size == 0:
         return np.full(qs.shape, np.nan)
-    times, surv = sf.quantiles, sf.probabilities
+    times, still_waiting = survival.quantiles, survival.probabilities
     out = np.full(qs.shape, np.nan)
     for k, q in enumerate(qs):
-        hit = np.nonzero(surv <= 1 - q + 1e-12)[0]
-        if hit.size:
-            out[k] = times[hit[0]]
+        reached = np.nonzero(still_waiting <= 1 - q + 1e-12)[0]
+        if reached.size:
+            out[k] = times[reached[0]]
     return out
 
 
@@ -44,12 +44,12 @@ def km_share_waiting_past(durations: np.ndarray, arrested: np.ndarray, t_days,
     possible follow-up; by default the longest actual one), unless the share is already 0.
     Up to that point the curve stays flat after the last arrest: anyone still at risk
     would have been seen."""
-    t = np.atleast_1d(np.asarray(t_days, dtype=float))
+    times_days = np.atleast_1d(np.asarray(t_days, dtype=float))
     durations = np.asarray(durations, dtype=float)
-    sf = kaplan_meier(durations, arrested)
-    if sf is None:
-        return np.full(t.shape, np.nan)
-    out = np.asarray(sf.evaluate(t), dtype=float)
-    limit = durations.max() if observable_days is None else observable_days
-    known = (t <= limit) | (out == 0)
+    survival = kaplan_meier(durations, arrested)
+    if survival is None:
+        return np.full(times_days.shape, np.nan)
+    out = np.asarray(survival.evaluate(times_days), dtype=float)
+    limit_days = durations.max() if observable_days is None else observable_days
+    known = (times_days <= limit_days) | (out == 0)
     return np.where(known, out, np.nan)

@@ -37,32 +37,21 @@ replications for a discrete-event simulation. Journal of the Operational Researc
 from __future__ import annotations
 
 import math
-from typing import Sequence, Union
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .catalogue import KEY_COLUMNS, REPLICATION_KEYS, MetricKey
 from .summary import t_quantile
 
-#: (metric, by, grade) for the total, or (metric, by, grade, force).
-MetricKey = Union[tuple[str, str, str], tuple[str, str, str, str]]
+StudyKey = MetricKey | tuple[str, str, str, str]
+"""(metric, by, grade) for the total, or (metric, by, grade, force)."""
 
-#: The tail and backlog outputs a planner reads first (rows of ``replication_metrics``). The
-#: low-risk 90th percentile is left out: in the baseline it lies beyond the four years in
-#: about one replication in six, so it has no mean to be precise about.
-DEFAULT_KEYS: tuple[tuple[str, str, str], ...] = (
-    ("time_to_arrest_p50_days", "true_risk", "H"),
-    ("time_to_arrest_p90_days", "true_risk", "H"),
-    ("time_to_arrest_p50_days", "true_risk", "L"),
-    ("time_to_arrest_p50_days", "misgraded_high_risk", "all"),
-    ("longest_wait_days", "misgraded_high_risk", "all"),
-    ("cases_past_18_months", "all", "all"),
-    ("child_days_at_risk_per_year", "all", "all"),
-    ("backlog_at_end", "all", "all"),
-)
+DEFAULT_KEYS = REPLICATION_KEYS
+"""The outputs a study follows unless told otherwise (``sim.results.catalogue.REPLICATION_KEYS``)."""
 
-KEY_COLUMNS = ["force", "metric", "by", "grade"]
 TRAJECTORY_COLUMNS = [*KEY_COLUMNS, "replications", "mean", "sd", "half_width", "relative_half_width", "level", "note"]
 RECOMMENDATION_COLUMNS = [*KEY_COLUMNS, "replications_run", "mean", "relative_half_width", "precision", "look_ahead",
                           "recommended_replications", "projected_replications", "note"]
@@ -76,8 +65,9 @@ def look_ahead(n: int, k_limit: int = 5) -> int:
     return int(k_limit * max(n, 100) // 100)
 
 
-def _resolve_keys(per_rep: pd.DataFrame, keys: Sequence[MetricKey],
+def _resolve_keys(per_rep: pd.DataFrame, keys: Sequence[StudyKey],
                   force: str | None) -> list[tuple[str, str, str, str]]:
+    """Each key as (force, metric, by, grade), in the order of ``KEY_COLUMNS``."""
     if force is None:
         # replication_metrics writes the total's rows first in every replication.
         force = str(per_rep["force"].iloc[0]) if len(per_rep) else ""
@@ -102,30 +92,31 @@ def _values(groups: dict, key: tuple[str, str, str, str]) -> np.ndarray:
     return rows.sort_values("replication")["value"].to_numpy(dtype=float)
 
 
-def _prefix_statistics(v: np.ndarray, level: float) -> dict[str, np.ndarray]:
-    """Mean, sd, t half-width and relative half-width of v[:n] for n = 2..len(v)."""
-    n = np.arange(1, len(v) + 1, dtype=float)
-    finite = v[np.isfinite(v)]
+def _prefix_statistics(values: np.ndarray, level: float) -> dict[str, np.ndarray]:
+    """Mean, sd, t half-width and relative half-width of values[:n] for n = 2..len(values)."""
+    n = np.arange(1, len(values) + 1, dtype=float)
+    finite = values[np.isfinite(values)]
     # Shifting by a typical value keeps the running sums of squares from cancelling.
     shift = finite[0] if len(finite) else 0.0
-    x = v - shift
-    cs, cs2 = np.cumsum(x), np.cumsum(x * x)  # a NaN stays in every later prefix, as it should
+    shifted = values - shift
+    # A NaN stays in every later prefix, as it should.
+    running_sum, running_squares = np.cumsum(shifted), np.cumsum(shifted * shifted)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mean = shift + cs / n
-        var = np.clip((cs2 - cs * cs / n) / (n - 1), 0.0, None)
-        sd = np.sqrt(var)
-        half = stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n)
+        mean = shift + running_sum / n
+        variance = np.clip((running_squares - running_sum * running_sum / n) / (n - 1), 0.0, None)
+        sd = np.sqrt(variance)
+        half_width = stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n)
         # A mean that is zero up to rounding of the values has no relative precision.
-        scale = np.fmax.accumulate(np.abs(v))
+        scale = np.fmax.accumulate(np.abs(values))
         zero = np.abs(mean) <= 1e-12 * scale
-        rel = np.where(zero, np.nan, half / np.abs(mean))
-    missing = np.cumsum(~np.isfinite(v))
+        relative = np.where(zero, np.nan, half_width / np.abs(mean))
+    missing = np.cumsum(~np.isfinite(values))
     keep = slice(1, None)
-    return {"replications": n[keep].astype(int), "mean": mean[keep], "sd": sd[keep], "half_width": half[keep],
-            "relative_half_width": rel[keep], "zero": zero[keep], "missing": missing[keep]}
+    return {"replications": n[keep].astype(int), "mean": mean[keep], "sd": sd[keep], "half_width": half_width[keep],
+            "relative_half_width": relative[keep], "zero": zero[keep], "missing": missing[keep]}
 
 
-def replication_trajectory(per_rep: pd.DataFrame, keys: Sequence[MetricKey] = DEFAULT_KEYS, level: float = 0.95,
+def replication_trajectory(per_rep: pd.DataFrame, keys: Sequence[StudyKey] = DEFAULT_KEYS, level: float = 0.95,
                            force: str | None = None) -> pd.DataFrame:
     """The confidence interval after the first n replications, n = 2..N, for each key.
 
@@ -141,15 +132,15 @@ def replication_trajectory(per_rep: pd.DataFrame, keys: Sequence[MetricKey] = DE
     frames = []
     groups = {key: rows for key, rows in per_rep.groupby(KEY_COLUMNS, sort=False)}
     for key in _resolve_keys(per_rep, keys, force):
-        s = _prefix_statistics(_values(groups, key), level)
-        note = np.where(s["missing"] > 0,
-                        [f"no value in {m} of {n} replications" for m, n in zip(s["missing"], s["replications"])],
-                        np.where(s["zero"], ZERO_MEAN_NOTE, ""))
-        frame = pd.DataFrame({c: s[c] for c in ("replications", "mean", "sd", "half_width", "relative_half_width")})
-        frame.insert(0, "grade", key[3])
-        frame.insert(0, "by", key[2])
-        frame.insert(0, "metric", key[1])
-        frame.insert(0, "force", key[0])
+        statistics = _prefix_statistics(_values(groups, key), level)
+        note = np.where(statistics["missing"] > 0,
+                        [f"no value in {missing} of {n} replications"
+                         for missing, n in zip(statistics["missing"], statistics["replications"])],
+                        np.where(statistics["zero"], ZERO_MEAN_NOTE, ""))
+        frame = pd.DataFrame({column: statistics[column]
+                              for column in ("replications", "mean", "sd", "half_width", "relative_half_width")})
+        for position, (column, value) in enumerate(zip(KEY_COLUMNS, key)):
+            frame.insert(position, column, value)
         frame["level"] = level
         frame["note"] = note
         frames.append(frame)
@@ -164,47 +155,47 @@ def projected_replications(mean: float, sd: float, precision: float, level: floa
     deviation. NaN when the mean is zero or either is undefined."""
     if not (np.isfinite(mean) and np.isfinite(sd)) or mean == 0:
         return math.nan
-    c = sd / (precision * abs(mean))
+    spread = sd / (precision * abs(mean))
 
     def enough(n: int) -> bool:
-        return t_quantile(0.5 + level / 2, n - 1) * c <= math.sqrt(n)
+        return t_quantile(0.5 + level / 2, n - 1) * spread <= math.sqrt(n)
 
     # The normal quantile is below every t quantile, so the z-based n is a lower bound; the
     # condition is monotone in n, so double to a sufficient n and bisect.
-    lo = max(2, math.ceil((stats.norm.ppf(0.5 + level / 2) * c) ** 2))
-    if enough(lo):
-        return float(lo)
-    hi = lo * 2
-    while not enough(hi):
-        lo, hi = hi, hi * 2
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if enough(mid) else (mid, hi)
-    return float(hi)
+    too_few = max(2, math.ceil((stats.norm.ppf(0.5 + level / 2) * spread) ** 2))
+    if enough(too_few):
+        return float(too_few)
+    sufficient = too_few * 2
+    while not enough(sufficient):
+        too_few, sufficient = sufficient, sufficient * 2
+    while sufficient - too_few > 1:
+        middle = (too_few + sufficient) // 2
+        too_few, sufficient = (too_few, middle) if enough(middle) else (middle, sufficient)
+    return float(sufficient)
 
 
-def _recommend_one(t: pd.DataFrame, precision: float, k_limit: int, min_replications: int) -> tuple[float, str]:
+def _recommend_one(trajectory: pd.DataFrame, precision: float, k_limit: int,
+                   min_replications: int) -> tuple[float, str]:
     """(recommended n or NaN, note) for one key's trajectory rows."""
-    last = t.iloc[-1]
+    last = trajectory.iloc[-1]
     if not np.isfinite(last["relative_half_width"]):
         # An output undefined over all the replications run (a quantile some replication
         # never reached, a zero mean) has no precision to meet, whatever its first few did.
         return math.nan, str(last["note"]) or "relative half-width undefined"
-    n = t["replications"].to_numpy()
-    d = t["relative_half_width"].to_numpy()
-    met = dict(zip(n, np.isfinite(d) & (d <= precision)))
+    n = trajectory["replications"].to_numpy()
+    relative = trajectory["relative_half_width"].to_numpy()
+    met = dict(zip(n, np.isfinite(relative) & (relative <= precision)))
     n_run = int(n.max())
-    for cand in n[n >= min_replications]:
-        k = look_ahead(int(cand), k_limit)
-        if not met[cand]:
+    for candidate in n[n >= min_replications]:
+        k = look_ahead(int(candidate), k_limit)
+        if not met[candidate]:
             continue
-        later = [met[j] for j in range(cand, min(cand + k, n_run) + 1)]
-        if not all(later):
+        if not all(met[j] for j in range(candidate, min(candidate + k, n_run) + 1)):
             continue
-        if cand + k <= n_run:
-            return float(cand), ""
+        if candidate + k <= n_run:
+            return float(candidate), ""
         # Met from here to the last replication run, but the look-ahead is not complete.
-        return math.nan, (f"precision met from n={cand} on, but only {n_run - cand} of its {k} look-ahead "
+        return math.nan, (f"precision met from n={candidate} on, but only {n_run - candidate} of its {k} look-ahead "
                           "replications were run: run more")
     return math.nan, f"precision not reached in {n_run} replications"
 
@@ -226,15 +217,15 @@ def recommend_replications(trajectory: pd.DataFrame, precision: float = 0.05, k_
         raise ValueError(f"k_limit={k_limit!r}, min_replications={min_replications!r}: need k_limit >= 0 and "
                          "min_replications >= 2")
     rows = []
-    for key, t in trajectory.groupby(KEY_COLUMNS, sort=False):
-        t = t.sort_values("replications")
-        last = t.iloc[-1]
-        recommended, note = _recommend_one(t, precision, k_limit, min_replications)
+    for key, rows_of_key in trajectory.groupby(KEY_COLUMNS, sort=False):
+        rows_of_key = rows_of_key.sort_values("replications")
+        last = rows_of_key.iloc[-1]
+        recommended, note = _recommend_one(rows_of_key, precision, k_limit, min_replications)
         k = look_ahead(int(recommended) if np.isfinite(recommended) else int(last["replications"]), k_limit)
         projected = projected_replications(last["mean"], last["sd"], precision, float(last["level"]))
         rows.append((*key, int(last["replications"]), last["mean"], last["relative_half_width"], precision, k,
                      recommended, projected, note))
     out = pd.DataFrame(rows, columns=RECOMMENDATION_COLUMNS)
-    for c in ("recommended_replications", "projected_replications"):
-        out[c] = out[c].astype("Int64")  # whole replications, missing where there is none
+    for column in ("recommended_replications", "projected_replications"):
+        out[column] = out[column].astype("Int64")  # whole replications, missing where there is none
     return out

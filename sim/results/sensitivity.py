@@ -46,6 +46,7 @@ This module is in the results layer: it works on the tidy sweep table (``sweep.p
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -53,30 +54,15 @@ import pandas as pd
 from scipy import stats
 
 from ..domain import REGION
-
-TAIL_METRICS: tuple[tuple[str, str, str], ...] = (
-    ("time_to_arrest_p99_days", "all", "all"),
-    ("cases_past_18_months", "all", "all"),
-    ("share_past_target", "true_risk", "H"),
-    ("share_past_18_months", "all", "all"),
-    ("time_to_arrest_p90_days", "true_risk", "H"),
-)
-"""The tail of the time-to-arrest distribution as (metric, by, grade) keys of the summary:
-the 99th percentile of days to arrest, the referrals waiting past 18 months, and the share
-of truly high-risk referrals not arrested within their 7-day target; then two that a
-congested design still defines at every point. Where more than 1 % of referrals are never
-arrested within follow-up the 99th percentile does not exist (most points of the preset
-around the stressed baseline), and the high-risk share past 7 days sits near 1; the
-Kaplan-Meier share past 18 months measures the same tail, and the high-risk 90th
-percentile its high-risk part."""
+from .catalogue import KEY_COLUMNS, TAIL_METRICS, MetricKey
 
 KINDS = ("src", "srrc")
 """Index kinds: standardised (rank) regression coefficients."""
 
 _BLOCK_VALUES = 4_000_000  # parameter values of resamples fitted at once (32 MB of floats)
 
-INDEX_COLUMNS = ["force", "metric", "by", "grade", "kind", "parameter", "coefficient", "ci_low", "ci_high",
-                 "r_squared", "n_points", "n_dropped", "note"]
+INDEX_COLUMNS = [*KEY_COLUMNS, "kind", "parameter", "coefficient", "ci_low", "ci_high", "r_squared", "n_points",
+                 "n_dropped", "note"]
 
 
 def total_force(table: pd.DataFrame) -> str:
@@ -93,8 +79,8 @@ def total_force(table: pd.DataFrame) -> str:
 
 def _distinct(row_ids: np.ndarray) -> np.ndarray:
     """Distinct values in each row of ``row_ids`` (resamples x points)."""
-    s = np.sort(row_ids, axis=-1)
-    return 1 + (np.diff(s, axis=-1) != 0).sum(axis=-1)
+    ordered = np.sort(row_ids, axis=-1)
+    return 1 + (np.diff(ordered, axis=-1) != 0).sum(axis=-1)
 
 
 def _standardised_fits(x: np.ndarray, y: np.ndarray, distinct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -103,36 +89,38 @@ def _standardised_fits(x: np.ndarray, y: np.ndarray, distinct: np.ndarray) -> tu
     of distinct design points in each fit. Returns the coefficients (fits, parameters) and
     R^2 (fits); NaN for a fit that cannot be made (a constant metric or parameter, too few
     distinct points, parameters collinear)."""
-    b, n, p = x.shape
-    coef = np.full((b, p), np.nan)
-    r2 = np.full(b, np.nan)
-    if n < 2 or p == 0:
-        return coef, r2
-    sx, sy = x.std(axis=1, ddof=1), y.std(axis=1, ddof=1)
+    n_fits, n_points, n_params = x.shape
+    coefficients = np.full((n_fits, n_params), np.nan)
+    r_squared = np.full(n_fits, np.nan)
+    if n_points < 2 or n_params == 0:
+        return coefficients, r_squared
+    x_sd, y_sd = x.std(axis=1, ddof=1), y.std(axis=1, ddof=1)
     # An intercept is implicit (everything is centred), so a fit needs more distinct points
     # than parameters + 1 to leave a residual that R^2 can be judged by.
-    ok = (sy > 0) & (sx > 0).all(axis=1) & (distinct > p + 1)
-    if not ok.any():
-        return coef, r2
-    z = (x[ok] - x[ok].mean(axis=1, keepdims=True)) / sx[ok][:, None, :]
-    w = (y[ok] - y[ok].mean(axis=1, keepdims=True)) / sy[ok][:, None]
+    fittable = (y_sd > 0) & (x_sd > 0).all(axis=1) & (distinct > n_params + 1)
+    if not fittable.any():
+        return coefficients, r_squared
+    # z and w: x and y scaled to mean 0 and standard deviation 1 within each fit.
+    z = (x[fittable] - x[fittable].mean(axis=1, keepdims=True)) / x_sd[fittable][:, None, :]
+    w = (y[fittable] - y[fittable].mean(axis=1, keepdims=True)) / y_sd[fittable][:, None]
     # Normal equations on standardised columns are the parameters' correlation matrix,
     # well conditioned for a space-filling design; a resample that repeats few points can
     # make it singular, and is then left out rather than given arbitrary coefficients.
     ztz = np.einsum("bni,bnj->bij", z, z)
     solvable = np.linalg.cond(ztz) < 1e10
-    beta = np.full((len(z), p), np.nan)
+    beta = np.full((len(z), n_params), np.nan)
     if solvable.any():
         ztw = np.einsum("bni,bn->bi", z[solvable], w[solvable])
         beta[solvable] = np.linalg.solve(ztz[solvable], ztw[..., None])[..., 0]
-    resid = w - np.einsum("bni,bi->bn", z, np.nan_to_num(beta))
-    fit_r2 = 1.0 - (resid ** 2).sum(axis=1) / (w ** 2).sum(axis=1)
-    coef[ok] = beta
-    r2[ok] = np.where(solvable, fit_r2, np.nan)
-    return coef, r2
+    residuals = w - np.einsum("bni,bi->bn", z, np.nan_to_num(beta))
+    fit_r_squared = 1.0 - (residuals ** 2).sum(axis=1) / (w ** 2).sum(axis=1)
+    coefficients[fittable] = beta
+    r_squared[fittable] = np.where(solvable, fit_r_squared, np.nan)
+    return coefficients, r_squared
 
 
 def _fits(kind: str, x: np.ndarray, y: np.ndarray, distinct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``_standardised_fits`` of the values (``src``) or of their ranks (``srrc``)."""
     if kind == "srrc":
         # Ties (whole-number parameters, counts of cases) share their mean rank, so a
         # parameter with few levels is not given a spurious order within a level.
@@ -141,26 +129,26 @@ def _fits(kind: str, x: np.ndarray, y: np.ndarray, distinct: np.ndarray) -> tupl
 
 
 def _join(note: str, more: str) -> str:
+    """``note`` and ``more`` as one note."""
     return f"{note}; {more}" if note else more
 
 
-def _metric_values(table: pd.DataFrame, points: pd.Index, key: tuple[str, str, str], force: str | None) -> np.ndarray:
+def _metric_values(table: pd.DataFrame, points: pd.Index, key: MetricKey, force: str | None) -> np.ndarray:
     """The metric's estimate at each of ``points`` (NaN where the point has no such row)."""
     metric, by, grade = key
-    sel = (table["metric"] == metric) & (table["by"] == by) & (table["grade"] == grade)
+    chosen = (table["metric"] == metric) & (table["by"] == by) & (table["grade"] == grade)
     if force is not None and "force" in table.columns:
-        sel &= table["force"] == force
-    rows = table.loc[sel, ["point", "estimate"]]
+        chosen &= table["force"] == force
+    rows = table.loc[chosen, ["point", "estimate"]]
     if rows["point"].duplicated().any():
         raise ValueError(f"{key} has several rows for one design point: filter the table to one force "
                          f"(force=) or one scenario")
     return rows.set_index("point")["estimate"].reindex(points).to_numpy(dtype=float)
 
 
-def regression_indices(table: pd.DataFrame, params: Sequence[str],
-                       metrics: Sequence[tuple[str, str, str]] = TAIL_METRICS, *, force: str | None = None,
-                       kinds: Sequence[str] = KINDS, resamples: int = 1000, level: float = 0.95,
-                       seed: int = 1) -> pd.DataFrame:
+def regression_indices(table: pd.DataFrame, params: Sequence[str], metrics: Sequence[MetricKey] = TAIL_METRICS, *,
+                       force: str | None = None, kinds: Sequence[str] = KINDS, resamples: int = 1000,
+                       level: float = 0.95, seed: int = 1) -> pd.DataFrame:
     """Standardised regression (SRC) and rank regression (SRRC) coefficients of each metric
     on each parameter over the design points of a sweep, with bootstrap intervals.
 
@@ -180,74 +168,142 @@ def regression_indices(table: pd.DataFrame, params: Sequence[str],
     missing, or what was dropped). A parameter constant over the design, or a metric
     constant over the points, has no coefficient.
     """
-    params = list(params)
-    kinds = list(kinds)
-    bad = [k for k in kinds if k not in KINDS]
-    if bad:
-        raise ValueError(f"kinds={bad}: use {', '.join(KINDS)}")
+    params, kinds = list(params), list(kinds)
+    _check_arguments(table, params, kinds)
+    ok_rows = table[table["status"] == "ok"] if "status" in table.columns else table
+    if force is None and "force" in ok_rows.columns and len(ok_rows):
+        force = total_force(ok_rows)
+    design = _design(ok_rows, params)
+    x_all = design.to_numpy(dtype=float)
+    bootstrap = _Bootstrap(resamples, level, seed)
+    rows: list[tuple] = []
+    for key in metrics:
+        values = _metric_values(ok_rows, design.index, tuple(key), force)
+        for kind, fit in _metric_fits(x_all, values, kinds, bootstrap):
+            rows += [(force, *key, kind, name, *fit.row(j, bootstrap)) for j, name in enumerate(params)]
+    return pd.DataFrame(rows, columns=INDEX_COLUMNS)
+
+
+def _check_arguments(table: pd.DataFrame, params: list[str], kinds: list[str]) -> None:
+    """ValueError unless every kind is known and every parameter is a column of ``table``."""
+    unknown_kinds = [k for k in kinds if k not in KINDS]
+    if unknown_kinds:
+        raise ValueError(f"kinds={unknown_kinds}: use {', '.join(KINDS)}")
     missing = [p for p in params if p not in table.columns]
     if missing:
         raise ValueError(f"parameter column(s) {missing} not in the table; its columns: {list(table.columns)}")
     if not params:
         raise ValueError("params: name at least one parameter column")
-    ok = table[table["status"] == "ok"] if "status" in table.columns else table
-    if force is None and "force" in ok.columns and len(ok):
-        force = total_force(ok)
-    design = ok.drop_duplicates("point").set_index("point")[params]
+
+
+def _design(ok_rows: pd.DataFrame, params: list[str]) -> pd.DataFrame:
+    """The parameters' values at each design point (rows indexed by point); ValueError if a
+    parameter is not a number or has no value at some point."""
+    design = ok_rows.drop_duplicates("point").set_index("point")[params]
     text = [p for p in params if not pd.api.types.is_numeric_dtype(design[p])]
     if text:
         raise ValueError(f"parameter column(s) {text} are not numbers (a config-group choice?): regress on numeric "
                          f"parameters, one analysis per choice")
-    x_all = design.to_numpy(dtype=float)
-    if np.isnan(x_all).any():
-        col = params[int(np.where(np.isnan(x_all).any(axis=0))[0][0])]
-        raise ValueError(f"parameter {col!r} has no value at some ok design point: was it sampled at every point?")
-    rows: list[tuple] = []
-    lo_q, hi_q = 50 * (1 - level), 50 * (1 + level)
-    for key in metrics:
-        y_all = _metric_values(ok, design.index, tuple(key), force)
-        keep = ~np.isnan(y_all)
-        x, y = x_all[keep], y_all[keep]
-        n, dropped = int(keep.sum()), int((~keep).sum())
-        base_note = f"{dropped} of {len(keep)} points without a value dropped" if dropped else ""
-        # A parameter constant over the points explains nothing and cannot be scaled: it is
-        # left out of the fit rather than making every fit impossible.
-        varies = x.std(axis=0, ddof=1) > 0 if n > 1 else np.zeros(len(params), dtype=bool)
-        xv = x[:, varies]
-        row_id = np.unique(xv, axis=0, return_inverse=True)[1].reshape(-1) if n else np.zeros(0, dtype=int)
-        # A fresh generator per metric: a metric's intervals do not depend on which other
-        # metrics were asked for, and SRC and SRRC see the same resamples (paired).
-        rng = np.random.default_rng(seed)
-        draws = rng.integers(0, n, size=(resamples, n)) if n else np.zeros((resamples, 0), dtype=int)
-        for kind in kinds:
-            coef = np.full(len(params), np.nan)
-            fit, r2 = _fits(kind, xv[None], y[None], _distinct(row_id[None]))
-            coef[varies], r2 = fit[0], float(r2[0])
-            boot = np.full((resamples, len(params)), np.nan)
-            if np.isfinite(r2) and resamples:
-                # In blocks, so that a large design does not hold every resample at once.
-                step = max(1, _BLOCK_VALUES // max(1, n * xv.shape[1]))
-                for s0 in range(0, resamples, step):
-                    d = draws[s0:s0 + step]
-                    boot[s0:s0 + step, varies] = _fits(kind, xv[d], y[d], _distinct(row_id[d]))[0]
-            usable = np.isfinite(boot).sum(axis=0)
-            for j, name in enumerate(params):
-                note = base_note
-                if not varies[j]:
-                    note = _join(note, "parameter constant over the points")
-                elif not np.isfinite(r2):
-                    if n > 1 and np.std(y) == 0:
-                        why = "metric constant over the points"
-                    elif not varies.any():
-                        why = "no parameter varies over the points"
-                    else:
-                        why = f"too few distinct points ({n}) for {int(varies.sum())} parameters, or collinear"
-                    note = _join(note, f"no fit: {why}")
-                if np.isfinite(coef[j]) and usable[j] >= 2:
-                    lo, hi = np.nanpercentile(boot[:, j], [lo_q, hi_q])
-                    if usable[j] < resamples:
-                        note = _join(note, f"interval from {usable[j]} of {resamples} resamples (others degenerate)")
-                else:
-                    lo = hi = np.nan
-                rows.append((force, *key, kind, name, float(coef[j]), float(lo), float(hi), r2, n, dropped, note))
-    return pd.DataFrame(rows, columns=INDEX_COLUMNS)
+    unset = np.isnan(design.to_numpy(dtype=float)).any(axis=0)
+    if unset.any():
+        parameter = params[int(np.where(unset)[0][0])]
+        raise ValueError(f"parameter {parameter!r} has no value at some ok design point: was it sampled at every "
+                         "point?")
+    return design
+
+
+@dataclass(frozen=True)
+class _Bootstrap:
+    """How the intervals are drawn: ``resamples`` resamples of the points from ``seed``, a
+    ``level`` percentile interval."""
+
+    resamples: int
+    level: float
+    seed: int
+
+    @property
+    def percentiles(self) -> tuple[float, float]:
+        return 50 * (1 - self.level), 50 * (1 + self.level)
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """One metric's fit of one kind: a coefficient per parameter (NaN for one left out),
+    R^2, the bootstrap coefficients (resamples x parameters), and what the notes need."""
+
+    coefficients: np.ndarray
+    r_squared: float
+    resampled: np.ndarray
+    varies: np.ndarray
+    n_points: int
+    n_dropped: int
+    why_no_fit: str
+
+    def row(self, j: int, bootstrap: _Bootstrap) -> tuple:
+        """(coefficient, ci_low, ci_high, r_squared, n_points, n_dropped, note) of parameter ``j``."""
+        note = (f"{self.n_dropped} of {self.n_points + self.n_dropped} points without a value dropped"
+                if self.n_dropped else "")
+        if not self.varies[j]:
+            note = _join(note, "parameter constant over the points")
+        elif not np.isfinite(self.r_squared):
+            note = _join(note, f"no fit: {self.why_no_fit}")
+        usable = int(np.isfinite(self.resampled[:, j]).sum())
+        if np.isfinite(self.coefficients[j]) and usable >= 2:
+            low, high = np.nanpercentile(self.resampled[:, j], bootstrap.percentiles)
+            if usable < bootstrap.resamples:
+                note = _join(note, f"interval from {usable} of {bootstrap.resamples} resamples (others degenerate)")
+        else:
+            low = high = np.nan
+        return (float(self.coefficients[j]), float(low), float(high), self.r_squared, self.n_points, self.n_dropped,
+                note)
+
+
+def _metric_fits(x_all: np.ndarray, y_all: np.ndarray, kinds: list[str],
+                 bootstrap: _Bootstrap) -> list[tuple[str, _Fit]]:
+    """Each kind's fit of one metric (``y_all``, NaN where a point has no value) on the
+    parameters (``x_all``, points x parameters), with its bootstrap."""
+    keep = ~np.isnan(y_all)
+    x, y = x_all[keep], y_all[keep]
+    n_points, n_dropped = int(keep.sum()), int((~keep).sum())
+    # A parameter constant over the points explains nothing and cannot be scaled: it is
+    # left out of the fit rather than making every fit impossible.
+    varies = x.std(axis=0, ddof=1) > 0 if n_points > 1 else np.zeros(x_all.shape[1], dtype=bool)
+    x_varying = x[:, varies]
+    point_ids = (np.unique(x_varying, axis=0, return_inverse=True)[1].reshape(-1) if n_points
+                 else np.zeros(0, dtype=int))
+    # A fresh generator per metric: a metric's intervals do not depend on which other
+    # metrics were asked for, and SRC and SRRC see the same resamples (paired).
+    rng = np.random.default_rng(bootstrap.seed)
+    draws = (rng.integers(0, n_points, size=(bootstrap.resamples, n_points)) if n_points
+             else np.zeros((bootstrap.resamples, 0), dtype=int))
+    fits = []
+    for kind in kinds:
+        coefficients = np.full(x_all.shape[1], np.nan)
+        fit, r_squared = _fits(kind, x_varying[None], y[None], _distinct(point_ids[None]))
+        coefficients[varies], r_squared = fit[0], float(r_squared[0])
+        resampled = np.full((bootstrap.resamples, x_all.shape[1]), np.nan)
+        if np.isfinite(r_squared) and bootstrap.resamples:
+            resampled[:, varies] = _resampled_fits(kind, x_varying, y, point_ids, draws)
+        fits.append((kind, _Fit(coefficients, r_squared, resampled, varies, n_points, n_dropped,
+                                _why_no_fit(y, varies, n_points))))
+    return fits
+
+
+def _resampled_fits(kind: str, x: np.ndarray, y: np.ndarray, point_ids: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """The coefficients fitted on each resample of the points (``draws``: resamples x
+    points), in blocks so that a large design does not hold every resample at once."""
+    out = np.empty((len(draws), x.shape[1]))
+    step = max(1, _BLOCK_VALUES // max(1, len(y) * x.shape[1]))
+    for first in range(0, len(draws), step):
+        block = draws[first:first + step]
+        out[first:first + step] = _fits(kind, x[block], y[block], _distinct(point_ids[block]))[0]
+    return out
+
+
+def _why_no_fit(y: np.ndarray, varies: np.ndarray, n_points: int) -> str:
+    """Why a metric has no fit (said only when it has none)."""
+    if n_points > 1 and np.std(y) == 0:
+        return "metric constant over the points"
+    if not varies.any():
+        return "no parameter varies over the points"
+    return f"too few distinct points ({n_points}) for {int(varies.sum())} parameters, or collinear"

@@ -12,13 +12,15 @@ import pandas as pd
 from ..config.schema import SimConfig
 from ..domain import GRADES, OUTCOMES, SOURCES, STAGES, TIMED_STAGES, TIMESTAMP_COLUMNS, Stage
 from ..model.replication import ReplicationOutput
+from .summary import summarise
 
 GRADE_DTYPE = pd.CategoricalDtype(list(GRADES), ordered=True)
 
 
 @dataclass
 class Results:
-    """The tables of one scenario's run: ``cases``, ``timeseries`` and ``pools``."""
+    """The tables of one scenario's run: ``cases``, ``timeseries`` and ``pools``; ``summary()``
+    gives every metric with its confidence interval."""
 
     config: SimConfig
     cases: pd.DataFrame
@@ -34,113 +36,113 @@ class Results:
     def referrals(self) -> pd.DataFrame:
         """Measured cases referred during the run (not the initial backlog, which is seen
         only part-way through its wait): the cohort time-to-arrest distributions describe."""
-        m = self.measured
-        return m[~m["backlog"]]
+        measured = self.measured
+        return measured[~measured["backlog"]]
 
-    def summary(self) -> pd.DataFrame:
-        """Tidy summary with confidence intervals (see ``sim.results.summary``)."""
-        from .summary import summarise
-
-        return summarise(self)
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Tidy summary with confidence intervals at ``level`` (``sim.results.summary.summarise``)."""
+        return summarise(self, level)
 
 
-def case_table(cfg: SimConfig, out: ReplicationOutput) -> pd.DataFrame:
+def case_table(cfg: SimConfig, output: ReplicationOutput) -> pd.DataFrame:
     """The cases of one replication as a tidy frame (one row per case)."""
-    c = out.cases
-    n = len(c["arrival_day"])
-    horizon, warmup = cfg.run.horizon_days, cfg.run.warmup_days
-    graded = (c["start_stage"] > Stage.ASSESSMENT) | ~np.isnan(c["assessment_end_day"])
-    assigned = np.where(graded, c["assigned_grade"], -1)
-    df = pd.DataFrame({
-        "replication": np.full(n, out.replication, dtype=np.int32),
+    records = output.cases
+    n_cases = len(records["arrival_day"])
+    horizon_days, warmup_days = cfg.run.horizon_days, cfg.run.warmup_days
+    graded = (records["start_stage"] > Stage.ASSESSMENT) | ~np.isnan(records["assessment_end_day"])
+    assigned = np.where(graded, records["assigned_grade"], -1)
+    cases = pd.DataFrame({
+        "replication": np.full(n_cases, output.replication, dtype=np.int32),
         "scenario": cfg.scenario,
-        "force": pd.Categorical.from_codes(c["force"], categories=list(out.force_names)),
-        "case_id": np.arange(n, dtype=np.int32),
-        "package_id": c["package_id"],
-        "backlog": c["backlog"],
-        "source": pd.Categorical.from_codes(c["source"], categories=list(SOURCES)),
-        "true_risk": pd.Categorical.from_codes(c["true_risk"], dtype=GRADE_DTYPE),
+        "force": pd.Categorical.from_codes(records["force"], categories=list(output.force_names)),
+        "case_id": np.arange(n_cases, dtype=np.int32),
+        "package_id": records["package_id"],
+        "backlog": records["backlog"],
+        "source": pd.Categorical.from_codes(records["source"], categories=list(SOURCES)),
+        "true_risk": pd.Categorical.from_codes(records["true_risk"], dtype=GRADE_DTYPE),
         "assigned_grade": pd.Categorical.from_codes(assigned, dtype=GRADE_DTYPE),
-        "trained_assessor": c["trained_assessor"] & graded,
-        "nonspecialist": c["nonspecialist"],
-        "child_in_household": c["child"],
-        "arrival_day": c["arrival_day"],
+        "trained_assessor": records["trained_assessor"] & graded,
+        "nonspecialist": records["nonspecialist"],
+        "child_in_household": records["child"],
+        "arrival_day": records["arrival_day"],
     })
-    for col in TIMESTAMP_COLUMNS:
-        df[col] = c[col]
-    sg = c["safeguarding_day"]
-    df["safeguarding_day"] = np.where(sg <= horizon, sg, np.nan)  # not yet made at the horizon
-    df["warrant_applications"] = c["warrant_applications"]
-    df["outcome"] = pd.Categorical.from_codes(c["outcome"], categories=list(OUTCOMES))
-    df["arrest_day"] = c["arrest_day"]
-    df["exit_day"] = c["exit_day"]
-    df["slot_start_day"] = c["slot_start_day"]
-    df["slot_release_day"] = c["slot_release_day"]
-    df["misgraded"] = graded & (c["assigned_grade"] != c["true_risk"])
-    df["reviewed_day"] = c["reviewed_day"]
-    df["escalated_day"] = c["escalated_day"]
-    df["final_grade"] = pd.Categorical.from_codes(np.where(graded, c["final_grade"], -1), dtype=GRADE_DTYPE)
-    df["investigated_by"] = pd.Categorical.from_codes(c["investigated_by"], categories=list(out.owners))
-    df["handoff_days"] = c["handoff_days"]
-    df["censored"] = np.isnan(c["arrest_day"])
+    for column in TIMESTAMP_COLUMNS:
+        cases[column] = records[column]
+    safeguarding_day = records["safeguarding_day"]
+    # A safeguarding referral due after the horizon was not yet made.
+    cases["safeguarding_day"] = np.where(safeguarding_day <= horizon_days, safeguarding_day, np.nan)
+    cases["warrant_applications"] = records["warrant_applications"]
+    cases["outcome"] = pd.Categorical.from_codes(records["outcome"], categories=list(OUTCOMES))
+    cases["arrest_day"] = records["arrest_day"]
+    cases["exit_day"] = records["exit_day"]
+    cases["slot_start_day"] = records["slot_start_day"]
+    cases["slot_release_day"] = records["slot_release_day"]
+    cases["misgraded"] = graded & (records["assigned_grade"] != records["true_risk"])
+    cases["reviewed_day"] = records["reviewed_day"]
+    cases["escalated_day"] = records["escalated_day"]
+    cases["final_grade"] = pd.Categorical.from_codes(np.where(graded, records["final_grade"], -1), dtype=GRADE_DTYPE)
+    cases["investigated_by"] = pd.Categorical.from_codes(records["investigated_by"], categories=list(output.owners))
+    cases["handoff_days"] = records["handoff_days"]
+    cases["censored"] = np.isnan(records["arrest_day"])
     # Follow-up ends at the arrest, else when the case left, else at the horizon.
-    end = np.where(~df["censored"], c["arrest_day"], np.where(np.isnan(c["exit_day"]), horizon, c["exit_day"]))
-    df["followup_days"] = end - c["arrival_day"]
-    df["time_to_arrest_days"] = c["arrest_day"] - c["arrival_day"]
-    df["in_warmup"] = np.where(c["backlog"], warmup > 0, c["arrival_day"] < warmup)
-    df["stage_at_end"] = _stage_at_end(c)
-    return df
+    left_day = np.where(np.isnan(records["exit_day"]), horizon_days, records["exit_day"])
+    end_day = np.where(~cases["censored"], records["arrest_day"], left_day)
+    cases["followup_days"] = end_day - records["arrival_day"]
+    cases["time_to_arrest_days"] = records["arrest_day"] - records["arrival_day"]
+    cases["in_warmup"] = np.where(records["backlog"], warmup_days > 0, records["arrival_day"] < warmup_days)
+    cases["stage_at_end"] = _stage_at_end(records)
+    return cases
 
 
-def _stage_at_end(c: dict[str, np.ndarray]) -> pd.Categorical:
+def _stage_at_end(records: dict[str, np.ndarray]) -> pd.Categorical:
     """For a case still open at the horizon, the stage it is in; else missing."""
-    stage = np.full(len(c["arrival_day"]), -1)
-    for k, s in enumerate(TIMED_STAGES):
-        stage = np.where(~np.isnan(c[f"{s}_queue_day"]), k, stage)
-    in_post = (c["outcome"] != 0) & np.isnan(c["exit_day"])  # enforced, post-arrest work unfinished
+    stage = np.full(len(records["arrival_day"]), -1)
+    for code, name in enumerate(TIMED_STAGES):
+        stage = np.where(~np.isnan(records[f"{name}_queue_day"]), code, stage)
+    in_post = (records["outcome"] != 0) & np.isnan(records["exit_day"])  # enforced, post-arrest work unfinished
     stage = np.where(in_post, len(TIMED_STAGES), stage)
-    still_open = np.isnan(c["exit_day"])
+    still_open = np.isnan(records["exit_day"])
     return pd.Categorical.from_codes(np.where(still_open, stage, -1), categories=list(STAGES))
 
 
-def timeseries_table(cfg: SimConfig, out: ReplicationOutput) -> pd.DataFrame:
+def timeseries_table(cfg: SimConfig, output: ReplicationOutput) -> pd.DataFrame:
     """Daily samples: work in progress by force, stage and grade, and staff busy by unit."""
-    days, snaps, labels = out.snapshot_days, out.snapshots, out.series_labels
-    t, k = len(days), len(labels)
+    days, labels = output.snapshot_days, output.series_labels
+    n_days, n_series = len(days), len(labels)
 
-    def column(j: int) -> pd.Categorical:
-        return pd.Categorical(np.tile([lab[j] for lab in labels], t))
+    def label_column(position: int) -> pd.Categorical:
+        return pd.Categorical(np.tile([label[position] for label in labels], n_days))
 
     return pd.DataFrame({
-        "replication": np.full(t * k, out.replication, dtype=np.int32),
+        "replication": np.full(n_days * n_series, output.replication, dtype=np.int32),
         "scenario": cfg.scenario,
-        "force": column(1),
-        "day": np.repeat(days, k),
-        "series": column(0),
-        "name": column(2),
-        "grade": column(3),
-        "value": snaps.reshape(-1).astype(np.int32),
+        "force": label_column(1),
+        "day": np.repeat(days, n_series),
+        "series": label_column(0),
+        "name": label_column(2),
+        "grade": label_column(3),
+        "value": output.snapshots.reshape(-1).astype(np.int32),
     })
 
 
-def pool_table(cfg: SimConfig, out: ReplicationOutput) -> pd.DataFrame:
+def pool_table(cfg: SimConfig, output: ReplicationOutput) -> pd.DataFrame:
     """Use of every capacity inside the measurement window, by the force (or ``region``,
     ``surge``) owning it: staff pools in contracted hours, investigators' caseload slots in
     slot-days, court slots and search-team executions in places booked (urgent bookings may
     exceed the daily capacity)."""
-    df = pd.DataFrame(out.pools)
-    df["utilisation"] = df["busy"] / df["available"]
-    df.insert(0, "scenario", cfg.scenario)
-    df.insert(0, "replication", out.replication)
-    return df
+    pools = pd.DataFrame(output.pools)
+    pools["utilisation"] = pools["busy"] / pools["available"]
+    pools.insert(0, "scenario", cfg.scenario)
+    pools.insert(0, "replication", output.replication)
+    return pools
 
 
 def build_results(cfg: SimConfig, outputs: Sequence[ReplicationOutput]) -> Results:
     """Assemble the tables of all replications, in replication order."""
-    outputs = sorted(outputs, key=lambda o: o.replication)
+    outputs = sorted(outputs, key=lambda output: output.replication)
     return Results(
         config=cfg,
-        cases=pd.concat([case_table(cfg, o) for o in outputs], ignore_index=True),
-        timeseries=pd.concat([timeseries_table(cfg, o) for o in outputs], ignore_index=True),
-        pools=pd.concat([pool_table(cfg, o) for o in outputs], ignore_index=True),
+        cases=pd.concat([case_table(cfg, output) for output in outputs], ignore_index=True),
+        timeseries=pd.concat([timeseries_table(cfg, output) for output in outputs], ignore_index=True),
+        pools=pd.concat([pool_table(cfg, output) for output in outputs], ignore_index=True),
     )

@@ -49,10 +49,15 @@ not monotone (a fall, then a rise) escapes it, so look at Welch's plot first.
 
 Everything here works on tidy frames with pandas and numpy; it never runs the model.
 
+>>> import sim, sim.plots
+>>> res = sim.simulate(sim.load_config(["run.replications=2", "run.horizon_days=200", "run.progress=false"]))
 >>> ave = welch(res.timeseries, windows_days=(7, 30))     # WIP over every stage and grade
+>>> ave["window_days"].unique().tolist()
+[7.0, 30.0]
 >>> s = suggest_warmup(ave)
->>> s.warmup_days, s.note          # NaN and the reason when there is no steady state
->>> sim.plots.warmup_plot(ave, s.warmup_days)
+>>> s.warmup_days >= 0 or s.note != ""    # a warm-up in days, or NaN and the reason there is none
+True
+>>> fig = sim.plots.warmup_plot(ave, s.warmup_days)
 
 References: Welch PD (1983), The statistical analysis of simulation results, in Lavenberg
 (ed.) *The Computer Performance Modeling Handbook*, Academic Press, 268-328. Law AM (2015),
@@ -76,11 +81,13 @@ WELCH_COLUMNS = ["quantity", "window_days", "day", "replication_mean", "moving_a
 MSER_COLUMNS = ["truncated_batches", "warmup_days", "mser", "kept_mean"]
 
 
-def _as_list(x: str | Sequence[str] | None) -> list[str] | None:
-    return None if x is None else [x] if isinstance(x, str) else list(x)
+def _as_list(names: str | Sequence[str] | None) -> list[str] | None:
+    """One name or several as a list; None stays None (no selection)."""
+    return None if names is None else [names] if isinstance(names, str) else list(names)
 
 
 def _describe(series: str, name: list[str] | None, grade: list[str] | None, force: list[str] | None) -> str:
+    """The selection in words, for titles and the ``quantity`` column."""
     what = {"wip": "referrals open", "busy": "staff busy"}.get(series, series)
     parts = [", ".join(name) if name else ("every stage" if series == "wip" else "every pool")]
     if grade:
@@ -106,16 +113,16 @@ def replication_average(timeseries: pd.DataFrame, series: str = "wip", name: str
     (days), ``replication_mean`` (in the series' unit: cases or staff) and ``replications``
     (replications averaged). Raises ValueError if the selection matches no row."""
     names, grades, forces = _as_list(name), _as_list(grade), _as_list(force)
-    sel = timeseries["series"] == series
-    for col, values in (("name", names), ("grade", grades), ("force", forces)):
+    chosen = timeseries["series"] == series
+    for column, values in (("name", names), ("grade", grades), ("force", forces)):
         if values is not None:
-            if col not in timeseries.columns:
-                raise ValueError(f"{col}={values}: the time series has no {col!r} column")
-            sel &= timeseries[col].isin(values)
-    rows = timeseries[sel]
+            if column not in timeseries.columns:
+                raise ValueError(f"{column}={values}: the time series has no {column!r} column")
+            chosen &= timeseries[column].isin(values)
+    rows = timeseries[chosen]
     if rows.empty:
-        known = {c: sorted(map(str, pd.unique(timeseries[c]))) for c in ("series", "name", "grade", "force")
-                 if c in timeseries.columns}
+        known = {column: sorted(map(str, pd.unique(timeseries[column])))
+                 for column in ("series", "name", "grade", "force") if column in timeseries.columns}
         raise ValueError(f"no rows of series={series!r}, name={names}, grade={grades}, force={forces}; "
                          f"the time series has {known}")
     per_rep = rows.groupby(["replication", "day"], observed=True)["value"].sum().unstack("day", fill_value=0)
@@ -149,13 +156,14 @@ def welch_moving_average(values: np.ndarray | Sequence[float], window: int) -> n
     # Full windows: a convolution (exact sums, no drift of cumulative sums over a long run).
     out[w: m - w] = np.convolve(y, np.full(2 * w + 1, 1.0 / (2 * w + 1)), mode="valid")
     # The first w points: the window shrinks to the i samples either side of point i.
-    c = np.cumsum(y[: 2 * w - 1])
+    cumulative = np.cumsum(y[: 2 * w - 1])
     i = np.arange(w)
-    out[:w] = c[2 * i] / (2 * i + 1)
+    out[:w] = cumulative[2 * i] / (2 * i + 1)
     return out
 
 
 def _sample_interval(days: np.ndarray) -> float:
+    """Days between samples; ValueError unless the days are increasing and equally spaced."""
     steps = np.diff(days)
     if len(steps) == 0 or not np.all(steps > 0):
         raise ValueError("the series needs at least two days, in increasing order")
@@ -189,11 +197,12 @@ def welch(data: pd.DataFrame, windows_days: float | Sequence[float] = (7.0, 30.0
     if not windows:
         raise ValueError("windows_days: give at least one window")
     frames = []
-    for wd in windows:
-        if not (np.isfinite(wd) and wd >= 0):
-            raise ValueError(f"windows_days: {wd!r} is not a number of days >= 0")
-        ma = welch_moving_average(average["replication_mean"].to_numpy(dtype=float), int(round(wd / step)))
-        frames.append(average.assign(window_days=float(wd), moving_average=ma))
+    for window_days in windows:
+        if not (np.isfinite(window_days) and window_days >= 0):
+            raise ValueError(f"windows_days: {window_days!r} is not a number of days >= 0")
+        moving_average = welch_moving_average(average["replication_mean"].to_numpy(dtype=float),
+                                              int(round(window_days / step)))
+        frames.append(average.assign(window_days=float(window_days), moving_average=moving_average))
     return pd.concat(frames, ignore_index=True)[WELCH_COLUMNS]
 
 
@@ -235,13 +244,13 @@ def mser(values: np.ndarray | Sequence[float], batch_size: int = 5, max_fraction
     d = np.arange(d_max + 1)
     kept = k - d
     # Sums over the batches kept (d+1..k), from the reversed cumulative sums.
-    zc = z - z.mean()  # centred first: the sums of squares stay accurate for large values
-    s1 = np.cumsum(zc[::-1])[::-1][d]
-    s2 = np.cumsum(zc[::-1] ** 2)[::-1][d]
-    sse = np.maximum(s2 - s1 ** 2 / kept, 0.0)
-    stat = sse / kept ** 2
-    best = int(np.argmin(stat))
-    return Mser(best * batch_size, best, stat, z.mean() + s1 / kept, int(batch_size), int(d_max),
+    centred = z - z.mean()  # centred first: the sums of squares stay accurate for large values
+    kept_sum = np.cumsum(centred[::-1])[::-1][d]
+    kept_squares = np.cumsum(centred[::-1] ** 2)[::-1][d]
+    squared_deviations = np.maximum(kept_squares - kept_sum ** 2 / kept, 0.0)
+    statistic = squared_deviations / kept ** 2
+    best = int(np.argmin(statistic))
+    return Mser(best * batch_size, best, statistic, z.mean() + kept_sum / kept, int(batch_size), int(d_max),
                 best == d_max and d_max > 0)
 
 
@@ -251,8 +260,8 @@ def trend_r_squared(values: np.ndarray | Sequence[float]) -> float:
     y = np.asarray(values, dtype=float)
     if len(y) < 3 or np.ptp(y) == 0:
         return 0.0
-    r = np.corrcoef(np.arange(len(y), dtype=float), y)[0, 1]
-    return float(r * r)
+    correlation = np.corrcoef(np.arange(len(y), dtype=float), y)[0, 1]
+    return float(correlation * correlation)
 
 
 @dataclass(frozen=True)
@@ -299,26 +308,27 @@ def suggest_warmup(data: pd.DataFrame, batch_size: int = 5, max_fraction: float 
     days = average["day"].to_numpy(dtype=float)
     _sample_interval(days)
     values = average["replication_mean"].to_numpy(dtype=float)
-    res = mser(values, batch_size, max_fraction)
-    k = len(values) // batch_size
-    r2 = trend_r_squared(values[res.truncation: k * batch_size].reshape(-1, batch_size).mean(axis=1))
-    trending = r2 > max_trend_r_squared
-    warmup = float(days[res.truncation]) if res.truncation else 0.0
+    found = mser(values, batch_size, max_fraction)
+    n_batches = len(values) // batch_size
+    kept_batch_means = values[found.truncation: n_batches * batch_size].reshape(-1, batch_size).mean(axis=1)
+    r_squared = trend_r_squared(kept_batch_means)
+    trending = r_squared > max_trend_r_squared
+    warmup = float(days[found.truncation]) if found.truncation else 0.0
     reasons = []
-    if res.at_limit:
+    if found.at_limit:
         reasons.append(f"the MSER minimum is at the end of its search ({max_fraction:.0%} of the run)")
     if trending:
-        reasons.append(f"the part kept still trends (a straight line explains {r2:.0%} of its variation, "
+        reasons.append(f"the part kept still trends (a straight line explains {r_squared:.0%} of its variation, "
                        f"more than {max_trend_r_squared:.0%})")
     note = ""
     if reasons:
         warmup = float("nan")
         note = ("; ".join(reasons) + ": no steady state found, the run is too short or the output is not "
                 "stationary, so no warm-up is suggested")
-    table = pd.DataFrame({"truncated_batches": np.arange(res.max_batches + 1),
-                          "warmup_days": days[np.arange(res.max_batches + 1) * batch_size],
-                          "mser": res.statistic, "kept_mean": res.kept_mean})
+    candidates = np.arange(found.max_batches + 1)
+    table = pd.DataFrame({"truncated_batches": candidates, "warmup_days": days[candidates * batch_size],
+                          "mser": found.statistic, "kept_mean": found.kept_mean})
     table.loc[0, "warmup_days"] = 0.0
     quantity = str(average["quantity"].iloc[0]) if "quantity" in average.columns and len(average) else ""
-    return WarmupSuggestion(warmup, res.truncation, int(batch_size), res.at_limit, r2, trending, table[MSER_COLUMNS],
-                            quantity, note)
+    return WarmupSuggestion(warmup, found.truncation, int(batch_size), found.at_limit, r_squared, trending,
+                            table[MSER_COLUMNS], quantity, note)

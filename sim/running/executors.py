@@ -93,13 +93,13 @@ def quiet_dask_worker(dask_worker=None) -> None:
     if dask_worker is None:
         return
     for name in ("profile", "profile-cycle"):
-        pc = dask_worker.periodic_callbacks.pop(name, None)
-        if pc is not None:
-            pc.stop()
-    for name, ms in _SLOWED_TIMERS_MS.items():
-        pc = dask_worker.periodic_callbacks.get(name)
-        if pc is not None:
-            pc.callback_time = ms
+        callback = dask_worker.periodic_callbacks.pop(name, None)
+        if callback is not None:
+            callback.stop()
+    for name, interval_ms in _SLOWED_TIMERS_MS.items():
+        callback = dask_worker.periodic_callbacks.get(name)
+        if callback is not None:
+            callback.callback_time = interval_ms
 
 
 def _quiet_worker_plugin():

@@ -8,11 +8,16 @@ the mean) over a look-ahead of further replications. The method and its rules ar
 :mod:`sim.results.replication_count`.
 
 >>> import sim
+>>> from sim.results.catalogue import REPLICATION_KEYS
 >>> from sim.running.replication_study import replication_study
->>> study = replication_study(sim.load_config(["run.progress=false"]), max_replications=30)
->>> study.recommendation            # one row per output
->>> study.replications_needed       # the largest recommendation, or None
->>> study.recommend(0.10)           # another precision, without running again
+>>> cfg = sim.load_config(["run.horizon_days=200", "run.workers=1", "run.progress=false"])
+>>> study = replication_study(cfg, max_replications=4)
+>>> len(study.recommendation) == len(REPLICATION_KEYS)      # one row per output
+True
+>>> needed = study.replications_needed       # the largest recommendation, or None
+>>> looser = study.recommend(0.10)           # another precision, without running again
+>>> looser["precision"].unique().tolist()
+[0.1]
 
 Replication r sees the same random numbers whatever else is run, so the first n
 replications of the study are exactly those of a run with ``run.replications=n``.
@@ -28,7 +33,8 @@ import pandas as pd
 from ..config.schema import SimConfig
 from ..errors import ConfigError
 from ..results import build_results, replication_metrics
-from ..results.replication_count import DEFAULT_KEYS, MetricKey, recommend_replications, replication_trajectory
+from ..results.catalogue import REPLICATION_KEYS
+from ..results.replication_count import StudyKey, recommend_replications, replication_trajectory
 from .runner import run_replications
 
 
@@ -51,24 +57,24 @@ class ReplicationStudy:
     def replications_needed(self) -> int | None:
         """The replications that meet the precision for every key (the largest
         recommendation), or None if some key did not reach it within the study."""
-        rec = self.recommendation["recommended_replications"]
-        if rec.empty or rec.isna().any():
+        recommended = self.recommendation["recommended_replications"]
+        if recommended.empty or recommended.isna().any():
             return None
-        return int(rec.max())
+        return int(recommended.max())
 
     def recommend(self, precision: float, k_limit: int | None = None) -> pd.DataFrame:
         """The recommendation table at another precision, from the same replications."""
         return recommend_replications(self.trajectory, precision, self.k_limit if k_limit is None else k_limit)
 
 
-def replication_study(cfg: SimConfig, max_replications: int = 30, keys: Sequence[MetricKey] | None = None,
+def replication_study(cfg: SimConfig, max_replications: int = 30, keys: Sequence[StudyKey] | None = None,
                       precision: float = 0.05, workers: int | None = None, progress: bool | None = None,
                       level: float = 0.95, k_limit: int = 5) -> ReplicationStudy:
     """Run replications 0..``max_replications``-1 of ``cfg`` (``cfg.run.replications`` is not
     used) on ``workers`` processes (default ``cfg.run.workers``) and find, per key, the
     replications needed for a relative half-width of at most ``precision`` at confidence
     ``level``. ``keys`` are (metric, by, grade) for the total, or (metric, by, grade, force);
-    default ``sim.results.replication_count.DEFAULT_KEYS``. Raises ConfigError for bad arguments
+    default ``sim.results.catalogue.REPLICATION_KEYS``. Raises ConfigError for bad arguments
     before anything runs, ValueError after the run if a key names no metric."""
     if not isinstance(max_replications, int) or max_replications < 3:
         raise ConfigError("max_replications", max_replications, "a whole number >= 3 (the algorithm starts from 3)")
@@ -80,6 +86,7 @@ def replication_study(cfg: SimConfig, max_replications: int = 30, keys: Sequence
         raise ConfigError("k_limit", k_limit, "a whole number of look-ahead replications >= 0")
     outputs = run_replications(cfg, replications=range(max_replications), workers=workers, progress=progress)
     metrics = replication_metrics(build_results(cfg, outputs))
-    trajectory = replication_trajectory(metrics, DEFAULT_KEYS if keys is None else keys, level, force=cfg.total_name)
+    trajectory = replication_trajectory(metrics, REPLICATION_KEYS if keys is None else keys, level,
+                                        force=cfg.total_name)
     recommendation = recommend_replications(trajectory, precision, k_limit)
     return ReplicationStudy(cfg, metrics, trajectory, recommendation, precision, k_limit)

@@ -36,12 +36,12 @@ def run_replications(cfg: SimConfig, replications: Iterable[int] | None = None,
             # spawn: a clean interpreter per worker, safe whatever threads the parent runs.
             with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
                 futures = [pool.submit(run_replication, cfg, r) for r in reps]
-                for f in as_completed(futures):
-                    outputs.append(f.result())
+                for future in as_completed(futures):
+                    outputs.append(future.result())
                     bar.update()
     finally:
         bar.close()
-    return sorted(outputs, key=lambda o: o.replication)
+    return sorted(outputs, key=lambda output: output.replication)
 
 
 def simulate(cfg: SimConfig, workers: int | None = None, progress: bool | None = None) -> Results:

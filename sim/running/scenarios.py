@@ -19,10 +19,10 @@ def load_scenarios(names: Sequence[str], overrides: Sequence[str] = ()) -> tuple
     """The baseline and the named scenarios (``configs/scenario/NAME.yaml``), each with the
     same ``overrides`` on top. Raises ConfigError if a name is unknown or a scenario changes
     the run itself (seed, replications, horizon), which would break the pairing."""
-    for o in overrides:
-        if o.split("=", 1)[0].lstrip("+~") == "scenario":
-            raise ConfigError("overrides", o, "name scenarios as arguments, not as an override")
-    duplicated = sorted({n for n in names if list(names).count(n) > 1})
+    for override in overrides:
+        if override.split("=", 1)[0].lstrip("+~") == "scenario":
+            raise ConfigError("overrides", override, "name scenarios as arguments, not as an override")
+    duplicated = sorted({name for name in names if list(names).count(name) > 1})
     if duplicated:
         raise ConfigError("scenarios", ", ".join(duplicated), "each scenario once")
     base = load_config(["scenario=baseline", *overrides])
@@ -40,13 +40,15 @@ def check_pairable(baseline: SimConfig, scenarios: Sequence[SimConfig]) -> None:
     horizon) on the same forces: paired replications must see the same cases."""
     for cfg in scenarios:
         if cfg.run != baseline.run:
-            changed = [f.name for f in dataclasses.fields(cfg.run) if getattr(cfg.run, f.name) != getattr(baseline.run, f.name)]
-            raise ConfigError(f"scenario {cfg.scenario}", ", ".join(f"run.{c}" for c in changed),
-                              "a scenario must not change the run (seed, replications, horizon): pairs need the same runs")
+            changed = [field.name for field in dataclasses.fields(cfg.run)
+                       if getattr(cfg.run, field.name) != getattr(baseline.run, field.name)]
+            raise ConfigError(f"scenario {cfg.scenario}", ", ".join(f"run.{name}" for name in changed),
+                              "a scenario must not change the run (seed, replications, horizon): pairs need the "
+                              "same runs")
         if cfg.force_names != baseline.force_names:
             raise ConfigError(f"scenario {cfg.scenario}", "forces: " + ", ".join(cfg.force_names),
-                              f"must model the baseline's forces ({', '.join(baseline.force_names)}) for pairs of the same "
-                              "cases: run both on that region (e.g. add forces=three_forces)")
+                              f"must model the baseline's forces ({', '.join(baseline.force_names)}) for pairs of "
+                              "the same cases: run both on that region (e.g. add forces=three_forces)")
 
 
 def compare(baseline: SimConfig, scenarios: Sequence[SimConfig], workers: int | None = None,
@@ -57,7 +59,7 @@ def compare(baseline: SimConfig, scenarios: Sequence[SimConfig], workers: int | 
     base_metrics = replication_metrics(base)
     results, tables = {}, []
     for cfg in scenarios:
-        res = simulate(cfg, workers=workers, progress=progress)
-        results[cfg.scenario] = res
-        tables.append(paired_differences(base_metrics, replication_metrics(res)))
+        scenario = simulate(cfg, workers=workers, progress=progress)
+        results[cfg.scenario] = scenario
+        tables.append(paired_differences(base_metrics, replication_metrics(scenario)))
     return Comparison(base, results, pd.concat(tables, ignore_index=True) if tables else pd.DataFrame())

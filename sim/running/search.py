@@ -58,28 +58,32 @@ class SearchResult:
 def assess(results: Results, target: Target) -> dict:
     """Whether ``results`` meets ``target``: the share late (mean and upper bound over
     replications), the worst replication's count past 18 months, and the verdict."""
-    ref = results.referrals
-    ref = ref[ref["true_risk"].isin(target.risks)]
-    shares, past = [], []
-    horizon = results.config.run.horizon_days
-    for _, rep in ref.groupby("replication"):
-        d, arrested = rep["followup_days"].to_numpy(), ~rep["censored"].to_numpy()
-        observable = horizon - rep["arrival_day"].min()
-        shares.append(km_share_waiting_past(d, arrested, target.within_days, observable)[0])
-        past.append(int((d > EIGHTEEN_MONTHS_DAYS).sum()))
-    s = np.asarray(shares, dtype=float)
-    n = len(s)
-    if n < 2 or np.isnan(s).any():
+    referrals = results.referrals
+    referrals = referrals[referrals["true_risk"].isin(target.risks)]
+    shares_late, past_18_months = [], []
+    horizon_days = results.config.run.horizon_days
+    for _, replication in referrals.groupby("replication"):
+        followup, arrested = replication["followup_days"].to_numpy(), ~replication["censored"].to_numpy()
+        observable_days = horizon_days - replication["arrival_day"].min()
+        shares_late.append(km_share_waiting_past(followup, arrested, target.within_days, observable_days)[0])
+        past_18_months.append(int((followup > EIGHTEEN_MONTHS_DAYS).sum()))
+    share_late = np.asarray(shares_late, dtype=float)
+    n = len(share_late)
+    if n < 2 or np.isnan(share_late).any():
         upper = np.nan
     else:
-        upper = s.mean() + stats.t.ppf(target.confidence, n - 1) * s.std(ddof=1) / np.sqrt(n)
-    meets = bool(np.isfinite(upper) and upper < target.max_share_late and max(past) <= target.max_cases_past_18_months)
-    return {"share_late": float(s.mean()) if n else np.nan, "share_late_upper": float(upper),
-            "worst_cases_past_18_months": max(past) if past else 0, "replications": n, "meets_target": meets}
+        upper = share_late.mean() + stats.t.ppf(target.confidence, n - 1) * share_late.std(ddof=1) / np.sqrt(n)
+    meets = bool(np.isfinite(upper) and upper < target.max_share_late
+                 and max(past_18_months) <= target.max_cases_past_18_months)
+    return {"share_late": float(share_late.mean()) if n else np.nan, "share_late_upper": float(upper),
+            "worst_cases_past_18_months": max(past_18_months) if past_18_months else 0, "replications": n,
+            "meets_target": meets}
 
 
-def _with(cfg: SimConfig, changes: Mapping[str, float]) -> SimConfig:
-    """``cfg`` with numeric dotted keys (``staffing.investigators``) set; validated."""
+def _config_with(cfg: SimConfig, changes: Mapping[str, float]) -> SimConfig:
+    """``cfg`` with numeric dotted keys (``staffing.investigators``) set; validated. Raises
+    ConfigError for a region of several forces (the search sizes one force) or a key that
+    is not a number."""
     if cfg.forces:
         raise ConfigError("forces", ", ".join(cfg.force_names),
                           "the staffing search sizes one force: run it on a region of one (no `forces` list)")
@@ -94,8 +98,10 @@ def _with(cfg: SimConfig, changes: Mapping[str, float]) -> SimConfig:
     return cfg.validate()
 
 
-def _run(cfg: SimConfig, changes: Mapping[str, float], target: Target, runs: list, progress: bool) -> dict:
-    row = {**changes, **assess(simulate(_with(cfg, changes), progress=progress), target)}
+def _run_level(cfg: SimConfig, changes: Mapping[str, float], target: Target, runs: list[dict], progress: bool) -> dict:
+    """Run ``cfg`` with ``changes`` (one staffing level), assess it against ``target`` and
+    add its row (the changes and the assessment) to ``runs``."""
+    row = {**changes, **assess(simulate(_config_with(cfg, changes), progress=progress), target)}
     runs.append(row)
     return row
 
@@ -104,21 +110,22 @@ def search_investigators(cfg: SimConfig, target: Target = Target(), low: int | N
                          progress: bool = False) -> SearchResult:
     """The fewest investigators in [low, high] (default low: today's) meeting ``target``."""
     low = cfg.staffing.investigators if low is None else low
-    _with(cfg, {})  # a config the search cannot vary fails here, before any run
+    _config_with(cfg, {})  # a config the search cannot vary fails here, before any run
     if not 1 <= low <= high:
         raise ConfigError("investigators range", f"{low}..{high}", "need 1 <= low <= high")
     runs: list[dict] = []
     key = "staffing.investigators"
-    if not _run(cfg, {key: high}, target, runs, progress)["meets_target"]:
+    if not _run_level(cfg, {key: high}, target, runs, progress)["meets_target"]:
         return SearchResult(None, pd.DataFrame(runs), target)
-    lo, hi = low - 1, high  # invariant: hi meets the target; lo does not (or is below the range)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if _run(cfg, {key: mid}, target, runs, progress)["meets_target"]:
-            hi = mid
+    # Invariant: ``passing`` meets the target; ``failing`` does not (or is below the range).
+    failing, passing = low - 1, high
+    while passing - failing > 1:
+        middle = (failing + passing) // 2
+        if _run_level(cfg, {key: middle}, target, runs, progress)["meets_target"]:
+            passing = middle
         else:
-            lo = mid
-    answer = next(r for r in runs if r[key] == hi)
+            failing = middle
+    answer = next(row for row in runs if row[key] == passing)
     return SearchResult(answer, pd.DataFrame(runs).sort_values(key).reset_index(drop=True), target)
 
 
@@ -127,20 +134,24 @@ def search_mix(cfg: SimConfig, grid: Mapping[str, Sequence[float]], costs: Mappi
     """The cheapest combination in ``grid`` (dotted key -> values) meeting ``target``; the
     cost of a combination is the sum of value x cost per unit over the keys in ``costs``
     (e.g. cost per post, or the cost of training the whole team for a trained share)."""
-    unknown = [k for k in costs if k not in grid]
+    unknown = [key for key in costs if key not in grid]
     if unknown:
         raise ConfigError("costs", unknown, f"every costed key must be in the grid: {', '.join(grid)}")
-    uncosted = [k for k in grid if k not in costs]
+    uncosted = [key for key in grid if key not in costs]
     if uncosted:
         raise ConfigError("grid", uncosted, "give every grid key a cost per unit (--cost KEY=VALUE)")
-    _with(cfg, {})
+    _config_with(cfg, {})
     keys = list(grid)
-    combos = [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
-    combos.sort(key=lambda c: sum(c[k] * costs.get(k, 0.0) for k in keys))
+
+    def cost_of(combination: Mapping[str, float]) -> float:
+        return sum(combination[key] * costs.get(key, 0.0) for key in keys)
+
+    combinations = [dict(zip(keys, values)) for values in itertools.product(*(grid[key] for key in keys))]
+    combinations.sort(key=cost_of)
     runs: list[dict] = []
-    for combo in combos:
-        row = _run(cfg, combo, target, runs, progress)
-        row["cost"] = sum(combo[k] * costs.get(k, 0.0) for k in keys)
+    for combination in combinations:
+        row = _run_level(cfg, combination, target, runs, progress)
+        row["cost"] = cost_of(combination)
         if row["meets_target"]:
             return SearchResult(row, pd.DataFrame(runs), target)
     return SearchResult(None, pd.DataFrame(runs), target)

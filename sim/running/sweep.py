@@ -10,8 +10,9 @@ The output folder holds::
 
 KEY is a hash of the point's resolved configuration. Batches are written as they finish
 (the process holds no results; a point run whole by one task is summarised there and written
-at once), a finished point is assembled under a temporary name and renamed into place, so an interrupted sweep loses no finished batch and a re-run with the
-same design computes only what is missing. A batch that raises is recorded with its
+at once), a finished point is assembled under a temporary name and renamed into place, so an
+interrupted sweep loses no finished batch and a re-run with the same design computes only
+what is missing. A batch that raises is recorded with its
 traceback and the sweep goes on; a batch whose worker died is resubmitted.
 """
 
@@ -62,6 +63,9 @@ class Chunk:
 
 @dataclass
 class ChunkResult:
+    """A chunk's per-replication ``metrics`` and the ``seconds`` it took; ``error`` (a
+    traceback) instead if it failed; ``summary`` too if it was its point's every replication."""
+
     key: str
     replications: tuple[int, ...]
     metrics: pd.DataFrame | None
@@ -75,16 +79,18 @@ def run_chunks(chunks: Sequence[Chunk]) -> list[ChunkResult]:
     nested parallelism), as per-replication metrics. A chunk that raises is reported with
     its traceback; the others still run."""
     out = []
-    for ch in chunks:
-        t0 = time.perf_counter()
+    for chunk in chunks:
+        started = time.perf_counter()
         try:
-            outputs = [run_replication(ch.config, r) for r in ch.replications]
-            metrics = replication_metrics(build_results(ch.config, outputs))
+            outputs = [run_replication(chunk.config, r) for r in chunk.replications]
+            metrics = replication_metrics(build_results(chunk.config, outputs))
             # A point done in one task is summarised here, on the worker, not in the driver.
-            summary = summarise_metrics(metrics) if ch.whole else None
-            out.append(ChunkResult(ch.key, ch.replications, metrics, time.perf_counter() - t0, summary=summary))
+            summary = summarise_metrics(metrics) if chunk.whole else None
+            out.append(ChunkResult(chunk.key, chunk.replications, metrics, time.perf_counter() - started,
+                                   summary=summary))
         except Exception:  # noqa: BLE001 - any failure of one point must not stop the sweep
-            out.append(ChunkResult(ch.key, ch.replications, None, time.perf_counter() - t0, traceback.format_exc()))
+            out.append(ChunkResult(chunk.key, chunk.replications, None, time.perf_counter() - started,
+                                   traceback.format_exc()))
     return out
 
 
@@ -92,10 +98,10 @@ def seconds_per_replication(cfg: SimConfig) -> float:
     """Estimated seconds of one replication in a task, its metrics included (from the
     expected cases)."""
     cases = 0.0
-    for f in cfg.force_configs():
-        d = f.demand
-        cases += f.expected_referrals() * (1 + d.bulk_package_probability * d.bulk_extra_suspects_mean)
-        cases += d.initial_backlog.size
+    for force in cfg.force_configs():
+        demand = force.demand
+        cases += force.expected_referrals() * (1 + demand.bulk_package_probability * demand.bulk_extra_suspects_mean)
+        cases += demand.initial_backlog.size
     cases = max(cases, 1.0)
     return cases / CASES_PER_SECOND + RESULTS_SECONDS + cases / RESULTS_CASES_PER_SECOND
 
@@ -106,18 +112,18 @@ def plan_tasks(todo: Sequence[tuple[DesignPoint, list[int]]], batch_seconds: flo
     together, so that a sweep of many short points is not thousands of tiny tasks."""
     tasks: list[list[Chunk]] = []
     current: list[Chunk] = []
-    current_s = 0.0
+    current_seconds = 0.0
     for point, reps in todo:
-        per_rep = seconds_per_replication(point.config)
-        size = max(1, math.ceil(batch_seconds / per_rep))
-        for k in range(0, len(reps), size):
-            part = tuple(reps[k:k + size])
+        seconds_each = seconds_per_replication(point.config)
+        size = max(1, math.ceil(batch_seconds / seconds_each))
+        for first in range(0, len(reps), size):
+            part = tuple(reps[first:first + size])
             whole = len(part) == point.config.run.replications  # no batch of it on disk either
             current.append(Chunk(point.key, point.config, part, whole=whole))
-            current_s += per_rep * len(part)
-            if current_s >= batch_seconds:
+            current_seconds += seconds_each * len(part)
+            if current_seconds >= batch_seconds:
                 tasks.append(current)
-                current, current_s = [], 0.0
+                current, current_seconds = [], 0.0
     if current:
         tasks.append(current)
     return tasks
@@ -152,10 +158,11 @@ class SweepFolder:
         return self.out / "partial" / key
 
     def finished_replications(self, key: str) -> set[int]:
+        """The replications of point ``key`` whose batches are on disk."""
         reps: set[int] = set()
-        d = self.partial_dir(key)
-        for p in d.glob("reps-*.parquet") if d.is_dir() else ():
-            first, last = (int(x) for x in p.stem.split("-")[1:3])
+        partial = self.partial_dir(key)
+        for batch in partial.glob("reps-*.parquet") if partial.is_dir() else ():
+            first, last = (int(number) for number in batch.stem.split("-")[1:3])
             reps.update(range(first, last + 1))
         return reps
 
@@ -164,16 +171,18 @@ class SweepFolder:
         self.out.mkdir(parents=True, exist_ok=True)
         design = {"sweep": name, "overrides": list(overrides), "sampled_parameters": list(sampled),
                   "points": [{"point": p.key, "params": p.params} for p in points]}
-        atomic_write(self.out / "design.json", lambda t: t.write_text(json.dumps(design, indent=1, default=str)))
+        atomic_write(self.out / "design.json",
+                     lambda path: path.write_text(json.dumps(design, indent=1, default=str)))
 
-    def write_chunk(self, r: ChunkResult) -> None:
-        d = self.partial_dir(r.key)
-        d.mkdir(parents=True, exist_ok=True)
-        reps = sorted(r.replications)
+    def write_chunk(self, result: ChunkResult) -> None:
+        """One finished chunk's metrics, as a batch of its point."""
+        partial = self.partial_dir(result.key)
+        partial.mkdir(parents=True, exist_ok=True)
+        reps = sorted(result.replications)
         # Replication ranges are contiguous in a chunk; the name says which it holds.
         name = f"reps-{reps[0]:06d}-{reps[-1]:06d}.parquet"
-        frame = r.metrics.assign(seconds=r.seconds / len(reps))
-        atomic_write(d / name, lambda t: frame.to_parquet(t, index=False))
+        frame = result.metrics.assign(seconds=result.seconds / len(reps))
+        atomic_write(partial / name, lambda path: frame.to_parquet(path, index=False))
 
     def write_failure(self, point: DesignPoint, replications: Sequence[int], error: str) -> None:
         context = (f"design point {point.key} {json.dumps(point.params, default=str)}\n"
@@ -193,20 +202,20 @@ class SweepFolder:
         if whole is not None:
             metrics, summary, seconds = whole.metrics, whole.summary, whole.seconds
         else:
-            parts = sorted(self.partial_dir(point.key).glob("reps-*.parquet"))
-            metrics = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+            batches = sorted(self.partial_dir(point.key).glob("reps-*.parquet"))
+            metrics = pd.concat([pd.read_parquet(batch) for batch in batches], ignore_index=True)
             metrics = metrics.sort_values("replication", kind="stable").reset_index(drop=True)
             seconds = float(metrics.drop_duplicates("replication")["seconds"].sum())
             metrics = metrics.drop(columns="seconds")
             summary = summarise_metrics(metrics)
-        tmp = self.out / "points" / f".tmp-{point.key}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        metrics.to_parquet(tmp / "metrics.parquet", index=False)
-        write_point(tmp, point.key, point.params, point.config, summary, seconds)
+        building = self.out / "points" / f".tmp-{point.key}"
+        shutil.rmtree(building, ignore_errors=True)
+        building.mkdir(parents=True)
+        metrics.to_parquet(building / "metrics.parquet", index=False)
+        write_point(building, point.key, point.params, point.config, summary, seconds)
         final = self.point_dir(point.key)
         shutil.rmtree(final, ignore_errors=True)
-        os.replace(tmp, final)
+        os.replace(building, final)
         shutil.rmtree(self.partial_dir(point.key), ignore_errors=True)
         shutil.rmtree(self.out / "failed" / point.key, ignore_errors=True)
 
@@ -216,8 +225,8 @@ def _run_tasks(executor, tasks: Sequence[list[Chunk]], handle) -> None:
     with its worker is resubmitted; one lost ``MAX_ATTEMPTS`` times is then run alone, so a
     task that kills its worker every time (running out of memory, say) cannot use up the
     attempts of the tasks that shared a process pool with it. Lost while alone, it fails."""
-    attempts = {id(t): 0 for t in tasks}
-    pending = {executor.submit(run_chunks, t): t for t in tasks}
+    attempts = {id(task): 0 for task in tasks}
+    pending = {executor.submit(run_chunks, task): task for task in tasks}
     suspects: list[list[Chunk]] = []
     alone: set[int] = set()
     while pending or suspects:
@@ -225,16 +234,15 @@ def _run_tasks(executor, tasks: Sequence[list[Chunk]], handle) -> None:
             task = suspects.pop(0)
             alone.add(id(task))
             pending[executor.submit(run_chunks, task)] = task
-        for fut in executor.as_completed(list(pending)):
-            task = pending.pop(fut)
+        for future in executor.as_completed(list(pending)):
+            task = pending.pop(future)
             try:
-                results = executor.result(fut)
+                results = executor.result(future)
             except Lost as exc:
                 attempts[id(task)] += 1
                 if id(task) in alone:
-                    handle([ChunkResult(c.key, c.replications, None, 0.0,
-                                        f"its worker died {attempts[id(task)]} times, the last time running alone: {exc}")
-                            for c in task])
+                    why = f"its worker died {attempts[id(task)]} times, the last time running alone: {exc}"
+                    handle([ChunkResult(chunk.key, chunk.replications, None, 0.0, why) for chunk in task])
                 elif attempts[id(task)] < MAX_ATTEMPTS:
                     pending[executor.submit(run_chunks, task)] = task
                 else:
@@ -256,49 +264,15 @@ def run_sweep(name: str, overrides: Sequence[str] = (), out: str | Path = "outpu
     spec, points = design if design is not None else design_points(name, overrides)
     folder = SweepFolder(out)
     folder.write_design(name, overrides, points, [r[0] for r in spec.sample.ranges] if spec.sample else ())
-    by_key = {p.key: p for p in points}
-    todo, already = [], 0
-    for p in points:
-        if folder.done(p.key):
-            already += 1
-            continue
-        have = folder.finished_replications(p.key)
-        todo.append((p, [r for r in range(p.config.run.replications) if r not in have]))
-    remaining = {p.key: set(reps) for p, reps in todo}
-    for p, reps in todo:
-        if not reps:  # every batch was written before an interruption: only assemble it
-            folder.finish_point(p)
-    todo = [(p, reps) for p, reps in todo if reps]
+    todo, already_done = _missing_replications(folder, points)
+    tally = _SweepTally(folder, {p.key: p for p in points}, todo)
+    todo = _assemble_points_already_run(folder, todo)
     tasks = plan_tasks(todo, spec.batch_seconds if batch_seconds is None else batch_seconds)
     executor = executor or SerialExecutor()
-    failed: dict[str, str] = {}
-    completed = sum(1 for p, reps in remaining.items() if not reps)
-    total = sum(len(reps) for _, reps in todo)
-    bar = tqdm(total=total, desc=f"sweep {name}", unit="rep", disable=not progress or None)
-    run_count = 0
-
-    def handle(results: list[ChunkResult]) -> None:
-        nonlocal run_count, completed
-        for r in results:
-            point = by_key[r.key]
-            bar.update(len(r.replications))
-            if r.error is not None:
-                failed[r.key] = r.error
-                folder.write_failure(point, r.replications, r.error)
-                continue
-            run_count += len(r.replications)
-            remaining[r.key] -= set(r.replications)
-            if r.summary is not None and not remaining[r.key] and r.key not in failed:
-                folder.finish_point(point, whole=r)  # no batch file to write and read back
-                completed += 1
-                continue
-            folder.write_chunk(r)
-            if not remaining[r.key] and r.key not in failed:
-                folder.finish_point(point)
-                completed += 1
-
+    bar = tqdm(total=sum(len(reps) for _, reps in todo), desc=f"sweep {name}", unit="rep",
+               disable=not progress or None)
     try:
-        _run_tasks(executor, tasks, handle)
+        _run_tasks(executor, tasks, tally.handler(bar))
     except BaseException:
         executor.close(cancel=True)  # Ctrl-C or a lost cluster: finished batches are on disk
         raise
@@ -307,5 +281,72 @@ def run_sweep(name: str, overrides: Sequence[str] = (), out: str | Path = "outpu
     executor.close()
     folder.tidy()
     collect(folder.out, table=False)
-    return SweepOutcome(folder.out, len(points), already, completed, sorted(failed), run_count,
-                        time.perf_counter() - started)
+    return SweepOutcome(folder.out, len(points), already_done, tally.completed, sorted(tally.failed),
+                        tally.replications_run, time.perf_counter() - started)
+
+
+def _missing_replications(folder: SweepFolder,
+                          points: Sequence[DesignPoint]) -> tuple[list[tuple[DesignPoint, list[int]]], int]:
+    """Each unfinished point with the replications it has no batch of on disk yet, and how
+    many points are already finished."""
+    todo, already_done = [], 0
+    for point in points:
+        if folder.done(point.key):
+            already_done += 1
+            continue
+        have = folder.finished_replications(point.key)
+        todo.append((point, [r for r in range(point.config.run.replications) if r not in have]))
+    return todo, already_done
+
+
+def _assemble_points_already_run(folder: SweepFolder,
+                                 todo: list[tuple[DesignPoint, list[int]]]) -> list[tuple[DesignPoint, list[int]]]:
+    """Assemble the points whose every batch was written before an interruption; the rest
+    of ``todo``, which still has replications to run."""
+    for point, reps in todo:
+        if not reps:
+            folder.finish_point(point)
+    return [(point, reps) for point, reps in todo if reps]
+
+
+class _SweepTally:
+    """What a sweep has done so far, updated as tasks finish: each chunk is written (or a
+    point run whole in one task is assembled from it), a point is assembled once its last
+    replication is in, and a chunk that failed is recorded."""
+
+    def __init__(self, folder: SweepFolder, by_key: dict[str, DesignPoint],
+                 todo: Sequence[tuple[DesignPoint, list[int]]]):
+        self.folder, self.by_key = folder, by_key
+        self.remaining = {point.key: set(reps) for point, reps in todo}
+        self.completed = sum(1 for reps in self.remaining.values() if not reps)
+        self.failed: dict[str, str] = {}
+        self.replications_run = 0
+
+    def handler(self, bar: tqdm):
+        """The callback ``_run_tasks`` hands each finished task's results to."""
+
+        def handle(results: list[ChunkResult]) -> None:
+            for result in results:
+                bar.update(len(result.replications))
+                self.record(result)
+
+        return handle
+
+    def record(self, result: ChunkResult) -> None:
+        """Write one chunk's result, and assemble its point if it was the last one missing."""
+        point = self.by_key[result.key]
+        if result.error is not None:
+            self.failed[result.key] = result.error
+            self.folder.write_failure(point, result.replications, result.error)
+            return
+        self.replications_run += len(result.replications)
+        self.remaining[result.key] -= set(result.replications)
+        finished = not self.remaining[result.key] and result.key not in self.failed
+        if result.summary is not None and finished:
+            self.folder.finish_point(point, whole=result)  # no batch file to write and read back
+            self.completed += 1
+            return
+        self.folder.write_chunk(result)
+        if finished:
+            self.folder.finish_point(point)
+            self.completed += 1
