@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import typing
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 import sim
 from sim.config.backlog import read_backlog_csv
+from sim.config.checks import (CHECK, check_at_least_one, check_declared, check_grades, check_positive, grade_list,
+                               probability)
+from sim.config.convert import leaves, replace_path
 from sim.config.load import CONFIG_DIR
-from sim.config.schema import SimConfig
-from sim.core.distributions import Dist
-from sim.errors import ConfigError
+from sim.config.schema import FORCE_SECTIONS, SimConfig
+from sim.core.distributions import Dist, Distribution, Exponential, Uniform
+from sim.errors import ConfigError, check_non_negative, check_probability
 
 GROUPS = [p.name for p in CONFIG_DIR.iterdir() if p.is_dir()]
 ADDED_GROUPS = {"validation", "sweep"}  # not in the defaults list: added with +group=option
@@ -83,9 +88,93 @@ def test_dist_validation_requires_its_parameters():
 def test_changing_a_distributions_kind_by_override():
     # The merged mapping still carries the triangular's low/mode/high; they are cleared.
     cfg = sim.load_config(["stages.planning.effort_hours.dist=exponential", "stages.planning.effort_hours.mean=12"])
-    assert cfg.stages.planning.effort_hours == Dist("exponential", mean=12.0)
+    assert cfg.stages.planning.effort_hours == Exponential(12.0)
     with pytest.raises(ConfigError, match="stages.planning.effort_hours.mean"):
         sim.load_config(["stages.planning.effort_hours.dist=exponential"])
+
+
+# ------------------------------------------------------------------ declared bounds
+
+
+def _schema_fields(cls: type = SimConfig, prefix: str = ""):
+    """(dotted key, field, annotation) of every field of the schema, sections walked into (a
+    distribution is one field; a force of a region has the same sections as the top level)."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        tp = hints[f.name]
+        if dataclasses.is_dataclass(tp) and not issubclass(tp, Distribution):
+            yield from _schema_fields(tp, f"{prefix}{f.name}.")
+        else:
+            yield f"{prefix}{f.name}", f, tp
+
+
+PROBABILITY_WORDS = ("probability", "share")
+
+
+def test_every_probability_or_share_is_declared_a_probability():
+    named = [(key, f) for key, f, tp in _schema_fields() if tp in (float, float | None)
+             and any(word in f.name for word in PROBABILITY_WORDS)]
+    assert len(named) >= 25  # every section's shares and probabilities, the forces' too
+    undeclared = [key for key, f in named if f.metadata.get(CHECK) is not check_probability]
+    assert not undeclared
+
+
+def test_every_grade_list_is_declared_one():
+    lists = [key for key, f, tp in _schema_fields() if tp == tuple[str, ...] and f.name.endswith(("grades", "risks"))]
+    assert len(lists) >= 8
+    assert all(f.metadata.get(CHECK) is check_grades for key, f, tp in _schema_fields() if key in lists)
+
+
+@dataclass(frozen=True)
+class _Inner:
+    speed: float = probability(0.5)  # a name that says nothing of a probability
+    mislabelled_probability: float = 0.5  # a name that does, undeclared
+
+
+@dataclass(frozen=True)
+class _Outer:
+    inner: _Inner = _Inner()
+    delay_days: Distribution = Uniform(1.0, 2.0)
+    grades: tuple[str, ...] = grade_list(("VH",))
+    share: float | None = probability(None)  # null: not set, not checked
+
+
+def test_declaring_a_bound_is_what_checks_it():
+    check_declared(_Outer(inner=_Inner(speed=1.0, mislabelled_probability=1.5)), "x")  # the name alone checks nothing
+    with pytest.raises(ConfigError) as err:
+        check_declared(_Outer(inner=_Inner(speed=1.5)), "x")
+    assert err.value.key == "x.inner.speed" and str(err.value) == "x.inner.speed=1.5: a probability must lie in [0, 1]"
+    with pytest.raises(ConfigError, match=r"^x\.delay_days\.high=0\.5: must be >= low \(1\.0\)$"):
+        check_declared(_Outer(delay_days=Uniform(1.0, 0.5)), "x")
+    with pytest.raises(ConfigError, match=r"^x\.grades=\['VH', 'Z'\]: unknown grade 'Z'"):
+        check_declared(_Outer(grades=("VH", "Z")), "x")
+
+
+_OUT_OF_BOUNDS = {check_probability: 1.5, check_non_negative: -1, check_positive: 0, check_at_least_one: 0,
+                  check_grades: ("VH", "X")}
+_DECLARED = [(key, f.metadata[CHECK]) for key, f, _ in _schema_fields() if CHECK in f.metadata]
+
+
+def test_the_declared_bounds_are_the_known_kinds():
+    assert {check for _, check in _DECLARED} == set(_OUT_OF_BOUNDS)
+    assert len(_DECLARED) >= 50
+
+
+@pytest.mark.parametrize("extra", [[], ["forces=three_forces"]], ids=["one force", "region"])
+def test_validate_enforces_every_declared_bound(extra):
+    """SimConfig.validate reaches every declared field (each force's, in a region), and a
+    value out of bounds is reported under its own key."""
+    cfg = sim.load_config(extra)
+    declared = dict(_DECLARED)
+    # A region's top-level demand, staffing, training and stages only seed its forces' own.
+    templates = tuple(f"{section}." for section in FORCE_SECTIONS) if cfg.forces else ()
+    keys = [k for k in leaves(cfg) if k.split("].", 1)[-1] in declared and not k.startswith(templates)]
+    assert len(keys) >= len(declared)
+    for key in keys:
+        bad = _OUT_OF_BOUNDS[declared[key.split("].", 1)[-1]]]
+        with pytest.raises(ConfigError) as err:
+            replace_path(cfg, key, bad).validate()
+        assert err.value.key == key
 
 
 def test_config_is_frozen():

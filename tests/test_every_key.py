@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 
 import pandas as pd
 import pytest
@@ -9,7 +10,7 @@ import pytest
 import sim
 from sim.config.convert import leaves, replace_path
 from sim.config.schema import ByGrade, ForceConfig, SimConfig
-from sim.core.distributions import Dist
+from sim.core.distributions import Distribution, Fixed
 
 # Keys that must not change results: they say how to run, not what to simulate.
 RUN_CONTROL = {
@@ -100,12 +101,10 @@ def perturbed(key: str, value):
         return value + "_x"
     if isinstance(value, ByGrade):
         return ByGrade(*(v * 2 + 1 for v in value.as_tuple()))
-    if isinstance(value, Dist):
-        if value.dist == "fixed":
-            return Dist("fixed", value=value.value * 2 + 0.5)
-        scaled = {k: (getattr(value, k) * 2 + 0.5 if getattr(value, k) is not None and k != "cv" else getattr(value, k))
-                  for k in ("value", "mean", "cv", "low", "mode", "high")}
-        return Dist(value.dist, **scaled)
+    if isinstance(value, Distribution):  # stretched: every parameter but the coefficient of variation
+        if isinstance(value, Fixed):
+            return Fixed(value.value * 2 + 0.5)
+        return dataclasses.replace(value, **{k: getattr(value, k) * 2 + 0.5 for k in value.parameter_names() if k != "cv"})
     raise TypeError(key)
 
 

@@ -1,6 +1,6 @@
-"""The configuration layer: the schema (frozen dataclasses and their validation), the strict
-converter from plain mappings, the loader that composes ``configs/`` with Hydra, the backlog
-CSV reader and sweep designs.
+"""The configuration layer: the schema (frozen dataclasses and their validation), the bounds
+its fields declare (``checks``), the strict converter from plain mappings, the loader that
+composes ``configs/`` with Hydra, the backlog CSV reader and sweep designs.
 
 Hydra and OmegaConf are imported only inside the functions that compose YAML, so importing
 this package (as the model does, for the schema) loads neither.

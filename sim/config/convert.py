@@ -10,7 +10,7 @@ import types
 import typing
 from typing import Any, Literal, Mapping, Sequence
 
-from ..core.distributions import Dist
+from ..core.distributions import PARAMETER_NAMES, Distribution, distribution_class
 from ..errors import ConfigError, check
 from .schema import ByGrade, ForceConfig, SimConfig
 
@@ -35,13 +35,14 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
         allowed = typing.get_args(tp)
         check(value in allowed, key, value, f"one of {', '.join(map(str, allowed))}")
         return value
+    if isinstance(tp, type) and issubclass(tp, Distribution):
+        return _distribution(value, key)
     if dataclasses.is_dataclass(tp):
         if isinstance(value, tp):
             return value
         if not isinstance(value, Mapping):
             raise ConfigError(key, value, "a mapping of keys")
-        built = from_mapping(tp, value, key)
-        return built.without_unused() if isinstance(built, Dist) else built
+        return from_mapping(tp, value, key)
     if tp is bool:
         check(isinstance(value, bool), key, value, "true or false")
         return value
@@ -57,6 +58,26 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
         check(isinstance(value, str), key, value, "a string")
         return value
     raise TypeError(f"unsupported type {tp} at {key}")  # a schema bug, not user input
+
+
+_DISTRIBUTION_KEYS = ("dist", *PARAMETER_NAMES)
+
+
+def _distribution(value: Any, key: str) -> Distribution:
+    """The distribution a mapping such as ``{dist: uniform, low: 1, high: 5}`` describes (no
+    ``dist``: fixed). The kind's missing parameters are left for its ``validate`` to report."""
+    if isinstance(value, Distribution):
+        return value
+    if not isinstance(value, Mapping):
+        raise ConfigError(key, value, "a mapping of keys")
+    for name, given in value.items():
+        check(name in _DISTRIBUTION_KEYS, f"{key}.{name}", given,
+              f"unknown key; allowed here: {', '.join(_DISTRIBUTION_KEYS)}")
+    cls = distribution_class(value.get("dist", "fixed"), key)
+    # YAML and overrides merge key by key, so a distribution that replaces another (a
+    # triangular by an exponential, say) arrives carrying the old one's parameters: only the
+    # kind's own are read.
+    return cls(**{name: _convert(float | None, value.get(name), f"{key}.{name}") for name in cls.parameter_names()})
 
 
 @functools.lru_cache(maxsize=None)
@@ -86,7 +107,7 @@ def leaves(cfg: Any, prefix: str = "") -> dict[str, Any]:
         if f.name.startswith("_"):
             continue
         v = getattr(cfg, f.name)
-        if dataclasses.is_dataclass(v) and not isinstance(v, (Dist, ByGrade)):
+        if dataclasses.is_dataclass(v) and not isinstance(v, (Distribution, ByGrade)):
             out.update(leaves(v, f"{prefix}{f.name}."))
         elif isinstance(v, tuple) and v and all(isinstance(x, ForceConfig) for x in v):
             for k, item in enumerate(v):
@@ -97,8 +118,15 @@ def leaves(cfg: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def replace_path(cfg: Any, key: str, value: Any) -> Any:
-    """A copy of ``cfg`` with dotted ``key`` set to ``value`` (not validated)."""
+    """A copy of ``cfg`` with dotted ``key`` (as :func:`leaves` names it, ``forces[0].demand...``
+    included) set to ``value`` (not validated)."""
     head, _, rest = key.partition(".")
+    name, indexed, index = head.partition("[")
+    if indexed:  # one force of a region
+        items = list(getattr(cfg, name))
+        k = int(index.rstrip("]"))
+        items[k] = replace_path(items[k], rest, value) if rest else value
+        return dataclasses.replace(cfg, **{name: tuple(items)})
     inner = replace_path(getattr(cfg, head), rest, value) if rest else value
     return dataclasses.replace(cfg, **{head: inner})
 
@@ -129,6 +157,8 @@ def allowed_keys(path: str) -> list[str]:
         if part not in hints or not dataclasses.is_dataclass(hints[part]):
             break
         cls = hints[part]
+    if issubclass(cls, Distribution):  # any kind's parameters: an override may change the kind
+        return list(_DISTRIBUTION_KEYS)
     return [f.name for f in dataclasses.fields(cls) if not f.name.startswith("_")]
 
 

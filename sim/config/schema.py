@@ -1,8 +1,9 @@
 """The parameter schema: frozen dataclasses for every section and their validation.
 
-Every number the model uses lives here, with its unit in its name. Each section's
-``validate(key)`` checks its own values, and raises :class:`ConfigError` naming the key path,
-the value and what is allowed.
+Every number the model uses lives here, with its unit in its name. A field's bound is
+declared with the field (``probability(0.07)``, see :mod:`sim.config.checks`); each section's
+``validate(key)`` checks those, its distributions and the bounds that relate several fields,
+and raises :class:`ConfigError` naming the key path, the value and what is allowed.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.distributions import Dist, fixed, tri
+from ..core.distributions import Distribution, Fixed, Triangular, Uniform
 from ..domain import BACKLOG_STAGES, GRADES, REGION, SURGE
-from ..errors import check, check_non_negative, check_probability
+from ..errors import check, check_probability
+from .checks import at_least_one, check_declared, grade_list, non_negative, positive, probability
 
 MAX_CASES_PER_REPLICATION = 2_000_000
 """A guard against a typo (a rate per year given per month, an extra zero) exhausting memory."""
@@ -40,22 +42,18 @@ class ByGrade:
 class RunConfig:
     """Run control: replications, seed, horizon and warm-up (days), local workers."""
 
-    replications: int = 10
-    seed: int = 20230405
-    horizon_days: float = 1460.0
+    replications: int = at_least_one(10)
+    seed: int = non_negative(20230405)
+    horizon_days: float = positive(1460.0)
     warmup_days: float = 0.0
-    workers: int = 1
+    workers: int = at_least_one(1)
     progress: bool = True
-    monitor_interval_days: float = 1.0
+    monitor_interval_days: float = positive(1.0)
 
     def validate(self, key: str) -> None:
-        check(self.replications >= 1, f"{key}.replications", self.replications, "must be >= 1")
-        check(self.seed >= 0, f"{key}.seed", self.seed, "must be >= 0")
-        check(self.horizon_days > 0, f"{key}.horizon_days", self.horizon_days, "must be > 0")
+        check_declared(self, key)
         check(0 <= self.warmup_days < self.horizon_days, f"{key}.warmup_days", self.warmup_days,
                f"must be >= 0 and < run.horizon_days ({self.horizon_days})")
-        check(self.workers >= 1, f"{key}.workers", self.workers, "must be >= 1")
-        check(self.monitor_interval_days > 0, f"{key}.monitor_interval_days", self.monitor_interval_days, "must be > 0")
 
 
 @dataclass(frozen=True)
@@ -70,6 +68,7 @@ class CalendarConfig:
     hours_per_day: float = 7.5
 
     def validate(self, key: str) -> None:
+        check_declared(self, key)
         check(1 <= self.working_days_per_week <= 7, f"{key}.working_days_per_week", self.working_days_per_week, "an integer from 1 to 7")
         check(0 <= self.day_start_hour < 24, f"{key}.day_start_hour", self.day_start_hour, "must lie in [0, 24)")
         check(0 < self.hours_per_day <= 24 - self.day_start_hour, f"{key}.hours_per_day", self.hours_per_day,
@@ -95,15 +94,15 @@ class BacklogConfig:
     posterior of the demand's risk mix and the grading error rates."""
 
     counts: ByGrade = field(default_factory=lambda: ByGrade(0, 4, 30, 80))
-    max_age_days: float = 540.0
+    max_age_days: float = non_negative(540.0)
     stage: str = "allocation"
     csv: str | None = None
     cases: tuple[BacklogCase, ...] = ()
 
     def validate(self, key: str) -> None:
+        check_declared(self, key)
         for g, v in zip(GRADES, self.counts.as_tuple()):
             check(v >= 0 and float(v).is_integer(), f"{key}.counts.{g}", v, "a whole number >= 0")
-        check_non_negative(f"{key}.max_age_days", self.max_age_days)
         check(self.stage in BACKLOG_STAGES, f"{key}.stage", self.stage, f"one of {', '.join(BACKLOG_STAGES)}")
         for k, c in enumerate(self.cases):
             where = f"{key}.cases[{k}]"
@@ -126,28 +125,23 @@ class DemandConfig:
     """Referrals reaching the force: Poisson with a yearly growth, direct reports, bulk
     packages, the true-risk mix, children in the household, and the initial backlog."""
 
-    referrals_per_month: float = 50.0
+    referrals_per_month: float = non_negative(50.0)
     growth_per_year: float = 0.19
-    direct_report_share: float = 0.12
-    bulk_package_probability: float = 0.02
-    bulk_extra_suspects_mean: float = 3.0
+    direct_report_share: float = probability(0.12)
+    bulk_package_probability: float = probability(0.02)
+    bulk_extra_suspects_mean: float = non_negative(3.0)
     risk_mix: ByGrade = field(default_factory=lambda: ByGrade(0.07, 0.20, 0.33, 0.40))
-    child_in_household_probability: float = 0.28
+    child_in_household_probability: float = probability(0.28)
     initial_backlog: BacklogConfig = field(default_factory=BacklogConfig)
 
     def validate(self, key: str) -> None:
-        check_non_negative(f"{key}.referrals_per_month", self.referrals_per_month)
+        check_declared(self, key)
         check(self.growth_per_year > -1, f"{key}.growth_per_year", self.growth_per_year, "must be > -1")
-        check_probability(f"{key}.direct_report_share", self.direct_report_share)
-        check_probability(f"{key}.bulk_package_probability", self.bulk_package_probability)
-        check_non_negative(f"{key}.bulk_extra_suspects_mean", self.bulk_extra_suspects_mean)
         for g, v in zip(GRADES, self.risk_mix.as_tuple()):
             check_probability(f"{key}.risk_mix.{g}", v)
         total = sum(self.risk_mix.as_tuple())
         check(abs(total - 1) < 1e-9, f"{key}.risk_mix", dict(zip(GRADES, self.risk_mix.as_tuple())),
                f"shares must sum to 1 (they sum to {total:g})")
-        check_probability(f"{key}.child_in_household_probability", self.child_in_household_probability)
-        self.initial_backlog.validate(f"{key}.initial_backlog")
 
 
 @dataclass(frozen=True)
@@ -158,17 +152,16 @@ class RecruitmentConfig:
 
     investigators: int = 0
     researchers: int = 0
-    start_day: float = 0.0
-    lead_time_days: float = 120.0
-    learning_days: float = 180.0
+    start_day: float = non_negative(0.0)
+    lead_time_days: float = non_negative(120.0)
+    learning_days: float = non_negative(180.0)
     learning_productivity: float = 0.5
-    attrition_per_year: float = 0.0
+    attrition_per_year: float = non_negative(0.0)
 
     def validate(self, key: str) -> None:
+        check_declared(self, key)
         for name in ("investigators", "researchers"):
             check(getattr(self, name) >= 0, f"{key}.{name}", getattr(self, name), "posts to fill must be >= 0")
-        for name in ("start_day", "lead_time_days", "learning_days", "attrition_per_year"):
-            check_non_negative(f"{key}.{name}", getattr(self, name))
         check(0 < self.learning_productivity <= 1, f"{key}.learning_productivity", self.learning_productivity,
                "must lie in (0, 1]")
 
@@ -182,18 +175,17 @@ class StaffingConfig:
     researchers: int = 4
     assessors: int = 2
     investigators: int = 20
-    caseload_limit: int = 8
+    caseload_limit: int = at_least_one(8)
     search_teams: int = 2
     availability: float = 0.65
     recruitment: RecruitmentConfig = field(default_factory=RecruitmentConfig)
 
     def validate(self, key: str) -> None:
+        check_declared(self, key)
         for name in ("intake_researchers", "researchers", "assessors", "investigators", "search_teams"):
             v = getattr(self, name)
             check(v >= 1, f"{key}.{name}", v, "headcount must be >= 1")
-        check(self.caseload_limit >= 1, f"{key}.caseload_limit", self.caseload_limit, "must be >= 1")
         check(0 < self.availability <= 1, f"{key}.availability", self.availability, "must lie in (0, 1]")
-        self.recruitment.validate(f"{key}.recruitment")
 
 
 TRAINED_POOLS = {"assessors": "assessment", "researchers": "research", "investigators": "investigators"}
@@ -207,54 +199,44 @@ class TrainingProgrammeConfig:
     person trained is away on a course for ``course_days`` working days, so the pool loses
     that time while the programme runs."""
 
-    start_day: float = 0.0
-    duration_days: float = 0.0
-    assessors_trained_share: float | None = None
-    researchers_trained_share: float | None = None
-    investigators_trained_share: float | None = None
-    course_days: float = 10.0
+    start_day: float = non_negative(0.0)
+    duration_days: float = non_negative(0.0)
+    assessors_trained_share: float | None = probability(None)
+    researchers_trained_share: float | None = probability(None)
+    investigators_trained_share: float | None = probability(None)
+    course_days: float = non_negative(10.0)
 
 
 @dataclass(frozen=True)
 class TrainingConfig:
     """Who is trained, and what training changes: grading errors, effort, defective warrants."""
 
-    assessors_trained_share: float = 0.5
-    researchers_trained_share: float = 0.5
-    investigators_trained_share: float = 0.6
-    direct_to_nonspecialist_share: float = 0.4
-    under_grade_probability_trained: float = 0.03
-    under_grade_probability_untrained: float = 0.25
-    under_grade_to_low_share: float = 0.5
-    over_grade_probability_trained: float = 0.05
-    over_grade_probability_untrained: float = 0.10
-    untrained_research_effort_multiplier: float = 1.5
+    assessors_trained_share: float = probability(0.5)
+    researchers_trained_share: float = probability(0.5)
+    investigators_trained_share: float = probability(0.6)
+    direct_to_nonspecialist_share: float = probability(0.4)
+    under_grade_probability_trained: float = probability(0.03)
+    under_grade_probability_untrained: float = probability(0.25)
+    under_grade_to_low_share: float = probability(0.5)
+    over_grade_probability_trained: float = probability(0.05)
+    over_grade_probability_untrained: float = probability(0.10)
+    untrained_research_effort_multiplier: float = positive(1.5)
     programme: TrainingProgrammeConfig = field(default_factory=TrainingProgrammeConfig)
 
     def validate(self, key: str) -> None:
-        for f in dataclasses.fields(self):
-            v = getattr(self, f.name)
-            if f.name == "programme":
-                continue
-            if f.name.endswith("multiplier"):
-                check(v > 0, f"{key}.{f.name}", v, "must be > 0")
-            else:
-                check_probability(f"{key}.{f.name}", v)
+        check_declared(self, key)
         p, k = self.programme, f"{key}.programme"
-        for name in ("start_day", "duration_days", "course_days"):
-            check_non_negative(f"{k}.{name}", getattr(p, name))
         for role in TRAINED_POOLS:
             target, today = getattr(p, f"{role}_trained_share"), getattr(self, f"{role}_trained_share")
             if target is not None:
-                check_probability(f"{k}.{role}_trained_share", target)
                 check(target >= today, f"{k}.{role}_trained_share", target,
                        f"a programme raises the trained share: must be >= {key}.{role}_trained_share ({today})")
 
 
 @dataclass(frozen=True)
 class IntakeConfig:
-    effort_hours: Dist = field(default_factory=lambda: tri(0.5, 1.0, 2.0))
-    duplicate_probability: float = 0.07
+    effort_hours: Distribution = Triangular(0.5, 1.0, 2.0)
+    duplicate_probability: float = probability(0.07)
 
 
 @dataclass(frozen=True)
@@ -263,26 +245,26 @@ class ResearchConfig:
     when the package's own evidence shows a risk in ``comms_data_urgent_risks`` (by true
     risk: the case is not graded yet)."""
 
-    effort_hours: Dist = field(default_factory=lambda: tri(2.0, 4.0, 8.0))
-    comms_data_days: Dist = field(default_factory=lambda: tri(1.0, 4.0, 10.0))
-    comms_data_urgent_days: Dist = field(default_factory=lambda: Dist("uniform", low=0.1, high=0.5))
-    comms_data_urgent_risks: tuple[str, ...] = ("VH", "H")
-    untraceable_probability: float = 0.10
+    effort_hours: Distribution = Triangular(2.0, 4.0, 8.0)
+    comms_data_days: Distribution = Triangular(1.0, 4.0, 10.0)
+    comms_data_urgent_days: Distribution = Uniform(0.1, 0.5)
+    comms_data_urgent_risks: tuple[str, ...] = grade_list(("VH", "H"))
+    untraceable_probability: float = probability(0.10)
 
 
 @dataclass(frozen=True)
 class AssessmentConfig:
-    effort_hours_trained: Dist = field(default_factory=lambda: tri(0.5, 1.0, 1.5))
-    effort_hours_untrained: Dist = field(default_factory=lambda: tri(0.75, 1.25, 2.0))
+    effort_hours_trained: Distribution = Triangular(0.5, 1.0, 1.5)
+    effort_hours_untrained: Distribution = Triangular(0.75, 1.25, 2.0)
 
 
 @dataclass(frozen=True)
 class SafeguardingConfig:
     """Police delay from the risk assessment to the safeguarding referral (parallel branch)."""
 
-    urgent_grades: tuple[str, ...] = ("VH", "H")
-    delay_days_urgent: Dist = field(default_factory=lambda: Dist("uniform", low=0.0, high=1.0))
-    delay_days_routine: Dist = field(default_factory=lambda: tri(0.0, 7.0, 30.0))
+    urgent_grades: tuple[str, ...] = grade_list(("VH", "H"))
+    delay_days_urgent: Distribution = Uniform(0.0, 1.0)
+    delay_days_routine: Distribution = Triangular(0.0, 7.0, 30.0)
 
 
 @dataclass(frozen=True)
@@ -290,10 +272,10 @@ class PlanningConfig:
     """Enforcement planning: investigator effort, then an elapsed lag (briefings, teams);
     cases of ``urgent_grades`` take the urgent lag."""
 
-    effort_hours: Dist = field(default_factory=lambda: tri(5.0, 10.0, 20.0))
-    lag_days: Dist = field(default_factory=lambda: Dist("uniform", low=1.0, high=7.0))
-    urgent_grades: tuple[str, ...] = ("VH", "H")
-    urgent_lag_days: Dist = field(default_factory=lambda: fixed(0.0))
+    effort_hours: Distribution = Triangular(5.0, 10.0, 20.0)
+    lag_days: Distribution = Uniform(1.0, 7.0)
+    urgent_grades: tuple[str, ...] = grade_list(("VH", "H"))
+    urgent_lag_days: Distribution = Fixed(0.0)
 
 
 @dataclass(frozen=True)
@@ -303,17 +285,17 @@ class WarrantConfig:
     defects (rework), refusal that rises with the intelligence's age, and the warrant's
     validity."""
 
-    effort_hours: Dist = field(default_factory=lambda: Dist("uniform", low=2.0, high=4.0))
-    rework_effort_hours: Dist = field(default_factory=lambda: Dist("uniform", low=1.0, high=3.0))
-    slots_per_sitting_day: int = 3
-    same_day_grades: tuple[str, ...] = ("VH",)
-    out_of_hours_grades: tuple[str, ...] = ()
-    defective_probability_trained: float = 0.05
-    defective_probability_untrained: float = 0.10
-    refusal_probability: float = 0.02
-    refusal_probability_per_year_of_age: float = 0.05
-    validity_days: float = 91.0
-    max_applications: int = 3
+    effort_hours: Distribution = Uniform(2.0, 4.0)
+    rework_effort_hours: Distribution = Uniform(1.0, 3.0)
+    slots_per_sitting_day: int = at_least_one(3)
+    same_day_grades: tuple[str, ...] = grade_list(("VH",))
+    out_of_hours_grades: tuple[str, ...] = grade_list(())
+    defective_probability_trained: float = probability(0.05)
+    defective_probability_untrained: float = probability(0.10)
+    refusal_probability: float = probability(0.02)
+    refusal_probability_per_year_of_age: float = probability(0.05)
+    validity_days: float = positive(91.0)
+    max_applications: int = at_least_one(3)
 
 
 @dataclass(frozen=True)
@@ -321,19 +303,19 @@ class ExecutionConfig:
     """Warrant execution by search teams, each able to execute a number of warrants a working
     day; outcome shares among executions (the rest: no trace)."""
 
-    warrants_per_team_per_day: int = 1
-    lag_days: Dist = field(default_factory=lambda: Dist("uniform", low=1.0, high=5.0))
-    urgent_grades: tuple[str, ...] = ("VH", "H")
-    urgent_lag_days: Dist = field(default_factory=lambda: fixed(0.0))
-    arrest_probability: float = 0.48
-    voluntary_interview_probability: float = 0.45
+    warrants_per_team_per_day: int = at_least_one(1)
+    lag_days: Distribution = Uniform(1.0, 5.0)
+    urgent_grades: tuple[str, ...] = grade_list(("VH", "H"))
+    urgent_lag_days: Distribution = Fixed(0.0)
+    arrest_probability: float = probability(0.48)
+    voluntary_interview_probability: float = probability(0.45)
 
 
 @dataclass(frozen=True)
 class PostArrestConfig:
     """Investigator work after the arrest (interviews, files); it holds a caseload slot."""
 
-    effort_hours: Dist = field(default_factory=lambda: tri(20.0, 30.0, 40.0))
+    effort_hours: Distribution = Triangular(20.0, 30.0, 40.0)
 
 
 @dataclass(frozen=True)
@@ -345,11 +327,11 @@ class ReviewConfig:
     its true risk with ``detection_probability``: it is regraded, moves up the queue, and its
     safeguarding referral is made at once."""
 
-    analyst_cases_per_review: int = 0
-    analyst_interval_days: float = 7.0
-    analyst_grades: tuple[str, ...] = ("M", "L")
+    analyst_cases_per_review: int = non_negative(0)
+    analyst_interval_days: float = positive(7.0)
+    analyst_grades: tuple[str, ...] = grade_list(("M", "L"))
     minimum_standards: bool = False
-    detection_probability: float = 0.8
+    detection_probability: float = probability(0.8)
 
 
 @dataclass(frozen=True)
@@ -359,7 +341,7 @@ class StagesConfig:
     call, by ``round_the_clock_speedup`` people at once: their effort is not spread over
     office hours and abstraction."""
 
-    round_the_clock_grades: tuple[str, ...] = ("VH",)
+    round_the_clock_grades: tuple[str, ...] = grade_list(("VH",))
     round_the_clock_speedup: float = 3.0
     intake: IntakeConfig = field(default_factory=IntakeConfig)
     research: ResearchConfig = field(default_factory=ResearchConfig)
@@ -372,36 +354,12 @@ class StagesConfig:
     review: ReviewConfig = field(default_factory=ReviewConfig)
 
     def validate(self, key: str) -> None:
-        # Every Dist and probability anywhere below is checked by walking the tree.
+        # The sections below have no validate of their own: their distributions and declared
+        # bounds are checked by walking into them.
+        check_declared(self, key)
         check(self.round_the_clock_speedup >= 1, f"{key}.round_the_clock_speedup", self.round_the_clock_speedup,
                "must be >= 1 (people working an urgent case at once)")
-        for g in self.round_the_clock_grades:
-            check(g in GRADES, f"{key}.round_the_clock_grades", list(self.round_the_clock_grades),
-                   f"unknown grade {g!r}; grades are {', '.join(GRADES)}")
-        for sect in dataclasses.fields(self):
-            obj = getattr(self, sect.name)
-            if not dataclasses.is_dataclass(obj):
-                continue
-            for f in dataclasses.fields(obj):
-                v = getattr(obj, f.name)
-                k = f"{key}.{sect.name}.{f.name}"
-                if isinstance(v, Dist):
-                    v.validate(k)
-                elif f.name.endswith("probability") or "_probability_" in f.name or f.name.endswith(("_trained", "_untrained")):
-                    check_probability(k, v)
-                elif f.name.endswith(("grades", "risks")):
-                    for g in v:
-                        check(g in GRADES, k, list(v), f"unknown grade {g!r}; grades are {', '.join(GRADES)}")
-        w = self.warrant
-        check(w.slots_per_sitting_day >= 1, f"{key}.warrant.slots_per_sitting_day", w.slots_per_sitting_day, "must be >= 1")
-        check(w.validity_days > 0, f"{key}.warrant.validity_days", w.validity_days, "must be > 0")
-        check(w.max_applications >= 1, f"{key}.warrant.max_applications", w.max_applications, "must be >= 1")
-        r = self.review
-        check(r.analyst_cases_per_review >= 0, f"{key}.review.analyst_cases_per_review", r.analyst_cases_per_review,
-               "must be >= 0")
-        check(r.analyst_interval_days > 0, f"{key}.review.analyst_interval_days", r.analyst_interval_days, "must be > 0")
         e = self.execution
-        check(e.warrants_per_team_per_day >= 1, f"{key}.execution.warrants_per_team_per_day", e.warrants_per_team_per_day, "must be >= 1")
         total = e.arrest_probability + e.voluntary_interview_probability
         check(total <= 1 + 1e-12, f"{key}.execution.voluntary_interview_probability", e.voluntary_interview_probability,
                f"arrest + voluntary interview probabilities must not exceed 1 (they sum to {total:g})")
@@ -435,7 +393,7 @@ class PoolingConfig:
 
     investigators: bool = False
     search_teams: bool = False
-    handoff_days: Dist = field(default_factory=lambda: Dist("uniform", low=1.0, high=5.0))
+    handoff_days: Distribution = Uniform(1.0, 5.0)
 
 
 @dataclass(frozen=True)
@@ -446,8 +404,8 @@ class TriageHubConfig:
 
     enabled: bool = False
     assessors: int | None = None
-    trained_share: float = 1.0
-    handoff_days: Dist = field(default_factory=lambda: Dist("uniform", low=0.0, high=1.0))
+    trained_share: float = probability(1.0)
+    handoff_days: Distribution = Uniform(0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -458,42 +416,36 @@ class SurgeConfig:
     ``handoff_days``."""
 
     investigators: int = 0
-    caseload_limit: int = 8
+    caseload_limit: int = at_least_one(8)
     availability: float = 0.65
     queue_threshold: int = 30
-    grades: tuple[str, ...] = ("H", "M")
-    handoff_days: Dist = field(default_factory=lambda: Dist("uniform", low=1.0, high=5.0))
+    grades: tuple[str, ...] = grade_list(("H", "M"))
+    handoff_days: Distribution = Uniform(1.0, 5.0)
 
 
 @dataclass(frozen=True)
 class CollaborationConfig:
     """How the forces of a region work together: the parameters of the collaboration policy
-    (``sim.model.collaboration``) that decides which unit serves a case at each stage."""
+    (``sim.model.policy``) that decides which unit serves a case at each stage."""
 
     pooling: PoolingConfig = field(default_factory=PoolingConfig)
     triage_hub: TriageHubConfig = field(default_factory=TriageHubConfig)
     surge: SurgeConfig = field(default_factory=SurgeConfig)
 
     def validate(self, key: str, n_forces: int) -> None:
+        check_declared(self, key)
         p, h, s = self.pooling, self.triage_hub, self.surge
         for name in ("investigators", "search_teams"):
             on = getattr(p, name)
             check(not on or n_forces >= 2, f"{key}.pooling.{name}", on,
                    f"pooling needs a region of two forces or more, and this region has {n_forces} "
                    "(list them under `forces`, e.g. forces=three_forces)")
-        for k, d in ((f"{key}.pooling.handoff_days", p.handoff_days), (f"{key}.triage_hub.handoff_days", h.handoff_days),
-                     (f"{key}.surge.handoff_days", s.handoff_days)):
-            d.validate(k)
         check(h.assessors is None or h.assessors >= 1, f"{key}.triage_hub.assessors", h.assessors,
                "headcount must be >= 1 (or null: the forces' assessors together)")
-        check_probability(f"{key}.triage_hub.trained_share", h.trained_share)
         check(s.investigators >= 0, f"{key}.surge.investigators", s.investigators, "headcount must be >= 0 (0: no surge unit)")
-        check(s.caseload_limit >= 1, f"{key}.surge.caseload_limit", s.caseload_limit, "must be >= 1")
         check(0 < s.availability <= 1, f"{key}.surge.availability", s.availability, "must lie in (0, 1]")
         check(s.queue_threshold >= 0, f"{key}.surge.queue_threshold", s.queue_threshold,
                "cases waiting for an investigator: must be >= 0")
-        for g in s.grades:
-            check(g in GRADES, f"{key}.surge.grades", list(s.grades), f"unknown grade {g!r}; grades are {', '.join(GRADES)}")
 
 
 @dataclass(frozen=True)
@@ -594,7 +546,3 @@ def course_away_fraction(cfg: SimConfig, role: str) -> float:
     working_days = p.duration_days * cfg.calendar.working_days_per_week / 7.0
     return (target - getattr(t, f"{role}_trained_share")) * p.course_days / working_days
 
-
-# --------------------------------------------------------------------------- strict conversion
-
-_Scalar = (int, float, str, bool)

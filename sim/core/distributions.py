@@ -1,140 +1,272 @@
-"""Distributions of durations and efforts: their specification, validation and sampling.
+"""Distributions of durations and efforts: one class per kind, each with its parameters'
+checks, its sampling, its mean and its variance.
 
 Samples come from uniforms drawn beforehand, one per case, so a case keeps its draw when a
 scenario changes a distribution's parameters (common random numbers), and a whole column of
-cases is transformed at once by inverse transform.
+cases is transformed at once by inverse transform (:meth:`Distribution.quantile`).
+
+A distribution is configuration: a frozen dataclass whose ``dist`` field names its kind, as
+the YAML does (``{dist: uniform, low: 1, high: 5}``), so a manifest written with
+``dataclasses.asdict`` says which kind was used. Calling the base class with a kind builds
+that kind:
+
+>>> Distribution("uniform", low=1.0, high=5.0)
+Uniform(low=1.0, high=5.0)
+>>> Triangular(2.0, 4.0, 9.0).mean_value
+5.0
+>>> Uniform(1.0, 5.0).quantile(np.array([0.0, 0.5, 0.75])).tolist()
+[1.0, 3.0, 4.0]
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
+from abc import ABCMeta, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import stats
 
-from ..errors import check, check_non_negative
+from ..errors import ConfigError, check, check_non_negative
 
-DIST_KINDS: tuple[str, ...] = ("fixed", "exponential", "uniform", "triangular", "lognormal", "gamma")
+
+class _BuiltByKind(ABCMeta):
+    # Calling the base class itself builds the kind it names, as the YAML reads:
+    # Distribution("uniform", low=1, high=5) is Uniform(low=1, high=5).
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if cls is Distribution:
+            return _build(*args, **kwargs)
+        return super().__call__(*args, **kwargs)
 
 
 @dataclass(frozen=True)
-class Dist:
+class Distribution(metaclass=_BuiltByKind):
     """A distribution of a duration or effort; the unit is in the name of the key holding it.
 
-    ``fixed``: value. ``exponential``: mean. ``uniform``: low, high. ``triangular``: low,
-    mode, high. ``lognormal`` and ``gamma``: mean and cv (coefficient of variation).
+    Each kind is a subclass whose fields are its parameters (each >= 0); ``dist`` names the
+    kind. A parameter missing from the input is held as None until :meth:`validate` reports it.
     """
 
-    dist: str = "fixed"
-    value: float | None = None
-    mean: float | None = None
-    cv: float | None = None
-    low: float | None = None
-    mode: float | None = None
-    high: float | None = None
+    dist: str = field(default="", init=False)
 
-    _NEEDS = {
-        "fixed": ("value",),
-        "exponential": ("mean",),
-        "uniform": ("low", "high"),
-        "triangular": ("low", "mode", "high"),
-        "lognormal": ("mean", "cv"),
-        "gamma": ("mean", "cv"),
-    }
+    @classmethod
+    def parameter_names(cls) -> tuple[str, ...]:
+        """The kind's parameters, in the order its constructor takes them."""
+        return tuple(f.name for f in dataclasses.fields(cls) if f.init)
 
     def validate(self, key: str) -> None:
-        check(self.dist in DIST_KINDS, f"{key}.dist", self.dist, f"one of {', '.join(DIST_KINDS)}")
-        needs = self._NEEDS[self.dist]
-        for name in ("value", "mean", "cv", "low", "mode", "high"):
-            v = getattr(self, name)
-            if name in needs:
-                check(v is not None, f"{key}.{name}", v, f"required for dist={self.dist}")
-                check_non_negative(f"{key}.{name}", v)
-            else:
-                check(v is None, f"{key}.{name}", v, f"not used by dist={self.dist} (it takes {', '.join(needs)})")
-        if self.dist in ("uniform", "triangular"):
-            check(self.low <= self.high, f"{key}.high", self.high, f"must be >= low ({self.low})")
-        if self.dist == "triangular":
-            check(self.low <= self.mode <= self.high, f"{key}.mode", self.mode, f"must lie in [low, high] = [{self.low}, {self.high}]")
-        if self.dist in ("exponential", "lognormal", "gamma"):
-            check(self.mean > 0, f"{key}.mean", self.mean, "must be > 0")
-        if self.dist in ("lognormal", "gamma"):
-            check(self.cv > 0, f"{key}.cv", self.cv, "must be > 0")
+        """Raise ConfigError naming ``key.<parameter>`` unless every parameter is given, >= 0
+        and consistent with the others."""
+        for name in self.parameter_names():
+            value = getattr(self, name)
+            check(value is not None, f"{key}.{name}", value, f"required for dist={self.dist}")
+            check_non_negative(f"{key}.{name}", value)
+        self._check_consistent(key)
 
-    def without_unused(self) -> "Dist":
-        """A copy with the parameters its kind does not take cleared. YAML and overrides
-        merge key by key, so a distribution that replaces another (a triangular by an
-        exponential, say) arrives carrying the old one's parameters."""
-        needs = self._NEEDS.get(self.dist)
-        if needs is None:
-            return self
-        return dataclasses.replace(self, **{k: None for k in ("value", "mean", "cv", "low", "mode", "high") if k not in needs})
+    def _check_consistent(self, key: str) -> None:
+        """Checks between parameters, past each being given and >= 0 (none by default)."""
+
+    @abstractmethod
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """The ``u``-quantiles (same unit as the distribution), elementwise: ``u`` uniforms
+        in [0, 1) become samples by inverse transform."""
 
     @property
+    @abstractmethod
     def mean_value(self) -> float:
-        """The distribution's mean, in the unit of the key holding it."""
-        if self.dist == "fixed":
-            return float(self.value)
-        if self.dist == "uniform":
-            return (self.low + self.high) / 2
-        if self.dist == "triangular":
-            return (self.low + self.mode + self.high) / 3
-        return float(self.mean)
+        """The mean, in the unit of the key holding the distribution."""
+
+    @property
+    @abstractmethod
+    def variance_value(self) -> float:
+        """The variance, in the squared unit of the key holding the distribution."""
 
     @property
     def is_zero(self) -> bool:
-        return self.dist == "fixed" and self.value == 0
+        """Whether every sample is 0 (a stage that takes no time)."""
+        return self.mean_value == 0 and self.variance_value == 0
 
 
-def fixed(value: float) -> Dist:
-    return Dist("fixed", value=value)
+@dataclass(frozen=True)
+class Fixed(Distribution):
+    """Always ``value``."""
 
+    value: float
+    dist: str = field(default="fixed", init=False, repr=False)
 
-def tri(low: float, mode: float, high: float) -> Dist:
-    return Dist("triangular", low=low, mode=mode, high=high)
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        return np.full(np.shape(u), float(self.value))
 
+    @property
+    def mean_value(self) -> float:
+        return float(self.value)
 
-
-def quantile(spec: Dist, u: np.ndarray) -> np.ndarray:
-    """The ``u``-quantiles of ``spec`` (same unit as the spec), elementwise."""
-    u = np.asarray(u, dtype=float)
-    kind = spec.dist
-    if kind == "fixed":
-        return np.full(u.shape, float(spec.value))
-    if kind == "exponential":
-        return -spec.mean * np.log1p(-u)
-    if kind == "uniform":
-        return spec.low + (spec.high - spec.low) * u
-    if kind == "triangular":
-        a, c, b = spec.low, spec.mode, spec.high
-        if b == a:
-            return np.full(u.shape, float(a))
-        fc = (c - a) / (b - a)
-        left = a + np.sqrt(u * (b - a) * (c - a))
-        right = b - np.sqrt((1 - u) * (b - a) * (b - c))
-        return np.where(u < fc, left, right)
-    if kind == "lognormal":
-        sigma2 = math.log1p(spec.cv**2)
-        mu = math.log(spec.mean) - sigma2 / 2
-        return stats.lognorm.ppf(u, s=math.sqrt(sigma2), scale=math.exp(mu))
-    if kind == "gamma":
-        shape = 1 / spec.cv**2
-        return stats.gamma.ppf(u, a=shape, scale=spec.mean / shape)
-    raise ValueError(f"unknown dist {kind!r}")
-
-
-def variance(spec: Dist) -> float:
-    """The distribution's variance (squared unit of the spec)."""
-    kind = spec.dist
-    if kind == "fixed":
+    @property
+    def variance_value(self) -> float:
         return 0.0
-    if kind == "exponential":
-        return spec.mean**2
-    if kind == "uniform":
-        return (spec.high - spec.low) ** 2 / 12
-    if kind == "triangular":
-        a, c, b = spec.low, spec.mode, spec.high
+
+
+@dataclass(frozen=True)
+class Exponential(Distribution):
+    """Exponential with mean ``mean`` (> 0)."""
+
+    mean: float
+    dist: str = field(default="exponential", init=False, repr=False)
+
+    def _check_consistent(self, key: str) -> None:
+        check(self.mean > 0, f"{key}.mean", self.mean, "must be > 0")
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        return -self.mean * np.log1p(-np.asarray(u, dtype=float))
+
+    @property
+    def mean_value(self) -> float:
+        return float(self.mean)
+
+    @property
+    def variance_value(self) -> float:
+        return self.mean**2
+
+
+@dataclass(frozen=True)
+class Uniform(Distribution):
+    """Uniform on [``low``, ``high``]."""
+
+    low: float
+    high: float
+    dist: str = field(default="uniform", init=False, repr=False)
+
+    def _check_consistent(self, key: str) -> None:
+        check(self.low <= self.high, f"{key}.high", self.high, f"must be >= low ({self.low})")
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        return self.low + (self.high - self.low) * np.asarray(u, dtype=float)
+
+    @property
+    def mean_value(self) -> float:
+        return (self.low + self.high) / 2
+
+    @property
+    def variance_value(self) -> float:
+        return (self.high - self.low) ** 2 / 12
+
+
+@dataclass(frozen=True)
+class Triangular(Distribution):
+    """Triangular from ``low`` to ``high``, most likely at ``mode``."""
+
+    low: float
+    mode: float
+    high: float
+    dist: str = field(default="triangular", init=False, repr=False)
+
+    def _check_consistent(self, key: str) -> None:
+        check(self.low <= self.high, f"{key}.high", self.high, f"must be >= low ({self.low})")
+        check(self.low <= self.mode <= self.high, f"{key}.mode", self.mode,
+              f"must lie in [low, high] = [{self.low}, {self.high}]")
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        u = np.asarray(u, dtype=float)
+        low, mode, high = self.low, self.mode, self.high
+        if high == low:
+            return np.full(u.shape, float(low))
+        mode_quantile = (mode - low) / (high - low)
+        rising = low + np.sqrt(u * (high - low) * (mode - low))
+        falling = high - np.sqrt((1 - u) * (high - low) * (high - mode))
+        return np.where(u < mode_quantile, rising, falling)
+
+    @property
+    def mean_value(self) -> float:
+        return (self.low + self.mode + self.high) / 3
+
+    @property
+    def variance_value(self) -> float:
+        a, c, b = self.low, self.mode, self.high
         return (a * a + b * b + c * c - a * b - a * c - b * c) / 18
-    return (spec.cv * spec.mean) ** 2
+
+
+@dataclass(frozen=True)
+class LogNormal(Distribution):
+    """Log-normal with mean ``mean`` (> 0) and coefficient of variation ``cv`` (> 0)."""
+
+    mean: float
+    cv: float
+    dist: str = field(default="lognormal", init=False, repr=False)
+
+    def _check_consistent(self, key: str) -> None:
+        check(self.mean > 0, f"{key}.mean", self.mean, "must be > 0")
+        check(self.cv > 0, f"{key}.cv", self.cv, "must be > 0")
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        log_variance = math.log1p(self.cv**2)
+        log_mean = math.log(self.mean) - log_variance / 2
+        return stats.lognorm.ppf(np.asarray(u, dtype=float), s=math.sqrt(log_variance), scale=math.exp(log_mean))
+
+    @property
+    def mean_value(self) -> float:
+        return float(self.mean)
+
+    @property
+    def variance_value(self) -> float:
+        return (self.cv * self.mean) ** 2
+
+
+@dataclass(frozen=True)
+class Gamma(Distribution):
+    """Gamma with mean ``mean`` (> 0) and coefficient of variation ``cv`` (> 0)."""
+
+    mean: float
+    cv: float
+    dist: str = field(default="gamma", init=False, repr=False)
+
+    def _check_consistent(self, key: str) -> None:
+        check(self.mean > 0, f"{key}.mean", self.mean, "must be > 0")
+        check(self.cv > 0, f"{key}.cv", self.cv, "must be > 0")
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        shape = 1 / self.cv**2
+        return stats.gamma.ppf(np.asarray(u, dtype=float), a=shape, scale=self.mean / shape)
+
+    @property
+    def mean_value(self) -> float:
+        return float(self.mean)
+
+    @property
+    def variance_value(self) -> float:
+        return (self.cv * self.mean) ** 2
+
+
+DISTRIBUTIONS: dict[str, type[Distribution]] = {
+    cls.dist: cls for cls in (Fixed, Exponential, Uniform, Triangular, LogNormal, Gamma)}
+"""Each kind's class by the name ``dist`` gives it in the YAML."""
+
+DIST_KINDS: tuple[str, ...] = tuple(DISTRIBUTIONS)
+
+PARAMETER_NAMES: tuple[str, ...] = tuple(dict.fromkeys(
+    name for cls in DISTRIBUTIONS.values() for name in cls.parameter_names()))
+"""Every parameter some kind takes."""
+
+Dist = Distribution
+"""The short name: ``Dist("triangular", low=1, mode=2, high=4)``."""
+
+_KIND_CHOICE = f"one of {', '.join(DIST_KINDS)}"
+
+
+def distribution_class(kind: Any, key: str) -> type[Distribution]:
+    """The class of the kind named ``kind``; ConfigError naming ``key.dist`` if there is none."""
+    cls = DISTRIBUTIONS.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise ConfigError(f"{key}.dist" if key else "dist", kind, _KIND_CHOICE)
+    return cls
+
+
+def _build(dist: str = "fixed", **parameters: Any) -> Distribution:
+    """``Distribution(kind, **parameters)``: the kind's instance; a parameter it does not take
+    is an error here (the YAML loader drops those a replaced kind left behind)."""
+    cls = distribution_class(dist, "")
+    for name, value in parameters.items():
+        check(name in cls.parameter_names(), name, value,
+              f"not used by dist={dist} (it takes {', '.join(cls.parameter_names())})")
+    return cls(**{name: parameters.get(name) for name in cls.parameter_names()})

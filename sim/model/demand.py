@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config.schema import SimConfig
-from ..core.distributions import quantile
+from ..core.distributions import Distribution
 from ..core.rng import Streams
 from ..domain import DAYS_PER_MONTH, GRADES, Grade, Source, Stage
 from .workforce import trained_share_at
@@ -123,145 +123,238 @@ def assign_grades(cfg: SimConfig, true_risk: np.ndarray, trained: np.ndarray, u_
     return np.where(err, wrong, true_risk).astype(np.int8)
 
 
-def _backlog_rows(cfg: SimConfig, streams: Streams) -> dict[str, np.ndarray]:
+class _Uniforms:
+    """Uniforms in [0, 1) from named streams, one per case (a row of ``columns`` if asked)."""
+
+    def __init__(self, streams: Streams, n_cases: int):
+        self.streams, self.n_cases = streams, n_cases
+
+    def __call__(self, stream_name: str, columns: int | None = None) -> np.ndarray:
+        return self.streams.uniforms(stream_name, self.n_cases, columns)
+
+
+@dataclass(frozen=True)
+class _Suspects:
+    """The referrals within the horizon, one row per suspect (a bulk package brings several)."""
+
+    arrival_day: np.ndarray
+    package_id: np.ndarray
+    source: np.ndarray
+
+
+def _referral_suspects(cfg: SimConfig, streams: Streams) -> _Suspects:
+    """Referrals, each bringing one suspect or (a bulk package) several linked ones."""
+    d = cfg.demand
+    times = referral_times(cfg, streams)
+    n_referrals = len(times)
+    bulk = streams.uniforms("bulk", n_referrals) < d.bulk_package_probability
+    extra = streams["bulk_size"].poisson(d.bulk_extra_suspects_mean, n_referrals) if n_referrals else np.zeros(0, int)
+    suspects = 1 + np.where(bulk, extra, 0)
+    source = np.where(streams.uniforms("source", n_referrals) < d.direct_report_share, DIRECT, NCA)
+    return _Suspects(arrival_day=np.repeat(times, suspects), package_id=np.repeat(np.arange(n_referrals), suspects),
+                     source=np.repeat(source, suspects))
+
+
+@dataclass(frozen=True)
+class _BacklogRows:
+    """The initial backlog, oldest first. Grades and risks are codes; -1 where the input
+    leaves the assigned grade, the true risk or the child flag unsaid."""
+
+    age_days: np.ndarray
+    start_stage: np.ndarray
+    assigned_grade: np.ndarray
+    true_risk: np.ndarray
+    child: np.ndarray
+
+
+def _backlog_rows(cfg: SimConfig, streams: Streams) -> _BacklogRows:
     """Ages, stages, grades and child flags of the initial backlog (counts or CSV)."""
-    b = cfg.demand.initial_backlog
-    if b.cases:
-        age = np.array([c.age_days for c in b.cases], dtype=float)
-        stage = np.array([int(Stage[c.stage.upper()]) for c in b.cases])
-        grade = np.array([-1 if c.assigned_grade is None else GRADES.index(c.assigned_grade) for c in b.cases])
-        true = np.array([-1 if c.true_risk is None else GRADES.index(c.true_risk) for c in b.cases])
-        child = np.array([-1 if c.child_in_household is None else int(c.child_in_household) for c in b.cases])
+    backlog = cfg.demand.initial_backlog
+    if backlog.cases:
+        cases = backlog.cases
+        age_days = np.array([c.age_days for c in cases], dtype=float)
+        start_stage = np.array([int(Stage[c.stage.upper()]) for c in cases])
+        assigned_grade = np.array([-1 if c.assigned_grade is None else GRADES.index(c.assigned_grade) for c in cases])
+        true_risk = np.array([-1 if c.true_risk is None else GRADES.index(c.true_risk) for c in cases])
+        child = np.array([-1 if c.child_in_household is None else int(c.child_in_household) for c in cases])
     else:
-        counts = [int(v) for v in b.counts.as_tuple()]
-        grade = np.repeat(np.arange(4), counts)
-        n = len(grade)
-        age = b.max_age_days * streams.uniforms("backlog_age", n)
-        stage = np.full(n, int(Stage[b.stage.upper()]))
-        grade = np.where(stage >= Stage.ALLOCATION, grade, -1)
-        true = np.full(n, -1)
-        child = np.full(n, -1)
+        counts = [int(v) for v in backlog.counts.as_tuple()]
+        assigned_grade = np.repeat(np.arange(4), counts)
+        n_cases = len(assigned_grade)
+        age_days = backlog.max_age_days * streams.uniforms("backlog_age", n_cases)
+        start_stage = np.full(n_cases, int(Stage[backlog.stage.upper()]))
+        assigned_grade = np.where(start_stage >= Stage.ALLOCATION, assigned_grade, -1)
+        true_risk = np.full(n_cases, -1)
+        child = np.full(n_cases, -1)
     # Oldest first: they all join their queue at day 0, where order of arrival breaks ties,
     # so the oldest case must arrive first to be served first within its grade.
-    order = np.argsort(-age, kind="stable")
-    rows = {"age": age, "stage": stage, "grade": grade, "true": true, "child": child}
-    return {k: np.asarray(v)[order] for k, v in rows.items()}
+    order = np.argsort(-age_days, kind="stable")
+    columns = (age_days, start_stage, assigned_grade, true_risk, child)
+    return _BacklogRows(*(np.asarray(column)[order] for column in columns))
+
+
+@dataclass
+class _Grading:
+    """Who grades each case and the grade given; the grading-error draws are kept for the
+    backlog, whose given grades override them."""
+
+    nonspecialist: np.ndarray
+    trained_assessor: np.ndarray
+    error_u: np.ndarray  # the grading-error draw (see assign_grades)
+    destination_u: np.ndarray  # the draw of the grade an error gives
+    assigned_grade: np.ndarray
+
+
+def _grading(cfg: SimConfig, uniforms: _Uniforms, source: np.ndarray, arrived_day: np.ndarray,
+             true_risk: np.ndarray) -> _Grading:
+    """Who assesses each case (the regional hub, or a trained or untrained assessor, or a
+    non-specialist for some direct reports) and the grade given."""
+    hub = cfg.collaboration.triage_hub
+    if hub.enabled:  # the regional hub grades every referral
+        nonspecialist = np.zeros(len(source), dtype=bool)
+        trained_assessor = uniforms("assessor_trained") < hub.trained_share
+    else:
+        nonspecialist = (source == DIRECT) & (uniforms("nonspecialist") < cfg.training.direct_to_nonspecialist_share)
+        trained_share = trained_share_at(cfg, "assessors", arrived_day)
+        trained_assessor = ~nonspecialist & (uniforms("assessor_trained") < trained_share)
+    error_u, destination_u = uniforms("grading_error"), uniforms("grading_error_destination")
+    assigned = assign_grades(cfg, true_risk, trained_assessor, error_u, destination_u)
+    return _Grading(nonspecialist, trained_assessor, error_u, destination_u, assigned)
+
+
+def _backlog_as_given(cfg: SimConfig, backlog: _BacklogRows, uniforms: _Uniforms, true_risk: np.ndarray,
+                      child: np.ndarray, grading: _Grading) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The backlog cases' true risk, assigned grade and child flag: what the input says of a
+    case is kept; what it leaves unsaid is drawn (a true risk given only the grade, from the
+    posterior of the risk mix and the grading errors)."""
+    n_backlog = len(backlog.age_days)
+    given_true, given_grade = backlog.true_risk >= 0, backlog.assigned_grade >= 0
+    cumulative = np.cumsum(_true_risk_given_grade(cfg), axis=1)
+    posterior_u = uniforms("backlog_true_risk")[:n_backlog]
+    # Inverse transform on each case's row: how many cumulative shares lie at or below its draw.
+    drawn_true = (cumulative[np.maximum(backlog.assigned_grade, 0)] <= posterior_u[:, None]).sum(axis=1)
+    backlog_true = np.where(given_true, backlog.true_risk,
+                            np.where(given_grade, np.minimum(drawn_true, 3), true_risk[:n_backlog]))
+    drawn_grade = assign_grades(cfg, backlog_true, grading.trained_assessor[:n_backlog], grading.error_u[:n_backlog],
+                                grading.destination_u[:n_backlog])
+    backlog_grade = np.where(given_grade, backlog.assigned_grade, drawn_grade)
+    backlog_child = np.where(backlog.child >= 0, backlog.child == 1, child[:n_backlog])
+    return backlog_true, backlog_grade, backlog_child
+
+
+def _in_grades(codes: np.ndarray, grades: tuple[str, ...]) -> np.ndarray:
+    """Whether each grade (or risk) code is one of ``grades``."""
+    return np.isin(codes, [GRADES.index(g) for g in grades])
+
+
+def _quantile_where(condition: np.ndarray, if_true: Distribution, if_false: Distribution,
+                    uniform: np.ndarray) -> np.ndarray:
+    """Samples of ``if_true`` where ``condition`` holds, else of ``if_false``, from one
+    uniform per case (so a case keeps its place in either distribution)."""
+    return np.where(condition, if_true.quantile(uniform), if_false.quantile(uniform))
+
+
+def _efforts_and_delays(cfg: SimConfig, uniforms: _Uniforms, true_risk: np.ndarray, grading: _Grading,
+                        arrived_day: np.ndarray) -> dict[str, np.ndarray]:
+    """Each stage's hands-on effort (hours) and elapsed delays (days), by CaseTable column."""
+    stages = cfg.stages
+    research, assessment, safeguarding = stages.research, stages.assessment, stages.safeguarding
+    planning, warrant, execution = stages.planning, stages.warrant, stages.execution
+    assigned = grading.assigned_grade
+    trained_researcher = uniforms("researcher_trained") < trained_share_at(cfg, "researchers", arrived_day)
+    research_multiplier = np.where(trained_researcher, 1.0, cfg.training.untrained_research_effort_multiplier)
+    return {
+        "intake_hours": stages.intake.effort_hours.quantile(uniforms("intake_effort")),
+        "research_hours": research.effort_hours.quantile(uniforms("research_effort")) * research_multiplier,
+        "comms_days": _quantile_where(_in_grades(true_risk, research.comms_data_urgent_risks),
+                                      research.comms_data_urgent_days, research.comms_data_days,
+                                      uniforms("comms_data")),
+        "assessment_hours": _quantile_where(grading.trained_assessor, assessment.effort_hours_trained,
+                                            assessment.effort_hours_untrained, uniforms("assessment_effort")),
+        "safeguarding_delay_days": _quantile_where(_in_grades(assigned, safeguarding.urgent_grades),
+                                                   safeguarding.delay_days_urgent, safeguarding.delay_days_routine,
+                                                   uniforms("safeguarding_delay")),
+        "planning_hours": planning.effort_hours.quantile(uniforms("planning_effort")),
+        "planning_lag_days": _quantile_where(_in_grades(assigned, planning.urgent_grades), planning.urgent_lag_days,
+                                             planning.lag_days, uniforms("planning_lag")),
+        "warrant_hours": warrant.effort_hours.quantile(uniforms("warrant_effort")),
+        "rework_hours": warrant.rework_effort_hours.quantile(uniforms("warrant_rework")),
+        "execution_lag_days": _quantile_where(_in_grades(assigned, execution.urgent_grades), execution.urgent_lag_days,
+                                              execution.lag_days, uniforms("execution_lag")),
+        "post_arrest_hours": stages.post_arrest.effort_hours.quantile(uniforms("post_arrest_effort")),
+    }
+
+
+def _outcome_draws(cfg: SimConfig, uniforms: _Uniforms, arrived_day: np.ndarray) -> dict[str, np.ndarray]:
+    """What befalls each case along the way, by CaseTable column: flags drawn now, and
+    uniforms the model compares with a probability known only later."""
+    stages = cfg.stages
+    warrant = stages.warrant
+    trained_investigator = uniforms("investigator_trained") < trained_share_at(cfg, "investigators", arrived_day)
+    defective_probability = np.where(trained_investigator, warrant.defective_probability_trained,
+                                     warrant.defective_probability_untrained)
+    return {
+        "duplicate": uniforms("duplicate") < stages.intake.duplicate_probability,
+        "untraceable": uniforms("untraceable") < stages.research.untraceable_probability,
+        "defective": uniforms("warrant_defect", warrant.max_applications) < defective_probability[:, None],
+        "refusal_u": uniforms("warrant_refusal", warrant.max_applications),
+        "outcome_u": uniforms("execution_outcome"),
+        "review_u": uniforms("review_detection"),
+    }
+
+
+def _handoff_delays(cfg: SimConfig, uniforms: _Uniforms) -> dict[str, np.ndarray]:
+    """The delays (days) if the case is handed to another force, the triage hub or the
+    surge unit, by CaseTable column: one draw, how much there is to hand over."""
+    collaboration, handoff_u = cfg.collaboration, uniforms("handoff")
+    return {
+        "pooling_handoff_days": collaboration.pooling.handoff_days.quantile(handoff_u),
+        "hub_handoff_days": collaboration.triage_hub.handoff_days.quantile(handoff_u),
+        "surge_handoff_days": collaboration.surge.handoff_days.quantile(handoff_u),
+    }
 
 
 def draw_cases(cfg: SimConfig, streams: Streams) -> CaseTable:
-    """Every case of one replication: the initial backlog first, then the referrals."""
-    d, t, s = cfg.demand, cfg.training, cfg.stages
-    # Referrals, each bringing one suspect or (a bulk package) several linked ones.
-    times = referral_times(cfg, streams)
-    n_ref = len(times)
-    bulk = streams.uniforms("bulk", n_ref) < d.bulk_package_probability
-    extra = streams["bulk_size"].poisson(d.bulk_extra_suspects_mean, n_ref) if n_ref else np.zeros(0, int)
-    per_referral = 1 + np.where(bulk, extra, 0)
-    ref_source = np.where(streams.uniforms("source", n_ref) < d.direct_report_share, DIRECT, NCA)
-    ref_arrival = np.repeat(times, per_referral)
-    ref_package = np.repeat(np.arange(n_ref), per_referral)
-    ref_src = np.repeat(ref_source, per_referral)
+    """Every case of one replication: the initial backlog first, then the referrals.
 
-    bl = _backlog_rows(cfg, streams)
-    n_b = len(bl["age"])
-    n = n_b + len(ref_arrival)
+    Each attribute comes from its own named stream, and a stream's numbers depend on its name
+    alone, so the steps may draw in any order without changing a case."""
+    referrals = _referral_suspects(cfg, streams)
+    backlog = _backlog_rows(cfg, streams)
+    n_backlog = len(backlog.age_days)
+    n_referred = len(referrals.arrival_day)  # suspects: a bulk package brings several
+    n_cases = n_backlog + n_referred
+    uniforms = _Uniforms(streams, n_cases)
 
-    def u(name: str, cols: int | None = None) -> np.ndarray:
-        return streams.uniforms(name, n, cols)
-
-    arrival = np.concatenate([-bl["age"], ref_arrival])
-    package = np.concatenate([-1 - np.arange(n_b), ref_package])
-    backlog = np.arange(n) < n_b
-    start_stage = np.concatenate([bl["stage"], np.full(len(ref_arrival), int(Stage.INTAKE))]).astype(np.int8)
-    source = np.concatenate([np.full(n_b, NCA), ref_src]).astype(np.int8)
-
-    mix = np.cumsum(d.risk_mix.as_tuple())
-    true_risk = np.minimum(np.searchsorted(mix, u("true_risk"), side="right"), 3).astype(np.int8)
-    child = u("child") < d.child_in_household_probability
-
+    arrival_day = np.concatenate([-backlog.age_days, referrals.arrival_day])
+    source = np.concatenate([np.full(n_backlog, NCA), referrals.source]).astype(np.int8)
+    risk_mix = np.cumsum(cfg.demand.risk_mix.as_tuple())
+    true_risk = np.minimum(np.searchsorted(risk_mix, uniforms("true_risk"), side="right"), 3).astype(np.int8)
+    child = uniforms("child") < cfg.demand.child_in_household_probability
     # Who does the work is drawn against the trained share when the case arrives (it rises
-    # over a training programme); the draw itself stays the case's own.
-    at_arrival = np.maximum(arrival, 0.0)
-    hub = cfg.collaboration.triage_hub
-    if hub.enabled:  # the regional hub grades every referral
-        nonspecialist = np.zeros(n, dtype=bool)
-        trained_assessor = u("assessor_trained") < hub.trained_share
-    else:
-        nonspecialist = (source == DIRECT) & (u("nonspecialist") < t.direct_to_nonspecialist_share)
-        trained_assessor = ~nonspecialist & (u("assessor_trained") < trained_share_at(cfg, "assessors", at_arrival))
-    u_err, u_dest = u("grading_error"), u("grading_error_destination")
-    assigned = assign_grades(cfg, true_risk, trained_assessor, u_err, u_dest)
-
-    if n_b:
-        # A backlog case keeps what the input says of it; what it leaves unsaid is drawn.
-        given_true, given_grade = bl["true"] >= 0, bl["grade"] >= 0
-        post = _true_risk_given_grade(cfg)
-        u_post = u("backlog_true_risk")[:n_b]
-        drawn_true = np.array([np.searchsorted(np.cumsum(post[max(g, 0)]), x, side="right") for g, x in zip(bl["grade"], u_post)])
-        tr = np.where(given_true, bl["true"], np.where(given_grade, np.minimum(drawn_true, 3), true_risk[:n_b]))
-        true_risk[:n_b] = tr
-        gr = np.where(given_grade, bl["grade"], assign_grades(cfg, tr, trained_assessor[:n_b], u_err[:n_b], u_dest[:n_b]))
-        assigned[:n_b] = gr
-        child[:n_b] = np.where(bl["child"] >= 0, bl["child"] == 1, child[:n_b])
-
-    researcher_trained = u("researcher_trained") < trained_share_at(cfg, "researchers", at_arrival)
-    research_mult = np.where(researcher_trained, 1.0, t.untrained_research_effort_multiplier)
-    comms_u = u("comms_data")
-    urgent_comms = np.isin(true_risk, [GRADES.index(g) for g in s.research.comms_data_urgent_risks])
-    # Before grading, a package showing immediate risk is worked round the clock if VH is.
-    urgent = (true_risk == VH) & ("VH" in s.round_the_clock_grades)
-    comms_days = np.where(urgent_comms, quantile(s.research.comms_data_urgent_days, comms_u),
-                          quantile(s.research.comms_data_days, comms_u))
-    a_u = u("assessment_effort")
-    assess_hours = np.where(trained_assessor, quantile(s.assessment.effort_hours_trained, a_u),
-                            quantile(s.assessment.effort_hours_untrained, a_u))
-    sg_u = u("safeguarding_delay")
-    urgent_sg = np.isin(assigned, [GRADES.index(g) for g in s.safeguarding.urgent_grades])
-    sg_delay = np.where(urgent_sg, quantile(s.safeguarding.delay_days_urgent, sg_u),
-                        quantile(s.safeguarding.delay_days_routine, sg_u))
-    inv_trained = u("investigator_trained") < trained_share_at(cfg, "investigators", at_arrival)
-    w = s.warrant
-    p_defect = np.where(inv_trained, w.defective_probability_trained, w.defective_probability_untrained)
-    defective = u("warrant_defect", w.max_applications) < p_defect[:, None]
-    pl_u = u("planning_lag")
-    ex_u = u("execution_lag")
-    urgent_ex = np.isin(assigned, [GRADES.index(g) for g in s.execution.urgent_grades])
-    ex_lag = np.where(urgent_ex, quantile(s.execution.urgent_lag_days, ex_u), quantile(s.execution.lag_days, ex_u))
-    collab, handoff_u = cfg.collaboration, u("handoff")
+    # over a training programme; the backlog arrives at day 0); the draw stays the case's own.
+    arrived_day = np.maximum(arrival_day, 0.0)
+    grading = _grading(cfg, uniforms, source, arrived_day, true_risk)
+    if n_backlog:
+        true_risk[:n_backlog], grading.assigned_grade[:n_backlog], child[:n_backlog] = _backlog_as_given(
+            cfg, backlog, uniforms, true_risk, child, grading)
 
     return CaseTable(
-        arrival_day=arrival,
-        package_id=package,
-        backlog=backlog,
-        start_stage=start_stage,
+        arrival_day=arrival_day,
+        package_id=np.concatenate([-1 - np.arange(n_backlog), referrals.package_id]),
+        backlog=np.arange(n_cases) < n_backlog,
+        start_stage=np.concatenate([backlog.start_stage, np.full(n_referred, int(Stage.INTAKE))]).astype(np.int8),
         source=source,
         true_risk=true_risk,
-        assigned_grade=assigned,
-        trained_assessor=trained_assessor,
-        urgent=urgent,
-        nonspecialist=nonspecialist,
+        assigned_grade=grading.assigned_grade,
+        trained_assessor=grading.trained_assessor,
+        # Before grading, a package showing immediate risk is worked round the clock if VH is.
+        urgent=(true_risk == VH) & ("VH" in cfg.stages.round_the_clock_grades),
+        nonspecialist=grading.nonspecialist,
         child=child,
-        intake_hours=quantile(s.intake.effort_hours, u("intake_effort")),
-        duplicate=u("duplicate") < s.intake.duplicate_probability,
-        research_hours=quantile(s.research.effort_hours, u("research_effort")) * research_mult,
-        comms_days=comms_days,
-        untraceable=u("untraceable") < s.research.untraceable_probability,
-        assessment_hours=assess_hours,
-        safeguarding_delay_days=sg_delay,
-        planning_hours=quantile(s.planning.effort_hours, u("planning_effort")),
-        planning_lag_days=np.where(np.isin(assigned, [GRADES.index(g) for g in s.planning.urgent_grades]),
-                                   quantile(s.planning.urgent_lag_days, pl_u), quantile(s.planning.lag_days, pl_u)),
-        warrant_hours=quantile(w.effort_hours, u("warrant_effort")),
-        rework_hours=quantile(w.rework_effort_hours, u("warrant_rework")),
-        defective=defective,
-        refusal_u=u("warrant_refusal", w.max_applications),
-        execution_lag_days=ex_lag,
-        outcome_u=u("execution_outcome"),
-        post_arrest_hours=quantile(s.post_arrest.effort_hours, u("post_arrest_effort")),
-        review_u=u("review_detection"),
-        pooling_handoff_days=quantile(collab.pooling.handoff_days, handoff_u),
-        hub_handoff_days=quantile(collab.triage_hub.handoff_days, handoff_u),
-        surge_handoff_days=quantile(collab.surge.handoff_days, handoff_u),
+        **_efforts_and_delays(cfg, uniforms, true_risk, grading, arrived_day),
+        **_outcome_draws(cfg, uniforms, arrived_day),
+        **_handoff_delays(cfg, uniforms),
     )
 
 
