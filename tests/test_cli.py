@@ -29,7 +29,9 @@ def test_run_writes_every_output(tmp_path):
     required = {"replication", "force", "case_id", "source", "true_risk", "assigned_grade", "child_in_household",
                 "arrival_day", "outcome", "arrest_day", "censored", "in_warmup"}
     assert required <= set(cases.columns)
-    assert {f"{s}_{k}_day" for s in ("intake", "allocation", "warrant") for k in ("queue", "start", "end")} <= set(cases.columns)
+    timed = {f"{stage}_{moment}_day" for stage in ("intake", "allocation", "warrant")
+             for moment in ("queue", "start", "end")}
+    assert timed <= set(cases.columns)
     assert sorted(cases["replication"].unique()) == [0, 1]
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary.columns[:7]) == ["force", "metric", "by", "grade", "estimate", "ci_low", "ci_high"]
@@ -88,3 +90,67 @@ def test_own_config_folder_builds_on_the_baseline(tmp_path):
                    f"hydra.run.dir={tmp_path / 'bad'}"], tmp_path)
     assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
         "casesim: error: staffing.investigators=-1: headcount must be >= 1"]
+
+
+# --------------------------------------------------------------------------- every command
+
+BIN = Path(sys.executable).parent
+# (command, its arguments with OUT for the output folder, the start of the one error line)
+BAD_INPUT_BY_COMMAND = [
+    ("casesim", ["staffing.investigators=-2", "hydra.run.dir=OUT"], "staffing.investigators=-2: "),
+    ("casesim-compare", ["fast_warrants", "stages.intake.duplicate_probability=1.2", "--out", "OUT"],
+     "stages.intake.duplicate_probability=1.2: "),
+    ("casesim-search", ["--grid", "staffing.investigators=twenty", "--out", "OUT"],
+     "--grid='staffing.investigators=twenty': "),
+    ("casesim-sweep", ["smoke", "--batch-seconds", "0", "--out", "OUT"], "--batch-seconds=0.0: must be > 0"),
+    ("casesim-collect", ["OUT"], "directory="),
+    ("casesim-replications", ["--precision", "1.5", "--out", "OUT"], "--precision=1.5: "),
+]
+
+
+@pytest.mark.parametrize("command,args,expected", BAD_INPUT_BY_COMMAND, ids=[c for c, _, _ in BAD_INPUT_BY_COMMAND])
+def test_every_command_reports_bad_input_in_one_line_and_writes_nothing(tmp_path, command, args, expected):
+    out = tmp_path / "out"
+    r = subprocess.run([str(BIN / command), *[a.replace("OUT", str(out)) for a in args]], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith(f"{command}: error: {expected}".replace("OUT", str(out))), lines[0]
+    assert "Traceback" not in r.stderr + r.stdout
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []  # no outputs/ folder either
+
+
+def test_the_shared_wrapper_turns_only_config_errors_into_exit_2(capsys):
+    from sim.cli.common import exit_2_on_bad_input
+    from sim.errors import ConfigError
+
+    @exit_2_on_bad_input("casesim-test")
+    def command(value):
+        if value == "bad":
+            raise ConfigError("run.seed", value, "a whole number")
+        if value == "bug":
+            raise RuntimeError("not the user's fault")
+        return value
+
+    assert command("good") == "good"
+    with pytest.raises(SystemExit) as stop:
+        command("bad")
+    assert stop.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.err == "casesim-test: error: run.seed='bad': a whole number\n" and captured.out == ""
+    with pytest.raises(RuntimeError, match="not the user's fault"):  # a bug keeps its traceback
+        command("bug")
+
+
+def test_each_command_loads_only_its_own_module():
+    """``sim.cli.<name>_main`` is its command module's ``main``, and looking one up does not
+    import Hydra (which only ``casesim`` needs)."""
+    code = ("import sys, sim.cli, sim.cli.compare\n"
+            "assert sim.cli.compare_main is sim.cli.compare.main\n"
+            "sim.cli.search_main, sim.cli.sweep_main, sim.cli.collect_main, sim.cli.replications_main\n"
+            "print(sorted(m for m in ('hydra', 'matplotlib', 'sim.cli.run') if m in sys.modules))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"

@@ -1,1 +1,2 @@
-"""Files: run folders written atomically, their manifests, and sweep collection."""
+"""Files: run and point folders written atomically, their manifests, the folders of
+comparisons, searches and replication studies, and sweep collection."""

@@ -8,21 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
 
 from ..results import Results
-from .manifest import manifest
+from .atomic import atomic_write
+from .manifest import manifest, write_manifest
 
-
-def atomic_write(path: Path, write) -> None:
-    """Write via ``write(tmp_path)`` and rename into place, so no half-written file is left."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    os.replace(tmp, path)
+__all__ = ["atomic_write", "write_point", "write_run_folder"]
 
 
 def write_run_folder(results: Results, folder: str | Path, overrides: Sequence[str] = (),
@@ -43,8 +38,7 @@ def write_run_folder(results: Results, folder: str | Path, overrides: Sequence[s
     atomic_write(paths["timeseries"], lambda p: results.timeseries.to_parquet(p, index=False))
     atomic_write(paths["pools"], lambda p: results.pools.to_csv(p, index=False))
     atomic_write(paths["summary"], lambda p: summary.to_csv(p, index=False))
-    text = json.dumps(manifest(results, overrides, wall_time_seconds), indent=2, default=str)
-    atomic_write(paths["manifest"], lambda p: p.write_text(text))
+    write_manifest(folder, manifest(results, overrides, wall_time_seconds))
     return paths
 
 
@@ -60,6 +54,6 @@ def write_point(folder: str | Path, key: str, params: dict, cfg, summary: pd.Dat
     if error is None:
         atomic_write(folder / "summary.parquet", lambda p: summary.to_parquet(p, index=False))
     else:
-        atomic_write(folder / "error.txt", lambda p: p.write_text(f"{error}\n\nconfiguration:\n"
-                                                                  f"{json.dumps(info['config'], indent=1, default=str)}\n"))
+        config_text = json.dumps(info["config"], indent=1, default=str)
+        atomic_write(folder / "error.txt", lambda p: p.write_text(f"{error}\n\nconfiguration:\n{config_text}\n"))
     atomic_write(folder / "point.json", lambda p: p.write_text(json.dumps(info, indent=1, default=str)))

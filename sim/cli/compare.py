@@ -1,0 +1,51 @@
+"""``casesim-compare``: the baseline and scenarios of ``configs/scenario/``, paired; writes
+comparison.csv, manifest.json, figures/ and report.html."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Sequence
+
+from ..errors import ConfigError
+from .common import exit_2_on_bad_input, output_folder, save_figures
+
+HEADLINE_COLUMNS = ["scenario", "metric", "by", "grade", "baseline", "difference", "ci_low", "ci_high"]
+
+
+@exit_2_on_bad_input("casesim-compare")
+def main(argv: Sequence[str] | None = None) -> None:
+    """``casesim-compare SCENARIO [SCENARIO ...] [key=value ...] [--out DIR]``: the baseline
+    and each scenario of ``configs/scenario/`` on the same replications, paired."""
+    parser = argparse.ArgumentParser(prog="casesim-compare", description=main.__doc__)
+    parser.add_argument("items", nargs="+", metavar="SCENARIO or key=value",
+                        help="scenario names (configs/scenario/) and overrides applied to every run")
+    parser.add_argument("--out", help="output folder (default outputs/compare/DATE_TIME)")
+    args = parser.parse_args(argv)
+    names = [item for item in args.items if "=" not in item]
+    overrides = [item for item in args.items if "=" in item]
+    if not names:
+        raise ConfigError("scenarios", "", "name at least one scenario from configs/scenario/")
+
+    from ..io.analysis_folders import write_comparison_folder
+    from ..running.scenarios import compare, load_scenarios
+
+    baseline, scenarios = load_scenarios(names, overrides)
+    started = time.perf_counter()
+    comparison = compare(baseline, scenarios)
+    folder = output_folder(args.out, "outputs/compare/{time}")
+    write_comparison_folder(comparison, folder, overrides, time.perf_counter() - started)
+
+    from ..present import plots
+    from ..present.report import write_report
+    from ..results.comparison import headline_differences
+
+    figures = {
+        "Time to arrest by true risk": plots.survival_comparison(comparison.all_results, "true_risk"),
+        "Differences from the baseline": plots.forest_plot(comparison.table, comparison.total_name),
+    }
+    save_figures(folder, dict(zip(("survival_comparison.png", "forest.png"), figures.values())))
+    write_report(comparison, folder / "report.html", figures)
+    headline = headline_differences(comparison.table, comparison.total_name)[HEADLINE_COLUMNS]
+    print(headline.round(3).to_string(index=False))
+    print(f"\nwrote {folder}")
