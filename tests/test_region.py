@@ -103,11 +103,11 @@ def test_a_force_entry_with_an_unknown_section_is_refused():
 
 
 def test_cli_refuses_pooling_a_region_of_one_before_running(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "sim", "scenario=regional_pooling", "forces=single",
+    done = subprocess.run([sys.executable, "-m", "sim", "scenario=regional_pooling", "forces=single",
                         f"hydra.run.dir={tmp_path / 'run'}"], capture_output=True, text=True, cwd=tmp_path)
-    assert r.returncode == 2
-    assert "collaboration.pooling.investigators" in r.stderr and "two forces or more" in r.stderr
-    assert "Traceback" not in r.stderr and not (tmp_path / "run" / "cases.parquet").exists()
+    assert done.returncode == 2
+    assert "collaboration.pooling.investigators" in done.stderr and "two forces or more" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "run" / "cases.parquet").exists()
 
 
 def test_a_regional_scenario_is_paired_only_with_a_baseline_on_the_same_region():
@@ -127,17 +127,18 @@ def test_every_table_has_each_force_and_region_totals(region):
     wip = region.timeseries[region.timeseries["series"] == "wip"]
     assert set(wip["force"]) == set(cfg.force_names)
     assert set(region.pools["force"]) == set(cfg.force_names)
-    s = region.summary()
-    assert set(s["force"]) == {REGION, *cfg.force_names}
-    cases = s[(s["metric"] == "cases") & (s["by"] == "all")].set_index("force")["estimate"]
+    summary = region.summary()
+    assert set(summary["force"]) == {REGION, *cfg.force_names}
+    cases = summary[(summary["metric"] == "cases") & (summary["by"] == "all")].set_index("force")["estimate"]
     assert cases[REGION] == pytest.approx(sum(cases[f] for f in cfg.force_names))
-    backlog = s[(s["metric"] == "backlog_at_end") & (s["by"] == "all")].set_index("force")["estimate"]
+    backlog = summary[(summary["metric"] == "backlog_at_end") & (summary["by"] == "all")].set_index("force")["estimate"]
     assert backlog[REGION] == pytest.approx(sum(backlog[f] for f in cfg.force_names))
     # Region utilisation pools every force's hours.
-    p = region.pools[region.pools["pool"] == "investigators"]
-    u = s[(s["metric"] == "utilisation_investigators") & (s["force"] == REGION)]["estimate"].iloc[0]
-    per_rep = p.groupby("replication")[["busy", "available"]].sum()
-    assert u == pytest.approx((per_rep["busy"] / per_rep["available"]).mean())
+    pools = region.pools[region.pools["pool"] == "investigators"]
+    region_rows = summary[(summary["metric"] == "utilisation_investigators") & (summary["force"] == REGION)]
+    utilisation = region_rows["estimate"].iloc[0]
+    per_rep = pools.groupby("replication")[["busy", "available"]].sum()
+    assert utilisation == pytest.approx((per_rep["busy"] / per_rep["available"]).mean())
 
 
 def test_case_ids_are_unique_and_each_force_keeps_its_cases_when_another_changes():
@@ -167,11 +168,11 @@ def test_routing_scenarios_see_the_same_cases(region):
 
 
 def test_without_collaboration_every_case_stays_in_its_force(region):
-    c = region.cases
-    held = c["investigated_by"].notna()
+    cases = region.cases
+    held = cases["investigated_by"].notna()
     assert held.any()
-    assert (c.loc[held, "investigated_by"].astype(str) == c.loc[held, "force"].astype(str)).all()
-    assert (c["handoff_days"] == 0).all()
+    assert (cases.loc[held, "investigated_by"].astype(str) == cases.loc[held, "force"].astype(str)).all()
+    assert (cases["handoff_days"] == 0).all()
 
 
 # ----------------------------------------------------------------------------- the policy
@@ -180,15 +181,15 @@ def test_without_collaboration_every_case_stays_in_its_force(region):
 def test_pooled_cases_go_to_another_force_only_after_a_handoff():
     res = _run("collaboration.pooling.investigators=true", "collaboration.pooling.handoff_days.value=3",
                "collaboration.pooling.handoff_days.dist=fixed")
-    c = res.cases
-    held = c["investigated_by"].notna()
-    away = held & (c["investigated_by"].astype(str) != c["force"].astype(str))
+    cases = res.cases
+    held = cases["investigated_by"].notna()
+    away = held & (cases["investigated_by"].astype(str) != cases["force"].astype(str))
     assert away.any() and (held & ~away).any()
     # One hand-off each (search teams are not pooled here), and none for a case kept at home.
-    assert (c.loc[away, "handoff_days"] == 3).all()
-    assert (c.loc[held & ~away, "handoff_days"] == 0).all()
+    assert (cases.loc[away, "handoff_days"] == 3).all()
+    assert (cases.loc[held & ~away, "handoff_days"] == 0).all()
     # The hand-off is spent between the slot and the planning queue.
-    gap = c.loc[away, "planning_queue_day"] - c.loc[away, "allocation_start_day"]
+    gap = cases.loc[away, "planning_queue_day"] - cases.loc[away, "allocation_start_day"]
     assert gap.notna().any() and np.allclose(gap.dropna(), 3.0)
     assert set(res.pools["force"]) >= {REGION}
     assert not ((res.pools["force"] != REGION) & (res.pools["pool"] == "investigators")).any()
@@ -197,12 +198,12 @@ def test_pooled_cases_go_to_another_force_only_after_a_handoff():
 def test_the_surge_unit_takes_only_eligible_overflow():
     loose = _run("collaboration.surge.investigators=6", "collaboration.surge.queue_threshold=5",
                  "collaboration.surge.grades=[M]")
-    c = loose.cases
-    surge = c["investigated_by"] == SURGE
+    cases = loose.cases
+    surge = cases["investigated_by"] == SURGE
     assert surge.any()
     # Routed at allocation by the grade it had then (a review may raise it later; none here).
-    assert (c.loc[surge, "assigned_grade"] == "M").all()
-    assert (c.loc[surge, "handoff_days"] > 0).all()
+    assert (cases.loc[surge, "assigned_grade"] == "M").all()
+    assert (cases.loc[surge, "handoff_days"] > 0).all()
     never = _run("collaboration.surge.investigators=6", "collaboration.surge.queue_threshold=100000")
     assert not (never.cases["investigated_by"] == SURGE).any()
     # The more overflow it may take, the busier it is.
@@ -210,39 +211,39 @@ def test_the_surge_unit_takes_only_eligible_overflow():
                  "collaboration.surge.grades=[M]")
 
     def use(res):
-        p = res.pools
-        return p[(p["force"] == SURGE) & (p["pool"] == "caseload")]["busy"].sum()
+        pools = res.pools
+        return pools[(pools["force"] == SURGE) & (pools["pool"] == "caseload")]["busy"].sum()
 
     assert use(loose) > use(tight) > 0
 
 
 def test_the_triage_hub_grades_every_referral_trained():
     res = _run("collaboration.triage_hub.enabled=true")
-    c = res.cases
-    graded = c["assessment_end_day"].notna() & ~c["backlog"]
+    cases = res.cases
+    graded = cases["assessment_end_day"].notna() & ~cases["backlog"]
     assert graded.any()
-    assert c.loc[graded, "trained_assessor"].all() and not c["nonspecialist"].any()
+    assert cases.loc[graded, "trained_assessor"].all() and not cases["nonspecialist"].any()
     # Every package is sent to the hub, after a hand-off; one flagging immediate risk is
     # phoned through at once.
-    urgent = c["true_risk"] == "VH"
-    assert (c.loc[graded & ~urgent, "handoff_days"] > 0).all()
-    assert (c.loc[graded & urgent, "handoff_days"] == 0).all() and (graded & urgent).any()
+    urgent = cases["true_risk"] == "VH"
+    assert (cases.loc[graded & ~urgent, "handoff_days"] > 0).all()
+    assert (cases.loc[graded & urgent, "handoff_days"] == 0).all() and (graded & urgent).any()
     # The hub's staff are the forces' assessors moved to it.
-    p = res.pools[res.pools["pool"] == "assessment"]
-    assert set(p["force"]) == {REGION}
-    assert (p["capacity"] == sum(f.staffing.assessors for f in res.config.forces)).all()
+    pools = res.pools[res.pools["pool"] == "assessment"]
+    assert set(pools["force"]) == {REGION}
+    assert (pools["capacity"] == sum(f.staffing.assessors for f in res.config.forces)).all()
 
 
 def test_pooled_day_books_use_home_places_first():
     cal = Calendar(CalendarConfig())
     books = {"a": DayBook("search_teams", cal, 1, "a"), "b": DayBook("search_teams", cal, 1, "b")}
     pooled = PooledDayBook(books)
-    assert not pooled.away(0, "a")
+    assert not pooled.would_borrow(0, "a")
     pooled.book(0, "a")
-    assert pooled.away(0, "a") and pooled.first_free(0) == 0
+    assert pooled.would_borrow(0, "a") and pooled.first_free(0) == 0
     pooled.book(0, "a")  # a's own place is taken: b's is used
     assert books["b"].booked[0] == 1 and pooled.first_free(0) == 1
-    assert not pooled.away(0, "a")  # nobody has room: urgent work goes over its own force's capacity
+    assert not pooled.would_borrow(0, "a")  # nobody has room: urgent work goes over its own force's capacity
     pooled.book(0, "a")
     assert books["a"].booked[0] == 2
 
@@ -267,8 +268,9 @@ def test_pooling_three_forces_lowers_the_regions_p99_at_equal_staff():
               "run.progress=false"]
     base, others = load_scenarios(["regional_pooling"], region)
     assert sum(f.staffing.investigators for f in base.forces) == sum(f.staffing.investigators for f in others[0].forces)
-    t = compare(base, others).table
-    row = t[(t["force"] == REGION) & (t["metric"] == "time_to_arrest_p99_days") & (t["by"] == "all")].iloc[0]
+    table = compare(base, others).table
+    row = table[(table["force"] == REGION) & (table["metric"] == "time_to_arrest_p99_days")
+                & (table["by"] == "all")].iloc[0]
     assert row["n_pairs"] == 5
     assert row["ci_high"] < 0, row.to_dict()
 
@@ -280,9 +282,9 @@ def test_triage_hub_shortens_the_wait_of_truly_high_risk_cases():
     hub = _run("run.horizon_days=730", "run.replications=3", "collaboration.triage_hub.enabled=true")
 
     def p90(res):
-        s = res.summary()
-        return s[(s["force"] == REGION) & (s["metric"] == "time_to_arrest_p90_days") & (s["by"] == "true_risk")
-                 & (s["grade"] == "H")]["estimate"].iloc[0]
+        summary = res.summary()
+        return summary[(summary["force"] == REGION) & (summary["metric"] == "time_to_arrest_p90_days")
+                       & (summary["by"] == "true_risk") & (summary["grade"] == "H")]["estimate"].iloc[0]
 
     assert hub.cases["misgraded"].sum() < base.cases["misgraded"].sum()
     assert p90(hub) < p90(base)
@@ -300,8 +302,9 @@ def test_handoff_delays_cost_time():
     assert arrested(slow) < arrested(fast)
 
     def median(res):
-        s = res.summary()
-        return s[(s["force"] == REGION) & (s["metric"] == "time_to_arrest_p50_days") & (s["by"] == "all")]["estimate"].iloc[0]
+        summary = res.summary()
+        return summary[(summary["force"] == REGION) & (summary["metric"] == "time_to_arrest_p50_days")
+                       & (summary["by"] == "all")]["estimate"].iloc[0]
 
     assert median(slow) > median(fast)
 

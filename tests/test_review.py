@@ -19,16 +19,16 @@ def reviews():
 
 
 def test_baseline_reviews_nothing(reviews):
-    c = reviews.baseline.cases
-    assert c["reviewed_day"].isna().all() and c["escalated_day"].isna().all()
-    graded = c["assigned_grade"].notna()
-    assert (c.loc[graded, "final_grade"] == c.loc[graded, "assigned_grade"]).all()
+    cases = reviews.baseline.cases
+    assert cases["reviewed_day"].isna().all() and cases["escalated_day"].isna().all()
+    graded = cases["assigned_grade"].notna()
+    assert (cases.loc[graded, "final_grade"] == cases.loc[graded, "assigned_grade"]).all()
 
 
 def test_a_review_regrades_exactly_the_underestimated(reviews):
     for name in ("analyst_review", "minimum_standards"):
-        c = reviews.scenarios[name].cases
-        seen = c[c["reviewed_day"].notna()]
+        cases = reviews.scenarios[name].cases
+        seen = cases[cases["reviewed_day"].notna()]
         assert len(seen) > 20, name
         under = seen["true_risk"].cat.codes < seen["assigned_grade"].cat.codes
         # detection probability 1: every underestimated case reviewed is regraded, no other
@@ -40,8 +40,8 @@ def test_a_review_regrades_exactly_the_underestimated(reviews):
 
 
 def test_analyst_reviews_only_medium_and_low_waiting_cases(reviews):
-    c = reviews.scenarios["analyst_review"].cases
-    seen = c[c["reviewed_day"].notna()]
+    cases = reviews.scenarios["analyst_review"].cases
+    seen = cases[cases["reviewed_day"].notna()]
     assert set(seen["assigned_grade"].astype(str)) <= {"M", "L"}
     # reviewed while waiting for an investigator, before any planning work started
     assert (seen["reviewed_day"] >= seen["allocation_queue_day"]).all()
@@ -53,8 +53,8 @@ def test_analyst_reviews_only_medium_and_low_waiting_cases(reviews):
 
 
 def test_minimum_standards_reviews_cases_past_their_target(reviews):
-    c = reviews.scenarios["minimum_standards"].cases
-    seen = c[c["reviewed_day"].notna()]
+    cases = reviews.scenarios["minimum_standards"].cases
+    seen = cases[cases["reviewed_day"].notna()]
     target = seen["assigned_grade"].map({"VH": 1, "H": 7, "M": 14, "L": 30}).astype(float)
     assert (seen["reviewed_day"] - seen["arrival_day"] > target).all()
 
@@ -62,21 +62,21 @@ def test_minimum_standards_reviews_cases_past_their_target(reviews):
 def test_regraded_cases_move_up_their_queue(reviews):
     """A case regraded while queueing for planning work is served soon after, ahead of the
     low-risk queue it was in."""
-    c = reviews.scenarios["minimum_standards"].cases
-    up = c[c["escalated_day"].notna() & (c["escalated_day"] < c["planning_start_day"])]
+    cases = reviews.scenarios["minimum_standards"].cases
+    up = cases[cases["escalated_day"].notna() & (cases["escalated_day"] < cases["planning_start_day"])]
     assert len(up) > 10
     after = (up["planning_start_day"] - up["escalated_day"]).mean()
-    low = c[(c["final_grade"] == "L") & c["planning_start_day"].notna()]
+    low = cases[(cases["final_grade"] == "L") & cases["planning_start_day"].notna()]
     assert after < 3.0 < (low["planning_start_day"] - low["planning_queue_day"]).mean()
 
 
 @pytest.mark.parametrize("name", ["analyst_review", "minimum_standards"])
 def test_reviews_shorten_the_wait_of_misgraded_high_risk_cases(reviews, name):
     key = ["replication", "case_id"]
-    a = reviews.baseline.referrals.set_index(key)
-    b = reviews.scenarios[name].referrals.set_index(key)
-    hit = a[a["misgraded"] & a["true_risk"].isin(["VH", "H"])].index.intersection(b.index)
-    diff = b.loc[hit, "followup_days"] - a.loc[hit, "followup_days"]
+    before = reviews.baseline.referrals.set_index(key)
+    after = reviews.scenarios[name].referrals.set_index(key)
+    hit = before[before["misgraded"] & before["true_risk"].isin(["VH", "H"])].index.intersection(after.index)
+    diff = after.loc[hit, "followup_days"] - before.loc[hit, "followup_days"]
     assert diff.mean() < 0 and (diff.groupby(level=0).mean() < 0).sum() >= 2, diff.groupby(level=0).mean()
 
 
@@ -85,20 +85,21 @@ def test_wip_counters_follow_regraded_cases(reviews, stage):
     """By grade, the monitor's counts equal the case records at every sample, a case
     counting under its new grade from the moment it is regraded."""
     res = reviews.scenarios["minimum_standards"]
-    ts, c = res.timeseries, res.cases
-    c0 = c[c["replication"] == 0]
-    q = c0[f"{stage}_queue_day"].to_numpy()
-    e = np.where(c0[f"{stage}_end_day"].isna(), np.inf, c0[f"{stage}_end_day"])
-    up = c0["escalated_day"].to_numpy()
-    old, new = c0["assigned_grade"].astype(str).to_numpy(), c0["final_grade"].astype(str).to_numpy()
+    ts, cases = res.timeseries, res.cases
+    first_replication = cases[cases["replication"] == 0]
+    entered = first_replication[f"{stage}_queue_day"].to_numpy()
+    left = np.where(first_replication[f"{stage}_end_day"].isna(), np.inf, first_replication[f"{stage}_end_day"])
+    escalated = first_replication["escalated_day"].to_numpy()
+    old = first_replication["assigned_grade"].astype(str).to_numpy()
+    new = first_replication["final_grade"].astype(str).to_numpy()
     wip = ts[(ts["series"] == "wip") & (ts["name"] == stage) & (ts["replication"] == 0)]
     moved = 0
     for g in ("VH", "H", "M", "L"):
         sampled = wip[wip["grade"] == g].set_index("day")["value"]
         days = sampled.index.to_numpy()
         days = days[days > 0]
-        there = (q[None, :] <= days[:, None]) & (days[:, None] < e[None, :])
-        grade_then = np.where(up[None, :] <= days[:, None], new[None, :], old[None, :])
+        there = (entered[None, :] <= days[:, None]) & (days[:, None] < left[None, :])
+        grade_then = np.where(escalated[None, :] <= days[:, None], new[None, :], old[None, :])
         assert np.array_equal(sampled.loc[days].to_numpy(), (there & (grade_then == g)).sum(axis=1)), g
         moved += int((there & (grade_then != old[None, :])).sum())
     if stage == "planning":  # where this run's cases wait, and so where reviews regrade them

@@ -1,5 +1,7 @@
-"""The SimPy model: demand, staff pools, the stage processes and their record buffers."""
+"""The SimPy model: demand, staff pools, the stage processes, the collaboration policy that
+routes cases between units, and the record buffers."""
 
+from .policy import CollaborationPolicy, build_policy
 from .replication import ReplicationOutput, run_replication
 
-__all__ = ["ReplicationOutput", "run_replication"]
+__all__ = ["CollaborationPolicy", "ReplicationOutput", "build_policy", "run_replication"]

@@ -1,16 +1,18 @@
 """One force's process, from referral to arrest, as SimPy processes.
 
-A case is one process that walks the stages in order; each stage is a few lines below. Staff
-do the work through pools (SimPy resources); effort hours become elapsed time through the
-working calendar in one step. Investigators are a team (``staff.Team``): a caseload slot,
-held from allocation until the post-arrest work is done (the allocation queue is the main
-backlog), and their hands-on time, which the cases they hold compete for by assigned grade.
-Cases worked round the clock (very high risk, and before grading the packages that show it)
-skip every queue: on-call staff take them at once.
+A case is one process (``ForceModel._case``) that walks the stages in order, one method a
+stage: intake, research, assessment, allocation, planning, the warrant, execution and the
+post-arrest work. Staff do the work through pools (SimPy resources); effort hours become
+elapsed time through the working calendar in one step. Investigators are a team
+(``staff.Team``): a caseload slot, held from allocation until the post-arrest work is done
+(the allocation queue is the main backlog), and their hands-on time, which the cases they
+hold compete for by assigned grade. Cases worked round the clock (very high risk, and before
+grading the packages that show it) skip every queue: on-call staff take them at once.
 
 Which unit serves a case where forces collaborate (a regional triage hub, pooled
 investigators or search teams, a surge unit) is not decided here but by the region's
-collaboration policy (``collaboration.Collaboration``), asked at each stage.
+collaboration policy (``policy.CollaborationPolicy``), asked at each decision; it also says
+how long a hand-off to another unit takes.
 """
 
 from __future__ import annotations
@@ -29,12 +31,19 @@ from .staff import DayBook, Pool, Team
 from .workforce import schedule
 
 if TYPE_CHECKING:
-    from .collaboration import Collaboration
+    from .policy import CollaborationPolicy
 
 # Plain ints: these index the work-in-progress table and the outcome column on every event.
 INTAKE, RESEARCH, ASSESSMENT, ALLOCATION, PLANNING, WARRANT, EXECUTION, POST_ARREST = (int(s) for s in Stage)
 (_OPEN, ARREST, VOLUNTARY_INTERVIEW, NO_TRACE, DUPLICATE, UNTRACEABLE, WARRANT_REFUSED,
  WARRANT_LAPSED) = (int(o) for o in Outcome)
+
+# The case attributes the processes read, drawn at arrival (``demand.CaseTable``).
+DRAWN_COLUMNS = (
+    "arrival_day", "start_stage", "assigned_grade", "urgent", "nonspecialist", "child", "intake_hours", "duplicate",
+    "research_hours", "comms_days", "untraceable", "assessment_hours", "safeguarding_delay_days", "planning_hours",
+    "planning_lag_days", "warrant_hours", "rework_hours", "defective", "refusal_u", "execution_lag_days", "outcome_u",
+    "post_arrest_hours", "true_risk", "review_u")
 
 
 class ForceModel:
@@ -42,68 +51,67 @@ class ForceModel:
     config, ``SimConfig.force_configs``). The region sets ``policy`` before it runs."""
 
     def __init__(self, cfg: SimConfig, cases: CaseTable, env: simpy.Environment, cal: Calendar):
-        self.cfg, self.env, self.cal, self.name = cfg, env, cal, cfg.force
-        st, stg, run = cfg.staffing, cfg.stages, cfg.run
+        self.cfg, self.env, self.cal, self.name, self.cases = cfg, env, cal, cfg.force, cases
+        staffing, stages, run = cfg.staffing, cfg.stages, cfg.run
 
         def pool(name: str) -> Pool:
-            return Pool(env, name, schedule(cfg, name), cal, run.warmup_days, run.horizon_days, self.name, st.availability)
+            return Pool(env, name, schedule(cfg, name), cal, run.warmup_days, run.horizon_days, self.name,
+                        staffing.availability)
 
         self.intake, self.research, self.assessment = pool("intake"), pool("research"), pool("assessment")
-        self.team = Team(env, pool("investigators"), st.caseload_limit)
-        self.court = DayBook("court", cal, stg.warrant.slots_per_sitting_day, self.name)
-        self.search = DayBook("search_teams", cal, st.search_teams * stg.execution.warrants_per_team_per_day, self.name)
-        self.hours_factor = 1.0 / st.availability  # contracted hours per hour of effort
-        self.policy: Collaboration | None = None
+        self.team = Team(env, pool("investigators"), staffing.caseload_limit)
+        self.court = DayBook("court", cal, stages.warrant.slots_per_sitting_day, self.name)
+        self.search = DayBook("search_teams", cal, staffing.search_teams * stages.execution.warrants_per_team_per_day,
+                              self.name)
+        self.hours_factor = 1.0 / staffing.availability  # contracted hours per hour of effort
+        self.policy: CollaborationPolicy | None = None
 
-        w = stg.warrant
-        self.same_day = [g in w.same_day_grades for g in GRADES]
-        self.out_of_hours = [g in w.out_of_hours_grades for g in GRADES]
-        self.round_the_clock = [g in stg.round_the_clock_grades for g in GRADES]
-        self.urgent_days_per_hour = 1.0 / (24.0 * stg.round_the_clock_speedup)
-        self.urgent_execution = [g in stg.execution.urgent_grades for g in GRADES]
-        self.refusal_p, self.refusal_per_year = w.refusal_probability, w.refusal_probability_per_year_of_age
-        self.validity_days, self.max_applications = w.validity_days, w.max_applications
-        ex = stg.execution
-        self.p_arrest = ex.arrest_probability
-        self.p_enforced = ex.arrest_probability + ex.voluntary_interview_probability
+        warrant, execution = stages.warrant, stages.execution
+        self.same_day = [grade in warrant.same_day_grades for grade in GRADES]
+        self.out_of_hours = [grade in warrant.out_of_hours_grades for grade in GRADES]
+        self.round_the_clock = [grade in stages.round_the_clock_grades for grade in GRADES]
+        self.urgent_days_per_hour = 1.0 / (24.0 * stages.round_the_clock_speedup)
+        self.urgent_execution = [grade in execution.urgent_grades for grade in GRADES]
+        self.refusal_probability = warrant.refusal_probability
+        self.refusal_probability_per_year = warrant.refusal_probability_per_year_of_age
+        self.validity_days, self.max_applications = warrant.validity_days, warrant.max_applications
+        self.arrest_probability = execution.arrest_probability
+        self.enforced_probability = execution.arrest_probability + execution.voluntary_interview_probability
 
         # Python lists: indexing them from a process is several times cheaper than numpy.
-        c = cases
-        self.col = {name: getattr(c, name).tolist() for name in (
-            "arrival_day", "start_stage", "assigned_grade", "urgent", "nonspecialist", "child", "intake_hours", "duplicate",
-            "research_hours", "comms_days", "untraceable", "assessment_hours", "safeguarding_delay_days",
-            "planning_hours", "planning_lag_days", "warrant_hours", "rework_hours", "defective", "refusal_u",
-            "execution_lag_days", "outcome_u", "post_arrest_hours", "true_risk", "review_u", "pooling_handoff_days",
-            "hub_handoff_days", "surge_handoff_days")}
-        self.rec = CaseRecords(c.n)
+        self.drawn = {name: getattr(cases, name).tolist() for name in DRAWN_COLUMNS}
+        self.records = CaseRecords(cases.n)
+        self.times = self.records.times
         # (queue, start) columns of each pool-served stage, looked up once, not per task
-        self.stage_columns = {s: (self.rec.times[f"{s}_queue_day"], self.rec.times[f"{s}_start_day"])
-                              for s in ("intake", "research", "assessment")}
+        self.stage_columns = {stage: (self.times[f"{stage}_queue_day"], self.times[f"{stage}_start_day"])
+                              for stage in ("intake", "research", "assessment")}
         self.wip = Wip()
-        self.grade = list(self.col["assigned_grade"])  # the grade now: a review may raise it
-        self.stage_of: list[int | None] = [None] * c.n
+        self.grade = list(self.drawn["assigned_grade"])  # the grade now: a review may raise it
+        self.stage_of: list[int | None] = [None] * cases.n
         self.waiting: dict[int, tuple] = {}  # case -> (resource, request) while it queues
-        self.reviewed = [False] * c.n
-        self.team_of: list[Team | None] = [None] * c.n  # the investigators holding the case
-        self.review = stg.review
+        self.reviewed = [False] * cases.n
+        self.team_of: list[Team | None] = [None] * cases.n  # the investigators holding the case
+        self.review = stages.review
         self.targets = cfg.targets_days.as_tuple()
 
     # ------------------------------------------------------------------ running
 
     def start_arrivals(self) -> None:
+        """Start the process that lets each case in on its arrival day."""
         self.env.process(self._arrivals())
 
     def start_reviews(self) -> None:
+        """Start the review processes the config switches on."""
         if self.review.analyst_cases_per_review > 0:
             self.env.process(self._analyst())
         if self.review.minimum_standards:
             self.env.process(self._minimum_standards())
 
     def _arrivals(self):
-        env, arrival, case = self.env, self.col["arrival_day"], self._case
-        for i, t in enumerate(arrival):
-            if t > env.now:
-                yield env.timeout(t - env.now)
+        env, case = self.env, self._case
+        for i, arrival_day in enumerate(self.drawn["arrival_day"]):
+            if arrival_day > env.now:
+                yield env.timeout(arrival_day - env.now)
             env.process(case(i))
 
     # ------------------------------------------------------------------ reviews
@@ -111,18 +119,18 @@ class ForceModel:
     def _analyst(self):
         """Every interval, the analyst reviews the longest-waiting cases of the grades they
         watch that nobody has reviewed yet."""
-        r, env, arrival = self.review, self.env, self.col["arrival_day"]
-        grades = {GRADES.index(g) for g in r.analyst_grades}
+        review, env, arrival = self.review, self.env, self.drawn["arrival_day"]
+        grades = {GRADES.index(grade) for grade in review.analyst_grades}
         while True:
-            yield env.timeout(r.analyst_interval_days)
+            yield env.timeout(review.analyst_interval_days)
             due = sorted((i for i in self._awaiting_enforcement() if self.grade[i] in grades),
                          key=arrival.__getitem__)
-            for i in due[: r.analyst_cases_per_review]:
+            for i in due[: review.analyst_cases_per_review]:
                 self._review(i)
 
     def _minimum_standards(self):
         """Daily: every waiting case past its grade's target is sent for review."""
-        env, arrival, targets = self.env, self.col["arrival_day"], self.targets
+        env, arrival, targets = self.env, self.drawn["arrival_day"], self.targets
         while True:
             yield env.timeout(1.0)
             for i in self._awaiting_enforcement():
@@ -138,25 +146,232 @@ class ForceModel:
         """A second look at a waiting case: one graded below its true risk is found with the
         detection probability (its own draw), regraded, moved up its queue and referred to
         safeguarding at once."""
-        now, col, rec = self.env.now, self.col, self.rec
+        now, drawn, records = self.env.now, self.drawn, self.records
         self.reviewed[i] = True
-        rec.reviewed_day[i] = now
-        true, g = col["true_risk"][i], self.grade[i]
-        if true >= g or col["review_u"][i] >= self.review.detection_probability:
+        records.reviewed_day[i] = now
+        true_risk, grade = drawn["true_risk"][i], self.grade[i]
+        if true_risk >= grade or drawn["review_u"][i] >= self.review.detection_probability:
             return
         stage = self.stage_of[i]
-        self.wip.counts[stage][g] -= 1
-        self.wip.counts[stage][true] += 1
-        self.grade[i] = true
-        rec.escalated_day[i] = now
-        res, req = self.waiting[i]
-        queue = res.put_queue
-        if req in queue:  # still queued: re-insert it at its new priority, keeping its time
-            queue.remove(req)
-            req.priority, req.key = true, (true, req.time, not req.preempt)
-            queue.append(req)
-        if col["child"][i] and not rec.safeguarding_day[i] <= now:
-            rec.safeguarding_day[i] = now
+        self.wip.counts[stage][grade] -= 1
+        self.wip.counts[stage][true_risk] += 1
+        self.grade[i] = true_risk
+        records.escalated_day[i] = now
+        resource, request = self.waiting[i]
+        queue = resource.put_queue
+        if request in queue:  # still queued: re-insert it at its new priority, keeping its time
+            queue.remove(request)
+            request.priority, request.key = true_risk, (true_risk, request.time, not request.preempt)
+            queue.append(request)
+        if drawn["child"][i] and not records.safeguarding_day[i] <= now:
+            records.safeguarding_day[i] = now
+
+    # ------------------------------------------------------------------ the case
+
+    def _case(self, i: int):
+        """Case ``i`` from the stage it starts in (a backlog case may start later than intake)
+        until it leaves or the run ends."""
+        first = self.drawn["start_stage"][i]
+        if first <= INTAKE and not (yield from self._intake(i)):
+            return
+        if first <= RESEARCH and not (yield from self._research(i)):
+            return
+        if first <= ASSESSMENT:
+            yield from self._assessment(i)
+        else:
+            self._referred_to_safeguarding_on_arrival(i)
+        slot = yield from self._allocation(i)
+        yield from self._planning(i)
+        executes_at = yield from self._warrant(i)
+        if executes_at is not None:
+            yield from self._execution(i, executes_at)
+        self._release(i, slot)
+
+    def _intake(self, i: int):
+        """The referral is logged and checked; returns False if it is a duplicate (it leaves)."""
+        drawn, wip = self.drawn, self.wip.counts
+        wip[INTAKE][UNGRADED] += 1
+        yield from self._serve(self.intake, i, drawn["intake_hours"][i], "intake")
+        self.times["intake_end_day"][i] = self.env.now
+        wip[INTAKE][UNGRADED] -= 1
+        if drawn["duplicate"][i]:
+            self._exit(i, DUPLICATE)
+            return False
+        return True
+
+    def _research(self, i: int):
+        """The suspect is identified, with communications data authorised outside the force;
+        returns False if they cannot be traced (the case leaves)."""
+        env, drawn, wip = self.env, self.drawn, self.wip.counts
+        wip[RESEARCH][UNGRADED] += 1
+        yield from self._serve(self.research, i, drawn["research_hours"][i], "research")
+        if drawn["comms_days"][i] > 0:
+            yield env.timeout(drawn["comms_days"][i])
+        self.times["research_end_day"][i] = env.now
+        wip[RESEARCH][UNGRADED] -= 1
+        if drawn["untraceable"][i]:
+            self._exit(i, UNTRACEABLE)
+            return False
+        return True
+
+    def _assessment(self, i: int):
+        """The case is graded (its grade was drawn at arrival) by whoever the policy says, or
+        by a local non-specialist; a child in the household is referred to safeguarding."""
+        env, drawn, wip = self.env, self.drawn, self.wip.counts
+        wip[ASSESSMENT][UNGRADED] += 1
+        hours = drawn["assessment_hours"][i]
+        if drawn["nonspecialist"][i]:
+            # A directly reported case assessed by a local non-specialist: no queue for
+            # the specialist assessors, but an untrained grade (set in demand).
+            self.times["assessment_queue_day"][i] = self.times["assessment_start_day"][i] = env.now
+            end, _ = self._work_end(env.now, hours, drawn["urgent"][i], 1.0, self.hours_factor)
+            if end > env.now:
+                yield env.timeout(end - env.now)
+        else:
+            assessors, handoff_days = self.policy.assessors(self, i)
+            if drawn["urgent"][i]:  # immediate risk is phoned through, not handed over
+                handoff_days = 0.0
+            yield from self._serve(assessors, i, hours, "assessment", handoff_days)
+        self.times["assessment_end_day"][i] = env.now
+        wip[ASSESSMENT][UNGRADED] -= 1
+        if drawn["child"][i]:
+            self.records.safeguarding_day[i] = env.now + drawn["safeguarding_delay_days"][i]
+
+    def _referred_to_safeguarding_on_arrival(self, i: int) -> None:
+        """A case waiting since before day 0 with its assessment done: its safeguarding
+        referral went (or goes) out the usual delay after it reached the force."""
+        drawn = self.drawn
+        if drawn["child"][i]:
+            self.records.safeguarding_day[i] = drawn["arrival_day"][i] + drawn["safeguarding_delay_days"][i]
+
+    def _allocation(self, i: int):
+        """The main backlog, served by grade: the case waits for a caseload slot of the team
+        the policy names, then for the hand-off if that team is not its own force's. A case
+        worked round the clock is taken on at once by its force's on-call investigators,
+        over the caseload limit if need be. Returns the slot (None if taken on call)."""
+        env, records, times = self.env, self.records, self.times
+        self._enter(i, ALLOCATION)
+        times["allocation_queue_day"][i] = env.now
+        slot = None
+        if self.round_the_clock[self.grade[i]]:
+            self.team_of[i] = self.policy.home_team(self)
+            records.investigated_by[i] = self.name
+            times["allocation_start_day"][i] = env.now
+        else:
+            team = self.team_of[i] = self.policy.team_for(self, i)
+            slot = team.caseload.request(priority=self.grade[i])
+            self.waiting[i] = (team.caseload, slot)  # where a review finds it to move it up
+            yield slot
+            del self.waiting[i]
+            records.slot_start_day[i] = times["allocation_start_day"][i] = env.now
+            holder = records.investigated_by[i] = team.take(slot, self.name, env.now)
+            if holder != self.name:  # another force's investigators, or a regional unit
+                handoff_days = self.policy.investigator_handoff_days(self, i, team, holder)
+                records.handoff_days[i] += handoff_days
+                if handoff_days > 0:
+                    yield env.timeout(handoff_days)
+        times["allocation_end_day"][i] = env.now
+        self._leave(i, ALLOCATION)
+        return slot
+
+    def _planning(self, i: int):
+        """The investigator prepares the warrant application and the search, then waits
+        for what the plan needs from others (the planning lag)."""
+        env, times, lag_days = self.env, self.times, self.drawn["planning_lag_days"][i]
+        self._enter(i, PLANNING)
+        times["planning_queue_day"][i] = env.now
+        yield from self._hands_on(i, self.drawn["planning_hours"][i], times["planning_start_day"])
+        if lag_days > 0:
+            yield env.timeout(lag_days)
+        times["planning_end_day"][i] = env.now
+        self._leave(i, PLANNING)
+
+    def _warrant(self, i: int):
+        """Apply (and re-apply after a lapse) until a warrant is granted with an execution
+        date inside its validity. Returns the execution time (day), or None after a refusal
+        or once every application has lapsed (the outcome is then recorded)."""
+        env, drawn, cal, records, times = self.env, self.drawn, self.cal, self.records, self.times
+        self._enter(i, WARRANT)
+        times["warrant_queue_day"][i] = env.now
+        executes_at, ended = None, WARRANT_LAPSED
+        for attempt in range(self.max_applications):
+            records.warrant_applications[i] = attempt + 1
+            started = times["warrant_start_day"] if attempt == 0 else None  # the first application's start
+            yield from self._hands_on(i, drawn["warrant_hours"][i], started)
+            if drawn["defective"][i][attempt]:  # the court's legal adviser sends it back
+                yield from self._hands_on(i, drawn["rework_hours"][i])
+            grade = self.grade[i]
+            hearing_day = self._hearing_day(grade)
+            if hearing_day > env.now:
+                yield env.timeout(hearing_day - env.now)
+            age_years = (env.now - drawn["arrival_day"][i]) / 365.0
+            refusal_probability = self.refusal_probability + self.refusal_probability_per_year * age_years
+            if drawn["refusal_u"][i][attempt] < refusal_probability:
+                ended = WARRANT_REFUSED
+                break
+            earliest = env.now + drawn["execution_lag_days"][i]
+            if self.urgent_execution[grade]:  # the force's teams are found for it, whatever is booked
+                book, day, handoff_days = self.search, cal.next_working_day(math.floor(earliest)), 0.0
+            else:
+                book = self.policy.search_book(self)
+                day = book.first_free(math.floor(earliest))
+                handoff_days = self.policy.search_handoff_days(self, i, book, day)
+            execution_day = max(cal.opening(day), earliest) + handoff_days
+            if execution_day <= env.now + self.validity_days:  # else it lapses before: apply again
+                book.book(day, self.name)
+                records.handoff_days[i] += handoff_days
+                executes_at = execution_day
+                break
+        times["warrant_end_day"][i] = env.now
+        if executes_at is None:
+            self._exit(i, ended)
+        self._leave(i, WARRANT)
+        return executes_at
+
+    def _hearing_day(self, grade: int) -> float:
+        """When a warrant of ``grade`` applied for now is heard (day): at once out of hours,
+        at the court's next opening for a same-day grade, else at midday of the first day
+        with a free slot in the court's list (booked now)."""
+        env, cal = self.env, self.cal
+        if self.out_of_hours[grade]:
+            return env.now
+        if self.same_day[grade]:
+            return cal.next_opening(env.now)
+        day = self.court.first_free(math.floor(env.now) + 1)
+        self.court.book(day)
+        return cal.opening(day) + cal.hours / 48.0  # midday
+
+    def _execution(self, i: int, executes_at: float):
+        """The warrant is executed at ``executes_at`` (day): the suspect is arrested,
+        interviewed voluntarily or not found; the post-arrest work follows an enforcement."""
+        env, records, times = self.env, self.records, self.times
+        self._enter(i, EXECUTION)
+        times["execution_queue_day"][i] = env.now
+        if executes_at > env.now:
+            yield env.timeout(executes_at - env.now)
+        times["execution_start_day"][i] = times["execution_end_day"][i] = env.now
+        self._leave(i, EXECUTION)
+        outcome_draw = self.drawn["outcome_u"][i]
+        if outcome_draw < self.arrest_probability:
+            outcome = ARREST
+        elif outcome_draw < self.enforced_probability:
+            outcome = VOLUNTARY_INTERVIEW
+        else:
+            outcome = NO_TRACE
+        records.outcome[i] = outcome
+        if outcome != NO_TRACE:
+            records.arrest_day[i] = env.now
+            self._enter(i, POST_ARREST)
+            yield from self._hands_on(i, self.drawn["post_arrest_hours"][i])
+            self._leave(i, POST_ARREST)
+
+    def _release(self, i: int, slot) -> None:
+        """The case is done: its caseload slot (if it held one) is given back."""
+        now = self.env.now
+        if slot is not None:
+            self.team_of[i].give_back(slot, now)
+            self.records.slot_release_day[i] = now
+        self.records.exit_day[i] = now
 
     # ------------------------------------------------------------------ work
 
@@ -168,67 +383,65 @@ class ForceModel:
         queued, started = self.stage_columns[stage]
         queued[i] = env.now
         if handoff_days > 0:
-            self.rec.handoff_days[i] += handoff_days
+            self.records.handoff_days[i] += handoff_days
             yield env.timeout(handoff_days)
         if hours <= 0:
             started[i] = env.now
             return
-        urgent = self.col["urgent"][i]
-        req = None
+        urgent = self.drawn["urgent"][i]
+        request = None
         if not urgent:
-            req = pool.res.request(priority=0)
-            yield req
-        t0 = env.now
-        t1 = self._work(pool, t0, hours, urgent)
-        started[i] = t0
-        yield env.timeout(t1 - t0)
-        if req is not None:
-            pool.res.release(req)
+            request = pool.res.request(priority=0)
+            yield request
+        start_day = env.now
+        end_day = self._work(pool, start_day, hours, urgent)
+        started[i] = start_day
+        yield env.timeout(end_day - start_day)
+        if request is not None:
+            pool.res.release(request)
 
-    def _work_end(self, t0: float, hours: float, round_the_clock: bool, pace: float, hours_factor: float) -> tuple[float, float]:
-        """When ``hours`` of effort started at ``t0`` are done, and the staff hours it takes.
-        Effort is spread over office hours, the staff's availability (``hours_factor``
-        contracted hours an hour of effort) and the pool's pace (learners, courses), or, for
-        the most urgent cases, worked straight through by several people at once."""
+    def _work_end(self, start_day: float, hours: float, round_the_clock: bool, pace: float,
+                  hours_factor: float) -> tuple[float, float]:
+        """When ``hours`` of effort started at ``start_day`` are done (day), and the staff hours
+        it takes. Effort is spread over office hours, the staff's availability
+        (``hours_factor`` contracted hours an hour of effort) and the pool's pace (learners,
+        courses), or, for the most urgent cases, worked straight through by several people
+        at once."""
         if round_the_clock:
-            return t0 + hours * self.urgent_days_per_hour, hours
+            return start_day + hours * self.urgent_days_per_hour, hours
         contracted = hours * hours_factor * pace
-        return self.cal.add_work_hours(t0, contracted), contracted
+        return self.cal.add_work_hours(start_day, contracted), contracted
 
-    def _work(self, pool: Pool, t0: float, hours: float, round_the_clock: bool) -> float:
-        """Book ``hours`` of effort started at ``t0`` on ``pool``; returns when it is done."""
-        t1, staff_hours = self._work_end(t0, hours, round_the_clock, pool.pace, pool.hours_factor)
-        pool.add_busy(t0, t1, staff_hours)
-        return t1
+    def _work(self, pool: Pool, start_day: float, hours: float, round_the_clock: bool) -> float:
+        """Book ``hours`` of effort started at ``start_day`` on ``pool``; returns when it is done (day)."""
+        end_day, staff_hours = self._work_end(start_day, hours, round_the_clock, pool.pace, pool.hours_factor)
+        pool.add_busy(start_day, end_day, staff_hours)
+        return end_day
 
     def _hands_on(self, i: int, hours: float, started: list | None = None):
         """An investigator's hands-on work on case ``i``, by its grade's priority; the time it
-        starts (days) is written to ``started[i]`` as soon as it is known."""
+        starts (day) is written to ``started[i]`` as soon as it is known."""
         env = self.env
         if hours <= 0:
             if started is not None:
                 started[i] = env.now
             return
-        inv = self.team_of[i].pool
+        investigators = self.team_of[i].pool
         grade = self.grade[i]
         urgent = self.round_the_clock[grade]
-        req = None
+        request = None
         if not urgent:  # urgent work is picked up at once (on call, overtime)
-            req = inv.res.request(priority=grade)
-            yield from self._wait(i, inv.res, req)
-        t0 = env.now
+            request = investigators.res.request(priority=grade)
+            self.waiting[i] = (investigators.res, request)  # where a review finds it to move it up
+            yield request
+            del self.waiting[i]
+        start_day = env.now
         if started is not None:
-            started[i] = t0
-        t1 = self._work(inv, t0, hours, urgent)
-        yield env.timeout(t1 - t0)
-        if req is not None:
-            inv.res.release(req)
-
-    def _wait(self, i: int, res, req):
-        """Wait for ``req``; meanwhile a review may move it up the queue."""
-        self.waiting[i] = (res, req)
-        yield req
-        del self.waiting[i]
+            started[i] = start_day
+        end_day = self._work(investigators, start_day, hours, urgent)
+        yield env.timeout(end_day - start_day)
+        if request is not None:
+            investigators.res.release(request)
 
     def _enter(self, i: int, stage: int) -> None:
         self.wip.counts[stage][self.grade[i]] += 1
@@ -238,157 +451,5 @@ class ForceModel:
         self.wip.counts[stage][self.grade[i]] -= 1
 
     def _exit(self, i: int, outcome: int) -> None:
-        self.rec.outcome[i] = outcome
-        self.rec.exit_day[i] = self.env.now
-
-    # ------------------------------------------------------------------ the case
-
-    def _case(self, i: int):
-        env, col, rec, times, wip = self.env, self.col, self.rec, self.rec.times, self.wip.counts
-        first = col["start_stage"][i]
-
-        if first <= INTAKE:
-            wip[INTAKE][UNGRADED] += 1
-            yield from self._serve(self.intake, i, col["intake_hours"][i], "intake")
-            times["intake_end_day"][i] = env.now
-            wip[INTAKE][UNGRADED] -= 1
-            if col["duplicate"][i]:
-                return self._exit(i, DUPLICATE)
-
-        if first <= RESEARCH:
-            wip[RESEARCH][UNGRADED] += 1
-            yield from self._serve(self.research, i, col["research_hours"][i], "research")
-            if col["comms_days"][i] > 0:  # communications data, authorised outside the force
-                yield env.timeout(col["comms_days"][i])
-            times["research_end_day"][i] = env.now
-            wip[RESEARCH][UNGRADED] -= 1
-            if col["untraceable"][i]:
-                return self._exit(i, UNTRACEABLE)
-
-        if first <= ASSESSMENT:
-            wip[ASSESSMENT][UNGRADED] += 1
-            hours = col["assessment_hours"][i]
-            if col["nonspecialist"][i]:
-                # A directly reported case assessed by a local non-specialist: no queue for
-                # the specialist assessors, but an untrained grade (set in demand).
-                times["assessment_queue_day"][i] = times["assessment_start_day"][i] = env.now
-                end, _ = self._work_end(env.now, hours, col["urgent"][i], 1.0, self.hours_factor)
-                if end > env.now:
-                    yield env.timeout(end - env.now)
-            else:
-                pool, handoff = self.policy.assessors(self)
-                delay = col[handoff][i] if handoff and not col["urgent"][i] else 0.0  # urgent: phoned through
-                yield from self._serve(pool, i, hours, "assessment", delay)
-            times["assessment_end_day"][i] = env.now
-            wip[ASSESSMENT][UNGRADED] -= 1
-            if col["child"][i]:
-                rec.safeguarding_day[i] = env.now + col["safeguarding_delay_days"][i]
-        elif col["child"][i]:
-            # Waiting since before day 0 with its assessment done: its referral went (or goes)
-            # out the usual delay after it reached the force.
-            rec.safeguarding_day[i] = col["arrival_day"][i] + col["safeguarding_delay_days"][i]
-
-        # Allocation: the main backlog, served by grade. A case worked round the clock is
-        # taken on at once by its force's on-call investigators, over the caseload limit if
-        # need be; the policy says which team any other case queues for.
-        self._enter(i, ALLOCATION)
-        times["allocation_queue_day"][i] = env.now
-        slot = None
-        if self.round_the_clock[self.grade[i]]:
-            self.team_of[i] = self.policy.home_team(self)
-            rec.investigated_by[i] = self.name
-            times["allocation_start_day"][i] = env.now
-        else:
-            team = self.team_of[i] = self.policy.team_for(self, i)
-            slot = team.caseload.request(priority=self.grade[i])
-            yield from self._wait(i, team.caseload, slot)
-            rec.slot_start_day[i] = times["allocation_start_day"][i] = env.now
-            owner = rec.investigated_by[i] = team.take(slot, self.name, env.now)
-            if owner != self.name:  # another force's investigators, or the surge unit
-                delay = col[team.handoff_column][i]
-                rec.handoff_days[i] += delay
-                if delay > 0:
-                    yield env.timeout(delay)
-        times["allocation_end_day"][i] = env.now
-        self._leave(i, ALLOCATION)
-
-        self._enter(i, PLANNING)
-        times["planning_queue_day"][i] = env.now
-        yield from self._hands_on(i, col["planning_hours"][i], times["planning_start_day"])
-        if col["planning_lag_days"][i] > 0:
-            yield env.timeout(col["planning_lag_days"][i])
-        times["planning_end_day"][i] = env.now
-        self._leave(i, PLANNING)
-
-        self._enter(i, WARRANT)
-        times["warrant_queue_day"][i] = env.now
-        executes_at = yield from self._warrant(i)
-        self._leave(i, WARRANT)
-        if executes_at is None:
-            return self._release(i, slot)
-
-        self._enter(i, EXECUTION)
-        times["execution_queue_day"][i] = env.now
-        if executes_at > env.now:
-            yield env.timeout(executes_at - env.now)
-        times["execution_start_day"][i] = times["execution_end_day"][i] = env.now
-        self._leave(i, EXECUTION)
-        u = col["outcome_u"][i]
-        outcome = ARREST if u < self.p_arrest else VOLUNTARY_INTERVIEW if u < self.p_enforced else NO_TRACE
-        rec.outcome[i] = outcome
-        if outcome != NO_TRACE:
-            rec.arrest_day[i] = env.now
-            self._enter(i, POST_ARREST)
-            yield from self._hands_on(i, col["post_arrest_hours"][i])
-            self._leave(i, POST_ARREST)
-        self._release(i, slot)
-
-    def _release(self, i: int, slot) -> None:
-        if slot is not None:
-            self.team_of[i].give_back(slot, self.env.now)
-            self.rec.slot_release_day[i] = self.env.now
-        self.rec.exit_day[i] = self.env.now
-
-    def _warrant(self, i: int):
-        """Apply (and re-apply after a lapse) until a warrant is granted with an execution
-        date inside its validity. Returns the execution time, or None after a refusal or
-        once every application has lapsed (the outcome is then recorded)."""
-        env, col, cal, rec, times = self.env, self.col, self.cal, self.rec, self.rec.times
-        for attempt in range(self.max_applications):
-            rec.warrant_applications[i] = attempt + 1
-            yield from self._hands_on(i, col["warrant_hours"][i], times["warrant_start_day"] if attempt == 0 else None)
-            if col["defective"][i][attempt]:  # the court's legal adviser sends it back
-                yield from self._hands_on(i, col["rework_hours"][i])
-            g = self.grade[i]
-            if self.out_of_hours[g]:
-                hearing = env.now
-            elif self.same_day[g]:
-                hearing = cal.next_opening(env.now)
-            else:
-                day = self.court.first_free(math.floor(env.now) + 1)
-                self.court.book(day)
-                hearing = cal.opening(day) + cal.hours / 48.0  # midday
-            if hearing > env.now:
-                yield env.timeout(hearing - env.now)
-            age_years = (env.now - col["arrival_day"][i]) / 365.0
-            if col["refusal_u"][i][attempt] < self.refusal_p + self.refusal_per_year * age_years:
-                times["warrant_end_day"][i] = env.now
-                self._exit(i, WARRANT_REFUSED)
-                return None
-            earliest = env.now + col["execution_lag_days"][i]
-            if self.urgent_execution[g]:  # the force's teams are found for it, whatever is booked
-                book, day = self.search, cal.next_working_day(math.floor(earliest))
-            else:
-                book = self.policy.search_book(self)
-                day = book.first_free(math.floor(earliest))
-            away = book.away(day, self.name)  # another force's team, after a hand-off
-            handoff = col["pooling_handoff_days"][i] if away else 0.0
-            executes_at = max(cal.opening(day), earliest) + handoff
-            if executes_at <= env.now + self.validity_days:
-                book.book(day, self.name)
-                rec.handoff_days[i] += handoff
-                times["warrant_end_day"][i] = env.now
-                return executes_at
-        times["warrant_end_day"][i] = env.now
-        self._exit(i, WARRANT_LAPSED)
-        return None
+        self.records.outcome[i] = outcome
+        self.records.exit_day[i] = self.env.now

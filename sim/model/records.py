@@ -1,6 +1,7 @@
-"""Record buffers the model fills as cases move: per-case timestamps, per-pool busy time,
-and the work-in-progress counters a monitor samples. Plain Python lists while running (the
-cheapest thing to write to from a SimPy process), numpy columns when handed on."""
+"""Record buffers the model fills as cases move: per-case timestamps and outcomes, and the
+work-in-progress counters a monitor samples (each staff pool keeps its own busy time).
+Plain Python lists while running (the cheapest thing to write to from a SimPy process),
+numpy columns when handed on."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ class CaseRecords:
 
     def __init__(self, n: int):
         self.n = n
-        self.times = {c: [NAN] * n for c in TIMESTAMP_COLUMNS}
+        self.times = {name: [NAN] * n for name in TIMESTAMP_COLUMNS}
         self.safeguarding_day = [NAN] * n
         self.arrest_day = [NAN] * n
         self.exit_day = [NAN] * n
@@ -29,10 +30,11 @@ class CaseRecords:
         self.escalated_day = [NAN] * n
         self.warrant_applications = [0] * n
         self.handoff_days = [0.0] * n  # delays handing the case between forces and regional units
-        self.investigated_by: list[str | None] = [None] * n  # whose investigators held it
+        self.investigated_by: list[str | None] = [None] * n  # whose investigators held it (a force, or surge)
 
     def columns(self) -> dict[str, np.ndarray]:
-        out = {c: np.asarray(v, dtype=float) for c, v in self.times.items()}
+        """Every column as a numpy array, by name."""
+        out = {name: np.asarray(values, dtype=float) for name, values in self.times.items()}
         out["safeguarding_day"] = np.asarray(self.safeguarding_day, dtype=float)
         out["arrest_day"] = np.asarray(self.arrest_day, dtype=float)
         out["exit_day"] = np.asarray(self.exit_day, dtype=float)
@@ -46,8 +48,6 @@ class CaseRecords:
         return out
 
 
-
-
 class Wip:
     """Cases in each stage (queueing or in service) by assigned grade, ungraded last."""
 
@@ -55,4 +55,5 @@ class Wip:
         self.counts = [[0] * (UNGRADED + 1) for _ in STAGES]
 
     def snapshot(self) -> list[int]:
-        return [c for row in self.counts for c in row]
+        """The counts, stage by stage (grades within a stage)."""
+        return [count for row in self.counts for count in row]

@@ -3,6 +3,8 @@
 A single force is a region of one. Each force draws its own cases from streams named for it
 (none prefixed in a region of one), so a force sees the same cases whatever the region's
 collaboration: scenarios that change only capacity or routing keep common random numbers.
+The policy (``policy.CollaborationPolicy``) is built from the config by
+``policy.build_policy`` unless another factory is given.
 """
 
 from __future__ import annotations
@@ -13,29 +15,34 @@ from ..config.schema import SimConfig
 from ..core.calendar import Calendar
 from ..core.rng import Streams
 from ..domain import STAGES, SURGE, WIP_GRADES
-from .collaboration import Collaboration
 from .demand import CaseTable, draw_cases
 from .force import ForceModel
-from .staff import Team
+from .policy import CollaborationPolicy, PolicyFactory, build_policy
+from .staff import Pool, Team
 
 
 class RegionModel:
-    """The SimPy model of a region over one replication."""
+    """The SimPy model of a region over one replication. ``policy_factory`` builds the
+    collaboration policy from (config, forces, environment, calendar); the default,
+    ``build_policy``, follows ``cfg.collaboration``."""
 
-    def __init__(self, cfg: SimConfig, replication: int, env: simpy.Environment | None = None):
+    def __init__(self, cfg: SimConfig, replication: int, env: simpy.Environment | None = None,
+                 policy_factory: PolicyFactory | None = None):
         self.cfg = cfg
         self.env = env if env is not None else simpy.Environment()
         self.cal = Calendar(cfg.calendar)
         self.cases: list[CaseTable] = []
         self.forces: list[ForceModel] = []
-        for fc in cfg.force_configs():
-            prefix = f"{fc.force}/" if cfg.forces else ""
-            cases = draw_cases(fc, Streams(cfg.run.seed, replication, prefix))
+        for force_cfg in cfg.force_configs():
+            prefix = f"{force_cfg.force}/" if cfg.forces else ""
+            cases = draw_cases(force_cfg, Streams(cfg.run.seed, replication, prefix))
             self.cases.append(cases)
-            self.forces.append(ForceModel(fc, cases, self.env, self.cal))
-        self.policy = Collaboration(cfg, self.forces, self.env, self.cal)
-        for f in self.forces:
-            f.policy = self.policy
+            self.forces.append(ForceModel(force_cfg, cases, self.env, self.cal))
+        self.policy = (policy_factory or build_policy)(cfg, self.forces, self.env, self.cal)
+        if not isinstance(self.policy, CollaborationPolicy):
+            raise TypeError(f"{type(self.policy).__name__} lacks a method of CollaborationPolicy")
+        for force in self.forces:
+            force.policy = self.policy
         self.units = self.policy.staffed_units()
         self.snapshot_days: list[float] = []
         self.snapshots: list[list[int]] = []
@@ -47,11 +54,12 @@ class RegionModel:
 
     def series_labels(self) -> list[tuple[str, str, str, str]]:
         """(series, force, name, grade) of each column of a monitor snapshot."""
-        labels = [("wip", f.name, s, g) for f in self.forces for s in STAGES for g in WIP_GRADES]
-        for u in self.units:
-            labels.append(("busy", u.owner, u.name, "all"))
-            if isinstance(u, Team):
-                labels.append(("busy", u.owner, "caseload", "all"))
+        labels = [("wip", force.name, stage, grade)
+                  for force in self.forces for stage in STAGES for grade in WIP_GRADES]
+        for unit in self.units:
+            labels.append(("busy", unit.owner, unit.name, "all"))
+            if isinstance(unit, Team):
+                labels.append(("busy", unit.owner, "caseload", "all"))
         return labels
 
     def run(self) -> None:
@@ -61,36 +69,40 @@ class RegionModel:
             unit.apply(unit.steps[0])
             if len(unit.steps) > 1:
                 env.process(self._workforce(unit))
-        for f in self.forces:
-            f.start_arrivals()
+        for force in self.forces:
+            force.start_arrivals()
         env.process(self._monitor(self.cfg.run.monitor_interval_days))
-        for f in self.forces:
-            f.start_reviews()
+        for force in self.forces:
+            force.start_reviews()
         env.run(until=self.cfg.run.horizon_days)
 
-    def _workforce(self, unit):
-        """Change a pool's headcount and pace on its schedule."""
+    def _workforce(self, unit: Pool | Team):
+        """Change a unit's headcount and pace on its schedule."""
         for step in unit.steps[1:]:
             yield self.env.timeout(step.day - self.env.now)
             unit.apply(step)
 
-    def _monitor(self, interval: float):
+    def _monitor(self, interval_days: float):
+        """Every ``interval_days``, sample each force's work in progress and each unit's staff
+        (and caseload slots) busy, in ``series_labels`` order."""
         env, forces = self.env, self.forces
         readers = []
-        for u in self.units:
-            readers.append(lambda p=(u.pool if isinstance(u, Team) else u): p.working)
-            if isinstance(u, Team):
-                readers.append(lambda t=u: t.working)
+        for unit in self.units:
+            readers.append(lambda pool=(unit.pool if isinstance(unit, Team) else unit): pool.working)
+            if isinstance(unit, Team):
+                readers.append(lambda team=unit: team.working)
         yield env.timeout(0)  # let day 0's cases (the backlog) join their stages first
         while True:
             self.snapshot_days.append(env.now)
-            row = [c for f in forces for c in f.wip.snapshot()]
+            row = [count for force in forces for count in force.wip.snapshot()]
             row += [read() for read in readers]
             self.snapshots.append(row)
-            yield env.timeout(interval)
+            yield env.timeout(interval_days)
 
     def pool_rows(self) -> list[dict]:
         """Use of every unit inside the measurement window, one dict a unit and resource."""
         run = self.cfg.run
-        rows = [r for u in self.units for r in u.report()]
-        return rows + [r for b in self.policy.day_books() for r in b.report(run.warmup_days, run.horizon_days)]
+        rows = [row for unit in self.units for row in unit.report()]
+        for book in self.policy.day_books():
+            rows += book.report(run.warmup_days, run.horizon_days)
+        return rows

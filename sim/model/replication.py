@@ -8,6 +8,7 @@ import numpy as np
 import simpy
 
 from ..config.schema import SimConfig
+from .policy import PolicyFactory
 from .region import RegionModel
 
 CASE_ATTRIBUTES = ("arrival_day", "package_id", "backlog", "start_stage", "source", "true_risk", "assigned_grade",
@@ -30,22 +31,35 @@ class ReplicationOutput:
     owners: tuple[str, ...] = ()
 
 
-def run_replication(cfg: SimConfig, replication: int, env: simpy.Environment | None = None) -> ReplicationOutput:
-    """Simulate replication ``replication`` of ``cfg`` (validated) from day 0 to the horizon."""
-    model = RegionModel(cfg, replication, env)
+def run_replication(cfg: SimConfig, replication: int, env: simpy.Environment | None = None,
+                    policy_factory: PolicyFactory | None = None) -> ReplicationOutput:
+    """Simulate replication ``replication`` of ``cfg`` (validated) from day 0 to the horizon.
+    ``policy_factory`` replaces the collaboration policy ``cfg.collaboration`` describes
+    (see ``RegionModel``).
+
+    >>> import sim
+    >>> cfg = sim.load_config(["run.horizon_days=60", "run.progress=false"])
+    >>> out = run_replication(cfg, 0)
+    >>> out.force_names, len(out.cases["exit_day"]) == len(out.cases["arrival_day"])
+    (('medium_force',), True)
+    """
+    model = RegionModel(cfg, replication, env, policy_factory)
     model.run()
     owners = model.owners
-    code = {name: k for k, name in enumerate(owners)}
+    owner_code = {name: code for code, name in enumerate(owners)}
     parts = []
-    for k, (force, cases) in enumerate(zip(model.forces, model.cases)):
-        cols = {name: getattr(cases, name) for name in CASE_ATTRIBUTES}
-        cols.update(force.rec.columns())
-        cols["final_grade"] = np.asarray(force.grade, dtype=np.int8)
-        cols["force"] = np.full(cases.n, k, dtype=np.int16)
-        cols["investigated_by"] = np.asarray([-1 if o is None else code[o] for o in force.rec.investigated_by],
-                                             dtype=np.int16)
-        parts.append(cols)
-    combined = parts[0] if len(parts) == 1 else {c: np.concatenate([p[c] for p in parts]) for c in parts[0]}
+    for force_code, (force, cases) in enumerate(zip(model.forces, model.cases)):
+        columns = {name: getattr(cases, name) for name in CASE_ATTRIBUTES}
+        columns.update(force.records.columns())
+        columns["final_grade"] = np.asarray(force.grade, dtype=np.int8)
+        columns["force"] = np.full(cases.n, force_code, dtype=np.int16)
+        columns["investigated_by"] = np.asarray(
+            [-1 if holder is None else owner_code[holder] for holder in force.records.investigated_by], dtype=np.int16)
+        parts.append(columns)
+    if len(parts) == 1:
+        combined = parts[0]
+    else:
+        combined = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
     return ReplicationOutput(
         replication=replication,
         cases=combined,

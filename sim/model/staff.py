@@ -14,7 +14,7 @@ import simpy
 
 from ..core.calendar import Calendar
 
-_KEY = operator.attrgetter("key")
+_REQUEST_ORDER = operator.attrgetter("key")  # (priority, time, not preempt), as SimPy sorts
 
 
 class _InsortQueue(list):
@@ -24,7 +24,7 @@ class _InsortQueue(list):
     maxlen = None
 
     def append(self, item) -> None:
-        bisect.insort_right(self, item, key=_KEY)
+        bisect.insort_right(self, item, key=_REQUEST_ORDER)
 
 
 class PriorityResource(simpy.PriorityResource):
@@ -42,20 +42,21 @@ class Blocker:
         self.res = res
         self.held: list = []
 
-    def set(self, n: int) -> None:
-        while len(self.held) < n:
+    def set(self, blocked: int) -> None:
+        """Hold ``blocked`` servers out of use (as they come free)."""
+        while len(self.held) < blocked:
             self.held.append(self.res.request(priority=-1))
-        while len(self.held) > n:
-            req = self.held.pop()
-            if req.triggered:
-                self.res.release(req)
+        while len(self.held) > blocked:
+            request = self.held.pop()
+            if request.triggered:
+                self.res.release(request)
             else:
-                req.cancel()
+                request.cancel()
 
     @property
     def in_use(self) -> int:
         """Servers the blocks hold now."""
-        return sum(1 for r in self.held if r.triggered)
+        return sum(1 for request in self.held if request.triggered)
 
 
 class Pool:
@@ -68,7 +69,7 @@ class Pool:
                  start_day: float, end_day: float, owner: str = "", availability: float = 1.0):
         self.name, self.steps, self.cal, self.owner = name, steps, cal, owner
         self.hours_factor = 1.0 / availability
-        self.capacity = max(s.headcount for s in steps)
+        self.capacity = max(step.headcount for step in steps)
         self.res = PriorityResource(env, capacity=self.capacity)
         self.blocker = Blocker(self.res)
         self.pace = 1.0
@@ -76,6 +77,7 @@ class Pool:
         self.busy_hours = 0.0
 
     def apply(self, step) -> None:
+        """Take on ``step``'s headcount and pace."""
         self.blocker.set(self.capacity - step.headcount)
         self.pace = step.pace
 
@@ -96,18 +98,20 @@ class Pool:
 
     def headcount_periods(self):
         """(headcount, from, to) for each stretch of the window with one headcount."""
-        ends = [s.day for s in self.steps[1:]] + [self.end_day]
+        ends = [step.day for step in self.steps[1:]] + [self.end_day]
         for step, end in zip(self.steps, ends):
-            a, b = max(step.day, self.start_day), min(end, self.end_day)
-            if b > a:
-                yield step.headcount, a, b
+            start_day, end_day = max(step.day, self.start_day), min(end, self.end_day)
+            if end_day > start_day:
+                yield step.headcount, start_day, end_day
 
     def available_hours(self) -> float:
         """Working hours the pool's staff in post have inside the window."""
-        w = self.cal.work_hours_until
-        return sum(n * (w(b) - w(a)) for n, a, b in self.headcount_periods())
+        hours_until = self.cal.work_hours_until
+        return sum(headcount * (hours_until(end) - hours_until(start))
+                   for headcount, start, end in self.headcount_periods())
 
     def report(self) -> list[dict]:
+        """The pool's use inside the window: one row of the pools table."""
         return [{"force": self.owner, "pool": self.name, "capacity": self.capacity, "unit": "staff hours",
                  "busy": self.busy_hours, "available": self.available_hours()}]
 
@@ -117,16 +121,16 @@ class Team:
     done (the allocation queue is the main backlog), and their hands-on hours (``pool``),
     which the cases they hold compete for by grade."""
 
-    def __init__(self, env: simpy.Environment, pool: Pool, caseload_limit: int, handoff_column: str = ""):
+    def __init__(self, env: simpy.Environment, pool: Pool, caseload_limit: int):
         self.pool, self.owner, self.name, self.steps = pool, pool.owner, pool.name, pool.steps
         self.caseload_limit = caseload_limit
         self.caseload = PriorityResource(env, capacity=pool.capacity * caseload_limit)
         self.blocker = Blocker(self.caseload)
-        self.handoff_column = handoff_column  # the case's delay when this team takes it from another force
         self._held: dict = {}  # slot request -> (day taken, whose slot)
         self._slot_days = 0.0  # slot-days of slots given back, inside the window
 
     def apply(self, step) -> None:
+        """Take on ``step``'s headcount and pace, and the caseload slots that go with it."""
         self.pool.apply(step)
         self.blocker.set((self.pool.capacity - step.headcount) * self.caseload_limit)
 
@@ -136,6 +140,7 @@ class Team:
         return len(self.caseload.put_queue) - (len(self.blocker.held) - self.blocker.in_use)
 
     def has_free_slot(self) -> bool:
+        """Whether a case asking now would take a slot at once."""
         return self.caseload.count < self.caseload.capacity and not self.caseload.put_queue
 
     @property
@@ -143,28 +148,32 @@ class Team:
         """Slots holding cases now."""
         return self.caseload.count - self.blocker.in_use
 
-    def _owner_for(self, force: str) -> str:
+    def _holder_for(self, force: str) -> str:
         return self.owner
 
     def take(self, slot, force: str, now: float) -> str:
-        """Record ``slot`` granted to a case of ``force`` at ``now``; returns whose slot it is."""
-        owner = self._owner_for(force)
-        self._held[slot] = (now, owner)
-        return owner
+        """Record ``slot`` granted to a case of ``force`` at ``now`` (day); returns whose slot it is."""
+        holder = self._holder_for(force)
+        self._held[slot] = (now, holder)
+        return holder
 
     def give_back(self, slot, now: float) -> str:
-        """Release ``slot`` at ``now``; returns whose slot it was."""
+        """Release ``slot`` at ``now`` (day); returns whose slot it was."""
         self.caseload.release(slot)
-        start, owner = self._held.pop(slot)
-        self._slot_days += self._inside(start, now)
-        return owner
+        start, holder = self._held.pop(slot)
+        self._slot_days += self._days_inside(start, now)
+        return holder
 
-    def _inside(self, a: float, b: float) -> float:
-        return max(0.0, min(b, self.pool.end_day) - max(a, self.pool.start_day))
+    def _days_inside(self, start_day: float, end_day: float) -> float:
+        """Days of [start_day, end_day] inside the measurement window."""
+        return max(0.0, min(end_day, self.pool.end_day) - max(start_day, self.pool.start_day))
 
     def report(self) -> list[dict]:
-        busy = self._slot_days + sum(self._inside(a, self.pool.end_day) for a, _ in self._held.values())
-        available = sum(n * self.caseload_limit * (b - a) for n, a, b in self.pool.headcount_periods())
+        """The hands-on hours' row (the pool's) and the caseload's slot-days inside the window."""
+        end_day = self.pool.end_day
+        busy = self._slot_days + sum(self._days_inside(start, end_day) for start, _ in self._held.values())
+        available = sum(headcount * self.caseload_limit * (end - start)
+                        for headcount, start, end in self.pool.headcount_periods())
         return self.pool.report() + [{"force": self.owner, "pool": "caseload", "capacity": self.caseload.capacity,
                                       "unit": "slot days", "busy": busy, "available": available}]
 
@@ -173,22 +182,24 @@ class PooledTeam(Team):
     """The investigators of several forces as one team: a case takes a slot of its own force
     while one is free, else another force's (``slots``: each force's share)."""
 
-    def __init__(self, env: simpy.Environment, pool: Pool, caseload_limit: int, slots: dict[str, int],
-                 handoff_column: str = ""):
-        super().__init__(env, pool, caseload_limit, handoff_column)
+    def __init__(self, env: simpy.Environment, pool: Pool, caseload_limit: int, slots: dict[str, int]):
+        super().__init__(env, pool, caseload_limit)
         self.slots = slots
         self.in_use = dict.fromkeys(slots, 0)
 
-    def _owner_for(self, force: str) -> str:
-        use, slots = self.in_use, self.slots
-        owner = force if use[force] < slots[force] else next((f for f in slots if use[f] < slots[f]), force)
-        use[owner] += 1
-        return owner
+    def _holder_for(self, force: str) -> str:
+        in_use, slots = self.in_use, self.slots
+        if in_use[force] < slots[force]:
+            holder = force
+        else:
+            holder = next((other for other in slots if in_use[other] < slots[other]), force)
+        in_use[holder] += 1
+        return holder
 
     def give_back(self, slot, now: float) -> str:
-        owner = super().give_back(slot, now)
-        self.in_use[owner] -= 1
-        return owner
+        holder = super().give_back(slot, now)
+        self.in_use[holder] -= 1
+        return holder
 
 
 class DayBook:
@@ -202,27 +213,29 @@ class DayBook:
 
     def first_free(self, day: int) -> int:
         """The first working day on or after ``day`` with a free place (not booked)."""
-        nwd, booked, cap = self.cal.next_working_day, self.booked, self.per_day
-        d = nwd(day)
-        while booked[d] >= cap:
-            d = nwd(d + 1)
-        return d
+        next_working_day, booked, per_day = self.cal.next_working_day, self.booked, self.per_day
+        free = next_working_day(day)
+        while booked[free] >= per_day:
+            free = next_working_day(free + 1)
+        return free
 
-    def away(self, day: int, force: str) -> bool:
-        """Whether a booking on ``day`` for a case of ``force`` would use another force's
-        capacity (never, for a force's own book)."""
+    def would_borrow(self, day: int, force: str) -> bool:
+        """Whether a booking on ``day`` for a case of ``force`` would take a place of
+        another force's (never, in a force's own book)."""
         return False
 
     def book(self, day: int, force: str = "") -> None:
+        """Book a place on ``day`` (over the capacity if need be)."""
         self.booked[day] += 1
 
     def use(self, start_day: float, end_day: float) -> tuple[int, int]:
         """(places booked, places available) on the working days inside [start, end)."""
         first, last = math.ceil(start_day), math.ceil(end_day)
-        days = [d for d in range(first, last) if self.cal.is_working_day(d)]
-        return sum(self.booked.get(d, 0) for d in days), self.per_day * len(days)
+        days = [day for day in range(first, last) if self.cal.is_working_day(day)]
+        return sum(self.booked.get(day, 0) for day in days), self.per_day * len(days)
 
     def report(self, start_day: float, end_day: float) -> list[dict]:
+        """The book's use inside [start_day, end_day): one row of the pools table."""
         used, available = self.use(start_day, end_day)
         return [{"force": self.owner, "pool": self.name, "capacity": self.per_day, "unit": "places booked",
                  "busy": used, "available": available}]
@@ -237,19 +250,25 @@ class PooledDayBook:
         self.cal = next(iter(books.values())).cal
 
     def first_free(self, day: int) -> int:
-        nwd, books = self.cal.next_working_day, list(self.books.values())
-        d = nwd(day)
-        while all(b.booked[d] >= b.per_day for b in books):
-            d = nwd(d + 1)
-        return d
+        """The first working day on or after ``day`` with a free place in any force's book."""
+        next_working_day, books = self.cal.next_working_day, list(self.books.values())
+        free = next_working_day(day)
+        while all(book.booked[free] >= book.per_day for book in books):
+            free = next_working_day(free + 1)
+        return free
 
-    def away(self, day: int, force: str) -> bool:
+    def would_borrow(self, day: int, force: str) -> bool:
+        """Whether a booking on ``day`` for a case of ``force`` would take a place of another
+        force's: its own are full that day and another force's are not."""
         home = self.books[force]
-        return home.booked[day] >= home.per_day and any(b.booked[day] < b.per_day for b in self.books.values())
+        return home.booked[day] >= home.per_day and any(book.booked[day] < book.per_day
+                                                       for book in self.books.values())
 
     def book(self, day: int, force: str) -> None:
         """Book a place on ``day`` for a case of ``force``: its own if free, else another
         force's, else its own over capacity (urgent work)."""
         home = self.books[force]
-        other = next((b for b in self.books.values() if b.booked[day] < b.per_day), home)
-        (home if home.booked[day] < home.per_day else other).book(day)
+        if home.booked[day] < home.per_day:
+            home.book(day)
+        else:
+            next((book for book in self.books.values() if book.booked[day] < book.per_day), home).book(day)
