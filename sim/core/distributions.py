@@ -188,21 +188,15 @@ class Triangular(Distribution):
 
 
 @dataclass(frozen=True)
-class LogNormal(Distribution):
-    """Log-normal with mean ``mean`` (> 0) and coefficient of variation ``cv`` (> 0)."""
+class _MeanAndCv(Distribution):
+    """A kind set by its mean ``mean`` (> 0) and coefficient of variation ``cv`` (> 0)."""
 
     mean: float
     cv: float
-    dist: str = field(default="lognormal", init=False, repr=False)
 
     def _check_consistent(self, key: str) -> None:
         check(self.mean > 0, f"{key}.mean", self.mean, "must be > 0")
         check(self.cv > 0, f"{key}.cv", self.cv, "must be > 0")
-
-    def quantile(self, u: np.ndarray) -> np.ndarray:
-        log_variance = math.log1p(self.cv**2)
-        log_mean = math.log(self.mean) - log_variance / 2
-        return stats.lognorm.ppf(np.asarray(u, dtype=float), s=math.sqrt(log_variance), scale=math.exp(log_mean))
 
     @property
     def mean_value(self) -> float:
@@ -214,28 +208,26 @@ class LogNormal(Distribution):
 
 
 @dataclass(frozen=True)
-class Gamma(Distribution):
+class LogNormal(_MeanAndCv):
+    """Log-normal with mean ``mean`` (> 0) and coefficient of variation ``cv`` (> 0)."""
+
+    dist: str = field(default="lognormal", init=False, repr=False)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        log_variance = math.log1p(self.cv**2)
+        log_mean = math.log(self.mean) - log_variance / 2
+        return stats.lognorm.ppf(np.asarray(u, dtype=float), s=math.sqrt(log_variance), scale=math.exp(log_mean))
+
+
+@dataclass(frozen=True)
+class Gamma(_MeanAndCv):
     """Gamma with mean ``mean`` (> 0) and coefficient of variation ``cv`` (> 0)."""
 
-    mean: float
-    cv: float
     dist: str = field(default="gamma", init=False, repr=False)
-
-    def _check_consistent(self, key: str) -> None:
-        check(self.mean > 0, f"{key}.mean", self.mean, "must be > 0")
-        check(self.cv > 0, f"{key}.cv", self.cv, "must be > 0")
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
         shape = 1 / self.cv**2
         return stats.gamma.ppf(np.asarray(u, dtype=float), a=shape, scale=self.mean / shape)
-
-    @property
-    def mean_value(self) -> float:
-        return float(self.mean)
-
-    @property
-    def variance_value(self) -> float:
-        return (self.cv * self.mean) ** 2
 
 
 DISTRIBUTIONS: dict[str, type[Distribution]] = {
