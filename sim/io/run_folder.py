@@ -17,7 +17,7 @@ from ..results import Results
 from .atomic import atomic_write
 from .manifest import manifest, write_manifest
 
-__all__ = ["atomic_write", "write_point", "write_run_folder"]
+__all__ = ["write_point", "write_run_folder"]
 
 
 def write_run_folder(results: Results, folder: str | Path, overrides: Sequence[str] = (),
