@@ -123,10 +123,10 @@ def test_every_command_reports_bad_input_in_one_line_and_writes_nothing(tmp_path
 
 
 def test_the_shared_wrapper_turns_only_config_errors_into_exit_2(capsys):
-    from sim.cli.common import exit_2_on_bad_input
+    from sim.cli.common import command
     from sim.errors import ConfigError
 
-    @exit_2_on_bad_input("casesim-test")
+    @command("casesim-test")
     def command(value):
         if value == "bad":
             raise ConfigError("run.seed", value, "a whole number")

@@ -3,19 +3,18 @@ sensitivity outputs that end a sampled sweep (shared with ``casesim-sweep``)."""
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Sequence
 
 from ..errors import ConfigError
-from .common import exit_2_on_bad_input, save_figures
+from .common import Parser, command, save_figures
 
 
-@exit_2_on_bad_input("casesim-collect")
+@command("casesim-collect")
 def main(argv: Sequence[str] | None = None) -> None:
     """``casesim-collect DIR``: gather every design point (or multirun job) under DIR into
     DIR/sweep.parquet and list failed and missing points."""
-    parser = argparse.ArgumentParser(prog="casesim-collect", description=main.__doc__)
+    parser = Parser(prog="casesim-collect", description=main.__doc__)
     parser.add_argument("directory")
     args = parser.parse_args(argv)
     folder = Path(args.directory)

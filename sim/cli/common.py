@@ -3,9 +3,13 @@ command writes into, and saving its figures."""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import datetime as dt
 import functools
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Callable, Mapping, TypeVar
 
@@ -14,13 +18,23 @@ from ..errors import ConfigError
 Command = TypeVar("Command", bound=Callable)
 
 
-def exit_2_on_bad_input(prog: str) -> Callable[[Command], Command]:
-    """Decorate a command so that bad input (a ``ConfigError``, raised by the validation of
-    its config and arguments before anything is written) prints one line,
-    ``PROG: error: KEY=VALUE: what is allowed``, on stderr and exits with code 2, without a
-    traceback. Every other exception passes through.
+INTERRUPTED_EXIT_CODE = 130
+"""The shell's code for a command stopped by Ctrl-C (128 + SIGINT)."""
 
-    >>> @exit_2_on_bad_input("casesim-demo")
+
+def command(prog: str) -> Callable[[Command], Command]:
+    """Decorate a command with the failure handling every command shares:
+
+    - bad input (a ``ConfigError``, raised by the validation of its config and arguments
+      before anything is written) prints one line, ``PROG: error: KEY=VALUE: what is
+      allowed``, on stderr and exits with code 2, without a traceback;
+    - Ctrl-C or SIGTERM (turned into ``KeyboardInterrupt`` while the command runs) prints
+      one line, ``PROG: interrupted`` followed by the interrupt's message if the command
+      gave one (where its finished work was kept), and exits with code 130.
+
+    Every other exception passes through.
+
+    >>> @command("casesim-demo")
     ... def demo(argv=None):
     ...     raise ConfigError("run.replications", 0, "at least 1")
     >>> import contextlib, io
@@ -35,18 +49,51 @@ def exit_2_on_bad_input(prog: str) -> Callable[[Command], Command]:
     'casesim-demo: error: run.replications=0: at least 1\\n'
     """
 
-    def decorate(command: Command) -> Command:
-        @functools.wraps(command)
+    def decorate(run_command: Command) -> Command:
+        @functools.wraps(run_command)
         def run(*args, **kwargs):
             try:
-                return command(*args, **kwargs)
+                with _sigterm_as_interrupt():
+                    return run_command(*args, **kwargs)
             except ConfigError as exc:
                 print(f"{prog}: error: {exc}", file=sys.stderr)
                 raise SystemExit(2) from None
+            except KeyboardInterrupt as exc:
+                said = str(exc)
+                print(f"\n{prog}: interrupted" + (f"; {said}" if said else ""), file=sys.stderr)
+                raise SystemExit(INTERRUPTED_EXIT_CODE) from None
 
         return run  # type: ignore[return-value]
 
     return decorate
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """While inside, SIGTERM (a scheduler or ``kill`` stopping the command) raises
+    ``KeyboardInterrupt`` as Ctrl-C does, so both keep finished work the same way. Only the
+    main thread may set a signal handler; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors follow the house rule: one line on stderr, the
+    error first (``PROG: error: ...; see PROG --help``), exit code 2."""
+
+    def error(self, message: str):  # noqa: D102 - argparse's hook
+        print(f"{self.prog}: error: {message}; see {self.prog} --help", file=sys.stderr)
+        raise SystemExit(2)
 
 
 def output_folder(chosen: str | None, default: str) -> Path:

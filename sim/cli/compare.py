@@ -3,21 +3,20 @@ comparison.csv, manifest.json, figures/ and report.html."""
 
 from __future__ import annotations
 
-import argparse
 import time
 from typing import Sequence
 
 from ..errors import ConfigError
-from .common import exit_2_on_bad_input, output_folder, save_figures
+from .common import Parser, command, output_folder, save_figures
 
 HEADLINE_COLUMNS = ["scenario", "metric", "by", "grade", "baseline", "difference", "ci_low", "ci_high"]
 
 
-@exit_2_on_bad_input("casesim-compare")
+@command("casesim-compare")
 def main(argv: Sequence[str] | None = None) -> None:
     """``casesim-compare SCENARIO [SCENARIO ...] [key=value ...] [--out DIR]``: the baseline
     and each scenario of ``configs/scenario/`` on the same replications, paired."""
-    parser = argparse.ArgumentParser(prog="casesim-compare", description=main.__doc__)
+    parser = Parser(prog="casesim-compare", description=main.__doc__)
     parser.add_argument("items", nargs="+", metavar="SCENARIO or key=value",
                         help="scenario names (configs/scenario/) and overrides applied to every run")
     parser.add_argument("--out", help="output folder (default outputs/compare/DATE_TIME)")

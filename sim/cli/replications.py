@@ -3,24 +3,23 @@ trajectory.csv, recommendation.csv, figures/replications.png and manifest.json."
 
 from __future__ import annotations
 
-import argparse
 import time
 from typing import Sequence
 
 from ..errors import ConfigError
-from .common import exit_2_on_bad_input, output_folder, save_figures
+from .common import Parser, command, output_folder, save_figures
 
 RECOMMENDATION_COLUMNS = ["metric", "by", "grade", "mean", "relative_half_width", "recommended_replications",
                           "projected_replications", "note"]
 
 
-@exit_2_on_bad_input("casesim-replications")
+@command("casesim-replications")
 def main(argv: Sequence[str] | None = None) -> None:
     """``casesim-replications [key=value ...] [--max N] [--precision P] [--out DIR]``: how many
     replications the configuration needs for a confidence interval of +/- P of the mean on
     the headline outputs (the replications algorithm of Hoad, Robinson & Davies, 2010);
     writes trajectory.csv, recommendation.csv, figures/replications.png and manifest.json."""
-    parser = argparse.ArgumentParser(prog="casesim-replications", description=main.__doc__)
+    parser = Parser(prog="casesim-replications", description=main.__doc__)
     parser.add_argument("overrides", nargs="*", help="config overrides, e.g. scenario=fast_warrants run.workers=2")
     parser.add_argument("--max", type=int, default=40, dest="max_replications",
                         help="replications to run, 0..MAX-1 (default 40; run.replications is not used)")

@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 from ..config.convert import normalise_overrides
 from ..config.load import CONFIG_DIR, build_config, load_config
 from ..errors import ConfigError
-from .common import exit_2_on_bad_input
+from .common import command
 
 # Hydra flags that take a value, flags after which no simulation runs, and flags that point
 # Hydra at other config folders (their configs are validated in the job instead).
@@ -57,7 +57,7 @@ def _read_command_line(argv: Sequence[str]) -> tuple[list[str], str, bool]:
     return overrides, config_name, single_run
 
 
-@exit_2_on_bad_input("casesim")
+@command("casesim")
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: validate, then hand over to Hydra."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -92,7 +92,7 @@ def _normalised(argv: list[str], multirun: bool) -> list[str]:
 
 
 @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
-@exit_2_on_bad_input("casesim")
+@command("casesim")
 def _hydra_main(composed: DictConfig) -> None:
     """One Hydra job: a single run, or one job of a multirun."""
     started = time.perf_counter()
@@ -126,7 +126,8 @@ def _multirun_job(cfg, hydra_config, given: list[str], started: float) -> None:
     processes inside processes), a failure is recorded and the multirun goes on, and the job
     leaves a point folder that ``casesim-collect`` reads."""
     from ..config.design import config_hash
-    from ..io.run_folder import write_point, write_run_folder
+    from ..io.points import write_point
+    from ..io.run_folder import write_run_folder
     from ..running.runner import simulate
 
     folder = hydra_config.runtime.output_dir

@@ -3,20 +3,19 @@ service target; writes runs.csv."""
 
 from __future__ import annotations
 
-import argparse
 from typing import Sequence
 
 from ..domain import GRADES
 from ..errors import ConfigError
-from .common import exit_2_on_bad_input, output_folder
+from .common import Parser, command, output_folder
 
 
-@exit_2_on_bad_input("casesim-search")
+@command("casesim-search")
 def main(argv: Sequence[str] | None = None) -> None:
     """``casesim-search [key=value ...] [--grid KEY=V1,V2,...] [--cost KEY=PER_UNIT] ...``:
     the fewest investigators (or, with --grid, the cheapest mix) meeting a service target
     with the given confidence, on common random numbers; writes runs.csv."""
-    parser = argparse.ArgumentParser(prog="casesim-search", description=main.__doc__)
+    parser = Parser(prog="casesim-search", description=main.__doc__)
     parser.add_argument("overrides", nargs="*",
                         help="config overrides, e.g. scenario=fast_warrants run.replications=20")
     parser.add_argument("--risks", default="VH,H", help="true risks the target is for (default VH,H)")

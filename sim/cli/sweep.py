@@ -3,23 +3,19 @@ collected into sweep.parquet."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 from typing import Sequence
 
 from ..errors import ConfigError
 from .collect import write_sensitivity_outputs
-from .common import exit_2_on_bad_input, output_folder
+from .common import Parser, command, output_folder
 
-INTERRUPTED_EXIT_CODE = 130  # the shell's code for a command stopped by Ctrl-C (128 + SIGINT)
-
-
-@exit_2_on_bad_input("casesim-sweep")
+@command("casesim-sweep")
 def main(argv: Sequence[str] | None = None) -> None:
     """``casesim-sweep NAME [key=value ...]``: run sweep ``configs/sweep/NAME.yaml`` in
     batches, locally or on Dask; resumable (re-run the same command to finish an interrupted
     sweep) and collected into OUT/sweep.parquet."""
-    parser = argparse.ArgumentParser(prog="casesim-sweep", description=main.__doc__)
+    parser = Parser(prog="casesim-sweep", description=main.__doc__)
     parser.add_argument("name", help="a sweep in configs/sweep/ (e.g. smoke, staffing_training, sensitivity)")
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="applied to every design point")
     parser.add_argument("--out", help="output folder (default outputs/sweep/NAME; the same folder resumes)")
@@ -47,9 +43,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         outcome = run_sweep(args.name, args.overrides, folder, executor, progress=not args.no_progress,
                             batch_seconds=args.batch_seconds, design=design)
     except KeyboardInterrupt:
-        print(f"\ninterrupted: finished batches are kept in {folder}; run the same command to resume",
-              file=sys.stderr)
-        raise SystemExit(INTERRUPTED_EXIT_CODE) from None
+        raise KeyboardInterrupt(f"finished batches are kept in {folder}; run the same command to resume") from None
     print(f"{outcome.points} points: {outcome.already_done} already done, {outcome.completed} completed now, "
           f"{len(outcome.failed)} failed; {outcome.replications_run} replications in {outcome.wall_seconds:.1f} s")
     for key in outcome.failed:

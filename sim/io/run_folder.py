@@ -6,8 +6,6 @@ way leaves no half-written file behind a complete-looking name.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from pathlib import Path
 from typing import Sequence
 
@@ -17,7 +15,7 @@ from ..results import Results
 from .atomic import atomic_write
 from .manifest import manifest, write_manifest
 
-__all__ = ["write_point", "write_run_folder"]
+__all__ = ["write_run_folder"]
 
 
 def write_run_folder(results: Results, folder: str | Path, overrides: Sequence[str] = (),
@@ -40,20 +38,3 @@ def write_run_folder(results: Results, folder: str | Path, overrides: Sequence[s
     atomic_write(paths["summary"], lambda p: summary.to_csv(p, index=False))
     write_manifest(folder, manifest(results, overrides, wall_time_seconds))
     return paths
-
-
-def write_point(folder: str | Path, key: str, params: dict, cfg, summary: pd.DataFrame | None,
-                wall_time_seconds: float, error: str | None = None) -> None:
-    """The files ``sim.io.collect`` reads from a run folder: point.json (the point's key,
-    parameters, status and config) and summary.parquet, or error.txt if it failed."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    info = {"point": key, "params": params, "status": "ok" if error is None else "failed",
-            "replications": cfg.run.replications if error is None else 0, "simulation_seconds": wall_time_seconds,
-            "config": dataclasses.asdict(cfg)}
-    if error is None:
-        atomic_write(folder / "summary.parquet", lambda p: summary.to_parquet(p, index=False))
-    else:
-        config_text = json.dumps(info["config"], indent=1, default=str)
-        atomic_write(folder / "error.txt", lambda p: p.write_text(f"{error}\n\nconfiguration:\n{config_text}\n"))
-    atomic_write(folder / "point.json", lambda p: p.write_text(json.dumps(info, indent=1, default=str)))

@@ -17,6 +17,16 @@ from ..model import ReplicationOutput, run_replication
 from ..results import Results, build_results
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM, see ``sim.cli.common``) while replications ran: ``finished``
+    holds the outputs of the replications completed before it, in replication order, so
+    a caller can keep them."""
+
+    def __init__(self, finished: list[ReplicationOutput], message: str = ""):
+        super().__init__(message)
+        self.finished = finished
+
+
 def run_replications(cfg: SimConfig, replications: Iterable[int] | None = None,
                      workers: int | None = None, progress: bool | None = None) -> list[ReplicationOutput]:
     """Run the given replications (default: all of ``cfg.run.replications``) on ``workers``
@@ -34,11 +44,17 @@ def run_replications(cfg: SimConfig, replications: Iterable[int] | None = None,
                 bar.update()
         else:
             # spawn: a clean interpreter per worker, safe whatever threads the parent runs.
-            with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+            try:
                 futures = [pool.submit(run_replication, cfg, r) for r in reps]
                 for future in as_completed(futures):
                     outputs.append(future.result())
                     bar.update()
+            finally:
+                # On an interrupt, replications not yet started are dropped, not waited for.
+                pool.shutdown(wait=True, cancel_futures=True)
+    except KeyboardInterrupt:
+        raise Interrupted(sorted(outputs, key=lambda output: output.replication)) from None
     finally:
         bar.close()
     return sorted(outputs, key=lambda output: output.replication)

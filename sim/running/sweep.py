@@ -34,7 +34,7 @@ from tqdm import tqdm
 from ..config.design import DesignPoint, design_points
 from ..config.schema import SimConfig
 from ..io.atomic import atomic_write
-from ..io.run_folder import write_point
+from ..io.points import write_point
 from ..model import run_replication
 from ..results import build_results, replication_metrics
 from ..results.summary import summarise_metrics
