@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import datetime as dt
 import functools
+import os
 import signal
 import sys
 import threading
@@ -98,9 +99,8 @@ class Parser(argparse.ArgumentParser):
 
 def output_folder(chosen: str | None, default: str) -> Path:
     """The folder a command writes into: ``chosen`` (its ``--out``) or else ``default``, in
-    which ``{time}`` stands for the current local time, ``YYYY-MM-DD_HH-MM-SS``, so each run
-    gets a folder of its own. Nothing is created: the writers create the folder once the
-    input has been validated and the work is done, so bad input leaves no folder behind.
+    which ``{time}`` stands for the current local time, ``YYYY-MM-DD_HH-MM-SS``. Nothing is
+    created: :func:`claim_output_folder` creates it.
 
     >>> str(output_folder("results/mine", "outputs/compare/{time}"))
     'results/mine'
@@ -110,6 +110,64 @@ def output_folder(chosen: str | None, default: str) -> Path:
     if chosen:
         return Path(chosen)
     return Path(default.replace("{time}", f"{dt.datetime.now():%Y-%m-%d_%H-%M-%S}"))
+
+
+def claim_output_folder(chosen: str | None, default: str, key: str = "--out") -> Path:
+    """Create the folder a command writes into, once its input is valid and before any
+    simulation, so that a folder it cannot write is reported (as ``ConfigError`` on ``key``)
+    before the work rather than after it.
+
+    ``chosen`` (the user's ``--out``) is used as given: created if missing, kept if it is
+    already a folder. The ``default`` (see :func:`output_folder`) is always a new folder:
+    created atomically, with ``_2``, ``_3``, ... appended if a command started in the same
+    second took the name, so two commands never write into one folder.
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> first = claim_output_folder(None, f"{root}/runs/same")
+    >>> second = claim_output_folder(None, f"{root}/runs/same")
+    >>> first.name, second.name
+    ('same', 'same_2')
+    >>> (root / "a file").write_text("")
+    0
+    >>> claim_output_folder(str(root / "a file"), "unused")
+    Traceback (most recent call last):
+    ...
+    sim.errors.ConfigError: --out='.../a file': is a file, not a folder
+    """
+    folder = output_folder(chosen, default)
+    try:
+        if chosen:
+            if folder.exists() and not folder.is_dir():
+                raise ConfigError(key, str(folder), "is a file, not a folder")
+            folder.mkdir(parents=True, exist_ok=True)
+            _check_writable(folder, key)
+            return folder
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in range(1, 10_000):
+            candidate = folder if suffix == 1 else folder.with_name(f"{folder.name}_{suffix}")
+            try:
+                candidate.mkdir()  # fails if it exists: create-or-fail is the claim
+                return candidate
+            except FileExistsError:
+                continue
+        raise ConfigError(key, str(folder), "no free folder name left beside it")
+    except (NotADirectoryError, FileExistsError):
+        raise ConfigError(key, str(folder), "a path inside a file; choose a folder") from None
+    except PermissionError:
+        raise ConfigError(key, str(folder), "cannot be created here (permission denied); choose a writable folder") from None
+    except OSError as exc:
+        raise ConfigError(key, str(folder), f"cannot be created: {exc.strerror or exc}") from None
+
+
+def _check_writable(folder: Path, key: str) -> None:
+    """Raise ConfigError unless a file can be created in ``folder``."""
+    probe = folder / f".casesim-write-test-{os.getpid()}"
+    try:
+        probe.touch()
+        probe.unlink()
+    except OSError:
+        raise ConfigError(key, str(folder), "is not writable; choose a writable folder") from None
 
 
 def save_figures(folder: Path, figures: Mapping[str, object]) -> None:
