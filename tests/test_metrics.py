@@ -57,13 +57,17 @@ def test_t_interval_matches_scipy():
     assert (m, lo, hi) == pytest.approx((v.mean(), slo, shi))
 
 
-def test_summary_keeps_intervals_inside_a_metrics_range():
-    per_rep = pd.DataFrame({"scenario": "s", "replication": [0, 1, 2, 0, 1, 2], "force": "f",
-                            "metric": ["share_past_target"] * 3 + ["cases_past_18_months"] * 3,
-                            "by": "all", "grade": "all", "value": [1.0, 1.0, 0.9, 0.0, 0.0, 2.0]})
+@pytest.mark.parametrize("share", ["share_past_target", "handed_over_share"])
+def test_summary_keeps_intervals_inside_a_metrics_range(share):
+    # Every metric whose catalogue unit is a share stays in [0, 1], whatever its name.
+    per_rep = pd.DataFrame({"scenario": "s", "replication": [0, 1, 2] * 3, "force": "f",
+                            "metric": [share] * 3 + ["cases_past_18_months"] * 3 + ["utilisation_investigators"] * 3,
+                            "by": "all", "grade": "all", "value": [1.0, 1.0, 0.9, 0.0, 0.0, 2.0, 1.0, 1.0, 0.9]})
     s = summarise_metrics(per_rep).set_index("metric")
-    assert s.loc["share_past_target", "ci_high"] == 1.0 and s.loc["share_past_target", "ci_low"] < 0.97
+    assert s.loc[share, "ci_high"] == 1.0 and s.loc[share, "ci_low"] < 0.97
     assert s.loc["cases_past_18_months", "ci_low"] == 0.0
+    # urgent work can take a capacity above 1: a utilisation keeps its upper interval
+    assert s.loc["utilisation_investigators", "ci_high"] > 1.0
 
 
 def test_summary_flags_metrics_missing_in_some_replications():

@@ -24,6 +24,7 @@ from ..domain import EIGHTEEN_MONTHS_DAYS, GRADES, REGION, STAGES, TIMED_STAGES
 from .catalogue import (
     HIGH_RISK_GRADES,
     KEY_COLUMNS,
+    METRICS,
     REPLICATION_METRIC_COLUMNS,
     STAGE_BACKLOG,
     STAGE_TIME,
@@ -252,10 +253,12 @@ def summarise(results: RunTables, level: float = 0.95) -> pd.DataFrame:
 
 
 def _within_range(metric_name: str, low: float, high: float) -> tuple[float, float]:
-    """A t interval knows nothing of a metric's range: keep shares in [0, 1] and counts,
-    times and rates at or above 0."""
+    """A t interval knows nothing of a metric's range: keep shares (the catalogue's unit
+    ``share``) in [0, 1] and counts, times and rates at or above 0. A utilisation is a share
+    of capacity that urgent work can take above 1, so only its floor holds."""
     floor = 0.0
-    ceiling = 1.0 if metric_name.startswith("share_") else np.inf
+    known = METRICS.get(metric_name)
+    ceiling = 1.0 if known is not None and known.unit == "share" else np.inf
     return max(low, floor), min(high, ceiling)
 
 
