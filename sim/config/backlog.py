@@ -1,58 +1,160 @@
-"""The initial-backlog CSV: a force's queue of cases at day 0, one case a row."""
+"""The initial-backlog CSV: a force's queue of cases at day 0, one case a row.
+
+What a spreadsheet saves is taken as it is when that is safe, and refused in one line naming
+the file when it is not: a UTF-8 byte-order mark (Excel's "CSV UTF-8") and spaces around the
+header's names are accepted, and so is Windows-1252 (latin-1) text, since every value the
+file may hold is plain ASCII and a letter outside it is reported as a bad value anyway. A
+file separated by semicolons or tabs is refused with the separator named (a spreadsheet set
+to a European locale writes both ";" and decimal commas, so guessing could misread an age).
+"""
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import math
+import re
 from pathlib import Path
 
 from ..domain import BACKLOG_STAGES, GRADES
 from ..errors import ConfigError, check
-from .schema import BacklogCase
+from .schema import MAX_CASES_PER_REPLICATION, BacklogCase
 
 BACKLOG_CSV_COLUMNS = ("age_days", "stage", "assigned_grade", "true_risk", "child_in_household")
 
+MAX_BACKLOG_AGE_DAYS = 36_525.0
+"""The oldest case a backlog CSV may hold: 100 years. A case older than that is a typo (an
+age in hours, a date read as a number), not a queue."""
+
+MAX_BACKLOG_CSV_BYTES = 256 * 2**20
+"""A file larger than this (256 MiB, some 6 million rows) cannot be a force's queue."""
+
+KEY = "demand.initial_backlog.csv"
+TRUTH = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False, "": None}
+SEPARATORS = {";": "';'", "\t": "tabs", "|": "'|'"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # not tab, CR or LF: binary, not text
+
 
 def read_backlog_csv(path: str | Path) -> tuple[BacklogCase, ...]:
-    """Read an initial-backlog CSV: one case a row. ``age_days`` is required; ``stage``
+    """Read an initial-backlog CSV: a header row naming the columns, then one case a row.
+
+    ``age_days`` (days waiting at day 0, from 0 to 36,525: 100 years) is required; ``stage``
     (research/assessment/allocation, default allocation), ``assigned_grade`` (required at
-    allocation), ``true_risk`` and ``child_in_household`` (true/false/1/0) are optional.
-    A bad row raises ConfigError naming the file, the row number and the column."""
+    allocation), ``true_risk`` and ``child_in_household`` (true/false/1/0/yes/no) are
+    optional. Every row has as many fields as the header has names; blank rows are skipped.
+
+    A file that lists no case (a header alone) is refused, not read as "no backlog": an
+    empty ``cases`` means "use ``counts``" to the model, so it would silently run the YAML's
+    default backlog. To start with no backlog, leave ``csv`` null and set the counts to zero.
+
+    Anything else that is not such a file (empty, binary, another text encoding, another
+    separator, a repeated or unknown column, a bad value) raises ConfigError in one line
+    naming the file, and the row and column when there is one.
+
+    >>> _ = Path("queue.csv").write_text("age_days, stage ,assigned_grade\\n400,allocation,L\\n30,research,\\n")
+    >>> [(case.age_days, case.stage) for case in read_backlog_csv("queue.csv")]
+    [(400.0, 'allocation'), (30.0, 'research')]
+    """
     path = Path(path)
-    key = "demand.initial_backlog.csv"
-    if not path.is_file():
-        raise ConfigError(key, str(path), "no such file")
-    cases = []
-    with path.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        unknown = [c for c in (reader.fieldnames or []) if c not in BACKLOG_CSV_COLUMNS]
-        check("age_days" in (reader.fieldnames or []), key, str(path), "the CSV needs an 'age_days' column")
-        check(not unknown, key, str(path), f"unknown column(s) {unknown}; allowed: {', '.join(BACKLOG_CSV_COLUMNS)}")
-        for row_no, row in enumerate(reader, start=2):  # row 1 is the header
-
-            def where(col: str) -> str:
-                return f"{path.name} row {row_no} column {col}"
-
-            raw = (row.get("age_days") or "").strip()
-            try:
-                age = float(raw)
-            except ValueError:
-                raise ConfigError(where("age_days"), raw, "a number of days >= 0") from None
-            check(math.isfinite(age) and age >= 0, where("age_days"), raw, "a number of days >= 0")
-            stage = (row.get("stage") or "").strip() or "allocation"
-            check(stage in BACKLOG_STAGES, where("stage"), stage, f"one of {', '.join(BACKLOG_STAGES)}")
-            grades = {}
-            for col in ("assigned_grade", "true_risk"):
-                g = (row.get(col) or "").strip() or None
-                check(g is None or g in GRADES, where(col), g, f"one of {', '.join(GRADES)} or empty")
-                grades[col] = g
-            check(stage != "allocation" or grades["assigned_grade"] is not None, where("assigned_grade"), None,
-                   "required for a case waiting at allocation (it has been graded)")
-            child_raw = (row.get("child_in_household") or "").strip().lower()
-            truth = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False, "": None}
-            check(child_raw in truth, where("child_in_household"), child_raw, "true/false, 1/0, yes/no or empty")
-            cases.append(BacklogCase(age, stage, grades["assigned_grade"], grades["true_risk"], truth[child_raw]))
+    name = "".join(ch if ch.isprintable() else "?" for ch in _shown(path.name))  # it starts a one-line message
+    text = _decode(_read_bytes(path), str(path))
+    rows = csv.reader(io.StringIO(text, newline=""))
+    try:
+        columns = _columns(next(rows, []), str(path))
+        cases = []
+        for row in rows:
+            if not any(field.strip() for field in row):
+                continue
+            where = f"{name} row {rows.line_num}"
+            check(len(row) == len(columns), where, _shown(",".join(row)),
+                  f"has {len(row)} fields and the header names {len(columns)} columns ({', '.join(columns)})")
+            check(len(cases) < MAX_CASES_PER_REPLICATION, KEY, str(path),
+                  f"lists more than {MAX_CASES_PER_REPLICATION:,} cases")
+            cases.append(_case(dict(zip(columns, (field.strip() for field in row))), where))
+    except csv.Error as exc:
+        raise ConfigError(KEY, str(path), f"is not a readable CSV (line {rows.line_num}: {exc})") from None
+    check(bool(cases), KEY, str(path),
+          "lists no cases, only a header; to start with no backlog leave demand.initial_backlog.csv null "
+          "and set demand.initial_backlog.counts={VH:0,H:0,M:0,L:0}")
     return tuple(cases)
 
 
-# --------------------------------------------------------------------------- loading
+def _read_bytes(path: Path) -> bytes:
+    check(path.is_file(), KEY, str(path), "no such file" if not path.exists() else "not a file")
+    try:
+        check(path.stat().st_size <= MAX_BACKLOG_CSV_BYTES, KEY, str(path),
+              f"is larger than {MAX_BACKLOG_CSV_BYTES // 2**20} MiB: not a backlog CSV")
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(KEY, str(path), f"cannot be read ({exc.strerror or exc})") from None
+
+
+def _decode(data: bytes, shown_path: str) -> str:
+    """The file's text: UTF-8 (with or without Excel's byte-order mark), UTF-16 with its
+    byte-order mark, else Windows-1252; binary data is refused."""
+    check(data.strip() != b"", KEY, shown_path, "the file is empty; it needs a header row naming the columns "
+          f"(age_days and any of {', '.join(BACKLOG_CSV_COLUMNS[1:])}) and one row a case")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encodings = ("utf-16",)
+    else:
+        encodings = ("utf-8-sig", "cp1252")
+    for encoding in encodings:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        check(not _CONTROL.search(text), KEY, shown_path, "holds binary data, not text: save it as CSV UTF-8")
+        return text
+    raise ConfigError(KEY, shown_path, "is not text in UTF-8 or Windows-1252 (latin-1): save it as CSV UTF-8")
+
+
+def _columns(header: list[str], shown_path: str) -> list[str]:
+    """The header's column names, checked: one separator, each name once and known, age_days among them."""
+    names = [column.strip() for column in header]
+    if len(names) == 1:
+        separator = next((s for s in SEPARATORS if s in names[0]), None)
+        check(separator is None, KEY, shown_path,
+              f"columns separated by {SEPARATORS.get(separator or '')}; save it as comma-separated CSV")
+    blank = [k + 1 for k, column in enumerate(names) if not column]
+    check(not blank, KEY, shown_path, f"header column {blank[0] if blank else ''} has no name "
+          f"(a stray comma?); allowed: {', '.join(BACKLOG_CSV_COLUMNS)}")
+    repeated = next((column for k, column in enumerate(names) if column in names[:k]), None)
+    check(repeated is None, KEY, shown_path, f"column {_shown(repeated or '')!r} appears twice in the header")
+    unknown = [_shown(column) for column in names if column not in BACKLOG_CSV_COLUMNS]
+    check(not unknown, KEY, shown_path,
+          f"unknown column(s) {unknown[:5]}{' ...' if len(unknown) > 5 else ''}; allowed: {', '.join(BACKLOG_CSV_COLUMNS)}")
+    check("age_days" in names, KEY, shown_path, "the CSV needs an 'age_days' column")
+    return names
+
+
+def _case(row: dict[str, str], where: str) -> BacklogCase:
+    """One row's case; ``where`` names the file and row for a bad value."""
+
+    def at(column: str) -> str:
+        return f"{where} column {column}"
+
+    raw = row["age_days"]
+    allowed_age = f"a number of days from 0 to {MAX_BACKLOG_AGE_DAYS:,.0f} (100 years)"
+    try:
+        age = float(raw)
+    except ValueError:
+        raise ConfigError(at("age_days"), _shown(raw), allowed_age) from None
+    check(math.isfinite(age) and 0 <= age <= MAX_BACKLOG_AGE_DAYS, at("age_days"), _shown(raw), allowed_age)
+    stage = row.get("stage") or "allocation"
+    check(stage in BACKLOG_STAGES, at("stage"), _shown(stage), f"one of {', '.join(BACKLOG_STAGES)}")
+    grades = {}
+    for column in ("assigned_grade", "true_risk"):
+        grade = row.get(column) or None
+        check(grade is None or grade in GRADES, at(column), _shown(grade or ""), f"one of {', '.join(GRADES)} or empty")
+        grades[column] = grade
+    check(stage != "allocation" or grades["assigned_grade"] is not None, at("assigned_grade"), None,
+          "required for a case waiting at allocation (it has been graded)")
+    child = (row.get("child_in_household") or "").lower()
+    check(child in TRUTH, at("child_in_household"), _shown(child), "true/false, 1/0, yes/no or empty")
+    return BacklogCase(age, stage, grades["assigned_grade"], grades["true_risk"], TRUTH[child])
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """``text`` cut to ``limit`` characters for a one-line message (its repr escapes the rest)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
