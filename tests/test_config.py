@@ -43,7 +43,8 @@ def test_group_options_differ_from_baseline():
         for p in (CONFIG_DIR / group).glob("*.yaml"):
             cfg = sim.load_config([f"{group}={p.stem}"])
             default = {"run": "default", "calendar": "office", "demand": "medium_force", "staffing": "stressed",
-                       "training": "half_trained", "stages": "default", "scenario": "baseline", "forces": "single"}[group]
+                       "training": "half_trained", "stages": "default", "scenario": "baseline", "forces": "single",
+                       "force": "medium"}[group]
             assert (cfg == base) == (p.stem == default), f"{group}={p.stem}"
 
 
