@@ -329,7 +329,8 @@ def test_an_interrupted_sweep_resumes_with_only_what_is_missing(reference, tmp_p
         sweep(out)
     assert first.calls == [(keys[0], 0), (keys[0], 1), (keys[1], 0)]
     assert sorted(p.name for p in (out / "points").iterdir()) == [keys[0]]  # one point finished
-    assert [p.name for p in (out / "partial" / keys[1]).iterdir()] == ["reps-000000-000000.parquet"]
+    assert sorted(p.name for p in (out / "partial" / keys[1]).iterdir()) == [
+        "reps-000000-000000.json", "reps-000000-000000.parquet"]  # the batch and its size and checksum
     assert not (out / "sweep.parquet").exists()
     second = Counting()
     monkeypatch.setattr(sim.running.sweep, "run_replication", second)

@@ -3,6 +3,7 @@ sensitivity outputs that end a sampled sweep (shared with ``casesim-sweep``)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Sequence
 
@@ -13,7 +14,9 @@ from .common import Parser, command, save_figures
 @command("casesim-collect")
 def main(argv: Sequence[str] | None = None) -> None:
     """``casesim-collect DIR``: gather every design point (or multirun job) under DIR into
-    DIR/sweep.parquet and list failed and missing points."""
+    DIR/sweep.parquet and list failed and missing points. Each point's files are checked
+    against the sizes and checksums in its point.json: a damaged point is named on stderr
+    (one line each) and marked failed, and the command exits with code 1."""
     parser = Parser(prog="casesim-collect", description=main.__doc__)
     parser.add_argument("directory")
     args = parser.parse_args(argv)
@@ -23,15 +26,28 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     import pandas as pd
 
-    from ..io.collect import collect, status_counts
+    from ..io.collect import collect, design_problem, status_counts
 
-    collect(folder, table=False)
+    damaged: list[str] = []
+
+    def report(message: str) -> None:
+        damaged.append(message)
+        print(f"casesim-collect: {message}", file=sys.stderr)
+
+    try:
+        collect(folder, table=False, report=report)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise ConfigError("directory", args.directory, f"cannot be collected: {exc.strerror or exc}{where}") from None
     print(f"{status_counts(folder)} -> {folder / 'sweep.parquet'}")
     points = pd.read_parquet(folder / "sweep.parquet", columns=["point", "status"]).drop_duplicates("point")
     for status in ("failed", "missing"):
         for key in points.loc[points["status"] == status, "point"]:
             print(f"  {status}: {key}")
-    write_sensitivity_outputs(folder)
+    if design_problem(folder) is None:  # the sampled parameters are read from the design
+        write_sensitivity_outputs(folder)
+    if damaged:
+        raise SystemExit(1)
 
 
 def write_sensitivity_outputs(sweep_folder: str | Path) -> None:

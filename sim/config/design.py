@@ -20,6 +20,7 @@ import hashlib
 import itertools
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -68,11 +69,27 @@ def config_hash(cfg: SimConfig) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+SWEEP_NAME = re.compile(r"[A-Za-z0-9_-]+")
+"""A sweep's name: a plain file name, so that it stays inside configs/sweep/ and its default
+output folder inside outputs/sweep/."""
+
+
 def sweep_file(name: str):
-    """The path of sweep ``name`` in ``configs/sweep/``; ConfigError if there is none."""
+    """The path of sweep ``name`` in ``configs/sweep/``; ConfigError if there is none, or if
+    the name is not a plain name (letters, digits, _ and -).
+
+    >>> sweep_file("smoke").name
+    'smoke.yaml'
+    >>> sweep_file("../../x")
+    Traceback (most recent call last):
+    ...
+    sim.errors.ConfigError: sweep='../../x': a plain name (letters, digits, _ and -); sweeps: ...
+    """
+    known = sorted(p.stem for p in (CONFIG_DIR / "sweep").glob("*.yaml"))
+    if not SWEEP_NAME.fullmatch(str(name)):
+        raise ConfigError("sweep", name, f"a plain name (letters, digits, _ and -); sweeps: {', '.join(known)}")
     path = CONFIG_DIR / "sweep" / f"{name}.yaml"
     if not path.is_file():
-        known = sorted(p.stem for p in (CONFIG_DIR / "sweep").glob("*.yaml"))
         raise ConfigError("sweep", name, f"no configs/sweep/{name}.yaml; sweeps: {', '.join(known)}")
     return path
 

@@ -4,13 +4,18 @@ Every finished design point or multirun job leaves a folder with ``point.json`` 
 parameters and status) and ``summary.parquet``; a failed one leaves ``point.json`` and
 ``error.txt``. ``collect`` finds them all under a folder and writes ``sweep.parquet``: one row
 per point x summary row, the point's parameters as columns, and a ``status`` column
-(``ok``, ``failed``, or ``missing`` for a point of ``design.json`` with no folder yet).
+(``ok``, ``failed``, or ``missing`` for a point of ``design.json`` with no folder yet). A
+point whose files do not match its ``point.json`` (``sim.io.points.read_point``) is
+reported and collected as ``failed``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -18,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..results.catalogue import SUMMARY_COLUMN_TYPES
+from .points import POINT_FILE, DamagedPoint, read_point
 
 TIMING_COLUMNS = ("simulation_seconds",)
 """Columns that differ between runs of the same sweep (how long it took)."""
@@ -27,33 +33,49 @@ ROW_GROUP_POINTS = 64
 metadata (and the writer's memory) with the points."""
 
 
-def collect(directory: str | Path, write: bool = True, table: bool = True) -> pd.DataFrame | None:
+def collect(directory: str | Path, write: bool = True, table: bool = True,
+            report: Callable[[str], None] | None = None) -> pd.DataFrame | None:
     """Every point under ``directory`` as one tidy table, written to ``sweep.parquet`` there
     (unless ``write`` is false) one point at a time, so memory does not grow with the
     points; returned as a frame if ``table``. Rows are ordered by the design
-    (``design.json``) when there is one, else by folder (multirun job 10 after job 9)."""
+    (``design.json``) when there is one, else by folder (multirun job 10 after job 9).
+
+    Each point's files are checked against its ``point.json`` (``sim.io.points.read_point``):
+    a damaged point is ``failed`` in the table, and ``report`` (by default: stderr) is
+    given one line naming it, the damaged file and what is wrong; so is a damaged
+    ``design.json``, whose points are then collected in folder order. A write that fails
+    leaves no ``.sweep.parquet.tmp`` behind."""
     root = Path(directory)
-    infos = _point_infos(root)
-    order = _design_order(root, infos)
+    report = report or _to_stderr
+    infos = _point_infos(root, report)
+    order = _design_order(root, infos, report)
     layout = _SweepTableLayout.of([infos[key] for key in order])
-    parts = _write_points(root, [infos[key] for key in order], layout, write, keep=table)
+    parts = _write_points(root, [infos[key] for key in order], layout, write, keep=table, report=report)
     if not table:
         return None
     return layout.concat(parts).to_pandas()
 
 
-def _point_infos(root: Path) -> dict[str, dict]:
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _point_infos(root: Path, report: Callable[[str], None]) -> dict[str, dict]:
     """Every point's ``point.json`` under ``root``, by point key, in natural folder order
-    (job 10 after job 9); an ``ok`` point wins over a failure of the same point."""
+    (job 10 after job 9); an ``ok`` point wins over a failure of the same point. A damaged
+    point is reported and kept as ``failed``."""
 
     def natural(path: Path) -> tuple:
         return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in path.relative_to(root).parts)
 
     infos: dict[str, dict] = {}
-    for path in sorted(root.rglob("point.json"), key=natural):
-        if "partial" in path.relative_to(root).parts or path.parent.name.startswith(".tmp-"):
-            continue
-        info = _point_info(path)
+    for folder in sorted(_point_folders(root), key=natural):
+        try:
+            info = read_point(folder)
+        except DamagedPoint as damage:
+            info = _damaged_info(root, folder, damage, report)
+        info.pop("config", None)  # kept in the point's folder; not needed to collect
+        info["folder"] = str(folder)
         key = info["point"]
         if key in infos and infos[key].get("status") == "ok":
             continue  # a point finished after an earlier failure: the result stands
@@ -61,22 +83,97 @@ def _point_infos(root: Path) -> dict[str, dict]:
     return infos
 
 
-def _point_info(path: Path) -> dict:
-    info = json.loads(path.read_text())
-    info.pop("config", None)  # kept in the point's folder; not needed to collect
-    info["folder"] = str(path.parent)
-    return info
+def _point_folders(root: Path) -> set[Path]:
+    """The folders of points under ``root``: every folder with a point.json (a sweep's
+    batches, points set aside as damaged and points being assembled aside), and every
+    folder of a sweep's ``points/`` and ``failed/``, whose point.json may be lost."""
+    folders = {path.parent for path in root.rglob(POINT_FILE)}
+    for kind in ("points", "failed"):
+        if (root / kind).is_dir():
+            folders.update(path for path in (root / kind).iterdir() if path.is_dir())
+    return {folder for folder in folders
+            if folder.relative_to(root).parts[:1] not in (("partial",), ("damaged",))
+            and not folder.name.startswith(".tmp-")}
 
 
-def _design_order(root: Path, infos: dict[str, dict]) -> list[str]:
+def _damaged_info(root: Path, folder: Path, damage: DamagedPoint, report: Callable[[str], None]) -> dict:
+    """A damaged point as a ``failed`` one, reported: its key from its point.json if that
+    reads, else from its folder (``points/KEY``, ``failed/KEY``; a multirun job's number)."""
+    info = damage.info or {}
+    parts = folder.relative_to(root).parts
+    if isinstance(info.get("point"), str):
+        key = info["point"]
+    elif len(parts) == 2 and parts[0] in ("points", "failed"):
+        key = parts[1]
+    else:
+        key = "/".join(parts) or folder.name
+    report(f"damaged point {key}: {_shown(root, damage.file)}: {damage.problem}; marked failed")
+    params = info.get("params") if isinstance(info.get("params"), dict) else {}
+    return {"point": key, "params": params, "status": "failed"}
+
+
+def _shown(root: Path, path: Path) -> str:
+    """``path`` as it is shown in a report: inside the folder collected, relative to it."""
+    try:
+        return str(Path(path).relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def design_problem(directory: str | Path) -> str | None:
+    """What is wrong with the ``design.json`` of a sweep folder, in a few words; None if
+    there is none or it is a design (an object with ``points``, each a ``point`` key and
+    its ``params``)."""
+    try:
+        _read_design(Path(directory) / "design.json")
+    except _DamagedDesign as damage:
+        return str(damage)
+    return None
+
+
+class _DamagedDesign(Exception):
+    """A design.json that is not a sweep's design."""
+
+
+def _read_design(path: Path) -> list[dict] | None:
+    """The planned points of ``path`` (None if there is no such file); _DamagedDesign if it
+    is not a design."""
+    if not path.is_file():
+        return None
+    try:
+        design = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise _DamagedDesign(f"not JSON ({getattr(exc, 'msg', None) or ' '.join(str(exc).split())})") from None
+    points = design.get("points") if isinstance(design, dict) else None
+    if not isinstance(points, list):
+        raise _DamagedDesign("not a sweep design (no list of 'points')")
+    for point in points:
+        if not (isinstance(point, dict) and isinstance(point.get("point"), str)
+                and isinstance(point.get("params", {}), dict)):
+            raise _DamagedDesign(f"not a sweep design (a point is {point!r})")
+    sampled = design.get("sampled_parameters", [])
+    if not (isinstance(sampled, list) and all(isinstance(name, str) for name in sampled)):
+        raise _DamagedDesign(f"not a sweep design ('sampled_parameters' is {sampled!r})")
+    return points
+
+
+def _design_order(root: Path, infos: dict[str, dict], report: Callable[[str], None]) -> list[str]:
     """The points' keys in the design's order when ``root`` has a ``design.json`` (adding to
-    ``infos`` the planned points with no folder yet, as ``missing``), else as found."""
-    design = root / "design.json"
-    if not design.is_file():
+    ``infos`` the planned points with no folder yet, as ``missing``), else as found. A
+    damaged design.json is reported, and the points are then taken as found."""
+    try:
+        planned = _read_design(root / "design.json")
+    except _DamagedDesign as damage:
+        report(f"damaged design.json: {damage}; points collected in folder order, "
+               "without the design's missing points")
         return list(infos)
-    planned = json.loads(design.read_text())["points"]
+    if planned is None:
+        return list(infos)
     for point in planned:
-        infos.setdefault(point["point"], {"point": point["point"], "params": point["params"], "status": "missing"})
+        params = point.get("params", {})
+        info = infos.setdefault(point["point"], {"point": point["point"], "params": params, "status": "missing"})
+        if not info.get("params"):  # a damaged point.json lost them; the design has them
+            info["params"] = params
     return [point["point"] for point in planned]
 
 
@@ -100,12 +197,10 @@ class _SweepTableLayout:
                            + [("replications", pa.int64()), ("simulation_seconds", pa.float64())])
         return cls(parameters, schema)
 
-    def point_table(self, info: dict) -> pa.Table:
-        """One point's rows: its summary (one empty row for a failed or missing point) beside
-        its parameters, status, replications and seconds."""
-        summary = Path(info.get("folder", "")) / "summary.parquet"
-        finished = info.get("status") == "ok" and summary.is_file()
-        frame = pd.read_parquet(summary) if finished else pd.DataFrame({"force": [None]})
+    def point_table(self, info: dict, summary: pd.DataFrame | None = None) -> pa.Table:
+        """One point's rows: its ``summary`` (one empty row for a failed or missing point)
+        beside its parameters, status, replications and seconds."""
+        frame = summary if summary is not None else pd.DataFrame({"force": [None]})
         frame = frame.reindex(columns=list(SUMMARY_COLUMN_TYPES))
         frame.insert(0, "status", info.get("status", "ok"))
         frame.insert(0, "point", info["point"])
@@ -115,7 +210,8 @@ class _SweepTableLayout:
             as_text = name in self.text_parameters and value is not None
             frame.insert(2 + position, name, str(value) if as_text else value)
         frame["replications"] = int(info.get("replications", 0))
-        frame["simulation_seconds"] = float(info.get("simulation_seconds", np.nan))
+        seconds = info.get("simulation_seconds")
+        frame["simulation_seconds"] = float(np.nan if seconds is None else seconds)
         return pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False)
 
     def concat(self, parts: list[pa.Table]) -> pa.Table:
@@ -128,7 +224,7 @@ def _param_type(values: list) -> pa.DataType:
     given = [value for value in values if value is not None]
     if given and all(isinstance(value, bool) for value in given):
         return pa.bool_()
-    if all(isinstance(value, int) and not isinstance(value, bool) for value in given):
+    if all(isinstance(value, int) and not isinstance(value, bool) and -2**63 <= value < 2**63 for value in given):
         return pa.int64()
     if all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in given):
         return pa.float64()
@@ -136,29 +232,49 @@ def _param_type(values: list) -> pa.DataType:
 
 
 def _write_points(root: Path, infos: list[dict], layout: _SweepTableLayout, write: bool,
-                  keep: bool) -> list[pa.Table]:
+                  keep: bool, report: Callable[[str], None]) -> list[pa.Table]:
     """Each point's table, written to ``root/sweep.parquet`` (if ``write``) in row groups of
-    ``ROW_GROUP_POINTS`` points through a temporary file renamed into place; the tables are
-    returned if ``keep``, else dropped once written."""
+    ``ROW_GROUP_POINTS`` points through a temporary file renamed into place (and removed if
+    the writing fails); the tables are returned if ``keep``, else dropped once written."""
     kept: list[pa.Table] = []
     group: list[pa.Table] = []
     partial_file = root / ".sweep.parquet.tmp"
-    writer = pq.ParquetWriter(partial_file, layout.schema) if write else None
     try:
-        for position, info in enumerate(infos):
-            point_table = layout.point_table(info)
-            group.append(point_table)
-            if keep:
-                kept.append(point_table)
-            if writer is not None and (len(group) == ROW_GROUP_POINTS or position == len(infos) - 1):
-                writer.write_table(pa.concat_tables(group))
-                group = []
-    finally:
-        if writer is not None:
-            writer.close()
-    if write:
-        partial_file.replace(root / "sweep.parquet")
+        writer = pq.ParquetWriter(partial_file, layout.schema) if write else None
+        try:
+            for position, info in enumerate(infos):
+                point_table = _point_rows(root, layout, info, report)
+                group.append(point_table)
+                if keep:
+                    kept.append(point_table)
+                if writer is not None and (len(group) == ROW_GROUP_POINTS or position == len(infos) - 1):
+                    writer.write_table(pa.concat_tables(group))
+                    group = []
+        finally:
+            if writer is not None:
+                writer.close()
+        if write:
+            partial_file.replace(root / "sweep.parquet")
+    except BaseException:
+        with contextlib.suppress(OSError):
+            partial_file.unlink(missing_ok=True)
+        raise
     return kept
+
+
+def _point_rows(root: Path, layout: _SweepTableLayout, info: dict, report: Callable[[str], None]) -> pa.Table:
+    """A point's rows in the layout; an ``ok`` point whose summary cannot be read (its
+    files checked whole by size only, or written before checksums) is reported and
+    becomes a ``failed`` row."""
+    if info.get("status") != "ok":
+        return layout.point_table(info)
+    summary = Path(info["folder"]) / "summary.parquet"
+    try:
+        return layout.point_table(info, pd.read_parquet(summary))
+    except (OSError, ValueError, TypeError, KeyError, pa.ArrowException) as exc:
+        report(f"damaged point {info['point']}: {_shown(root, summary)}: unreadable "
+               f"({' '.join(str(exc).split())[:200]}); marked failed")
+        return layout.point_table({**info, "status": "failed", "replications": 0})
 
 
 def status_counts(sweep: str | Path | pd.DataFrame) -> dict[str, int]:

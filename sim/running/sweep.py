@@ -4,29 +4,37 @@ The output folder holds::
 
     design.json             the sweep's name, overrides and points (key, parameters)
     partial/KEY/reps-A-B.parquet   per-replication metrics of finished batches
+    partial/KEY/reps-A-B.json      the batch's size and SHA-256
     points/KEY/             a finished point: point.json, metrics.parquet, summary.parquet
     failed/KEY/             a point with a failed batch: point.json, error.txt
+    damaged/TIME/...        files found damaged on resuming, moved aside under their own path
     sweep.parquet           every point's summary in one tidy table (``sim.io.collect``)
 
 KEY is a hash of the point's resolved configuration. Batches are written as they finish
 (the process holds no results; a point run whole by one task is summarised there and written
 at once), a finished point is assembled under a temporary name and renamed into place, so an
 interrupted sweep loses no finished batch and a re-run with the same design computes only
-what is missing. A batch that raises is recorded with its
-traceback and the sweep goes on; a batch whose worker died is resubmitted.
+what is missing. A point counts as done, and a batch as run, only while its files match the
+sizes and SHA-256 checksums recorded when they were written (in point.json, written last;
+beside each batch): a damaged one is moved aside, reported and computed again. A batch that
+raises is recorded with its traceback and the sweep goes on; a batch whose worker died is
+resubmitted.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import os
+import re
 import shutil
+import sys
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import pandas as pd
 from tqdm import tqdm
@@ -34,7 +42,7 @@ from tqdm import tqdm
 from ..config.design import DesignPoint, design_points
 from ..config.schema import SimConfig
 from ..io.atomic import atomic_write
-from ..io.points import write_point
+from ..io.points import POINT_FILE, DamagedPoint, file_problem, file_record, parquet_problem, read_point, write_point
 from ..model import run_replication
 from ..results import build_results, replication_metrics
 from ..results.summary import summarise_metrics
@@ -50,6 +58,8 @@ costs a third as much again as the simulation of a short run, more than it for a
 MAX_ATTEMPTS = 3
 """Times a batch may be lost with its worker among others before it is run alone (lost
 again alone, its points fail)."""
+BATCH_NAME = re.compile(r"reps-(?P<first>\d+)-(?P<last>\d+)\.parquet")
+"""A batch file's name: the first and last replication it holds."""
 
 
 @dataclass(frozen=True)
@@ -141,31 +151,97 @@ class SweepOutcome:
     failed: list[str]
     replications_run: int
     wall_seconds: float
+    damaged: list[str] = field(default_factory=list)  # one line per damaged file found and moved aside
 
 
 class SweepFolder:
-    """The output folder's layout, and every write to it."""
+    """The output folder's layout, and every write to it. A file found damaged is moved
+    aside into ``damaged/TIME/`` (``TIME`` when this run found it) under its own path in the
+    folder, and ``report`` (by default: stderr) is given one line about it; the lines are
+    kept in ``damaged``."""
 
-    def __init__(self, out: str | Path):
+    def __init__(self, out: str | Path, report: Callable[[str], None] | None = None):
         self.out = Path(out)
+        self.report = report or _to_stderr
+        self.damaged: list[str] = []
+        self._damaged_dir: Path | None = None
 
     def point_dir(self, key: str) -> Path:
         return self.out / "points" / key
 
     def done(self, key: str) -> bool:
-        return (self.point_dir(key) / "summary.parquet").is_file()
+        """Whether point ``key`` is finished with every file whole (as its point.json
+        records them); a point folder that is not is moved aside, to be recomputed."""
+        folder = self.point_dir(key)
+        if not folder.is_dir():
+            return False
+        try:
+            info = read_point(folder)
+            if info["point"] != key or info["status"] != "ok":
+                raise DamagedPoint(folder / POINT_FILE, f"records point {info['point']} with status "
+                                                        f"{info['status']}, not {key} ok")
+        except DamagedPoint as damage:
+            self.set_aside(folder, f"damaged point {key}: {self.shown(damage.file)}: {damage.problem}",
+                           "recomputing it")
+            return False
+        return True
+
+    def check_failure(self, key: str) -> None:
+        """Move aside the record of an earlier failure of point ``key`` if it is damaged
+        (the point's missing replications are run again in any case)."""
+        folder = self.out / "failed" / key
+        if folder.is_dir():
+            try:
+                read_point(folder)
+            except DamagedPoint as damage:
+                self.set_aside(folder, f"damaged failure record of point {key}: {self.shown(damage.file)}: "
+                                       f"{damage.problem}", "running its missing replications")
 
     def partial_dir(self, key: str) -> Path:
         return self.out / "partial" / key
 
-    def finished_replications(self, key: str) -> set[int]:
-        """The replications of point ``key`` whose batches are on disk."""
-        reps: set[int] = set()
+    def batches(self, key: str) -> list[tuple[Path, int, int]]:
+        """The batch files of point ``key`` on disk, with the first and last replication each holds."""
         partial = self.partial_dir(key)
-        for batch in partial.glob("reps-*.parquet") if partial.is_dir() else ():
-            first, last = (int(number) for number in batch.stem.split("-")[1:3])
+        found = []
+        for batch in sorted(partial.glob("reps-*.parquet")) if partial.is_dir() else ():
+            named = BATCH_NAME.fullmatch(batch.name)
+            if named:
+                found.append((batch, int(named["first"]), int(named["last"])))
+        return found
+
+    def finished_replications(self, key: str) -> set[int]:
+        """The replications of point ``key`` whose batches are on disk and whole; a
+        damaged batch is moved aside, to be recomputed."""
+        reps: set[int] = set()
+        for batch, first, last in self.batches(key):
+            problem = _batch_problem(batch)
+            if problem:
+                self.set_aside(batch, f"damaged batch of point {key}: {self.shown(batch)}: {problem}",
+                               f"recomputing replications {first}-{last}")
+                record = batch.with_suffix(".json")
+                if record.exists():
+                    self.set_aside(record)
+                continue
             reps.update(range(first, last + 1))
         return reps
+
+    def set_aside(self, path: Path, message: str | None = None, then: str = "") -> None:
+        """Move ``path`` (inside the folder) to ``damaged/TIME/`` under the same relative path,
+        and report ``message`` with where it went and what happens ``then``."""
+        if self._damaged_dir is None:
+            self._damaged_dir = _new_folder(self.out / "damaged" / f"{dt.datetime.now():%Y-%m-%d_%H-%M-%S}")
+        target = self._damaged_dir / path.relative_to(self.out)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+        if message is not None:
+            line = f"{message}; moved to {self.shown(target)}" + (f", {then}" if then else "")
+            self.damaged.append(line)
+            self.report(line)
+
+    def shown(self, path: Path) -> str:
+        """``path`` relative to the sweep's folder, as reports show it."""
+        return str(Path(path).relative_to(self.out))
 
     def write_design(self, name: str, overrides: Sequence[str], points: Sequence[DesignPoint],
                      sampled: Sequence[str] = ()) -> None:
@@ -184,6 +260,9 @@ class SweepFolder:
         name = f"reps-{reps[0]:06d}-{reps[-1]:06d}.parquet"
         frame = result.metrics.assign(seconds=result.seconds / len(reps))
         atomic_write(partial / name, lambda path: frame.to_parquet(path, index=False))
+        # Its size and checksum beside it, written after it: a batch is trusted only if they match.
+        record = json.dumps(file_record(partial / name))
+        atomic_write((partial / name).with_suffix(".json"), lambda path: path.write_text(record))
 
     def write_failure(self, point: DesignPoint, replications: Sequence[int], error: str) -> None:
         context = (f"design point {point.key} {json.dumps(point.params, default=str)}\n"
@@ -203,7 +282,7 @@ class SweepFolder:
         if whole is not None:
             metrics, summary, seconds = whole.metrics, whole.summary, whole.seconds
         else:
-            batches = sorted(self.partial_dir(point.key).glob("reps-*.parquet"))
+            batches = [batch for batch, _, _ in self.batches(point.key)]
             metrics = pd.concat([pd.read_parquet(batch) for batch in batches], ignore_index=True)
             metrics = metrics.sort_values("replication", kind="stable").reset_index(drop=True)
             seconds = float(metrics.drop_duplicates("replication")["seconds"].sum())
@@ -213,12 +292,44 @@ class SweepFolder:
         shutil.rmtree(building, ignore_errors=True)
         building.mkdir(parents=True)
         metrics.to_parquet(building / "metrics.parquet", index=False)
-        write_point(building, point.key, point.params, point.config, summary, seconds)
+        write_point(building, point.key, point.params, point.config, summary, seconds,
+                    other_files=["metrics.parquet"])
         final = self.point_dir(point.key)
         shutil.rmtree(final, ignore_errors=True)
         os.replace(building, final)
         shutil.rmtree(self.partial_dir(point.key), ignore_errors=True)
         shutil.rmtree(self.out / "failed" / point.key, ignore_errors=True)
+
+
+def _batch_problem(batch: Path) -> str | None:
+    """What is wrong with a batch file against the size and checksum recorded beside it
+    (``reps-A-B.json``); a batch written before they were recorded, or whose record was not
+    written before a crash, must at least be a whole Parquet file."""
+    record_file = batch.with_suffix(".json")
+    if not record_file.exists():
+        return parquet_problem(batch)
+    try:
+        record = json.loads(record_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return f"its record {record_file.name} is not readable"
+    return file_problem(batch, record)
+
+
+def _new_folder(path: Path) -> Path:
+    """Create ``path``, or ``path_2``, ``path_3``, ... if it is taken."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in range(1, 10_000):
+        candidate = path if suffix == 1 else path.with_name(f"{path.name}_{suffix}")
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            continue
+    raise FileExistsError(path)
+
+
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 def _run_tasks(executor, tasks: Sequence[list[Chunk]], handle) -> None:
@@ -253,17 +364,20 @@ def _run_tasks(executor, tasks: Sequence[list[Chunk]], handle) -> None:
 
 
 def run_sweep(name: str, overrides: Sequence[str] = (), out: str | Path = "outputs/sweep", executor=None,
-              progress: bool = True, batch_seconds: float | None = None, design=None) -> SweepOutcome:
+              progress: bool = True, batch_seconds: float | None = None, design=None,
+              report: Callable[[str], None] | None = None) -> SweepOutcome:
     """Run sweep ``name`` (``configs/sweep/NAME.yaml``) with ``overrides`` into ``out``.
     Every design point is validated before anything runs (``design``: the
     ``design_points(name, overrides)`` already built); points already finished in ``out``
-    are skipped, and a point's finished batches are kept. Ends by collecting
-    ``sweep.parquet`` (``sim.io.collect``)."""
+    are skipped, and a point's finished batches are kept, once their files are checked
+    whole against the sizes and checksums recorded with them. A damaged point or batch is
+    moved into ``out/damaged/TIME/``, reported to ``report`` (one line; by default on
+    stderr) and computed again. Ends by collecting ``sweep.parquet`` (``sim.io.collect``)."""
     from ..io.collect import collect
 
     started = time.perf_counter()
     spec, points = design if design is not None else design_points(name, overrides)
-    folder = SweepFolder(out)
+    folder = SweepFolder(out, report)
     folder.write_design(name, overrides, points, [r[0] for r in spec.sample.ranges] if spec.sample else ())
     todo, already_done = _missing_replications(folder, points)
     tally = _SweepTally(folder, {p.key: p for p in points}, todo)
@@ -281,17 +395,18 @@ def run_sweep(name: str, overrides: Sequence[str] = (), out: str | Path = "outpu
         bar.close()
     executor.close()
     folder.tidy()
-    collect(folder.out, table=False)
+    collect(folder.out, table=False, report=folder.report)
     return SweepOutcome(folder.out, len(points), already_done, tally.completed, sorted(tally.failed),
-                        tally.replications_run, time.perf_counter() - started)
+                        tally.replications_run, time.perf_counter() - started, folder.damaged)
 
 
 def _missing_replications(folder: SweepFolder,
                           points: Sequence[DesignPoint]) -> tuple[list[tuple[DesignPoint, list[int]]], int]:
-    """Each unfinished point with the replications it has no batch of on disk yet, and how
-    many points are already finished."""
+    """Each unfinished point with the replications it has no whole batch of on disk yet,
+    and how many points are already finished (and whole)."""
     todo, already_done = [], 0
     for point in points:
+        folder.check_failure(point.key)
         if folder.done(point.key):
             already_done += 1
             continue
