@@ -19,6 +19,20 @@ def _type_name(tp: Any) -> str:
     return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(tp, str(tp))
 
 
+_EXACT_FLOAT_INTEGER = 2**53
+"""Floats hold every whole number up to this one exactly, and skip some past it."""
+
+
+def _finite_float(value: int | float) -> float | None:
+    """``value`` as a float, or None if it is infinite, NaN or too large for one (an integer
+    of 400 digits, say)."""
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _convert(tp: Any, value: Any, key: str) -> Any:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
@@ -47,13 +61,17 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
         check(isinstance(value, bool), key, value, "true or false")
         return value
     if tp is int:
-        ok = isinstance(value, int) and not isinstance(value, bool) or (isinstance(value, float) and value.is_integer())
+        whole_float = isinstance(value, float) and value.is_integer()
+        ok = isinstance(value, int) and not isinstance(value, bool) or whole_float
         check(ok, key, value, _type_name(int))
+        check(not whole_float or abs(value) <= _EXACT_FLOAT_INTEGER, key, value,
+              f"an integer; one written as a float (1e6) must be at most {_EXACT_FLOAT_INTEGER:,} "
+              "(past it floats skip whole numbers)")
         return int(value)
     if tp is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-        check(ok, key, value, "a finite number")
-        return float(value)
+        number = _finite_float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        check(number is not None, key, value, "a finite number")
+        return number
     if tp is str:
         check(isinstance(value, str), key, value, "a string")
         return value
@@ -96,6 +114,9 @@ def from_mapping(cls: type, data: Mapping[str, Any], key: str = "") -> Any:
         if k not in names:
             raise ConfigError(path, v, f"unknown key; allowed here: {', '.join(names)}")
         kwargs[k] = _convert(hints[k], v, path)
+    for f in dataclasses.fields(cls):
+        required = f.init and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        check(not required or f.name in kwargs, f"{key}.{f.name}" if key else f.name, None, "required")
     return cls(**kwargs)
 
 

@@ -16,10 +16,10 @@ from typing import Any
 from ..core.distributions import Distribution, Fixed, Triangular, Uniform
 from ..domain import BACKLOG_STAGES, GRADES, REGION, SURGE
 from ..errors import check, check_probability
-from .checks import at_least_one, check_declared, grade_list, non_negative, positive, probability
-
-MAX_CASES_PER_REPLICATION = 2_000_000
-"""A guard against a typo (a rate per year given per month, an extra zero) exhausting memory."""
+from . import limits
+from .checks import (at_least_one, bounded, check_declared, delay_in_days, effort_in_hours, grade_list, non_negative,
+                     positive, probability)
+from .limits import MAX_CASES_PER_REPLICATION
 
 
 @dataclass(frozen=True)
@@ -42,13 +42,13 @@ class ByGrade:
 class RunConfig:
     """Run control: replications, seed, horizon and warm-up (days), local workers."""
 
-    replications: int = at_least_one(10)
-    seed: int = non_negative(20230405)
-    horizon_days: float = positive(1460.0)
+    replications: int = at_least_one(10, at_most=limits.REPLICATIONS)
+    seed: int = non_negative(20230405, at_most=limits.SEED)
+    horizon_days: float = positive(1460.0, at_most=limits.HORIZON_DAYS)
     warmup_days: float = 0.0
-    workers: int = at_least_one(1)
+    workers: int = at_least_one(1, at_most=limits.WORKERS)
     progress: bool = True
-    monitor_interval_days: float = positive(1.0)
+    monitor_interval_days: float = positive(1.0, at_least=limits.INTERVAL_DAYS, at_most=limits.DAYS)
 
     def validate(self, key: str) -> None:
         check_declared(self, key)
@@ -94,7 +94,7 @@ class BacklogConfig:
     posterior of the demand's risk mix and the grading error rates."""
 
     counts: ByGrade = field(default_factory=lambda: ByGrade(0, 4, 30, 80))
-    max_age_days: float = non_negative(540.0)
+    max_age_days: float = non_negative(540.0, at_most=limits.DAYS)
     stage: str = "allocation"
     csv: str | None = None
     cases: tuple[BacklogCase, ...] = ()
@@ -103,10 +103,14 @@ class BacklogConfig:
         check_declared(self, key)
         for g, v in zip(GRADES, self.counts.as_tuple()):
             check(v >= 0 and float(v).is_integer(), f"{key}.counts.{g}", v, "a whole number >= 0")
+            limits.CASES.check(f"{key}.counts.{g}", v)
+        check(self.size <= MAX_CASES_PER_REPLICATION, f"{key}.counts", dict(zip(GRADES, self.counts.as_tuple())),
+              f"at most {MAX_CASES_PER_REPLICATION:,} cases in all")
         check(self.stage in BACKLOG_STAGES, f"{key}.stage", self.stage, f"one of {', '.join(BACKLOG_STAGES)}")
         for k, c in enumerate(self.cases):
             where = f"{key}.cases[{k}]"
-            check(math.isfinite(c.age_days) and c.age_days >= 0, f"{where}.age_days", c.age_days, "a number of days >= 0")
+            check(math.isfinite(c.age_days) and 0 <= c.age_days <= limits.DAYS.value, f"{where}.age_days", c.age_days,
+                  f"a number of days from 0 to {limits.DAYS.value:,} ({limits.DAYS.why})")
             check(c.stage in BACKLOG_STAGES, f"{where}.stage", c.stage, f"one of {', '.join(BACKLOG_STAGES)}")
             for name in ("assigned_grade", "true_risk"):
                 g = getattr(c, name)
@@ -125,11 +129,11 @@ class DemandConfig:
     """Referrals reaching the force: Poisson with a yearly growth, direct reports, bulk
     packages, the true-risk mix, children in the household, and the initial backlog."""
 
-    referrals_per_month: float = non_negative(50.0)
+    referrals_per_month: float = non_negative(50.0)  # bounded by the cases it brings (below)
     growth_per_year: float = 0.19
     direct_report_share: float = probability(0.12)
     bulk_package_probability: float = probability(0.02)
-    bulk_extra_suspects_mean: float = non_negative(3.0)
+    bulk_extra_suspects_mean: float = non_negative(3.0, at_most=limits.SUSPECTS_PER_PACKAGE)
     risk_mix: ByGrade = field(default_factory=lambda: ByGrade(0.07, 0.20, 0.33, 0.40))
     child_in_household_probability: float = probability(0.28)
     initial_backlog: BacklogConfig = field(default_factory=BacklogConfig)
@@ -137,6 +141,7 @@ class DemandConfig:
     def validate(self, key: str) -> None:
         check_declared(self, key)
         check(self.growth_per_year > -1, f"{key}.growth_per_year", self.growth_per_year, "must be > -1")
+        limits.GROWTH_PER_YEAR.check(f"{key}.growth_per_year", self.growth_per_year)
         for g, v in zip(GRADES, self.risk_mix.as_tuple()):
             check_probability(f"{key}.risk_mix.{g}", v)
         total = sum(self.risk_mix.as_tuple())
@@ -150,13 +155,13 @@ class RecruitmentConfig:
     ``lead_time_days``, work at ``learning_productivity`` of an experienced colleague for
     ``learning_days``, and leave at ``attrition_per_year`` (exponentially) once in post."""
 
-    investigators: int = 0
-    researchers: int = 0
-    start_day: float = non_negative(0.0)
-    lead_time_days: float = non_negative(120.0)
-    learning_days: float = non_negative(180.0)
+    investigators: int = bounded(0, limits.HEADCOUNT)
+    researchers: int = bounded(0, limits.HEADCOUNT)
+    start_day: float = non_negative(0.0, at_most=limits.DAYS)
+    lead_time_days: float = non_negative(120.0, at_most=limits.DAYS)
+    learning_days: float = non_negative(180.0, at_most=limits.DAYS)
     learning_productivity: float = 0.5
-    attrition_per_year: float = non_negative(0.0)
+    attrition_per_year: float = non_negative(0.0, at_most=limits.ATTRITION_PER_YEAR)
 
     def validate(self, key: str) -> None:
         check_declared(self, key)
@@ -171,20 +176,20 @@ class StaffingConfig:
     """Headcount per pool, the share of contracted hours actually available for casework
     (abstraction, court, welfare), the investigators' caseload limit, and recruitment."""
 
-    intake_researchers: int = 1
-    researchers: int = 4
-    assessors: int = 2
-    investigators: int = 20
-    caseload_limit: int = at_least_one(8)
-    search_teams: int = 2
+    intake_researchers: int = bounded(1, limits.HEADCOUNT)
+    researchers: int = bounded(4, limits.HEADCOUNT)
+    assessors: int = bounded(2, limits.HEADCOUNT)
+    investigators: int = bounded(20, limits.HEADCOUNT)
+    caseload_limit: int = at_least_one(8, at_most=limits.CASELOAD)
+    search_teams: int = bounded(2, limits.HEADCOUNT)
     availability: float = 0.65
     recruitment: RecruitmentConfig = field(default_factory=RecruitmentConfig)
 
     def validate(self, key: str) -> None:
-        check_declared(self, key)
         for name in ("intake_researchers", "researchers", "assessors", "investigators", "search_teams"):
             v = getattr(self, name)
             check(v >= 1, f"{key}.{name}", v, "headcount must be >= 1")
+        check_declared(self, key)
         check(0 < self.availability <= 1, f"{key}.availability", self.availability, "must lie in (0, 1]")
 
 
@@ -199,12 +204,12 @@ class TrainingProgrammeConfig:
     person trained is away on a course for ``course_days`` working days, so the pool loses
     that time while the programme runs."""
 
-    start_day: float = non_negative(0.0)
-    duration_days: float = non_negative(0.0)
+    start_day: float = non_negative(0.0, at_most=limits.DAYS)
+    duration_days: float = non_negative(0.0, at_most=limits.DAYS)
     assessors_trained_share: float | None = probability(None)
     researchers_trained_share: float | None = probability(None)
     investigators_trained_share: float | None = probability(None)
-    course_days: float = non_negative(10.0)
+    course_days: float = non_negative(10.0, at_most=limits.DAYS)
 
 
 @dataclass(frozen=True)
@@ -220,7 +225,7 @@ class TrainingConfig:
     under_grade_to_low_share: float = probability(0.5)
     over_grade_probability_trained: float = probability(0.05)
     over_grade_probability_untrained: float = probability(0.10)
-    untrained_research_effort_multiplier: float = positive(1.5)
+    untrained_research_effort_multiplier: float = positive(1.5, at_most=limits.EFFORT_MULTIPLIER)
     programme: TrainingProgrammeConfig = field(default_factory=TrainingProgrammeConfig)
 
     def validate(self, key: str) -> None:
@@ -235,7 +240,7 @@ class TrainingConfig:
 
 @dataclass(frozen=True)
 class IntakeConfig:
-    effort_hours: Distribution = Triangular(0.5, 1.0, 2.0)
+    effort_hours: Distribution = effort_in_hours(Triangular(0.5, 1.0, 2.0))
     duplicate_probability: float = probability(0.07)
 
 
@@ -245,17 +250,17 @@ class ResearchConfig:
     when the package's own evidence shows a risk in ``comms_data_urgent_risks`` (by true
     risk: the case is not graded yet)."""
 
-    effort_hours: Distribution = Triangular(2.0, 4.0, 8.0)
-    comms_data_days: Distribution = Triangular(1.0, 4.0, 10.0)
-    comms_data_urgent_days: Distribution = Uniform(0.1, 0.5)
+    effort_hours: Distribution = effort_in_hours(Triangular(2.0, 4.0, 8.0))
+    comms_data_days: Distribution = delay_in_days(Triangular(1.0, 4.0, 10.0))
+    comms_data_urgent_days: Distribution = delay_in_days(Uniform(0.1, 0.5))
     comms_data_urgent_risks: tuple[str, ...] = grade_list(("VH", "H"))
     untraceable_probability: float = probability(0.10)
 
 
 @dataclass(frozen=True)
 class AssessmentConfig:
-    effort_hours_trained: Distribution = Triangular(0.5, 1.0, 1.5)
-    effort_hours_untrained: Distribution = Triangular(0.75, 1.25, 2.0)
+    effort_hours_trained: Distribution = effort_in_hours(Triangular(0.5, 1.0, 1.5))
+    effort_hours_untrained: Distribution = effort_in_hours(Triangular(0.75, 1.25, 2.0))
 
 
 @dataclass(frozen=True)
@@ -263,8 +268,8 @@ class SafeguardingConfig:
     """Police delay from the risk assessment to the safeguarding referral (parallel branch)."""
 
     urgent_grades: tuple[str, ...] = grade_list(("VH", "H"))
-    delay_days_urgent: Distribution = Uniform(0.0, 1.0)
-    delay_days_routine: Distribution = Triangular(0.0, 7.0, 30.0)
+    delay_days_urgent: Distribution = delay_in_days(Uniform(0.0, 1.0))
+    delay_days_routine: Distribution = delay_in_days(Triangular(0.0, 7.0, 30.0))
 
 
 @dataclass(frozen=True)
@@ -272,10 +277,10 @@ class PlanningConfig:
     """Enforcement planning: investigator effort, then an elapsed lag (briefings, teams);
     cases of ``urgent_grades`` take the urgent lag."""
 
-    effort_hours: Distribution = Triangular(5.0, 10.0, 20.0)
-    lag_days: Distribution = Uniform(1.0, 7.0)
+    effort_hours: Distribution = effort_in_hours(Triangular(5.0, 10.0, 20.0))
+    lag_days: Distribution = delay_in_days(Uniform(1.0, 7.0))
     urgent_grades: tuple[str, ...] = grade_list(("VH", "H"))
-    urgent_lag_days: Distribution = Fixed(0.0)
+    urgent_lag_days: Distribution = delay_in_days(Fixed(0.0))
 
 
 @dataclass(frozen=True)
@@ -285,17 +290,17 @@ class WarrantConfig:
     defects (rework), refusal that rises with the intelligence's age, and the warrant's
     validity."""
 
-    effort_hours: Distribution = Uniform(2.0, 4.0)
-    rework_effort_hours: Distribution = Uniform(1.0, 3.0)
-    slots_per_sitting_day: int = at_least_one(3)
+    effort_hours: Distribution = effort_in_hours(Uniform(2.0, 4.0))
+    rework_effort_hours: Distribution = effort_in_hours(Uniform(1.0, 3.0))
+    slots_per_sitting_day: int = at_least_one(3, at_most=limits.DAILY_PLACES)
     same_day_grades: tuple[str, ...] = grade_list(("VH",))
     out_of_hours_grades: tuple[str, ...] = grade_list(())
     defective_probability_trained: float = probability(0.05)
     defective_probability_untrained: float = probability(0.10)
     refusal_probability: float = probability(0.02)
     refusal_probability_per_year_of_age: float = probability(0.05)
-    validity_days: float = positive(91.0)
-    max_applications: int = at_least_one(3)
+    validity_days: float = positive(91.0, at_most=limits.DAYS)
+    max_applications: int = at_least_one(3, at_most=limits.APPLICATIONS)
 
 
 @dataclass(frozen=True)
@@ -303,10 +308,10 @@ class ExecutionConfig:
     """Warrant execution by search teams, each able to execute a number of warrants a working
     day; outcome shares among executions (the rest: no trace)."""
 
-    warrants_per_team_per_day: int = at_least_one(1)
-    lag_days: Distribution = Uniform(1.0, 5.0)
+    warrants_per_team_per_day: int = at_least_one(1, at_most=limits.DAILY_PLACES)
+    lag_days: Distribution = delay_in_days(Uniform(1.0, 5.0))
     urgent_grades: tuple[str, ...] = grade_list(("VH", "H"))
-    urgent_lag_days: Distribution = Fixed(0.0)
+    urgent_lag_days: Distribution = delay_in_days(Fixed(0.0))
     arrest_probability: float = probability(0.48)
     voluntary_interview_probability: float = probability(0.45)
 
@@ -315,7 +320,7 @@ class ExecutionConfig:
 class PostArrestConfig:
     """Investigator work after the arrest (interviews, files); it holds a caseload slot."""
 
-    effort_hours: Distribution = Triangular(20.0, 30.0, 40.0)
+    effort_hours: Distribution = effort_in_hours(Triangular(20.0, 30.0, 40.0))
 
 
 @dataclass(frozen=True)
@@ -327,8 +332,8 @@ class ReviewConfig:
     its true risk with ``detection_probability``: it is regraded, moves up the queue, and its
     safeguarding referral is made at once."""
 
-    analyst_cases_per_review: int = non_negative(0)
-    analyst_interval_days: float = positive(7.0)
+    analyst_cases_per_review: int = non_negative(0, at_most=limits.CASES)
+    analyst_interval_days: float = positive(7.0, at_least=limits.INTERVAL_DAYS, at_most=limits.DAYS)
     analyst_grades: tuple[str, ...] = grade_list(("M", "L"))
     minimum_standards: bool = False
     detection_probability: float = probability(0.8)
@@ -342,7 +347,7 @@ class StagesConfig:
     office hours and abstraction."""
 
     round_the_clock_grades: tuple[str, ...] = grade_list(("VH",))
-    round_the_clock_speedup: float = 3.0
+    round_the_clock_speedup: float = bounded(3.0, limits.SPEEDUP)
     intake: IntakeConfig = field(default_factory=IntakeConfig)
     research: ResearchConfig = field(default_factory=ResearchConfig)
     assessment: AssessmentConfig = field(default_factory=AssessmentConfig)
@@ -393,7 +398,7 @@ class PoolingConfig:
 
     investigators: bool = False
     search_teams: bool = False
-    handoff_days: Distribution = Uniform(1.0, 5.0)
+    handoff_days: Distribution = delay_in_days(Uniform(1.0, 5.0))
 
 
 @dataclass(frozen=True)
@@ -403,9 +408,9 @@ class TriageHubConfig:
     ``trained_share`` are trained; a referral reaches it ``handoff_days`` after research."""
 
     enabled: bool = False
-    assessors: int | None = None
+    assessors: int | None = bounded(None, limits.HEADCOUNT)
     trained_share: float = probability(1.0)
-    handoff_days: Distribution = Uniform(0.0, 1.0)
+    handoff_days: Distribution = delay_in_days(Uniform(0.0, 1.0))
 
 
 @dataclass(frozen=True)
@@ -415,12 +420,12 @@ class SurgeConfig:
     for an investigator is taken by the unit if it has a free caseload slot, after
     ``handoff_days``."""
 
-    investigators: int = 0
-    caseload_limit: int = at_least_one(8)
+    investigators: int = bounded(0, limits.HEADCOUNT)
+    caseload_limit: int = at_least_one(8, at_most=limits.CASELOAD)
     availability: float = 0.65
-    queue_threshold: int = 30
+    queue_threshold: int = bounded(30, limits.CASES)
     grades: tuple[str, ...] = grade_list(("H", "M"))
-    handoff_days: Distribution = Uniform(1.0, 5.0)
+    handoff_days: Distribution = delay_in_days(Uniform(1.0, 5.0))
 
 
 @dataclass(frozen=True)
@@ -433,19 +438,19 @@ class CollaborationConfig:
     surge: SurgeConfig = field(default_factory=SurgeConfig)
 
     def validate(self, key: str, n_forces: int) -> None:
-        check_declared(self, key)
         p, h, s = self.pooling, self.triage_hub, self.surge
+        check(h.assessors is None or h.assessors >= 1, f"{key}.triage_hub.assessors", h.assessors,
+              "headcount must be >= 1 (or null: the forces' assessors together)")
+        check(s.investigators >= 0, f"{key}.surge.investigators", s.investigators, "headcount must be >= 0 (0: no surge unit)")
+        check(s.queue_threshold >= 0, f"{key}.surge.queue_threshold", s.queue_threshold,
+              "cases waiting for an investigator: must be >= 0")
+        check_declared(self, key)
         for name in ("investigators", "search_teams"):
             on = getattr(p, name)
             check(not on or n_forces >= 2, f"{key}.pooling.{name}", on,
                    f"pooling needs a region of two forces or more, and this region has {n_forces} "
                    "(list them under `forces`, e.g. forces=three_forces)")
-        check(h.assessors is None or h.assessors >= 1, f"{key}.triage_hub.assessors", h.assessors,
-               "headcount must be >= 1 (or null: the forces' assessors together)")
-        check(s.investigators >= 0, f"{key}.surge.investigators", s.investigators, "headcount must be >= 0 (0: no surge unit)")
         check(0 < s.availability <= 1, f"{key}.surge.availability", s.availability, "must lie in (0, 1]")
-        check(s.queue_threshold >= 0, f"{key}.surge.queue_threshold", s.queue_threshold,
-               "cases waiting for an investigator: must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -468,6 +473,8 @@ class SimConfig:
         """Check every value; raise ConfigError on the first bad one. Returns self."""
         for g, v in zip(GRADES, self.targets_days.as_tuple()):
             check(v > 0, f"targets_days.{g}", v, "must be > 0")
+            limits.DAYS.check(f"targets_days.{g}", v)
+        limits.FORCES.check("forces", len(self.forces))
         for name in ("run", "calendar"):
             getattr(self, name).validate(name)
         names = [f.name for f in self.forces]
@@ -476,9 +483,9 @@ class SimConfig:
                    f"a non-empty name other than {REGION!r} and {SURGE!r} (they label region totals and the surge unit)")
             check(names.count(name) == 1, f"forces[{k}].name", name, "each force's name must be different")
         self.collaboration.validate("collaboration", max(len(self.forces), 1))
-        limits = {f.staffing.caseload_limit for f in self.forces}
-        check(not self.collaboration.pooling.investigators or len(limits) <= 1, "collaboration.pooling.investigators",
-               True, f"pooled investigators need one caseload limit, and the forces' differ ({sorted(limits)})")
+        caseload_limits = {f.staffing.caseload_limit for f in self.forces}
+        check(not self.collaboration.pooling.investigators or len(caseload_limits) <= 1, "collaboration.pooling.investigators",
+               True, f"pooled investigators need one caseload limit, and the forces' differ ({sorted(caseload_limits)})")
         for prefix, fc in zip(self._force_prefixes(), self.force_configs()):
             fc._validate_force(prefix)
         return self

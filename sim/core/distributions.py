@@ -31,6 +31,17 @@ from scipy import stats
 
 from ..errors import ConfigError, check, check_non_negative
 
+LARGEST_PARAMETER = 1e15
+"""The largest parameter any kind takes: 1e15 hours is over a hundred billion years, past
+any use, and below it means, variances and quantiles stay finite numbers."""
+_LARGEST_PARAMETER_ALLOWED = "must be at most 1e15 (over a hundred billion years, in hours or days)"
+
+CV_RANGE = (1e-6, 100.0)
+"""The coefficients of variation a kind set by its mean and cv takes. Below the least, the
+distribution is a fixed value in all but name (``dist: fixed`` says so); above the largest,
+nearly every draw is 0 and a rare one astronomically large, and the quantile arithmetic
+overflows long before a cv of 1e200."""
+
 
 class _BuiltByKind(ABCMeta):
     # Calling the base class itself builds the kind it names, as the YAML reads:
@@ -57,13 +68,20 @@ class Distribution(metaclass=_BuiltByKind):
         return tuple(f.name for f in dataclasses.fields(cls) if f.init)
 
     def validate(self, key: str) -> None:
-        """Raise ConfigError naming ``key.<parameter>`` unless every parameter is given, >= 0
-        and consistent with the others."""
+        """Raise ConfigError naming ``key.<parameter>`` unless every parameter is given, a
+        number from 0 to ``LARGEST_PARAMETER`` and consistent with the others (so the mean,
+        the variance and every quantile are finite numbers)."""
         for name in self.parameter_names():
             value = getattr(self, name)
-            check(value is not None, f"{key}.{name}", value, f"required for dist={self.dist}")
-            check_non_negative(f"{key}.{name}", value)
+            where = f"{key}.{name}"
+            check(value is not None, where, value, f"required for dist={self.dist}")
+            check(isinstance(value, (int, float)) and not isinstance(value, bool), where, value, "a number")
+            check(math.isfinite(value), where, value, "a finite number")
+            check_non_negative(where, value)
         self._check_consistent(key)
+        for name in self.parameter_names():
+            value = getattr(self, name)
+            check(value <= LARGEST_PARAMETER, f"{key}.{name}", value, _LARGEST_PARAMETER_ALLOWED)
 
     def _check_consistent(self, key: str) -> None:
         """Checks between parameters, past each being given and >= 0 (none by default)."""
@@ -197,6 +215,9 @@ class _MeanAndCv(Distribution):
     def _check_consistent(self, key: str) -> None:
         check(self.mean > 0, f"{key}.mean", self.mean, "must be > 0")
         check(self.cv > 0, f"{key}.cv", self.cv, "must be > 0")
+        low, high = CV_RANGE
+        check(low <= self.cv <= high, f"{key}.cv", self.cv,
+              f"must lie in [{low:g}, {high:g}] (below: use dist: fixed; above: draws are 0 or astronomical)")
 
     @property
     def mean_value(self) -> float:
