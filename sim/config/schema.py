@@ -15,11 +15,12 @@ from typing import Any
 
 from ..core.distributions import Distribution, Fixed, Triangular, Uniform
 from ..domain import BACKLOG_STAGES, GRADES, REGION, SURGE
-from ..errors import check, check_probability
+from ..errors import ConfigError, check, check_probability
 from . import limits
 from .checks import (at_least_one, bounded, check_declared, delay_in_days, effort_in_hours, grade_list, non_negative,
                      positive, probability)
 from .limits import MAX_CASES_PER_REPLICATION
+from .memory import cases_driver, check_memory
 
 
 @dataclass(frozen=True)
@@ -488,6 +489,7 @@ class SimConfig:
                True, f"pooled investigators need one caseload limit, and the forces' differ ({sorted(caseload_limits)})")
         for prefix, fc in zip(self._force_prefixes(), self.force_configs()):
             fc._validate_force(prefix)
+        check_memory(self)
         return self
 
     def _validate_force(self, prefix: str) -> None:
@@ -504,9 +506,10 @@ class SimConfig:
         expected = self.expected_referrals() * (1 + d.bulk_package_probability * d.bulk_extra_suspects_mean)
         check(expected + d.initial_backlog.size > 0, f"{prefix}demand.referrals_per_month", d.referrals_per_month,
                "no referrals and no initial backlog: there is nothing to simulate")
-        check(expected <= MAX_CASES_PER_REPLICATION, f"{prefix}demand.referrals_per_month", d.referrals_per_month,
-               f"expects {expected:,.0f} cases a replication over {self.run.horizon_days:g} days; "
-               f"at most {MAX_CASES_PER_REPLICATION:,} are allowed")
+        if expected > MAX_CASES_PER_REPLICATION:
+            key, value = cases_driver(self, prefix)
+            raise ConfigError(key, value, f"expects {expected:,.0f} cases a replication over {self.run.horizon_days:g} "
+                                          f"days; at most {MAX_CASES_PER_REPLICATION:,} are allowed")
 
     def _force_prefixes(self) -> list[str]:
         return [f"forces[{k}]." for k in range(len(self.forces))] if self.forces else [""]
