@@ -93,33 +93,7 @@ def test_own_config_folder_builds_on_the_baseline(tmp_path):
 
 
 # --------------------------------------------------------------------------- every command
-
-BIN = Path(sys.executable).parent
-# (command, its arguments with OUT for the output folder, the start of the one error line)
-BAD_INPUT_BY_COMMAND = [
-    ("casesim", ["staffing.investigators=-2", "hydra.run.dir=OUT"], "staffing.investigators=-2: "),
-    ("casesim-compare", ["fast_warrants", "stages.intake.duplicate_probability=1.2", "--out", "OUT"],
-     "stages.intake.duplicate_probability=1.2: "),
-    ("casesim-search", ["--grid", "staffing.investigators=twenty", "--out", "OUT"],
-     "--grid='staffing.investigators=twenty': "),
-    ("casesim-sweep", ["smoke", "--batch-seconds", "0", "--out", "OUT"], "--batch-seconds=0.0: must be > 0"),
-    ("casesim-collect", ["OUT"], "directory="),
-    ("casesim-replications", ["--precision", "1.5", "--out", "OUT"], "--precision=1.5: "),
-]
-
-
-@pytest.mark.parametrize("command,args,expected", BAD_INPUT_BY_COMMAND, ids=[c for c, _, _ in BAD_INPUT_BY_COMMAND])
-def test_every_command_reports_bad_input_in_one_line_and_writes_nothing(tmp_path, command, args, expected):
-    out = tmp_path / "out"
-    r = subprocess.run([str(BIN / command), *[a.replace("OUT", str(out)) for a in args]], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=600)
-    assert r.returncode == 2, r.stderr
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1, r.stderr
-    assert lines[0].startswith(f"{command}: error: {expected}".replace("OUT", str(out))), lines[0]
-    assert "Traceback" not in r.stderr + r.stdout
-    assert not out.exists()
-    assert list(tmp_path.iterdir()) == []  # no outputs/ folder either
+# Bad input for each of the six commands, in process and installed: tests/test_bad_input.py.
 
 
 def test_the_shared_wrapper_turns_only_config_errors_into_exit_2(capsys):
