@@ -3,6 +3,7 @@ directions, and the compare command."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -104,13 +105,20 @@ def test_fast_warrants_shorten_the_warrant_stage_for_vh_and_h(comparison):
 
 def test_compare_command_writes_table_figures_and_report(tmp_path):
     out = tmp_path / "cmp"
+    # Overrides may follow the options.
     r = subprocess.run([sys.executable, "-c", "from sim.cli import compare_main; compare_main()", "fast_warrants",
-                        *QUICK[:2], "run.progress=false", "--out", str(out)], capture_output=True, text=True,
+                        "--out", str(out), *QUICK[:2], "run.progress=false"], capture_output=True, text=True,
                        timeout=600)
     assert r.returncode == 0, r.stderr
     table = pd.read_csv(out / "comparison.csv")
     assert set(table["scenario"]) == {"fast_warrants"}
     assert {"difference", "ci_low", "ci_high", "baseline"} <= set(table.columns)
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary.columns[0] == "scenario" and list(summary["scenario"].unique()) == ["baseline", "fast_warrants"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["complete"] is True
+    assert manifest["scenarios"] == manifest["finished"] == list(manifest["runs"]) == ["baseline", "fast_warrants"]
+    assert manifest["runs"]["fast_warrants"]["config"]["run"]["horizon_days"] == 365
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 2 and "out_of_hours_grades" in html
     assert (out / "figures" / "forest.png").read_bytes()[:4] == b"\x89PNG"
@@ -122,3 +130,17 @@ def test_compare_command_bad_scenario_exits_2(tmp_path):
     assert r.returncode == 2
     assert len(r.stderr.strip().splitlines()) == 1 and "no_such_scenario" in r.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_each_finished_run_is_handed_over_as_it_finishes():
+    base, others = load_scenarios(["fast_warrants", "more_investigators"], ["run.replications=2", "run.horizon_days=60",
+                                                                            "run.progress=false"])
+    seen = []
+
+    def finished(comparison, name, metrics):
+        seen.append((name, list(comparison.scenarios), sorted(metrics["replication"].unique())))
+
+    final = compare(base, others, on_finished=finished)
+    assert seen == [("baseline", [], [0, 1]), ("fast_warrants", ["fast_warrants"], [0, 1]),
+                    ("more_investigators", ["fast_warrants", "more_investigators"], [0, 1])]
+    assert set(final.table["scenario"]) == {"fast_warrants", "more_investigators"}

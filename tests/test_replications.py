@@ -5,6 +5,8 @@ to end."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -225,8 +227,34 @@ def test_cli_if_present(tmp_path, capsys):
         cli.replications_main(["--precision", "0", "--out", str(tmp_path / "bad")])
     assert exc.value.code == 2 and "--precision" in capsys.readouterr().err
     out = tmp_path / "study"
-    cli.replications_main([*QUICK, "--max", "4", "--out", str(out)])
+    cli.replications_main(["--max", "4", "--out", str(out), *QUICK])  # overrides may follow the options
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["complete"] is True and manifest["replications_finished"] == manifest["max_replications"] == 4
+    assert manifest["config"]["run"]["horizon_days"] == 200
     rec = pd.read_csv(out / "recommendation.csv")
     assert len(rec) == len(DEFAULT_KEYS) and "recommended_replications" in rec.columns
     assert len(pd.read_csv(out / "trajectory.csv")) == 3 * len(DEFAULT_KEYS)
     assert "time_to_arrest_p50_days" in capsys.readouterr().out
+
+
+def test_an_interrupted_study_keeps_the_unbroken_run_of_replications(monkeypatch):
+    """Local processes finish out of order: of replications 0, 1 and 3, the study of 0 and 1
+    is kept, which is exactly a study of two replications."""
+    import sim.running.replication_study as module
+    from sim.model import run_replication
+    from sim.running.runner import Interrupted
+
+    cfg = sim.load_config(["run.horizon_days=60", "run.progress=false"])
+    finished = [run_replication(cfg, r) for r in (0, 1, 3)]
+
+    def interrupted(*args, **kwargs):
+        raise Interrupted(finished)
+
+    monkeypatch.setattr(module, "run_replications", interrupted)
+    with pytest.raises(module.StudyInterrupted) as stop:
+        replication_study(cfg, max_replications=10)
+    partial = stop.value.study
+    assert sorted(partial.metrics["replication"].unique()) == [0, 1]
+    assert partial.trajectory["replications"].unique().tolist() == [2]
+    with pytest.raises(ConfigError, match="max_replications=100000"):
+        replication_study(cfg, max_replications=100_000)

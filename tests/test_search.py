@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
+import pandas as pd
 import pytest
 
 import sim
@@ -78,10 +80,50 @@ def test_search_command(tmp_path):
     import sys
 
     out = tmp_path / "s"
-    cmd = [sys.executable, "-c", "from sim.cli import search_main; search_main()", *QUICK, "--risks", "L",
-           "--within-days", "60", "--max-share-late", "0.5", "--max-investigators", "30", "--out", str(out)]
+    # Overrides may follow the options.
+    cmd = [sys.executable, "-c", "from sim.cli import search_main; search_main()", "--risks", "L",
+           "--within-days", "60", "--max-share-late", "0.5", "--max-investigators", "30", "--out", str(out), *QUICK]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
-    assert "answer:" in r.stdout and (out / "runs.csv").is_file()
+    assert "answer:" in r.stdout
+    runs = pd.read_csv(out / "runs.csv")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["complete"] is True and manifest["levels_run"] == len(runs)
+    assert manifest["investigators"] == {"low": 20, "high": 30} and "grid" not in manifest
+    assert manifest["target"] == {"risks": ["L"], "within_days": 60.0, "max_share_late": 0.5,
+                                  "max_cases_past_18_months": 0, "confidence": 0.9}
+    assert manifest["overrides"] == QUICK and manifest["config"]["run"]["horizon_days"] == 365
     bad = subprocess.run(cmd[:3] + ["--risks", "X"], capture_output=True, text=True, timeout=600)
     assert bad.returncode == 2 and "--risks" in bad.stderr
+
+
+def test_search_checks_everything_before_the_first_level(monkeypatch):
+    import sim.running.search as search
+
+    monkeypatch.setattr(search, "simulate", lambda *args, **kwargs: pytest.fail("ran a level"))
+    cfg = sim.load_config(QUICK)
+    with pytest.raises(sim.ConfigError, match=r"^run.replications=1: the search needs at least 2"):
+        search_investigators(sim.load_config([*QUICK, "run.replications=1"]), LOW, high=30)
+    with pytest.raises(sim.ConfigError, match=r"^target.within_days=-5"):
+        search_investigators(cfg, dataclasses.replace(LOW, within_days=-5.0), high=30)
+    with pytest.raises(sim.ConfigError, match=r"^high=10: a whole number of investigators from today's 20"):
+        search_investigators(cfg, LOW, high=10)
+    with pytest.raises(sim.ConfigError, match=r"^grid staffing.investigators=-5: headcount must be >= 1"):
+        search_mix(cfg, {"staffing.investigators": [20, -5]}, {"staffing.investigators": 1.0}, LOW)
+    with pytest.raises(sim.ConfigError, match=r"^costs='staffing.researchers': not a grid key"):
+        search_mix(cfg, {"staffing.investigators": [20]}, {"staffing.researchers": 1.0}, LOW)
+    # A caller's own names for the values: the command's options.
+    with pytest.raises(sim.ConfigError, match=r"^--within-days=nan"):
+        search.check_search(cfg, dataclasses.replace(LOW, within_days=float("nan")),
+                            names={"within_days": "--within-days"})
+
+
+def test_each_level_is_handed_over_as_it_finishes():
+    seen = []
+    grid = {"staffing.investigators": [20, 21, 22]}
+    # Unreachable: every mix runs.
+    result = search_mix(sim.load_config([*QUICK, "run.horizon_days=60", "run.replications=2"]), grid,
+                        {"staffing.investigators": 1.0}, Target(("H",), within_days=1.0),
+                        on_level=lambda runs: seen.append(runs["staffing.investigators"].tolist()))
+    assert seen == [[20], [20, 21], [20, 21, 22]]
+    assert result.answer is None and len(result.runs) == 3

@@ -1,5 +1,5 @@
 """``casesim-compare``: the baseline and scenarios of ``configs/scenario/``, paired; writes
-comparison.csv, manifest.json, figures/ and report.html."""
+comparison.csv, summary.csv, manifest.json, figures/ and report.html."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 from typing import Sequence
 
 from ..errors import ConfigError
-from .common import Parser, command, output_folder, save_figures
+from .common import Parser, claim_output_folder, command, save_figures
 
 HEADLINE_COLUMNS = ["scenario", "metric", "by", "grade", "baseline", "difference", "ci_low", "ci_high"]
 
@@ -15,29 +15,56 @@ HEADLINE_COLUMNS = ["scenario", "metric", "by", "grade", "baseline", "difference
 @command("casesim-compare")
 def main(argv: Sequence[str] | None = None) -> None:
     """``casesim-compare SCENARIO [SCENARIO ...] [key=value ...] [--out DIR]``: the baseline
-    and each scenario of ``configs/scenario/`` on the same replications, paired."""
+    and each scenario of ``configs/scenario/`` on the same replications, paired. Each run
+    is written as it finishes: Ctrl-C keeps the finished ones (``manifest.json`` says
+    ``"complete": false``)."""
     parser = Parser(prog="casesim-compare", description=main.__doc__)
     parser.add_argument("items", nargs="+", metavar="SCENARIO or key=value",
                         help="scenario names (configs/scenario/) and overrides applied to every run")
     parser.add_argument("--out", help="output folder (default outputs/compare/DATE_TIME)")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     names = [item for item in args.items if "=" not in item]
     overrides = [item for item in args.items if "=" in item]
     if not names:
         raise ConfigError("scenarios", "", "name at least one scenario from configs/scenario/")
 
-    from ..io.analysis_folders import write_comparison_folder
+    from ..io.analysis_folders import abandon_folder, start_folder, write_comparison_folder
+    from ..results.summary import summarise_metrics
     from ..running.scenarios import compare, load_scenarios
 
     baseline, scenarios = load_scenarios(names, overrides)
+    folder = claim_output_folder(args.out, "outputs/compare/{time}")
+    requested = [cfg.scenario for cfg in (baseline, *scenarios)]
+    start_folder(folder, {"scenarios": requested, "finished": []})
     started = time.perf_counter()
-    comparison = compare(baseline, scenarios)
-    folder = output_folder(args.out, "outputs/compare/{time}")
-    write_comparison_folder(comparison, folder, overrides, time.perf_counter() - started)
+    summaries = {}
 
+    def keep(comparison, name, metrics) -> None:
+        summaries[name] = summarise_metrics(metrics)
+        write_comparison_folder(comparison, folder, overrides, time.perf_counter() - started, requested, summaries,
+                                complete=False)
+
+    try:
+        comparison = compare(baseline, scenarios, on_finished=keep)
+        _draw(comparison, folder)
+        write_comparison_folder(comparison, folder, overrides, time.perf_counter() - started, requested, summaries)
+    except KeyboardInterrupt:
+        if not summaries:
+            kept = "nothing kept" if abandon_folder(folder) else f"{folder}/manifest.json says complete: false"
+            raise KeyboardInterrupt(f"no run had finished; {kept}") from None
+        raise KeyboardInterrupt(f"finished runs kept in {folder} ({', '.join(summaries)}: {len(summaries)} of "
+                                f"{len(requested)}; manifest.json says complete: false)") from None
+    from ..results.comparison import headline_differences
+
+    headline = headline_differences(comparison.table, comparison.total_name)[HEADLINE_COLUMNS]
+    print(headline.round(3).to_string(index=False))
+    print(f"\nwrote {folder}")
+
+
+def _draw(comparison, folder) -> None:
+    """The comparison's figures and its HTML report, into ``folder``."""
     from ..present import plots
     from ..present.report import write_report
-    from ..results.comparison import headline_differences
 
     figures = {
         "Time to arrest by true risk": plots.survival_comparison(comparison.all_results, "true_risk"),
@@ -45,6 +72,3 @@ def main(argv: Sequence[str] | None = None) -> None:
     }
     save_figures(folder, dict(zip(("survival_comparison.png", "forest.png"), figures.values())))
     write_report(comparison, folder / "report.html", figures)
-    headline = headline_differences(comparison.table, comparison.total_name)[HEADLINE_COLUMNS]
-    print(headline.round(3).to_string(index=False))
-    print(f"\nwrote {folder}")

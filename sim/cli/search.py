@@ -1,75 +1,105 @@
 """``casesim-search``: the fewest investigators (or the cheapest staffing mix) meeting a
-service target; writes runs.csv."""
+service target; writes runs.csv and manifest.json."""
 
 from __future__ import annotations
 
+import time
 from typing import Sequence
 
-from ..domain import GRADES
 from ..errors import ConfigError
-from .common import Parser, command, output_folder
+from .common import Parser, claim_output_folder, command
+
+OPTIONS = {"risks": "--risks", "within_days": "--within-days", "max_share_late": "--max-share-late",
+           "confidence": "--confidence", "high": "--max-investigators", "grid": "--grid", "costs": "--cost"}
+"""The option giving each value the search checks, so that its errors name the option."""
 
 
 @command("casesim-search")
 def main(argv: Sequence[str] | None = None) -> None:
     """``casesim-search [key=value ...] [--grid KEY=V1,V2,...] [--cost KEY=PER_UNIT] ...``:
     the fewest investigators (or, with --grid, the cheapest mix) meeting a service target
-    with the given confidence, on common random numbers; writes runs.csv."""
+    with the given confidence, on common random numbers; writes runs.csv and manifest.json,
+    each level as it finishes (Ctrl-C keeps the levels run)."""
     parser = Parser(prog="casesim-search", description=main.__doc__)
     parser.add_argument("overrides", nargs="*",
                         help="config overrides, e.g. scenario=fast_warrants run.replications=20")
     parser.add_argument("--risks", default="VH,H", help="true risks the target is for (default VH,H)")
-    parser.add_argument("--within-days", type=float, default=7.0)
-    parser.add_argument("--max-share-late", type=float, default=0.01)
-    parser.add_argument("--confidence", type=float, default=0.9)
-    parser.add_argument("--max-investigators", type=int, default=60)
+    parser.add_argument("--within-days", type=float, default=7.0,
+                        help="days to an arrest the target counts as on time (default 7)")
+    parser.add_argument("--max-share-late", type=float, default=0.01,
+                        help="share of those referrals that may be later, a fraction (default 0.01)")
+    parser.add_argument("--confidence", type=float, default=0.9,
+                        help="confidence of the upper bound on the share late (default 0.9)")
+    parser.add_argument("--max-investigators", type=int, default=60,
+                        help="the most investigators the bisection tries (default 60)")
     parser.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...")
     parser.add_argument("--cost", action="append", default=[], metavar="KEY=PER_UNIT")
-    parser.add_argument("--out", help="folder for runs.csv (default outputs/search)")
-    args = parser.parse_args(argv)
+    parser.add_argument("--out", help="output folder (default outputs/search/DATE_TIME)")
+    args = parser.parse_intermixed_args(argv)
 
     from ..config.load import load_config
-    from ..io.analysis_folders import write_search_folder
-    from ..running.search import Target, search_investigators, search_mix
+    from ..io.analysis_folders import abandon_folder, search_description, start_folder, write_search_folder
+    from ..running.search import Target, check_search, search_investigators, search_mix
 
     cfg = load_config(args.overrides)
-    risks = _risks(args.risks)
-    if not (0 < args.confidence < 1 and 0 < args.max_share_late < 1):
-        raise ConfigError("--confidence/--max-share-late", (args.confidence, args.max_share_late), "each in (0, 1)")
-    grid = {key: values for key, values in map(_grid_entry, args.grid)}
-    costs = {key: cost for key, cost in map(_cost_entry, args.cost)}
+    risks = tuple(risk.strip() for risk in args.risks.split(","))
+    grid = _entries(args.grid, "--grid", _levels, "KEY=V1,V2,... with numbers, e.g. staffing.investigators=20,22")
+    costs = _entries(args.cost, "--cost", float, "KEY=PER_UNIT with a number, e.g. staffing.investigators=55000")
     target = Target(risks, args.within_days, args.max_share_late, 0, args.confidence)
-    if grid:
-        result = search_mix(cfg, grid, costs, target)
-    else:
-        result = search_investigators(cfg, target, high=args.max_investigators)
-    runs_path = write_search_folder(result.runs, output_folder(args.out, "outputs/search"))
+    if costs and not grid:
+        raise ConfigError("--cost", args.cost[0], "prices a --grid key: give the --grid it prices")
+    check_search(cfg, target, grid, costs, high=None if grid else args.max_investigators, names=OPTIONS)
+
+    folder = claim_output_folder(args.out, "outputs/search/{time}")
+    started = time.perf_counter()
+
+    def description() -> dict:
+        return search_description(cfg, target, args.overrides, grid, costs, args.max_investigators,
+                                  time.perf_counter() - started)
+
+    start_folder(folder, {"levels_run": 0, **description()})
+    levels_kept = 0
+
+    def keep(runs) -> None:
+        nonlocal levels_kept
+        write_search_folder(runs, folder, description(), complete=False)
+        levels_kept = len(runs)
+
+    try:
+        if grid:
+            result = search_mix(cfg, grid, costs, target, on_level=keep)
+        else:
+            result = search_investigators(cfg, target, high=args.max_investigators, on_level=keep)
+        runs_path = write_search_folder(result.runs, folder, description())
+    except KeyboardInterrupt:
+        if not levels_kept:
+            kept = "nothing kept" if abandon_folder(folder) else f"{folder}/manifest.json says complete: false"
+            raise KeyboardInterrupt(f"no level had finished; {kept}") from None
+        raise KeyboardInterrupt(f"finished levels ({levels_kept}) kept in {folder}/runs.csv "
+                                "(manifest.json says complete: false)") from None
     print(result.runs.to_string(index=False))
     print("\nno level searched meets the target" if result.answer is None else f"\nanswer: {result.answer}")
     print(f"wrote {runs_path}")
 
 
-def _risks(text: str) -> tuple[str, ...]:
-    """``--risks VH,H`` as grades."""
-    risks = tuple(risk.strip() for risk in text.split(","))
-    if any(risk not in GRADES for risk in risks):
-        raise ConfigError("--risks", text, "grades from VH, H, M, L, comma-separated")
-    return risks
+def _entries(entries: Sequence[str], option: str, parse, allowed: str) -> dict:
+    """``option KEY=VALUE`` entries as {key: parse(VALUE)}; a malformed or repeated entry
+    raises ConfigError naming the option."""
+    parsed = {}
+    for entry in entries:
+        key, equals, value = entry.partition("=")
+        key = key.strip()
+        if not (key and equals):
+            raise ConfigError(option, entry, allowed)
+        if key in parsed:
+            raise ConfigError(option, entry, f"{key} given twice: give it once")
+        try:
+            parsed[key] = parse(value)
+        except ValueError:
+            raise ConfigError(option, entry, allowed) from None
+    return parsed
 
 
-def _grid_entry(entry: str) -> tuple[str, list[float]]:
-    """``--grid KEY=V1,V2,...`` as (key, levels)."""
-    key, _, levels = entry.partition("=")
-    try:
-        return key, [float(level) for level in levels.split(",")]
-    except ValueError:
-        raise ConfigError("--grid", entry, "KEY=V1,V2,... with numbers, e.g. staffing.investigators=20,22") from None
-
-
-def _cost_entry(entry: str) -> tuple[str, float]:
-    """``--cost KEY=PER_UNIT`` as (key, cost of one unit)."""
-    key, _, cost = entry.partition("=")
-    try:
-        return key, float(cost)
-    except ValueError:
-        raise ConfigError("--cost", entry, "KEY=PER_UNIT with a number, e.g. staffing.investigators=55000") from None
+def _levels(text: str) -> list[float]:
+    """``V1,V2,...`` as numbers (ValueError if one is not)."""
+    return [float(level) for level in text.split(",")]

@@ -3,12 +3,19 @@ collected into sweep.parquet."""
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import Sequence
 
 from ..errors import ConfigError
+from ..running.executors import CONNECT_TIMEOUT_SECONDS
 from .collect import write_sensitivity_outputs
-from .common import Parser, command, output_folder
+from .common import Parser, claim_output_folder, command
+
+MAX_WORKERS = 1024
+"""The most local processes or LocalCluster workers a sweep may start: more than any one
+machine's cores, few enough that a typing slip is refused instead of forking thousands."""
+
 
 @command("casesim-sweep")
 def main(argv: Sequence[str] | None = None) -> None:
@@ -21,23 +28,34 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", help="output folder (default outputs/sweep/NAME; the same folder resumes)")
     parser.add_argument("--workers", type=int, default=1, help="local processes (default 1: this process)")
     parser.add_argument("--scheduler", help="a Dask scheduler, tcp://HOST:8786 (needs casesim[dask])")
+    parser.add_argument("--connect-timeout", type=float, default=CONNECT_TIMEOUT_SECONDS, metavar="SECONDS",
+                        help=f"seconds to wait for the scheduler to answer (default {CONNECT_TIMEOUT_SECONDS:g})")
     parser.add_argument("--local-cluster", type=int, metavar="N", help="start a Dask LocalCluster of N workers")
     parser.add_argument("--batch-seconds", type=float,
                         help="seconds of simulation per task (default: the sweep's)")
     parser.add_argument("--no-progress", action="store_true")
-    args = parser.parse_args(argv)
-    if args.workers < 1 or (args.local_cluster is not None and args.local_cluster < 1):
-        raise ConfigError("--workers/--local-cluster", (args.workers, args.local_cluster), "at least 1")
-    if args.batch_seconds is not None and args.batch_seconds <= 0:
-        raise ConfigError("--batch-seconds", args.batch_seconds, "must be > 0")
+    args = parser.parse_intermixed_args(argv)
+    for option, count in (("--workers", args.workers), ("--local-cluster", args.local_cluster)):
+        if count is not None and not 1 <= count <= MAX_WORKERS:
+            raise ConfigError(option, count, f"from 1 to {MAX_WORKERS} processes")
+    for option, seconds in (("--batch-seconds", args.batch_seconds), ("--connect-timeout", args.connect_timeout)):
+        if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
+            raise ConfigError(option, seconds, "must be > 0, a finite number of seconds")
 
     from ..config.design import design_points
     from ..running.executors import make_executor
     from ..running.sweep import run_sweep
 
     design = design_points(args.name, args.overrides)  # every point validated before any executor starts
-    executor = make_executor(args.workers, args.scheduler, args.local_cluster)
-    folder = output_folder(args.out, f"outputs/sweep/{args.name}")
+    # The scheduler is reached before the folder is made, so that one that does not answer
+    # leaves nothing behind; the folder is then checked before any simulation.
+    executor = make_executor(args.workers, args.scheduler, args.local_cluster, args.connect_timeout)
+    try:
+        # The default folder is named after the sweep, not the time: the same command resumes.
+        folder = claim_output_folder(args.out or f"outputs/sweep/{args.name}", "unused")
+    except ConfigError:
+        executor.close()
+        raise
     print(f"sweep {args.name} on {executor.description} into {folder}")
     try:
         outcome = run_sweep(args.name, args.overrides, folder, executor, progress=not args.no_progress,

@@ -14,6 +14,8 @@ from concurrent.futures import as_completed as cf_as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Iterator
 
+from ..errors import ConfigError
+
 
 class Lost(Exception):
     """A task's worker died before it finished; the task itself did not fail."""
@@ -119,17 +121,23 @@ DASK_CONFIG = {"distributed.worker.profile.enabled": False, "distributed.admin.s
 README), and ``quiet_dask_worker`` is run on every worker when a sweep connects anyway."""
 
 
+CONNECT_TIMEOUT_SECONDS = 10.0
+"""How long to wait for a Dask scheduler to answer before giving up (Dask's own default is
+30 s)."""
+
+
 class DaskExecutor:
     """Tasks on a Dask cluster: the scheduler at ``address`` (``tcp://host:8786``), or a
-    ``LocalCluster`` of ``local_workers`` single-threaded worker processes."""
+    ``LocalCluster`` of ``local_workers`` single-threaded worker processes. A scheduler that
+    does not answer within ``connect_timeout_seconds``, or an address Dask cannot read,
+    raises ConfigError naming it."""
 
-    def __init__(self, address: str | None = None, local_workers: int | None = None):
+    def __init__(self, address: str | None = None, local_workers: int | None = None,
+                 connect_timeout_seconds: float = CONNECT_TIMEOUT_SECONDS):
         try:
             import dask
             from distributed import Client, LocalCluster
         except ImportError:  # an optional extra
-            from ..errors import ConfigError
-
             raise ConfigError("--scheduler/--local-cluster", address or local_workers,
                               "needs Dask: pip install 'casesim[dask]'") from None
         self._cluster = None
@@ -138,7 +146,17 @@ class DaskExecutor:
                 self._cluster = LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True,
                                              dashboard_address=None)
             address = self._cluster.scheduler_address
-        self.client = Client(address)
+        else:
+            _check_scheduler_address(address)
+        try:
+            self.client = Client(address, timeout=connect_timeout_seconds)
+        except (OSError, TimeoutError):  # distributed's "Timed out trying to connect" is an OSError
+            if self._cluster is not None:
+                self._cluster.close()
+            raise ConfigError("--scheduler", address,
+                              f"no Dask scheduler answered within {connect_timeout_seconds:g} s; check the address "
+                              "and that the scheduler runs and is reachable from here, or wait longer with "
+                              "--connect-timeout") from None
         # A plugin, not a one-off call: workers that join later, or that a nanny restarts
         # after a crash, are quieted too.
         self.client.register_plugin(_quiet_worker_plugin()(), name="casesim-quiet-worker")
@@ -167,9 +185,50 @@ class DaskExecutor:
             self._cluster.close()
 
 
-def make_executor(workers: int = 1, scheduler: str | None = None, local_cluster: int | None = None):
-    """The executor the options ask for: Dask if a scheduler or a local cluster is named,
-    else local processes (or this process, for one worker)."""
+def _check_scheduler_address(address: str) -> None:
+    """Raise ConfigError unless ``address`` is one Dask can connect to from another
+    process: ``PROTOCOL://HOST:PORT`` with a network protocol Dask knows (tcp, tls, ...)."""
+    from distributed.comm import registry
+    from distributed.comm.addressing import get_address_host_port, parse_address
+
+    protocols = sorted(set(registry.backends) - {"inproc"})  # inproc: this process only
+    allowed = f"PROTOCOL://HOST:PORT with PROTOCOL one of {', '.join(protocols)}, e.g. tcp://HOST:8786"
+    try:
+        protocol, _ = parse_address(address, strict=True)
+        if protocol not in protocols:
+            raise ValueError(protocol)
+        get_address_host_port(address)
+    except ValueError:
+        raise ConfigError("--scheduler", address, allowed) from None
+    if protocol in ENCRYPTED_PROTOCOLS:
+        _check_tls_settings(address)
+
+
+ENCRYPTED_PROTOCOLS = ("tls", "wss")
+TLS_SETTINGS = ("distributed.comm.tls.ca-file, distributed.comm.tls.client.cert and distributed.comm.tls.client.key "
+                "(e.g. DASK_DISTRIBUTED__COMM__TLS__CA_FILE=ca.pem; README, Sweeps)")
+
+
+def _check_tls_settings(address: str) -> None:
+    """Raise ConfigError unless Dask's settings give this process a certificate to reach an
+    encrypted scheduler with (read from its configuration: files or DASK_ variables)."""
+    from distributed.security import Security
+
+    try:
+        context = Security().get_connection_args("client")["ssl_context"]
+    except OSError as exc:  # a certificate or key file that cannot be read
+        raise ConfigError("--scheduler", address, f"Dask's TLS files cannot be read ({exc}): check "
+                                                  f"{TLS_SETTINGS}") from None
+    if context is None:
+        raise ConfigError("--scheduler", address, f"an encrypted scheduler needs this machine's TLS files: set "
+                                                  f"{TLS_SETTINGS}")
+
+
+def make_executor(workers: int = 1, scheduler: str | None = None, local_cluster: int | None = None,
+                  connect_timeout_seconds: float = CONNECT_TIMEOUT_SECONDS):
+    """The executor the options ask for: Dask if a scheduler or a local cluster is named
+    (a scheduler that does not answer within ``connect_timeout_seconds`` raises
+    ConfigError), else local processes (or this process, for one worker)."""
     if scheduler is not None or local_cluster is not None:
-        return DaskExecutor(scheduler, local_cluster)
+        return DaskExecutor(scheduler, local_cluster, connect_timeout_seconds)
     return SerialExecutor() if workers <= 1 else LocalExecutor(workers)

@@ -20,11 +20,15 @@ True
 [0.1]
 
 Replication r sees the same random numbers whatever else is run, so the first n
-replications of the study are exactly those of a run with ``run.replications=n``.
+replications of the study are exactly those of a run with ``run.replications=n``; a study
+stopped part way (Ctrl-C) raises :class:`StudyInterrupted` holding the study of the
+replications finished before it, exactly what a study of that many would have given.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -35,7 +39,11 @@ from ..errors import ConfigError
 from ..results import build_results, replication_metrics
 from ..results.catalogue import REPLICATION_KEYS
 from ..results.replication_count import StudyKey, recommend_replications, replication_trajectory
-from .runner import run_replications
+from .runner import Interrupted, run_replications
+
+MAX_REPLICATIONS = 10_000
+"""The most replications a study may run: far beyond any precision worth having, low enough
+that a typing slip is refused instead of run for days."""
 
 
 @dataclass
@@ -67,6 +75,16 @@ class ReplicationStudy:
         return recommend_replications(self.trajectory, precision, self.k_limit if k_limit is None else k_limit)
 
 
+class StudyInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) while a replication study ran: ``study`` is the study of the
+    replications 0..n-1 finished before it (None if fewer than two, which give no
+    interval), so a caller can keep it."""
+
+    def __init__(self, study: ReplicationStudy | None, message: str = ""):
+        super().__init__(message)
+        self.study = study
+
+
 def replication_study(cfg: SimConfig, max_replications: int = 30, keys: Sequence[StudyKey] | None = None,
                       precision: float = 0.05, workers: int | None = None, progress: bool | None = None,
                       level: float = 0.95, k_limit: int = 5) -> ReplicationStudy:
@@ -76,15 +94,30 @@ def replication_study(cfg: SimConfig, max_replications: int = 30, keys: Sequence
     ``level``. ``keys`` are (metric, by, grade) for the total, or (metric, by, grade, force);
     default ``sim.results.catalogue.REPLICATION_KEYS``. Raises ConfigError for bad arguments
     before anything runs, ValueError after the run if a key names no metric."""
-    if not isinstance(max_replications, int) or max_replications < 3:
-        raise ConfigError("max_replications", max_replications, "a whole number >= 3 (the algorithm starts from 3)")
-    if not precision > 0:
+    if not isinstance(max_replications, int) or not 3 <= max_replications <= MAX_REPLICATIONS:
+        raise ConfigError("max_replications", max_replications,
+                          f"a whole number from 3 (the algorithm starts from 3) to {MAX_REPLICATIONS}")
+    if not (math.isfinite(precision) and precision > 0):
         raise ConfigError("precision", precision, "a relative half-width > 0, e.g. 0.05 for +/- 5 % of the mean")
     if not 0 < level < 1:
         raise ConfigError("level", level, "a confidence level in (0, 1)")
     if not isinstance(k_limit, int) or k_limit < 0:
         raise ConfigError("k_limit", k_limit, "a whole number of look-ahead replications >= 0")
-    outputs = run_replications(cfg, replications=range(max_replications), workers=workers, progress=progress)
+    try:
+        outputs = run_replications(cfg, replications=range(max_replications), workers=workers, progress=progress)
+    except Interrupted as stopped:
+        # Local processes finish out of order: keep the unbroken run 0..n-1, so that the
+        # partial study is the study of n replications.
+        prefix = list(itertools.takewhile(lambda pair: pair[0] == pair[1].replication, enumerate(stopped.finished)))
+        finished = [output for _, output in prefix]
+        partial = _study(cfg, finished, keys, precision, level, k_limit) if len(finished) >= 2 else None
+        raise StudyInterrupted(partial) from None
+    return _study(cfg, outputs, keys, precision, level, k_limit)
+
+
+def _study(cfg: SimConfig, outputs: list, keys: Sequence[StudyKey] | None, precision: float, level: float,
+           k_limit: int) -> ReplicationStudy:
+    """The study of ``outputs`` (replications 0..n-1 of ``cfg``)."""
     metrics = replication_metrics(build_results(cfg, outputs))
     trajectory = replication_trajectory(metrics, REPLICATION_KEYS if keys is None else keys, level,
                                         force=cfg.total_name)

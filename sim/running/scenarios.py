@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from typing import Callable, Sequence
 
 import pandas as pd
 
@@ -52,14 +52,29 @@ def check_pairable(baseline: SimConfig, scenarios: Sequence[SimConfig]) -> None:
 
 
 def compare(baseline: SimConfig, scenarios: Sequence[SimConfig], workers: int | None = None,
-            progress: bool | None = None) -> Comparison:
-    """Run the baseline and every scenario (same seed and replications) and pair them."""
+            progress: bool | None = None,
+            on_finished: Callable[[Comparison, str, pd.DataFrame], None] | None = None) -> Comparison:
+    """Run the baseline and every scenario (same seed and replications) and pair them.
+
+    ``on_finished``, if given, is called after the baseline and after each scenario with
+    the comparison so far (the baseline and the scenarios finished, paired), the name of the
+    run just finished and its per-replication metrics (``replication_metrics``), so that a
+    caller can keep finished runs should the comparison be stopped part way."""
     check_pairable(baseline, scenarios)
     base = simulate(baseline, workers=workers, progress=progress)
     base_metrics = replication_metrics(base)
     results, tables = {}, []
+
+    def so_far() -> Comparison:
+        return Comparison(base, dict(results), pd.concat(tables, ignore_index=True) if tables else pd.DataFrame())
+
+    if on_finished is not None:
+        on_finished(so_far(), baseline.scenario, base_metrics)
     for cfg in scenarios:
         scenario = simulate(cfg, workers=workers, progress=progress)
+        metrics = replication_metrics(scenario)
         results[cfg.scenario] = scenario
-        tables.append(paired_differences(base_metrics, replication_metrics(scenario)))
-    return Comparison(base, results, pd.concat(tables, ignore_index=True) if tables else pd.DataFrame())
+        tables.append(paired_differences(base_metrics, metrics))
+        if on_finished is not None:
+            on_finished(so_far(), cfg.scenario, metrics)
+    return so_far()
