@@ -94,8 +94,9 @@ def _distribution(value: Any, key: str) -> Distribution:
     cls = distribution_class(value.get("dist", "fixed"), key)
     # YAML and overrides merge key by key, so a distribution that replaces another (a
     # triangular by an exponential, say) arrives carrying the old one's parameters: only the
-    # kind's own are read.
-    return cls(**{name: _convert(float | None, value.get(name), f"{key}.{name}") for name in cls.parameter_names()})
+    # kind's own are used, but each given must still be a number.
+    numbers = {name: _convert(float | None, given, f"{key}.{name}") for name, given in value.items() if name != "dist"}
+    return cls(**{name: numbers.get(name) for name in cls.parameter_names()})
 
 
 @functools.lru_cache(maxsize=None)

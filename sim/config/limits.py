@@ -76,6 +76,10 @@ SPEEDUP = Limit(1_000, "people working one urgent case at once")
 ATTRITION_PER_YEAR = Limit(365, "staff staying a day on average")
 FORCES = Limit(100, "forces in one region; the UK has fewer than fifty")
 
+# Below these, an hour of effort takes so long in elapsed time that the clock overflows.
+WORKING_DAY_HOURS = Limit(1 / 60, "a minute, in hours", lowest=True)
+AVAILABILITY = Limit(0.001, "a thousandth of contracted hours left for casework", lowest=True)
+
 # Work.
 # Some six years of one person's working hours for one case at one stage: an effort past it
 # is a typo, and would leave every case open and every median undefined.

@@ -66,14 +66,14 @@ class CalendarConfig:
     enabled: bool = True
     working_days_per_week: int = 5
     day_start_hour: float = 8.0
-    hours_per_day: float = 7.5
+    hours_per_day: float = bounded(7.5, limits.WORKING_DAY_HOURS)
 
     def validate(self, key: str) -> None:
-        check_declared(self, key)
         check(1 <= self.working_days_per_week <= 7, f"{key}.working_days_per_week", self.working_days_per_week, "an integer from 1 to 7")
         check(0 <= self.day_start_hour < 24, f"{key}.day_start_hour", self.day_start_hour, "must lie in [0, 24)")
         check(0 < self.hours_per_day <= 24 - self.day_start_hour, f"{key}.hours_per_day", self.hours_per_day,
                f"must be > 0 and end by midnight (<= {24 - self.day_start_hour})")
+        check_declared(self, key)
 
 
 @dataclass(frozen=True)
@@ -143,6 +143,9 @@ class DemandConfig:
         check_declared(self, key)
         check(self.growth_per_year > -1, f"{key}.growth_per_year", self.growth_per_year, "must be > -1")
         limits.GROWTH_PER_YEAR.check(f"{key}.growth_per_year", self.growth_per_year)
+        # A growth this small changes no arrival, and its rate per day would round to 0.
+        check(self.growth_per_year == 0 or abs(self.growth_per_year) >= 1e-9, f"{key}.growth_per_year",
+              self.growth_per_year, "must be 0 or at least 1e-9 in size (smaller is no growth: write 0)")
         for g, v in zip(GRADES, self.risk_mix.as_tuple()):
             check_probability(f"{key}.risk_mix.{g}", v)
         total = sum(self.risk_mix.as_tuple())
@@ -183,15 +186,15 @@ class StaffingConfig:
     investigators: int = bounded(20, limits.HEADCOUNT)
     caseload_limit: int = at_least_one(8, at_most=limits.CASELOAD)
     search_teams: int = bounded(2, limits.HEADCOUNT)
-    availability: float = 0.65
+    availability: float = bounded(0.65, limits.AVAILABILITY)
     recruitment: RecruitmentConfig = field(default_factory=RecruitmentConfig)
 
     def validate(self, key: str) -> None:
         for name in ("intake_researchers", "researchers", "assessors", "investigators", "search_teams"):
             v = getattr(self, name)
             check(v >= 1, f"{key}.{name}", v, "headcount must be >= 1")
-        check_declared(self, key)
         check(0 < self.availability <= 1, f"{key}.availability", self.availability, "must lie in (0, 1]")
+        check_declared(self, key)
 
 
 TRAINED_POOLS = {"assessors": "assessment", "researchers": "research", "investigators": "investigators"}
@@ -423,7 +426,7 @@ class SurgeConfig:
 
     investigators: int = bounded(0, limits.HEADCOUNT)
     caseload_limit: int = at_least_one(8, at_most=limits.CASELOAD)
-    availability: float = 0.65
+    availability: float = bounded(0.65, limits.AVAILABILITY)
     queue_threshold: int = bounded(30, limits.CASES)
     grades: tuple[str, ...] = grade_list(("H", "M"))
     handoff_days: Distribution = delay_in_days(Uniform(1.0, 5.0))
@@ -445,13 +448,13 @@ class CollaborationConfig:
         check(s.investigators >= 0, f"{key}.surge.investigators", s.investigators, "headcount must be >= 0 (0: no surge unit)")
         check(s.queue_threshold >= 0, f"{key}.surge.queue_threshold", s.queue_threshold,
               "cases waiting for an investigator: must be >= 0")
+        check(0 < s.availability <= 1, f"{key}.surge.availability", s.availability, "must lie in (0, 1]")
         check_declared(self, key)
         for name in ("investigators", "search_teams"):
             on = getattr(p, name)
             check(not on or n_forces >= 2, f"{key}.pooling.{name}", on,
                    f"pooling needs a region of two forces or more, and this region has {n_forces} "
                    "(list them under `forces`, e.g. forces=three_forces)")
-        check(0 < s.availability <= 1, f"{key}.surge.availability", s.availability, "must lie in (0, 1]")
 
 
 @dataclass(frozen=True)
