@@ -23,6 +23,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     folder = Path(args.directory)
     if not folder.is_dir():
         raise ConfigError("directory", args.directory, "no such folder")
+    sweep_files = ("design.json", "points", "failed")
+    if not (any((folder / name).exists() for name in sweep_files) or any(folder.rglob("point.json"))):
+        raise ConfigError("directory", args.directory, "no sweep here: no design.json and no point.json under it; "
+                                                       "give a casesim-sweep or casesim -m output folder")
 
     import pandas as pd
 
