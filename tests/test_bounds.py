@@ -75,12 +75,19 @@ def test_an_absurd_size_or_a_number_that_overflows_is_refused_naming_its_key(ove
     ("{dist: lognormal, mean: 4, cv: 1e200}", "stages.research.effort_hours.cv"),
     ("{dist: gamma, mean: 4, cv: 1e200}", "stages.research.effort_hours.cv"),
     ("{dist: lognormal, mean: 4, cv: 1e-300}", "stages.research.effort_hours.cv"),
-    ("{dist: fixed, value: 1e300}", "stages.research.effort_hours.value"),
-    ("{dist: uniform, low: 0, high: 1e200}", "stages.research.effort_hours.high"),
+    ("{dist: fixed, value: 1e300}", "stages.research.effort_hours"),
+    ("{dist: uniform, low: 0, high: 1e200}", "stages.research.effort_hours"),
+    ("{dist: uniform, low: 1e200, high: 0}", "stages.research.effort_hours"),
+    ("{dist: uniform, low: 2, high: 1}", "stages.research.effort_hours.high"),
 ])
 def test_a_distribution_whose_arithmetic_would_overflow_is_refused(distribution, key):
     err = _refused([f"stages.research.effort_hours={distribution}"])
     assert err.key == key, str(err)
+
+
+def test_a_distribution_refuses_parameters_past_any_use_outside_a_config_too():
+    with pytest.raises(ConfigError, match=r"^x\.value=1e\+300: must be at most 1e15"):
+        Distribution("fixed", value=1e300).validate("x")
 
 
 def test_a_distribution_checks_its_own_parameters():

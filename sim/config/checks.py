@@ -16,6 +16,7 @@ in :mod:`sim.config.limits`. Bounds that relate several fields stay in the secti
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any, Callable
 
 from ..core.distributions import Distribution
@@ -118,15 +119,30 @@ def check_declared(section: Any, key: str) -> None:
         value = getattr(section, f.name)
         where = f"{key}.{f.name}"
         checked_by = f.metadata.get(CHECK)
+        limits_first = _plain_numbers(value)
         if checked_by is not None:
             if value is not None:
                 checked_by(where, value)
         elif dataclasses.is_dataclass(value):
+            if limits_first:
+                # A distribution's mean past its key's limit is named in the key's unit
+                # before its parameters are checked against each other.
+                for limit in f.metadata.get(LIMITS, ()):
+                    check_limit(where, value, limit)
             validate = getattr(value, "validate", None)
             if validate is not None:
                 validate(where)
             else:
                 check_declared(value, where)
-        if value is not None:
+        if value is not None and not limits_first:
             for limit in f.metadata.get(LIMITS, ()):
                 check_limit(where, value, limit)
+
+
+def _plain_numbers(value: Any) -> bool:
+    """Whether ``value`` is a distribution whose parameters are all finite numbers >= 0."""
+    if not isinstance(value, Distribution):
+        return False
+    parameters = [getattr(value, name) for name in value.parameter_names()]
+    return all(isinstance(p, (int, float)) and not isinstance(p, bool) and math.isfinite(p) and p >= 0
+               for p in parameters)
