@@ -8,7 +8,9 @@ naming the key path, the value and what is allowed, before any simulation starts
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -90,32 +92,156 @@ def build_config(data: Mapping[str, Any], base_dir: str | Path | None = None) ->
     return cfg.validate()
 
 
-def compose_mapping(overrides: Sequence[str] = (), config_name: str = "config",
-                    config_dir: str | Path | None = None) -> dict[str, Any]:
-    """Compose the YAML in ``configs/`` with Hydra and return it as a plain dict.
-    Hydra's own errors (unknown group option, bad override syntax) become ConfigError."""
-    from hydra import compose, initialize_config_dir
-    from hydra.errors import HydraException
+@dataclasses.dataclass(frozen=True)
+class Composed:
+    """A composed configuration: ``mapping``, the config as a plain dict with every
+    interpolation resolved (Hydra's own settings left out), and ``hydra``, Hydra's settings
+    as written (``run.dir`` and ``sweep.dir`` with their ``${now:...}`` unresolved)."""
+
+    mapping: dict[str, Any]
+    hydra: dict[str, Any]
+
+
+# An interpolation that reads the environment: its value (a token, a password) would be
+# copied into manifest.json and every table's config.
+_ENVIRONMENT_INTERPOLATION = re.compile(r"\$\{\s*(oc\.)?env\s*:")
+
+
+def compose_config(overrides: Sequence[str] = (), config_name: str = "config",
+                   config_dir: str | Path | None = None) -> Composed:
+    """Compose ``config_name`` with Hydra from ``configs/`` and, if given, ``config_dir``
+    (searched after ``configs/``, as ``casesim --config-dir`` does, so a YAML of your own can
+    build on ``config``). Every failure is a ConfigError naming what to fix: Hydra's own
+    errors (unknown group option, bad override syntax), a config name not found
+    (``config_name``), a folder that does not exist (``config_dir``), YAML that does not
+    parse (its file and line), and ``${oc.env:...}`` outside ``hydra.*``."""
+    from hydra import compose
+    from hydra.errors import HydraException, MissingConfigException
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
+    from yaml import MarkedYAMLError, YAMLError
 
-    cdir = str(Path(config_dir or CONFIG_DIR).resolve())
+    extra_dir = _existing_folder(config_dir)
     try:
-        with initialize_config_dir(config_dir=cdir, version_base="1.3"):
-            composed = compose(config_name=config_name, overrides=normalise_overrides(overrides))
-        return OmegaConf.to_container(composed, resolve=True)  # type: ignore[return-value]
+        with _config_search_path(extra_dir):
+            composed = compose(config_name=config_name, overrides=normalise_overrides(overrides),
+                               return_hydra_config=True)
+        hydra = OmegaConf.to_container(composed.hydra, resolve=False)
+        with _open(composed):
+            del composed["hydra"]
+        _refuse_environment_values(OmegaConf.to_container(composed, resolve=False))
+        return Composed(OmegaConf.to_container(composed, resolve=True), hydra)  # type: ignore[arg-type]
+    except MarkedYAMLError as exc:
+        raise ConfigError("config_name", config_name, _yaml_error_line(exc)) from None
+    except YAMLError as exc:
+        raise ConfigError("config_name", config_name, f"not valid YAML: {' '.join(str(exc).split())}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError("config_name", config_name, f"a config file is not UTF-8 text ({exc.reason} at byte "
+                                                      f"{exc.start})") from None
+    except MissingConfigException as exc:
+        if str(exc).startswith("Cannot find primary config"):
+            where = " or ".join(str(d) for d in (CONFIG_DIR, extra_dir) if d is not None)
+            raise ConfigError("config_name", config_name, f"no {config_name}.yaml in {where}") from None
+        raise _override_error(exc, overrides) from None
     except (HydraException, OmegaConfBaseException) as exc:
-        msg = " ".join(str(exc).split()).split(" Config search path")[0]
-        bad = next((o for o in overrides if o.split("=", 1)[0].lstrip("+~") in msg), " ".join(overrides))
-        key, _, value = bad.partition("=")
-        if "Could not override" in msg or "Key '" in msg and "not in struct" in msg:
-            raise ConfigError(key.lstrip("+~"), value, f"unknown key; allowed here: {', '.join(allowed_keys(key.lstrip('+~')))}") from None
-        raise ConfigError(key or "overrides", value, msg) from None
+        if "must be a DictConfig" in str(exc):  # the whole file is a list or a value
+            raise ConfigError("config_name", config_name, "must be a mapping of config keys") from None
+        raise _override_error(exc, overrides) from None
+    except OSError as exc:  # Hydra's file reader: a file it cannot read, or not a mapping at all
+        detail = " ".join(str(exc).split())
+        allowed = ("must be a mapping of config keys" if "Invalid loaded object type" in detail
+                   else f"cannot be read: {detail}")
+        raise ConfigError("config_name", config_name, allowed) from None
+
+
+def compose_mapping(overrides: Sequence[str] = (), config_name: str = "config",
+                    config_dir: str | Path | None = None) -> dict[str, Any]:
+    """Compose the YAML in ``configs/`` (and ``config_dir``, see :func:`compose_config`)
+    with Hydra and return it as a plain dict."""
+    return compose_config(overrides, config_name, config_dir).mapping
+
+
+def _existing_folder(config_dir: str | Path | None) -> Path | None:
+    if config_dir is None:
+        return None
+    folder = Path(config_dir).resolve()
+    if not folder.is_dir():
+        raise ConfigError("config_dir", str(config_dir), "no such folder" if not folder.exists() else "not a folder")
+    return folder
+
+
+@contextlib.contextmanager
+def _config_search_path(extra_dir: Path | None):
+    """While inside, Hydra's compose API searches ``configs/`` then ``extra_dir``: the
+    search path ``casesim --config-dir`` gets, built with the same Hydra functions, so what
+    is validated here is what the command runs."""
+    from hydra import version
+    from hydra._internal.hydra import Hydra
+    from hydra._internal.utils import create_config_search_path
+    from hydra.core.config_search_path import SearchPathQuery
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.initialize import get_gh_backup, restore_gh_from_backup
+
+    backup = get_gh_backup()
+    version.setbase("1.3")
+    search_path = create_config_search_path(str(CONFIG_DIR.resolve()))
+    if extra_dir is not None:
+        search_path.prepend(provider="command-line", path=f"file://{extra_dir}",
+                            anchor=SearchPathQuery(provider="schema"))
+    GlobalHydra.instance().clear()
+    Hydra.create_main_hydra2(task_name="casesim", config_search_path=search_path)
+    try:
+        yield
+    finally:
+        restore_gh_from_backup(backup)
+
+
+@contextlib.contextmanager
+def _open(config):
+    from omegaconf import open_dict
+
+    with open_dict(config):
+        yield
+
+
+def _refuse_environment_values(data: Any, path: str = "") -> None:
+    """ConfigError at the first value that interpolates an environment variable."""
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            _refuse_environment_values(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(data, list):
+        for k, value in enumerate(data):
+            _refuse_environment_values(value, f"{path}[{k}]")
+    elif isinstance(data, str) and _ENVIRONMENT_INTERPOLATION.search(data):
+        raise ConfigError(path, data, "reads an environment variable, whose value would be copied into "
+                                      "manifest.json and the tables: write the value itself (oc.env only under hydra.*)")
+
+
+def _yaml_error_line(exc: Any) -> str:
+    """'FILE line L, column C: not valid YAML: PROBLEM (CONTEXT from line L)'."""
+    mark = exc.problem_mark or exc.context_mark
+    where = f"{mark.name} line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    context = ""
+    if exc.context and exc.context_mark is not None:
+        context = f" ({exc.context} from line {exc.context_mark.line + 1})"
+    return f"{where}not valid YAML: {' '.join(str(exc.problem or exc).split())}{context}"
+
+
+def _override_error(exc: Exception, overrides: Sequence[str]) -> ConfigError:
+    """The ConfigError for a Hydra or OmegaConf error: the override it names, if any."""
+    msg = " ".join(str(exc).split()).split(" Config search path")[0]
+    bad = next((o for o in overrides if o.split("=", 1)[0].lstrip("+~") in msg), " ".join(overrides))
+    key, _, value = bad.partition("=")
+    if "Could not override" in msg or "Key '" in msg and "not in struct" in msg:
+        return ConfigError(key.lstrip("+~"), value, f"unknown key; allowed here: {', '.join(allowed_keys(key.lstrip('+~')))}")
+    return ConfigError(key or "overrides", value, msg)
 
 
 def load_config(overrides: Sequence[str] = (), config_name: str = "config",
                 config_dir: str | Path | None = None) -> SimConfig:
     """Compose ``configs/config.yaml`` with Hydra-style ``overrides`` (as on the command line,
-    e.g. ``["staffing.investigators=20", "run.replications=5"]``) into a validated SimConfig."""
+    e.g. ``["staffing.investigators=20", "run.replications=5"]``) into a validated SimConfig.
+    ``config_name`` and ``config_dir`` name a YAML of your own, as ``casesim --config-name
+    NAME --config-dir DIR`` does (``DIR`` is searched after ``configs/``)."""
     data = compose_mapping(overrides, config_name, config_dir)
     return build_config(data)

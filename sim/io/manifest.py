@@ -12,6 +12,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..config.design import config_hash
 from ..config.schema import SimConfig
 from ..results import Results
 from .atomic import atomic_write
@@ -58,17 +59,33 @@ def provenance(config: SimConfig, overrides: Sequence[str], wall_time_seconds: f
     }
 
 
-def manifest(results: Results, overrides: Sequence[str], wall_time_seconds: float) -> dict[str, Any]:
-    """The manifest of a run: its scenario, force, seed and replications, its provenance and
-    the cases simulated."""
+def manifest(results: Results, overrides: Sequence[str], wall_time_seconds: float, complete: bool = True,
+             replications_done: int | None = None) -> dict[str, Any]:
+    """The manifest of a run: its scenario, force, seed and replications, whether it is
+    ``complete`` and how many replications its tables hold (all of them unless
+    ``replications_done`` says otherwise), its provenance and the cases simulated."""
     config = results.config
+    done = config.run.replications if replications_done is None else replications_done
+    return run_manifest(config, overrides, wall_time_seconds, complete, done, int(len(results.cases)))
+
+
+def run_manifest(config: SimConfig, overrides: Sequence[str], wall_time_seconds: float, complete: bool,
+                 replications_done: int, cases_simulated: int = 0) -> dict[str, Any]:
+    """The manifest of a run folder, also while its replications run: ``complete`` is true
+    only once every table and figure is written; ``replications_done`` replications (of
+    ``replications``) are in its tables; ``config_hash`` names the configuration (as a
+    sweep point's key: how it is run, workers and progress bar, left out), which is how a
+    rerun of the same command finds the run to resume."""
     return {
         "scenario": config.scenario,
         "force": config.force,
         "seed": config.run.seed,
         "replications": config.run.replications,
+        "complete": complete,
+        "replications_done": replications_done,
+        "config_hash": config_hash(config),
         **provenance(config, overrides, wall_time_seconds),
-        "cases_simulated": int(len(results.cases)),
+        "cases_simulated": cases_simulated,
     }
 
 

@@ -2,17 +2,32 @@
 
 Each replication's random streams depend only on (seed, replication, stream name), so the
 tables are identical whatever the number of workers or the order replications finish in.
+
+Worker processes are started with ``spawn`` (a clean interpreter, safe whatever threads the
+parent runs) without re-importing the caller's main module: ``multiprocessing`` would
+otherwise run a script that has no ``if __name__ == "__main__":`` guard again in every
+worker, and cannot import a main module read from stdin (``python -``) at all. So
+``sim.simulate`` with workers runs from a plain script, stdin or a notebook alike; what
+the workers are sent must then not be defined in that main module (checked first).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import multiprocessing as mp
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import Iterable
+import pickle
+import signal
+import sys
+import threading
+import types
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from typing import Callable, Iterable
 
 from tqdm import tqdm
 
 from ..config.schema import SimConfig
+from ..errors import ConfigError
 from ..model import ReplicationOutput, run_replication
 from ..results import Results, build_results
 
@@ -28,31 +43,35 @@ class Interrupted(KeyboardInterrupt):
 
 
 def run_replications(cfg: SimConfig, replications: Iterable[int] | None = None,
-                     workers: int | None = None, progress: bool | None = None) -> list[ReplicationOutput]:
+                     workers: int | None = None, progress: bool | None = None,
+                     on_finished: Callable[[ReplicationOutput], None] | None = None) -> list[ReplicationOutput]:
     """Run the given replications (default: all of ``cfg.run.replications``) on ``workers``
-    local processes (default ``cfg.run.workers``); outputs in replication order."""
+    local processes (default ``cfg.run.workers``); outputs in replication order.
+    ``on_finished(output)`` is called as each replication finishes (in the order they
+    finish), to keep it at once.
+
+    Ctrl-C raises :class:`Interrupted` with the replications finished so far; worker
+    processes are stopped at once (a replication they were running is lost, not waited for).
+    """
     cfg.validate()
     reps = list(range(cfg.run.replications) if replications is None else replications)
     workers = min(cfg.run.workers if workers is None else workers, max(len(reps), 1))
     show = cfg.run.progress if progress is None else progress
     bar = tqdm(total=len(reps), desc=f"{cfg.scenario}: replications", unit="rep", disable=not show or None)
     outputs: list[ReplicationOutput] = []
+
+    def finish(output: ReplicationOutput) -> None:
+        outputs.append(output)
+        if on_finished is not None:
+            on_finished(output)
+        bar.update()
+
     try:
         if workers <= 1:
             for r in reps:
-                outputs.append(run_replication(cfg, r))
-                bar.update()
+                finish(run_replication(cfg, r))
         else:
-            # spawn: a clean interpreter per worker, safe whatever threads the parent runs.
-            pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
-            try:
-                futures = [pool.submit(run_replication, cfg, r) for r in reps]
-                for future in as_completed(futures):
-                    outputs.append(future.result())
-                    bar.update()
-            finally:
-                # On an interrupt, replications not yet started are dropped, not waited for.
-                pool.shutdown(wait=True, cancel_futures=True)
+            _run_in_processes(cfg, reps, workers, finish)
     except KeyboardInterrupt:
         raise Interrupted(sorted(outputs, key=lambda output: output.replication)) from None
     finally:
@@ -63,3 +82,108 @@ def run_replications(cfg: SimConfig, replications: Iterable[int] | None = None,
 def simulate(cfg: SimConfig, workers: int | None = None, progress: bool | None = None) -> Results:
     """Run every replication of ``cfg`` and return its tables (``Results``)."""
     return build_results(cfg, run_replications(cfg, workers=workers, progress=progress))
+
+
+def _run_in_processes(cfg: SimConfig, reps: list[int], workers: int,
+                      finish: Callable[[ReplicationOutput], None]) -> None:
+    """Run ``reps`` on ``workers`` spawned processes, calling ``finish`` as each finishes.
+    On an interrupt or a failed replication, the replications already done are finished
+    too before the exception passes on, and the workers are stopped."""
+    refuse_main_module_objects(cfg, workers)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                               initializer=_leave_interrupts_to_the_parent)
+    futures: list[Future] = []
+    collected: set[Future] = set()
+    stopped = True
+    try:
+        # The pool starts a process as a task is submitted: all of them start in here.
+        with _main_module_hidden():
+            futures = [pool.submit(run_replication, cfg, r) for r in reps]
+        for future in as_completed(futures):
+            collected.add(future)
+            finish(future.result())
+        stopped = False
+    except BaseException:
+        for future in futures:  # done, but not collected when the interrupt came
+            if future not in collected and future.done() and not future.cancelled() and future.exception() is None:
+                collected.add(future)
+                finish(future.result())
+        raise
+    finally:
+        if stopped:
+            for future in futures:
+                future.cancel()
+            _stop_workers(pool)
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _leave_interrupts_to_the_parent() -> None:
+    """In a worker: Ctrl-C reaches the whole process group, and the parent, which keeps
+    the finished replications, stops the workers itself; a worker stopped by Ctrl-C
+    would break the pool and print a traceback instead."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate the pool's processes: shutting down alone waits for running replications."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):  # no public way before Python 3.14
+        if process.is_alive():
+            process.terminate()
+
+
+_main_module_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _main_module_hidden():
+    """While inside, processes started with ``spawn`` do not import the main module:
+    ``multiprocessing.spawn.get_preparation_data`` imports it in the child by its
+    ``__spec__`` name or runs its ``__file__``, and finds neither here."""
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    with _main_module_lock:
+        saved = {name: vars(main)[name] for name in ("__spec__", "__file__") if name in vars(main)}
+        main.__spec__ = None
+        if "__file__" in saved:
+            del main.__file__
+        try:
+            yield
+        finally:
+            for name in ("__spec__", "__file__"):
+                if name in saved:
+                    setattr(main, name, saved[name])
+                elif name in vars(main):
+                    delattr(main, name)
+
+
+class _MainModuleFinder(pickle.Pickler):
+    """Pickles to nowhere, noting the first class or function defined in ``__main__``
+    (``found``, by its qualified name)."""
+
+    def __init__(self):
+        super().__init__(io.BytesIO(), protocol=pickle.HIGHEST_PROTOCOL)
+        self.found: str | None = None
+
+    def reducer_override(self, obj):
+        if isinstance(obj, (type, types.FunctionType)) and obj.__module__ == "__main__":
+            self.found = self.found or obj.__qualname__
+            return str, (obj.__qualname__,)  # a stand-in: nothing is unpickled
+        return NotImplemented
+
+
+def refuse_main_module_objects(cfg: SimConfig, workers: int) -> None:
+    """ConfigError (on ``run.workers``) if ``cfg`` holds a class or function defined in
+    the main module (a script, a notebook): worker processes do not import it, so it
+    could not reach them."""
+    finder = _MainModuleFinder()
+    try:
+        finder.dump(cfg)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        raise ConfigError("run.workers", workers, f"the configuration cannot be sent to worker processes ({exc}); "
+                                                  "use run.workers=1") from None
+    if finder.found is not None:
+        raise ConfigError("run.workers", workers,
+                          f"worker processes cannot use {finder.found}, defined in the main script or notebook: "
+                          "move it into a module of its own and import it, or use run.workers=1")

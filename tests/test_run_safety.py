@@ -1,0 +1,316 @@
+"""Nothing lost, nothing misleading, for ``casesim`` and ``sim.simulate``: bad input is one
+line with exit code 2 and writes nothing; an interrupted or crashed run keeps its finished
+replications as a partial run that the same command resumes; runs started together never
+share a folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.cli.run import main
+from sim.config.design import config_hash
+from sim.io.checkpoints import kept_count, load_replications, save_replication
+from sim.model import run_replication
+from sim.running import runner
+from sim.running.resumable import run_in_folder
+from sim.running.runner import Interrupted
+
+QUICK = ["run.replications=3", "run.horizon_days=60", "run.progress=false"]
+CASESIM = Path(sys.executable).parent / "casesim"
+
+
+def casesim(args, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([str(CASESIM), *args], cwd=cwd, capture_output=True, text=True, timeout=600, **kwargs)
+
+
+def files_under(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+# --------------------------------------------------------------------------- bad input
+
+MY_CONFIGS = {
+    "broken.yaml": "defaults:\n  - config\n  - _self_\nscenario: mine\nrun: {replications: 1\n",
+    "bad_value.yaml": "defaults:\n  - config\n  - _self_\nstaffing: {investigators: -1}\n",
+    "unknown_key.yaml": "defaults:\n  - config\n  - _self_\nstaffing: {detectives: 4}\n",
+    "secret.yaml": "defaults:\n  - config\n  - _self_\nrun:\n  seed: ${oc.env:CASESIM_TEST_SECRET}\n",
+}
+FAKE_SECRET = "not-a-real-token-8f3a"
+
+# (arguments, the one error line's expected fragment); MY is the folder of MY_CONFIGS, FILE a
+# file, OTHER a folder holding another configuration's run.
+BAD = [
+    (["--config-dir", "MY", "--config-name", "broken"],
+     "--config-name='broken': MY/broken.yaml line 6, column 1: not valid YAML: expected ',' or '}'"),
+    (["--config-dir", "MY/none", "--config-name", "bad_value"], "--config-dir='MY/none': no such folder"),
+    (["--config-name", "nonexistent", "run.replications=1"], "--config-name='nonexistent': no nonexistent.yaml in"),
+    (["--config-dir", "MY", "--config-name", "bad_value"], "staffing.investigators=-1: headcount must be >= 1"),
+    (["--config-dir", "MY", "--config-name", "unknown_key"], "staffing.detectives=4: unknown key"),
+    (["-m", "--config-dir", "MY", "--config-name", "bad_value", "run.seed=1,2"], "staffing.investigators=-1: "),
+    (["-m", "--config-dir", "MY", "--config-name", "broken", "run.seed=1,2"], "MY/broken.yaml line 6"),
+    (["-m", "--config-dir", "MY", "--config-name", "unknown_key", "run.seed=1,2"], "staffing.detectives=4: "),
+    (["--config-dir", "MY", "--config-name", "secret"], "run.seed='${oc.env:CASESIM_TEST_SECRET}': reads an environment"),
+    (["run.seed=${oc.env:CASESIM_TEST_SECRET}"], "run.seed='${oc.env:CASESIM_TEST_SECRET}': reads an environment"),
+    (["-m", "run.seed=${oc.env:CASESIM_TEST_SECRET}", "staffing.investigators=20,21"], "run.seed='${oc.env:"),
+    ([*QUICK, "hydra.run.dir=FILE"], "hydra.run.dir='FILE': is a file, not a folder"),
+    ([*QUICK, "hydra.run.dir=FILE/run"], "hydra.run.dir='FILE/run': a path inside a file"),
+    (["-m", *QUICK, "run.seed=1,2", "hydra.sweep.dir=FILE"], "hydra.sweep.dir='FILE': is a file, not a folder"),
+    ([*QUICK, "hydra.run.dir=OTHER"], "hydra.run.dir='OTHER': holds the run of another configuration"),
+]
+
+
+@pytest.mark.parametrize("args,expected", BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, monkeypatch, capsys, args, expected):
+    my = tmp_path / "my_configs"
+    my.mkdir()
+    for name, text in MY_CONFIGS.items():
+        (my / name).write_text(text)
+    (tmp_path / "a_file").write_text("kept\n")
+    other = tmp_path / "other_run"
+    other.mkdir()
+    (other / "manifest.json").write_text(json.dumps({"complete": True, "config_hash": "0123456789abcdef"}))
+    before = files_under(tmp_path)
+    names = {"MY": str(my), "FILE": str(tmp_path / "a_file"), "OTHER": str(other)}
+
+    def named(text: str) -> str:
+        for placeholder, value in names.items():
+            text = text.replace(placeholder, value)
+        return text
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CASESIM_TEST_SECRET", FAKE_SECRET)
+    with pytest.raises(SystemExit) as stop:
+        main([named(a) for a in args])
+    assert stop.value.code == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("casesim: error: ") and named(expected) in lines[0], captured.err
+    assert FAKE_SECRET not in captured.err + captured.out
+    assert files_under(tmp_path) == before  # no outputs/, multirun/, .hydra/ or casesim.log
+
+
+def test_an_environment_value_is_refused_from_python_too(monkeypatch):
+    monkeypatch.setenv("CASESIM_TEST_SECRET", FAKE_SECRET)
+    with pytest.raises(sim.ConfigError, match="reads an environment variable") as error:
+        sim.load_config(["run.seed=${oc.env:CASESIM_TEST_SECRET}"])
+    assert FAKE_SECRET not in str(error.value)
+
+
+def test_a_yaml_of_your_own_loads_from_python_as_on_the_command_line(tmp_path):
+    (tmp_path / "mine.yaml").write_text("defaults:\n  - config\n  - _self_\nscenario: mine\n"
+                                        "staffing: {investigators: 30}\n")
+    cfg = sim.load_config(["run.seed=7"], config_name="mine", config_dir=tmp_path)
+    assert (cfg.scenario, cfg.staffing.investigators, cfg.run.seed) == ("mine", 30, 7)
+    assert cfg.stages == sim.load_config().stages  # the rest is the baseline's
+
+
+# --------------------------------------------------------------------------- kept replications
+
+def test_a_kept_replication_reads_back_as_it_was_and_a_damaged_one_is_dropped(tmp_path):
+    cfg = sim.load_config([*QUICK, "forces=three_forces"])
+    key = config_hash(cfg)
+    output = run_replication(cfg, 1)
+    path = save_replication(tmp_path, output, key)
+    (back,), damaged = load_replications(tmp_path, key, range(3))
+    assert damaged == [] and back.replication == 1
+    assert back.cases.keys() == output.cases.keys()
+    for name, column in output.cases.items():
+        assert back.cases[name].dtype == column.dtype and np.array_equal(back.cases[name], column, equal_nan=True)
+    assert np.array_equal(back.snapshots, output.snapshots) and np.array_equal(back.snapshot_days, output.snapshot_days)
+    assert (back.series_labels, back.pools, back.force_names, back.owners) == (
+        output.series_labels, output.pools, output.force_names, output.owners)
+    assert load_replications(tmp_path, "another config", range(3)) == ([], [])  # never reused for another
+    path.write_bytes(path.read_bytes()[:200])  # truncated
+    assert kept_count(tmp_path, key, range(3)) == 0
+    assert load_replications(tmp_path, key, range(3)) == ([], [path]) and not path.exists()
+
+
+def stop_at(replication: int, error: BaseException, monkeypatch) -> None:
+    """Replication ``replication`` raises ``error`` instead of running (serial runs)."""
+    def run(cfg, r, *args, **kwargs):
+        if r == replication:
+            raise error
+        return run_replication(cfg, r, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "run_replication", run)
+
+
+def manifest_of(folder: Path) -> dict:
+    return json.loads((folder / "manifest.json").read_text())
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt(), RuntimeError("a bug in replication 2")],
+                         ids=["interrupt", "crash"])
+def test_a_stopped_run_keeps_its_finished_replications_and_resumes_to_the_same_tables(tmp_path, monkeypatch, error):
+    cfg = sim.load_config(QUICK)
+    folder = tmp_path / "run"
+    stop_at(2, error, monkeypatch)
+    with pytest.raises(Interrupted if isinstance(error, KeyboardInterrupt) else RuntimeError) as stopped:
+        run_in_folder(cfg, folder, QUICK)
+    if isinstance(error, KeyboardInterrupt):
+        assert [o.replication for o in stopped.value.finished] == [0, 1]
+        assert str(stopped.value) == f"finished 2 of 3 replications, kept in {folder}"
+    partial = manifest_of(folder)
+    assert partial["complete"] is False and partial["replications_done"] == 2
+    assert partial["config_hash"] == config_hash(cfg) and partial["replications"] == 3
+    assert sorted(pd.read_parquet(folder / "cases.parquet")["replication"].unique()) == [0, 1]
+    assert pd.read_csv(folder / "summary.csv")["n_replications"].max() == 2
+    assert sorted(p.name for p in (folder / "replications").iterdir()) == ["000000.npz", "000001.npz"]
+
+    ran = []
+    monkeypatch.setattr(runner, "run_replication", lambda cfg, r: ran.append(r) or run_replication(cfg, r))
+    run_in_folder(cfg, folder, QUICK)
+    assert ran == [2]  # only the replication not kept
+    done = manifest_of(folder)
+    assert done["complete"] is True and done["replications_done"] == 3
+    assert not (folder / "replications").exists()
+    straight = sim.simulate(cfg)
+    pd.testing.assert_frame_equal(pd.read_parquet(folder / "cases.parquet"), straight.cases)
+    pd.testing.assert_frame_equal(pd.read_parquet(folder / "timeseries.parquet"), straight.timeseries)
+
+
+def test_the_manifest_says_incomplete_before_the_first_replication_and_complete_only_after_the_figures(tmp_path,
+                                                                                                      monkeypatch):
+    cfg = sim.load_config(QUICK)
+    folder = tmp_path / "run"
+    seen = []
+    monkeypatch.setattr(runner, "run_replication",
+                        lambda cfg, r: seen.append(manifest_of(folder)["complete"]) or run_replication(cfg, r))
+
+    def figures(results, summary):
+        seen.append(manifest_of(folder)["complete"])
+        assert (folder / "summary.csv").is_file()
+
+    run_in_folder(cfg, folder, QUICK, finish=figures)
+    assert seen == [False] * 4 and manifest_of(folder)["complete"] is True
+
+
+def test_an_interrupt_stops_worker_processes_and_keeps_what_finished(monkeypatch):
+    """Ctrl-C in the parent while two workers run: the finished replications come back in
+    ``Interrupted``, not a broken pool."""
+    cfg = sim.load_config(["run.replications=6", "run.horizon_days=60", "run.progress=false"])
+    finished = []
+
+    def interrupt_after_the_first(output):
+        finished.append(output.replication)
+        if len(finished) == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted) as stopped:
+        runner.run_replications(cfg, workers=2, on_finished=interrupt_after_the_first)
+    kept = [o.replication for o in stopped.value.finished]
+    assert kept == sorted(finished) and len(kept) >= 1
+    expected = {r: run_replication(cfg, r) for r in kept}
+    for output in stopped.value.finished:
+        assert np.array_equal(output.cases["exit_day"], expected[output.replication].cases["exit_day"], equal_nan=True)
+
+
+def test_ctrl_c_on_casesim_with_workers_keeps_a_partial_run(tmp_path):
+    """SIGINT to the whole process group, as Ctrl-C in a terminal, while two workers run."""
+    folder = tmp_path / "run"
+    process = subprocess.Popen([str(CASESIM), "run.replications=40", "run.horizon_days=1460", "run.progress=false",
+                                "run.workers=2", f"hydra.run.dir={folder}"], cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not list((folder / "replications").glob("*.npz")) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 130, err
+    lines = err.strip().splitlines()
+    partial = manifest_of(folder)
+    done = partial["replications_done"]
+    assert lines == [(f"casesim: interrupted; finished {done} of 40 replications, kept in {folder}; "
+                      "run the same command to resume")], err
+    assert partial["complete"] is False and 1 <= done < 40
+    assert pd.read_parquet(folder / "cases.parquet")["replication"].nunique() == done
+    assert kept_count(folder, partial["config_hash"], range(40)) == done
+
+
+def test_the_same_command_resumes_the_latest_partial_run_of_its_config(tmp_path, monkeypatch):
+    args = ["run.replications=3", "run.horizon_days=60", "run.progress=false", "staffing.investigators=21"]
+    cfg = sim.load_config(args)
+    partial = tmp_path / "outputs" / "2020-01-01" / "09-00-00"
+    stop_at(1, KeyboardInterrupt(), monkeypatch)
+    with pytest.raises(Interrupted):
+        run_in_folder(cfg, partial, args)
+    other = tmp_path / "outputs" / "2020-01-01" / "10-00-00"  # a later partial run of another config
+    with pytest.raises(Interrupted):
+        run_in_folder(sim.load_config([*args, "run.seed=5"]), other, args)
+    monkeypatch.setattr(runner, "run_replication", run_replication)
+    r = casesim(args, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == ("casesim: resuming the partial run in outputs/2020-01-01/09-00-00 "
+                                        "(1 of 3 replications kept)")
+    assert manifest_of(partial)["complete"] is True and manifest_of(other)["complete"] is False
+    assert sorted(p.name for p in (tmp_path / "outputs" / "2020-01-01").iterdir()) == ["09-00-00", "10-00-00"]
+    pd.testing.assert_frame_equal(pd.read_parquet(partial / "cases.parquet"), sim.simulate(cfg).cases)
+
+
+# --------------------------------------------------------------------------- collisions
+
+def test_runs_started_together_never_share_a_folder(tmp_path):
+    """Three runs whose folder setting names the same folder (the year: the same for all, as
+    runs started in the same second get the same default): each gets its own folder,
+    holding its own configuration's tables."""
+    headcounts = [11, 12, 13]
+    processes = [subprocess.Popen([str(CASESIM), "run.replications=1", "run.horizon_days=60", "run.progress=false",
+                                   f"staffing.investigators={n}", "hydra.run.dir=runs/same_${now:%Y}"],
+                                  cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for n in headcounts]
+    for process in processes:
+        _, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err
+    folders = sorted((tmp_path / "runs").iterdir())
+    first = folders[0].name
+    assert [f.name for f in folders] == [first, f"{first}_2", f"{first}_3"]
+    found = []
+    for folder in folders:
+        manifest = manifest_of(folder)
+        given = manifest["config"]["staffing"]["investigators"]
+        assert manifest["complete"] is True and f"staffing.investigators={given}" in manifest["overrides"]
+        pools = pd.read_csv(folder / "pools.csv")
+        assert set(pools.loc[pools["pool"] == "investigators", "capacity"]) == {given}
+        assert f"staffing.investigators={given}" in (folder / ".hydra" / "overrides.yaml").read_text()
+        found.append(given)
+    assert sorted(found) == headcounts
+
+
+def test_multiruns_started_together_get_folders_of_their_own(tmp_path, monkeypatch):
+    from sim.cli.run import _sweep_folder
+
+    monkeypatch.chdir(tmp_path)
+    first, second = (_sweep_folder(None, "multirun/${now:%Y-%m-%d}/same") for _ in range(2))
+    try:
+        assert first.path != second.path and second.path.name == f"{first.path.name}_2"
+        assert first.path.is_dir() and second.path.is_dir()
+    finally:
+        second.release(keep=False), first.release(keep=False)
+    assert list(tmp_path.iterdir()) == []  # no manifest written: nothing left
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="the superuser may write anywhere")
+def test_a_run_folder_that_cannot_be_written_is_refused_before_the_run(tmp_path, monkeypatch, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    monkeypatch.chdir(tmp_path)
+    try:
+        with pytest.raises(SystemExit) as stop:
+            main([*QUICK, f"hydra.run.dir={locked}"])
+    finally:
+        locked.chmod(0o755)
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == f"casesim: error: hydra.run.dir='{locked}': is not writable; choose a writable folder\n"
+    assert list(locked.iterdir()) == []
