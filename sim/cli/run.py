@@ -25,7 +25,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import glob
-import itertools
 import re
 import shutil
 import sys
@@ -40,7 +39,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from ..config.convert import normalise_overrides
-from ..config.load import CONFIG_DIR, build_config, compose_config, load_config
+from ..config.load import CONFIG_DIR, build_config, compose_config
 from ..errors import ConfigError
 from .common import claim_output_folder, command
 
@@ -109,14 +108,9 @@ def _read_command_line(argv: Sequence[str]) -> _CommandLine:
 
 def _override_value(arg: str) -> str:
     """The value of override ``arg`` as Hydra reads it (quotes removed)."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.errors import HydraException
+    from ..config.design import parse_override
 
-    try:
-        return str(OverridesParser.create().parse_overrides([arg])[0].value())
-    except HydraException as exc:
-        key, _, value = arg.partition("=")
-        raise ConfigError(key.lstrip("+~"), value, " ".join(str(exc).split())) from None
+    return str(parse_override(arg).value())
 
 
 def _as_override(key: str, folder: Path) -> str:
@@ -202,44 +196,11 @@ def _validate_single_run(line: _CommandLine) -> tuple[SimConfig, str]:
 
 def _validate_multirun(line: _CommandLine) -> str:
     """Validate every job of the multirun; Hydra's ``hydra.sweep.dir`` setting (unresolved)."""
-    from ..config.design import multirun_points
+    from ..config.design import multirun_points, parse_override
 
-    fixed, grid = _split_sweeps(line.overrides)
-    base = compose_config(fixed, line.config_name, line.config_dir)  # its own errors first
-    if line.config_name == "config" and line.config_dir is None:
-        multirun_points(line.overrides)
-    else:
-        keys = [key for key, _ in grid]
-        for values in itertools.product(*(values for _, values in grid)):
-            load_config([*fixed, *(f"{key}={value}" for key, value in zip(keys, values))],
-                        line.config_name, line.config_dir)
-    return base.hydra["sweep"]["dir"]
-
-
-def _split_sweeps(overrides: Sequence[str]) -> tuple[list[str], list[tuple[str, list[str]]]]:
-    """(the overrides with one value, [(key, values)] of the swept ones): those given and
-    the grid of a ``+sweep=NAME`` preset, whose keys the command line's values replace (as
-    Hydra's sweeper does)."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.errors import HydraException
-
-    from ..config.design import read_spec
-
-    fixed, grid, preset, given = [], [], [], set()
-    for text in overrides:
-        try:
-            override = OverridesParser.create().parse_overrides([text])[0]
-        except HydraException as exc:
-            raise ConfigError(text.split("=", 1)[0], text, " ".join(str(exc).split())) from None
-        key = override.key_or_group
-        given.add(key)
-        if override.is_sweep_override():
-            grid.append((text.split("=", 1)[0], list(override.sweep_string_iterator())))
-        else:
-            fixed.append(text)
-            if key == "sweep":
-                preset = [(k, list(v)) for k, v in read_spec(override.get_value_element_as_str()).grid]
-    return fixed, [(k, v) for k, v in preset if k not in given] + grid
+    multirun_points(line.overrides, line.config_name, line.config_dir)
+    single_valued = [text for text in line.overrides if not parse_override(text).is_sweep_override()]
+    return compose_config(single_valued, line.config_name, line.config_dir).hydra["sweep"]["dir"]
 
 
 @dataclasses.dataclass

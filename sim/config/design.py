@@ -196,21 +196,31 @@ def design_points(name: str, overrides: Sequence[str] = ()) -> tuple[SweepSpec, 
     return spec, build_points(list(grid.items()), samples, [f"+sweep={name}", *fixed])
 
 
-def multirun_points(overrides: Sequence[str]) -> list[DesignPoint]:
-    """The jobs ``casesim -m OVERRIDES`` will run, validated the same way (a grid preset
-    named by ``+sweep=NAME`` included), so a bad value fails before the first job."""
+def parse_override(text: str):
+    """Override ``text`` as Hydra's grammar reads it (a ``hydra`` ``Override``: key, value,
+    whether it sweeps); ConfigError naming the key if it does not parse."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
 
+    try:
+        return OverridesParser.create().parse_overrides([text])[0]
+    except HydraException as exc:
+        key, _, value = text.partition("=")
+        raise ConfigError(key.lstrip("+~"), value, " ".join(str(exc).split())) from None
+
+
+def multirun_points(overrides: Sequence[str], config_name: str = "config",
+                    config_dir: str | Path | None = None) -> list[DesignPoint]:
+    """The jobs ``casesim -m OVERRIDES`` will run, validated the same way (a grid preset
+    named by ``+sweep=NAME`` included), so a bad value fails before the first job;
+    ``config_name`` and ``config_dir`` as ``--config-name`` and ``--config-dir`` (see
+    ``sim.config.load.compose_mapping``)."""
     grid: dict[str, tuple[str, ...]] = {}
     preset: dict[str, tuple[str, ...]] = {}
     fixed: list[str] = []
     preset_keys_given: set[str] = set()
     for text in overrides:
-        try:
-            o = OverridesParser.create().parse_overrides([text])[0]
-        except HydraException as exc:
-            raise ConfigError(text.split("=", 1)[0], text, " ".join(str(exc).split())) from None
+        o = parse_override(text)
         key = o.key_or_group
         if key.startswith("hydra.") or key == "hydra":
             continue
@@ -228,14 +238,16 @@ def multirun_points(overrides: Sequence[str]) -> list[DesignPoint]:
     # As Hydra's sweeper does: the command line's values for a key replace the preset's
     # (a single value too: it is applied after the preset's in each job).
     preset = {k: v for k, v in preset.items() if k not in preset_keys_given}
-    return build_points(list({**preset, **grid}.items()), [{}], fixed)
+    return build_points(list({**preset, **grid}.items()), [{}], fixed, config_name, config_dir)
 
 
 def build_points(grid: Sequence[tuple[str, Sequence[str]]], samples: Sequence[Mapping[str, Any]],
-                 overrides: Sequence[str]) -> list[DesignPoint]:
+                 overrides: Sequence[str], config_name: str = "config",
+                 config_dir: str | Path | None = None) -> list[DesignPoint]:
     """Each combination of the ``grid`` (key, values) crossed with each of ``samples``,
-    on top of ``overrides``: the base is composed once per combination of config-group
-    choices, and each point's values are set into a copy of it."""
+    on top of ``overrides`` (composed from ``config_name``, see ``compose_mapping``): the
+    base is composed once per combination of config-group choices, and each point's values
+    are set into a copy of it."""
     grid_keys = [k for k, _ in grid]
     combos = [dict(zip(grid_keys, values)) for values in itertools.product(*(v for _, v in grid))] or [{}]
     bases: dict[tuple, dict] = {}
@@ -245,7 +257,7 @@ def build_points(grid: Sequence[tuple[str, Sequence[str]]], samples: Sequence[Ma
     for combo in combos:
         groups = tuple((k, v) for k, v in combo.items() if _is_group(k))
         if groups not in bases:  # compose once per combination of config-group choices
-            data = compose_mapping([*overrides, *[f"{k}={v}" for k, v in groups]])
+            data = compose_mapping([*overrides, *[f"{k}={v}" for k, v in groups]], config_name, config_dir)
             data.pop("sweep", None)
             bases[groups] = data
         values = {k: yaml_value(v) for k, v in combo.items() if not _is_group(k)}
