@@ -117,7 +117,7 @@ def compose_config(overrides: Sequence[str] = (), config_name: str = "config",
     parse (its file and line), and ``${oc.env:...}`` outside ``hydra.*``."""
     from hydra import compose
     from hydra.errors import HydraException, MissingConfigException
-    from omegaconf import OmegaConf
+    from omegaconf import OmegaConf, open_dict
     from omegaconf.errors import OmegaConfBaseException
     from yaml import MarkedYAMLError, YAMLError
 
@@ -127,7 +127,7 @@ def compose_config(overrides: Sequence[str] = (), config_name: str = "config",
             composed = compose(config_name=config_name, overrides=normalise_overrides(overrides),
                                return_hydra_config=True)
         hydra = OmegaConf.to_container(composed.hydra, resolve=False)
-        with _open(composed):
+        with open_dict(composed):
             del composed["hydra"]
         _refuse_environment_values(OmegaConf.to_container(composed, resolve=False))
         return Composed(OmegaConf.to_container(composed, resolve=True), hydra)  # type: ignore[arg-type]
@@ -194,14 +194,6 @@ def _config_search_path(extra_dir: Path | None):
         yield
     finally:
         restore_gh_from_backup(backup)
-
-
-@contextlib.contextmanager
-def _open(config):
-    from omegaconf import open_dict
-
-    with open_dict(config):
-        yield
 
 
 def _refuse_environment_values(data: Any, path: str = "") -> None:

@@ -52,12 +52,22 @@ def save_replication(folder: str | Path, output: ReplicationOutput, config_key: 
     return path
 
 
+_UNREADABLE = (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile)
+"""What reading a damaged or foreign file raises."""
+
+
+def _about(archive) -> dict:
+    """The description kept beside a replication's arrays (ValueError if of another format)."""
+    about = json.loads(str(archive["about"]))
+    if about.get("format") != _FORMAT:
+        raise ValueError(f"format {about.get('format')!r}")
+    return about
+
+
 def _read(path: Path) -> tuple[ReplicationOutput, str]:
     """The replication kept in ``path`` and its configuration hash."""
     with np.load(path, allow_pickle=False) as archive:
-        about = json.loads(str(archive["about"]))
-        if about.get("format") != _FORMAT:
-            raise ValueError(f"format {about.get('format')!r}")
+        about = _about(archive)
         return ReplicationOutput(
             replication=int(about["replication"]),
             cases={name: archive[f"{_CASE_PREFIX}{name}"] for name in about["case_columns"]},
@@ -84,7 +94,7 @@ def load_replications(folder: str | Path, config_key: str,
             continue
         try:
             output, key = _read(path)
-        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+        except _UNREADABLE:
             damaged.append(path)
             path.unlink(missing_ok=True)
             continue
@@ -113,8 +123,8 @@ def kept_count(folder: str | Path, config_key: str, replications: Iterable[int])
             continue
         try:
             with np.load(path, allow_pickle=False) as archive:
-                about = json.loads(str(archive["about"]))
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+                about = _about(archive)
+        except _UNREADABLE:
             continue
         count += about.get("config_hash") == config_key and about.get("replication") == replication
     return count
