@@ -170,6 +170,15 @@ def _check_writable(folder: Path, key: str) -> None:
         raise ConfigError(key, str(folder), "is not writable; choose a writable folder") from None
 
 
+def kept_nothing(folder: Path) -> str:
+    """After a command was stopped before it kept any result: remove the folder it claimed
+    (``sim.io.analysis_folders.abandon_folder``) and say, for the interrupt's message, what
+    became of it."""
+    from ..io.analysis_folders import abandon_folder
+
+    return "nothing kept" if abandon_folder(folder) else f"{folder}/manifest.json says complete: false"
+
+
 def save_figures(folder: Path, figures: Mapping[str, object]) -> None:
     """Save each figure (a matplotlib Figure, by file name) as ``folder/figures/NAME`` at the
     figures' common resolution; ``figures/`` is created if missing."""

@@ -7,7 +7,7 @@ import time
 from typing import Sequence
 
 from ..errors import ConfigError
-from .common import Parser, claim_output_folder, command, save_figures
+from .common import Parser, claim_output_folder, command, kept_nothing, save_figures
 
 HEADLINE_COLUMNS = ["scenario", "metric", "by", "grade", "baseline", "difference", "ci_low", "ci_high"]
 
@@ -28,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not names:
         raise ConfigError("scenarios", "", "name at least one scenario from configs/scenario/")
 
-    from ..io.analysis_folders import abandon_folder, start_folder, write_comparison_folder
+    from ..io.analysis_folders import start_folder, write_comparison_folder
     from ..results.summary import summarise_metrics
     from ..running.scenarios import compare, load_scenarios
 
@@ -50,8 +50,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         write_comparison_folder(comparison, folder, overrides, time.perf_counter() - started, requested, summaries)
     except KeyboardInterrupt:
         if not summaries:
-            kept = "nothing kept" if abandon_folder(folder) else f"{folder}/manifest.json says complete: false"
-            raise KeyboardInterrupt(f"no run had finished; {kept}") from None
+            raise KeyboardInterrupt(f"no run had finished; {kept_nothing(folder)}") from None
         raise KeyboardInterrupt(f"finished runs kept in {folder} ({', '.join(summaries)}: {len(summaries)} of "
                                 f"{len(requested)}; manifest.json says complete: false)") from None
     from ..results.comparison import headline_differences

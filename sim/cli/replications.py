@@ -7,7 +7,7 @@ import time
 from typing import Sequence
 
 from ..errors import ConfigError
-from .common import Parser, claim_output_folder, command, save_figures
+from .common import Parser, claim_output_folder, command, kept_nothing, save_figures
 
 RECOMMENDATION_COLUMNS = ["metric", "by", "grade", "mean", "relative_half_width", "recommended_replications",
                           "projected_replications", "note"]
@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_intermixed_args(argv)
 
     from ..config.load import load_config
-    from ..io.analysis_folders import abandon_folder, start_folder, write_replication_study_folder
+    from ..io.analysis_folders import start_folder, write_replication_study_folder
     from ..io.manifest import replication_study_manifest
     from ..running.replication_study import MAX_REPLICATIONS, StudyInterrupted, replication_study
 
@@ -54,8 +54,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                                        time.perf_counter() - started)
     except StudyInterrupted as stopped:
         if stopped.study is None:
-            kept = "nothing kept" if abandon_folder(folder) else f"{folder}/manifest.json says complete: false"
-            raise KeyboardInterrupt(f"fewer than 2 replications had finished; {kept}") from None
+            raise KeyboardInterrupt(f"fewer than 2 replications had finished; {kept_nothing(folder)}") from None
         write_replication_study_folder(stopped.study, folder, args.overrides, args.max_replications,
                                        time.perf_counter() - started, complete=False)
         finished = stopped.study.metrics["replication"].nunique()
@@ -63,8 +62,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                                 "(manifest.json says complete: false)") from None
     except KeyboardInterrupt:
         if study is None:  # stopped after the last replication, while they were summarised
-            kept = "nothing kept" if abandon_folder(folder) else f"{folder}/manifest.json says complete: false"
-            raise KeyboardInterrupt(f"stopped while the replications were summarised; {kept}") from None
+            raise KeyboardInterrupt(f"stopped while the replications were summarised; {kept_nothing(folder)}") from None
         raise KeyboardInterrupt(f"every replication finished; the trajectory is kept in {folder}, without the "
                                 "figure (manifest.json says complete: false)") from None
     print(study.recommendation[RECOMMENDATION_COLUMNS].round(3).to_string(index=False))

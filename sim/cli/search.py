@@ -7,7 +7,7 @@ import time
 from typing import Sequence
 
 from ..errors import ConfigError
-from .common import Parser, claim_output_folder, command
+from .common import Parser, claim_output_folder, command, kept_nothing
 
 OPTIONS = {"risks": "--risks", "within_days": "--within-days", "max_share_late": "--max-share-late",
            "confidence": "--confidence", "high": "--max-investigators", "grid": "--grid", "costs": "--cost"}
@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_intermixed_args(argv)
 
     from ..config.load import load_config
-    from ..io.analysis_folders import abandon_folder, search_description, start_folder, write_search_folder
+    from ..io.analysis_folders import search_description, start_folder, write_search_folder
     from ..running.search import Target, check_search, search_investigators, search_mix
 
     cfg = load_config(args.overrides)
@@ -73,8 +73,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         runs_path = write_search_folder(result.runs, folder, description())
     except KeyboardInterrupt:
         if not levels_kept:
-            kept = "nothing kept" if abandon_folder(folder) else f"{folder}/manifest.json says complete: false"
-            raise KeyboardInterrupt(f"no level had finished; {kept}") from None
+            raise KeyboardInterrupt(f"no level had finished; {kept_nothing(folder)}") from None
         raise KeyboardInterrupt(f"finished levels ({levels_kept}) kept in {folder}/runs.csv "
                                 "(manifest.json says complete: false)") from None
     print(result.runs.to_string(index=False))

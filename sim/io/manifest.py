@@ -4,6 +4,7 @@ versions, the source tree's git revision and the wall time, written as ``manifes
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import platform
 import subprocess
@@ -22,6 +23,11 @@ PACKAGES = ("casesim", "simpy", "numpy", "scipy", "pandas", "pyarrow", "hydra-co
 
 def package_versions() -> dict[str, str]:
     """The Python version and the version of each package in PACKAGES (or 'not installed')."""
+    return dict(_package_versions())
+
+
+@functools.cache  # what this process imported: asked once, though folders rewrite manifests as work finishes
+def _package_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
@@ -31,6 +37,7 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+@functools.cache  # the tree this process's code came from: two git commands once, not per manifest
 def git_revision() -> str:
     """The source tree's commit (with '+dirty' if it has uncommitted changes), or 'unknown'."""
     here = Path(__file__).resolve().parent
