@@ -16,7 +16,6 @@ in :mod:`sim.config.limits`. Bounds that relate several fields stay in the secti
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any, Callable
 
 from ..core.distributions import Distribution
@@ -114,35 +113,28 @@ def delay_in_days(default: Distribution) -> Any:
 def check_declared(section: Any, key: str) -> None:
     """Check every declared field of dataclass ``section`` (``key``: its dotted path).
     A nested value that validates itself (a distribution, a section with ``validate(key)``)
-    is asked to; any other nested dataclass is walked into. Then the field's limits."""
+    is asked to; any other nested dataclass is walked into. Then the field's limits, but a
+    distribution's first: a mean past its key's limit is named in the key's unit (hours of
+    effort, days) before the parameters are checked against each other."""
     for f in dataclasses.fields(section):
         value = getattr(section, f.name)
         where = f"{key}.{f.name}"
+        limits = f.metadata.get(LIMITS, ()) if value is not None else ()
         checked_by = f.metadata.get(CHECK)
-        limits_first = _plain_numbers(value)
         if checked_by is not None:
             if value is not None:
                 checked_by(where, value)
+        elif isinstance(value, Distribution):
+            value.check_numbers(where)
+            for limit in limits:
+                check_limit(where, value, limit)
+            limits = ()
+            value.validate(where)
         elif dataclasses.is_dataclass(value):
-            if limits_first:
-                # A distribution's mean past its key's limit is named in the key's unit
-                # before its parameters are checked against each other.
-                for limit in f.metadata.get(LIMITS, ()):
-                    check_limit(where, value, limit)
             validate = getattr(value, "validate", None)
             if validate is not None:
                 validate(where)
             else:
                 check_declared(value, where)
-        if value is not None and not limits_first:
-            for limit in f.metadata.get(LIMITS, ()):
-                check_limit(where, value, limit)
-
-
-def _plain_numbers(value: Any) -> bool:
-    """Whether ``value`` is a distribution whose parameters are all finite numbers >= 0."""
-    if not isinstance(value, Distribution):
-        return False
-    parameters = [getattr(value, name) for name in value.parameter_names()]
-    return all(isinstance(p, (int, float)) and not isinstance(p, bool) and math.isfinite(p) and p >= 0
-               for p in parameters)
+        for limit in limits:
+            check_limit(where, value, limit)

@@ -67,10 +67,9 @@ class Distribution(metaclass=_BuiltByKind):
         """The kind's parameters, in the order its constructor takes them."""
         return tuple(f.name for f in dataclasses.fields(cls) if f.init)
 
-    def validate(self, key: str) -> None:
-        """Raise ConfigError naming ``key.<parameter>`` unless every parameter is given, a
-        number from 0 to ``LARGEST_PARAMETER`` and consistent with the others (so the mean,
-        the variance and every quantile are finite numbers)."""
+    def check_numbers(self, key: str) -> None:
+        """Raise ConfigError naming ``key.<parameter>`` unless every parameter is given and a
+        finite number >= 0: past this, ``mean_value`` is a number."""
         for name in self.parameter_names():
             value = getattr(self, name)
             where = f"{key}.{name}"
@@ -78,6 +77,12 @@ class Distribution(metaclass=_BuiltByKind):
             check(isinstance(value, (int, float)) and not isinstance(value, bool), where, value, "a number")
             check(math.isfinite(value), where, value, "a finite number")
             check_non_negative(where, value)
+
+    def validate(self, key: str) -> None:
+        """Raise ConfigError naming ``key.<parameter>`` unless every parameter is given, a
+        number from 0 to ``LARGEST_PARAMETER`` and consistent with the others (so the mean,
+        the variance and every quantile are finite numbers)."""
+        self.check_numbers(key)
         self._check_consistent(key)
         for name in self.parameter_names():
             value = getattr(self, name)
