@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 import sim
 from sim.config.convert import leaves
 from sim.config.load import build_config, compose_mapping
-from sim.config.memory import expected_cases, memory_estimate
+from sim.config.memory import memory_estimate
 from sim.config.schema import ByGrade, SimConfig
 from sim.core.distributions import DIST_KINDS, DISTRIBUTIONS, PARAMETER_NAMES, Distribution
 from sim.domain import BACKLOG_STAGES, GRADES
@@ -124,7 +124,7 @@ def _quick_to_run(cfg: SimConfig) -> bool:
     """Whether ``cfg`` simulates in well under a second (a sample of the configs accepted)."""
     review = cfg.stages.review
     return (cfg.run.horizon_days <= 120 and cfg.run.replications <= 2 and not cfg.forces
-            and expected_cases(cfg) <= 3_000 and memory_estimate(cfg).data_bytes() <= 50 * 2**20
+            and cfg.expected_cases() <= 3_000 and memory_estimate(cfg).data_bytes() <= 50 * 2**20
             and (review.analyst_cases_per_review == 0 or review.analyst_interval_days >= 0.5))
 
 

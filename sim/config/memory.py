@@ -143,13 +143,6 @@ def _backlog_key(cfg: SimConfig, prefix: str) -> tuple[str, object]:
     return f"{prefix}demand.initial_backlog.counts", dict(zip(GRADES, backlog.counts.as_tuple()))
 
 
-def expected_cases(cfg: SimConfig) -> float:
-    """Cases a force (``cfg`` of one force) expects in a replication: referrals over the
-    horizon, the extra suspects of bulk packages, and the initial backlog."""
-    d = cfg.demand
-    return cfg.expected_referrals() * (1 + d.bulk_package_probability * d.bulk_extra_suspects_mean) + d.initial_backlog.size
-
-
 def memory_estimate(cfg: SimConfig) -> MemoryEstimate:
     """Estimate the memory a run of ``cfg`` needs (see the module's description)."""
     run = cfg.run
@@ -167,7 +160,7 @@ def memory_estimate(cfg: SimConfig) -> MemoryEstimate:
     held = [Term(sample_key, sample_value, samples * HELD_BYTES_PER_SAMPLE, sample_words)]
     running = [Term(sample_key, sample_value, samples * RUNNING_BYTES_PER_SAMPLE, sample_words)]
     for prefix, force in zip(prefixes, force_configs):
-        cases = expected_cases(force)
+        cases = force.expected_cases()
         key, value = cases_driver(force, prefix)
         words = f"about {cases:,.0f} cases{' of ' + force.force if cfg.forces else ''} over {run.horizon_days:g} days"
         held.append(Term(key, value, cases * HELD_BYTES_PER_CASE, words))

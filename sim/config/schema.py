@@ -139,6 +139,10 @@ class DemandConfig:
     child_in_household_probability: float = probability(0.28)
     initial_backlog: BacklogConfig = field(default_factory=BacklogConfig)
 
+    def suspects_per_referral(self) -> float:
+        """Expected suspects a referral brings: one, and a bulk package's extra ones."""
+        return 1 + self.bulk_package_probability * self.bulk_extra_suspects_mean
+
     def validate(self, key: str) -> None:
         check_declared(self, key)
         check(self.growth_per_year > -1, f"{key}.growth_per_year", self.growth_per_year, "must be > -1")
@@ -506,8 +510,8 @@ class SimConfig:
                    f"trains so many {role} that {away:.0%} of their time goes on courses; lengthen "
                    "training.programme.duration_days or shorten course_days")
         d = self.demand
-        expected = self.expected_referrals() * (1 + d.bulk_package_probability * d.bulk_extra_suspects_mean)
-        check(expected + d.initial_backlog.size > 0, f"{prefix}demand.referrals_per_month", d.referrals_per_month,
+        expected = self.expected_suspects()
+        check(self.expected_cases() > 0, f"{prefix}demand.referrals_per_month", d.referrals_per_month,
                "no referrals and no initial backlog: there is nothing to simulate")
         if expected > MAX_CASES_PER_REPLICATION:
             key, value = cases_driver(self, prefix)
@@ -544,6 +548,16 @@ class SimConfig:
             return rate * self.run.horizon_days
         k = math.log1p(d.growth_per_year) / 365.0
         return rate * math.expm1(k * self.run.horizon_days) / k
+
+    def expected_suspects(self) -> float:
+        """Expected suspects referred a replication: the referrals and the extra suspects
+        of bulk packages (growth included; the initial backlog not)."""
+        return self.expected_referrals() * self.demand.suspects_per_referral()
+
+    def expected_cases(self) -> float:
+        """Expected cases a replication of a force (this config of one force): its
+        referred suspects and its initial backlog."""
+        return self.expected_suspects() + self.demand.initial_backlog.size
 
     def replace(self, **changes: Any) -> "SimConfig":
         """A validated copy with top-level sections replaced."""

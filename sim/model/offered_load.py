@@ -124,7 +124,7 @@ class _Flow:
 
 def _flow(cfg: SimConfig, trained_assessor_share: float) -> _Flow:
     d, stages = cfg.demand, cfg.stages
-    cases = d.referrals_per_month / DAYS_PER_MONTH * (1 + d.bulk_package_probability * d.bulk_extra_suspects_mean)
+    cases = d.referrals_per_month / DAYS_PER_MONTH * d.suspects_per_referral()
     researched = cases * (1 - stages.intake.duplicate_probability)
     allocated = researched * (1 - stages.research.untraceable_probability)
     confusion = (trained_assessor_share * grading_matrix(cfg, True)

@@ -108,12 +108,7 @@ def run_chunks(chunks: Sequence[Chunk]) -> list[ChunkResult]:
 def seconds_per_replication(cfg: SimConfig) -> float:
     """Estimated seconds of one replication in a task, its metrics included (from the
     expected cases)."""
-    cases = 0.0
-    for force in cfg.force_configs():
-        demand = force.demand
-        cases += force.expected_referrals() * (1 + demand.bulk_package_probability * demand.bulk_extra_suspects_mean)
-        cases += demand.initial_backlog.size
-    cases = max(cases, 1.0)
+    cases = max(sum(force.expected_cases() for force in cfg.force_configs()), 1.0)
     return cases / CASES_PER_SECOND + RESULTS_SECONDS + cases / RESULTS_CASES_PER_SECOND
 
 
