@@ -208,7 +208,7 @@ def test_the_sweep_command_names_the_damaged_point_on_stderr(reference, finished
     truncate(finished / "points" / key / "summary.parquet")
     sweep_main(["smoke", *QUICK, "--out", str(finished), "--no-progress", "--batch-seconds", str(BATCH)])
     captured = capsys.readouterr()
-    damaged = [line for line in captured.err.splitlines() if line.startswith("damaged point")]
+    damaged = [line for line in captured.err.splitlines() if line.startswith("casesim-sweep: damaged point")]
     assert len(damaged) == 1 and f"points/{key}/summary.parquet: truncated" in damaged[0]
     assert "4 points: 3 already done, 1 completed now, 0 failed" in captured.out
     pd.testing.assert_frame_equal(table(finished), table(reference))

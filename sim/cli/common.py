@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Mapping, TypeVar
 
 from ..errors import ConfigError
+from ..io.atomic import new_folder
 
 Command = TypeVar("Command", bound=Callable)
 
@@ -143,15 +144,12 @@ def claim_output_folder(chosen: str | None, default: str, key: str = "--out") ->
             folder.mkdir(parents=True, exist_ok=True)
             _check_writable(folder, key)
             return folder
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in range(1, 10_000):
-            candidate = folder if suffix == 1 else folder.with_name(f"{folder.name}_{suffix}")
-            try:
-                candidate.mkdir()  # fails if it exists: create-or-fail is the claim
-                return candidate
-            except FileExistsError:
-                continue
-        raise ConfigError(key, str(folder), "no free folder name left beside it")
+        try:
+            return new_folder(folder)
+        except FileExistsError:
+            if folder.parent.is_dir():
+                raise ConfigError(key, str(folder), "no free folder name left beside it") from None
+            raise
     except (NotADirectoryError, FileExistsError):
         raise ConfigError(key, str(folder), "a path inside a file; choose a folder") from None
     except PermissionError:

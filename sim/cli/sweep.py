@@ -59,7 +59,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"sweep {args.name} on {executor.description} into {folder}")
     try:
         outcome = run_sweep(args.name, args.overrides, folder, executor, progress=not args.no_progress,
-                            batch_seconds=args.batch_seconds, design=design)
+                            batch_seconds=args.batch_seconds, design=design,
+                            report=lambda line: print(f"casesim-sweep: {line}", file=sys.stderr))
     except KeyboardInterrupt:
         raise KeyboardInterrupt(f"finished batches are kept in {folder}; run the same command to resume") from None
     print(f"{outcome.points} points: {outcome.already_done} already done, {outcome.completed} completed now, "

@@ -41,7 +41,7 @@ from tqdm import tqdm
 
 from ..config.design import DesignPoint, design_points
 from ..config.schema import SimConfig
-from ..io.atomic import atomic_write
+from ..io.atomic import atomic_write, new_folder
 from ..io.points import POINT_FILE, DamagedPoint, file_problem, file_record, parquet_problem, read_point, write_point
 from ..model import run_replication
 from ..results import build_results, replication_metrics
@@ -225,7 +225,7 @@ class SweepFolder:
         """Move ``path`` (inside the folder) to ``damaged/TIME/`` under the same relative path,
         and report ``message`` with where it went and what happens ``then``."""
         if self._damaged_dir is None:
-            self._damaged_dir = _new_folder(self.out / "damaged" / f"{dt.datetime.now():%Y-%m-%d_%H-%M-%S}")
+            self._damaged_dir = new_folder(self.out / "damaged" / f"{dt.datetime.now():%Y-%m-%d_%H-%M-%S}")
         target = self._damaged_dir / path.relative_to(self.out)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(path, target)
@@ -308,19 +308,6 @@ def _batch_problem(batch: Path) -> str | None:
     except (OSError, ValueError):
         return f"its record {record_file.name} is not readable"
     return file_problem(batch, record)
-
-
-def _new_folder(path: Path) -> Path:
-    """Create ``path``, or ``path_2``, ``path_3``, ... if it is taken."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in range(1, 10_000):
-        candidate = path if suffix == 1 else path.with_name(f"{path.name}_{suffix}")
-        try:
-            candidate.mkdir()
-            return candidate
-        except FileExistsError:
-            continue
-    raise FileExistsError(path)
 
 
 def _to_stderr(message: str) -> None:
