@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.config.backlog import BACKLOG_CSV_COLUMNS, MAX_BACKLOG_AGE_DAYS, read_backlog_csv
+from sim.config.backlog import BACKLOG_CSV_COLUMNS, read_backlog_csv
+from sim.config.limits import DAYS
 from sim.errors import ConfigError
 
 GOOD = "age_days,stage,assigned_grade,true_risk,child_in_household\n400,allocation,L,H,true\n30,research,,,\n"
@@ -121,12 +122,12 @@ def test_blank_rows_are_skipped_and_rows_keep_their_line_numbers(tmp_path):
 @pytest.mark.parametrize("age", ["1e300", "inf", "nan", "-1", "36526", "ten"])
 def test_an_age_outside_0_to_100_years_is_refused(tmp_path, age):
     message = _refused(_file(tmp_path, f"age_days,assigned_grade\n{age},L\n"))
-    assert f"row 2 column age_days='{age}'" in message and "from 0 to 36,525 (100 years)" in message
+    assert f"row 2 column age_days='{age}'" in message and "from 0 to 36,525 (a century)" in message
 
 
 def test_an_age_of_100_years_is_accepted(tmp_path):
-    cases = read_backlog_csv(_file(tmp_path, f"age_days,assigned_grade\n{MAX_BACKLOG_AGE_DAYS:g},L\n0,M\n"))
-    assert [c.age_days for c in cases] == [MAX_BACKLOG_AGE_DAYS, 0.0]
+    cases = read_backlog_csv(_file(tmp_path, f"age_days,assigned_grade\n{DAYS.value:g},L\n0,M\n"))
+    assert [c.age_days for c in cases] == [DAYS.value, 0.0]
 
 
 @pytest.mark.parametrize("content,fragment", [
@@ -183,7 +184,7 @@ def _read_or_refuse(path: Path) -> None:
     except ConfigError as exc:
         assert "\n" not in str(exc) and "\r" not in str(exc)
         return
-    assert cases and all(0 <= c.age_days <= MAX_BACKLOG_AGE_DAYS for c in cases)
+    assert cases and all(0 <= c.age_days <= DAYS.value for c in cases)
 
 
 @PROPERTY

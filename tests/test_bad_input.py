@@ -506,9 +506,12 @@ def run_in_process(command: str, argv: list[str], cwd: Path, monkeypatch, capsys
     monkeypatch.chdir(cwd)
     monkeypatch.setattr(sys, "argv", [command])
     monkeypatch.setattr(RegionModel, "__init__", _tripwire)
-    for where, name in TRIPWIRES:
-        if hasattr(importlib.import_module(where), name):
-            monkeypatch.setattr(f"{where}.{name}", _tripwire)
+    # Every module imported before any is patched: one imported after would bind the
+    # tripwire as its own name (``from .runner import run_replications``) and keep it.
+    entries = [(importlib.import_module(where), name) for where, name in TRIPWIRES]
+    for entry_module, name in entries:
+        if hasattr(entry_module, name):
+            monkeypatch.setattr(entry_module, name, _tripwire)
     if command == "casesim":
         monkeypatch.setattr(module, "_hydra_main", _no_hydra)
     capsys.readouterr()

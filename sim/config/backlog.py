@@ -19,13 +19,10 @@ from pathlib import Path
 
 from ..domain import BACKLOG_STAGES, GRADES
 from ..errors import ConfigError, check
-from .schema import MAX_CASES_PER_REPLICATION, BacklogCase
+from .limits import DAYS, MAX_CASES_PER_REPLICATION
+from .schema import BacklogCase
 
 BACKLOG_CSV_COLUMNS = ("age_days", "stage", "assigned_grade", "true_risk", "child_in_household")
-
-MAX_BACKLOG_AGE_DAYS = 36_525.0
-"""The oldest case a backlog CSV may hold: 100 years. A case older than that is a typo (an
-age in hours, a date read as a number), not a queue."""
 
 MAX_BACKLOG_CSV_BYTES = 256 * 2**20
 """A file larger than this (256 MiB, some 6 million rows) cannot be a force's queue."""
@@ -135,12 +132,13 @@ def _case(row: dict[str, str], where: str) -> BacklogCase:
         return f"{where} column {column}"
 
     raw = row["age_days"]
-    allowed_age = f"a number of days from 0 to {MAX_BACKLOG_AGE_DAYS:,.0f} (100 years)"
+    # The schema's limit on days: an age past a century is a typo (hours, a date read as a number).
+    allowed_age = f"a number of days from 0 to {DAYS.value:,} ({DAYS.why})"
     try:
         age = float(raw)
     except ValueError:
         raise ConfigError(at("age_days"), _shown(raw), allowed_age) from None
-    check(math.isfinite(age) and 0 <= age <= MAX_BACKLOG_AGE_DAYS, at("age_days"), _shown(raw), allowed_age)
+    check(math.isfinite(age) and 0 <= age <= DAYS.value, at("age_days"), _shown(raw), allowed_age)
     stage = row.get("stage") or "allocation"
     check(stage in BACKLOG_STAGES, at("stage"), _shown(stage), f"one of {', '.join(BACKLOG_STAGES)}")
     grades = {}
