@@ -141,10 +141,11 @@ def _nonspecialist_share(cfg: SimConfig) -> float:
     return cfg.demand.direct_report_share * cfg.training.direct_to_nonspecialist_share
 
 
-def _staff_hours(effort_hours: float, urgent_share: float, cfg: SimConfig, pace: float) -> float:
+def _staff_hours(effort_hours: float, urgent_share: float, availability: float, pace: float = 1.0) -> float:
     """Contracted staff hours a case's ``effort_hours`` take: spread over the staff's
-    availability and pace, or worked straight through for a case worked round the clock."""
-    return effort_hours * ((1 - urgent_share) * pace / cfg.staffing.availability + urgent_share)
+    ``availability`` and ``pace``, or worked straight through for a case worked round the
+    clock (``urgent_share`` of them)."""
+    return effort_hours * ((1 - urgent_share) * pace / availability + urgent_share)
 
 
 def _hours_per_day(cal: Calendar) -> float:
@@ -162,7 +163,7 @@ def _force_loads(cfg: SimConfig, cal: Calendar, prefix: str) -> list[PoolLoad]:
 
     def staff(pool: str, cases_per_day: float, effort_hours: float, urgent_share: float) -> PoolLoad:
         step = schedule(cfg, pool)[0]
-        offered = cases_per_day * _staff_hours(effort_hours, urgent_share, cfg, step.pace)
+        offered = cases_per_day * _staff_hours(effort_hours, urgent_share, staffing.availability, step.pace)
         return PoolLoad(cfg.force, pool, "staff hours", step.headcount, offered, step.headcount * hours_a_day,
                         f"{prefix}staffing.{STAFF_POOLS[pool]}", referrals)
 
@@ -180,7 +181,8 @@ def _force_loads(cfg: SimConfig, cal: Calendar, prefix: str) -> list[PoolLoad]:
         staff("investigators", flow.allocated_per_day, investigator_hours, on_call),
     ]
     slots = loads[-1].size * staffing.caseload_limit
-    held_days = sum(float(share) * _slot_days(cfg, cal, grade) for grade, share in zip(GRADES, flow.grade_mix)
+    held_days = sum(float(share) * _slot_days(cfg, cal, grade, investigator_hours)
+                    for grade, share in zip(GRADES, flow.grade_mix)
                     if grade not in stages.round_the_clock_grades)
     loads.append(PoolLoad(cfg.force, "caseload", "slot days", slots, flow.allocated_per_day * held_days, float(slots),
                           f"{prefix}staffing.investigators", referrals))
@@ -213,14 +215,14 @@ def _investigator_hours(cfg: SimConfig) -> float:
             + defective * warrant.rework_effort_hours.mean_value + enforced * stages.post_arrest.effort_hours.mean_value)
 
 
-def _slot_days(cfg: SimConfig, cal: Calendar, grade: str) -> float:
+def _slot_days(cfg: SimConfig, cal: Calendar, grade: str, investigator_hours: float) -> float:
     """Days a case of assigned ``grade`` holds a caseload slot at an idle force: its hands-on
-    work spread over office time, the planning lag, the wait for a hearing, the execution
-    lag to a working day."""
+    work (``investigator_hours``, see :func:`_investigator_hours`) spread over office time,
+    the planning lag, the wait for a hearing, the execution lag to a working day."""
     stages = cfg.stages
     planning, warrant, execution = stages.planning, stages.warrant, stages.execution
     step = schedule(cfg, "investigators")[0]
-    work_days = _investigator_hours(cfg) * step.pace / cfg.staffing.availability / _hours_per_day(cal)
+    work_days = investigator_hours * step.pace / cfg.staffing.availability / _hours_per_day(cal)
     planning_lag = (planning.urgent_lag_days if grade in planning.urgent_grades else planning.lag_days).mean_value
     execution_lag = (execution.urgent_lag_days if grade in execution.urgent_grades else execution.lag_days).mean_value
     booked = grade not in warrant.same_day_grades + warrant.out_of_hours_grades
@@ -254,8 +256,7 @@ def _hub_load(cfg: SimConfig, cal: Calendar) -> PoolLoad:
     offered = 0.0
     for force in forces:
         flow = _flow(force, hub.trained_share)
-        urgent = flow.urgent_share
-        offered += flow.allocated_per_day * hours * ((1 - urgent) / availability + urgent)
+        offered += flow.allocated_per_day * _staff_hours(hours, flow.urgent_share, availability)
     size = hub.assessors or sum(heads)
     return PoolLoad(REGION, "assessment", "staff hours", size, offered, size * _hours_per_day(cal),
                     "collaboration.triage_hub.assessors", sum(f.demand.referrals_per_month for f in forces))
