@@ -67,14 +67,16 @@ def test_the_trap_is_warned_of_and_the_presets_are_not():
     trap = sim.load_config(TRAP)
     warnings = overload_warnings(trap)
     warned = {line.split(":")[0] for line in warnings}
-    assert {"medium_force research", "medium_force investigators", "medium_force search_teams"} <= warned
+    assert {"medium_force intake", "medium_force research", "medium_force investigators",
+            "medium_force search_teams"} <= warned
     assert all("120 referrals a month" in line and "force=small, medium or large" in line for line in warnings)
     assert any(line.startswith("medium_force investigators: 20 investigators for 120 referrals a month, "
                                "starting utilisation 2.") and "(staffing.investigators)" in line for line in warnings)
-    # Intake, at 1.37, is under the default threshold but its queue grows from day 0 too.
-    assert 1 < _one_force(trap)["intake"] < 1.5
+    # Intake, at 1.37, is flagged too: its queue grows from day 0; a threshold above it is not.
+    assert 1.2 < _one_force(trap)["intake"] < 1.5
     assert any(line.startswith("medium_force intake: 1 intake researcher for 120") and "(staffing.intake_researchers)"
-               in line for line in overload_warnings(trap, threshold=1.0))
+               in line for line in warnings)
+    assert "medium_force intake" not in {line.split(":")[0] for line in overload_warnings(trap, threshold=1.5)}
     for preset in ([], ["force=small"], ["force=medium"], ["force=large"], ["forces=three_forces"],
                    ["scenario=regional_recommendations"]):
         assert overload_warnings(sim.load_config(preset)) == [], preset
@@ -166,3 +168,37 @@ def test_it_matches_the_measured_use_of_every_staff_pool_and_diary():
         assert measured == pytest.approx(loads[pool], rel=0.04), pool
     measured_slots = pools.loc[pools["pool"] == "caseload", "utilisation"].mean() * per_case
     assert loads["caseload"] < measured_slots < 2 * loads["caseload"]
+
+
+# ------------------------------------------------------------------ the commands warn before they run
+
+QUICK = ["run.replications=2", "run.horizon_days=30", "run.progress=false"]
+
+
+def test_casesim_warns_of_an_overloaded_unit_before_it_runs_and_still_runs(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    casesim = Path(sys.executable).with_name("casesim")
+    run = subprocess.run([str(casesim), *TRAP, *QUICK, f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert lines == [f"casesim: warning: {line}" for line in overload_warnings(sim.load_config([*TRAP, *QUICK]))]
+    assert len(lines) >= 5 and lines[0].startswith("casesim: warning: medium_force intake: ")
+    assert (tmp_path / "run" / "summary.csv").is_file()
+
+
+def test_compare_warns_of_each_runs_overloaded_units_by_name(tmp_path, capsys):
+    from sim.cli.compare import main as compare_main
+
+    compare_main(["more_investigators", *TRAP, *QUICK, "--out", str(tmp_path / "compare")])
+    warned = [line for line in capsys.readouterr().err.splitlines() if line]
+    for name, scenario in (("baseline", []), ("more_investigators", ["scenario=more_investigators"])):
+        expected = overload_warnings(sim.load_config([*scenario, *TRAP, *QUICK]))
+        assert expected and [line for line in warned if line.startswith(f"casesim-compare: warning: {name}: ")] == \
+            [f"casesim-compare: warning: {name}: {line}" for line in expected]
+    # nothing is warned of where every unit keeps up
+    compare_main(["more_investigators", *QUICK, "--out", str(tmp_path / "calm")])
+    assert "warning" not in capsys.readouterr().err

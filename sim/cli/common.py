@@ -168,6 +168,17 @@ def _check_writable(folder: Path, key: str) -> None:
         raise ConfigError(key, str(folder), "is not writable; choose a writable folder") from None
 
 
+def warn_overloaded(prog: str, cfg, label: str = "") -> None:
+    """Before a run: one line on stderr, ``PROG: warning: ...``, for each unit whose load at
+    day 0 exceeds 1.5 times what it can do (``sim.model.offered_load.overload_warnings``),
+    so a configuration that jams a unit from the first day says so before its results do.
+    ``label`` (a scenario's name) starts each warning if given."""
+    from ..model.offered_load import overload_warnings
+
+    for warning in overload_warnings(cfg):
+        print(f"{prog}: warning: {label + ': ' if label else ''}{warning}", file=sys.stderr)
+
+
 def kept_nothing(folder: Path) -> str:
     """After a command was stopped before it kept any result: remove the folder it claimed
     (``sim.io.analysis_folders.abandon_folder``) and say, for the interrupt's message, what

@@ -7,7 +7,7 @@ import time
 from typing import Sequence
 
 from ..errors import ConfigError
-from .common import Parser, claim_output_folder, command, kept_nothing, save_figures
+from .common import Parser, claim_output_folder, command, kept_nothing, save_figures, warn_overloaded
 
 HEADLINE_COLUMNS = ["scenario", "metric", "by", "grade", "baseline", "difference", "ci_low", "ci_high"]
 
@@ -33,6 +33,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     from ..running.scenarios import compare, load_scenarios
 
     baseline, scenarios = load_scenarios(names, overrides)
+    for cfg in (baseline, *scenarios):
+        warn_overloaded("casesim-compare", cfg, cfg.scenario)
     folder = claim_output_folder(args.out, "outputs/compare/{time}")
     requested = [cfg.scenario for cfg in (baseline, *scenarios)]
     start_folder(folder, {"scenarios": requested, "finished": []})

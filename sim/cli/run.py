@@ -41,7 +41,7 @@ from omegaconf import DictConfig, OmegaConf
 from ..config.convert import normalise_overrides
 from ..config.load import CONFIG_DIR, build_config, compose_config
 from ..errors import ConfigError
-from .common import claim_output_folder, command
+from .common import claim_output_folder, command, warn_overloaded
 
 if TYPE_CHECKING:
     from ..config.schema import SimConfig
@@ -139,6 +139,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         else:
             cfg, template = _validate_single_run(line)
             folder = _run_folder(cfg, line.run_dir, template)
+            warn_overloaded("casesim", cfg)
     if folder is None:  # a folder setting only Hydra can resolve: Hydra makes it
         _hand_over(argv, line.multirun)
         return

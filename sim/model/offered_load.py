@@ -85,7 +85,13 @@ def start_load(cfg: SimConfig) -> tuple[PoolLoad, ...]:
     return tuple(loads)
 
 
-def overload_warnings(cfg: SimConfig, threshold: float = 1.5) -> list[str]:
+OVERLOAD_THRESHOLD = 1.2
+"""The starting utilisation above which a unit is warned of: a fifth more work than it can
+do is past any noise in the estimate, while the stressed baseline, whose search teams start
+at 1.0, is not."""
+
+
+def overload_warnings(cfg: SimConfig, threshold: float = OVERLOAD_THRESHOLD) -> list[str]:
     """One plain line for each unit whose starting utilisation (``start_load``) exceeds
     ``threshold``, naming the force, the unit, its size against the referrals, the
     utilisation and the key to change. Empty when every unit can keep up.
@@ -102,7 +108,7 @@ def overload_warnings(cfg: SimConfig, threshold: float = 1.5) -> list[str]:
         one, more = _WORDS[load.pool]
         size = f"{load.size} {one}{'' if load.size == 1 else 's'}" + (" a sitting day" if load.pool == "court" else "")
         outlook = "waits will grow without bound" if u > 1 else "waits will be long"
-        whole = "" if cfg.forces else ", or use a whole force (force=small, medium or large) rather than demand= alone"
+        whole = "" if cfg.forces else ", or a whole-force preset whose staff match its demand (force=small, medium or large)"
         lines.append(f"{load.force} {load.pool}: {size} for {load.referrals_per_month:.0f} referrals a month, "
                      f"starting utilisation {u:.2f}; {outlook}: add {more} ({load.key}){whole}")
     return lines
