@@ -212,6 +212,11 @@ CASESIM = [
     bad("casesim", "demand=huge_force", "huge_force"),
     bad("casesim", "staffing=nobody", "nobody"),
     bad("casesim", "scenario=nonexistent", "nonexistent"),
+    # a config group given a value that is not an option's name (Hydra's ValueError before)
+    bad("casesim", "scenario=false", "scenario='false': a config group: the name of one of its options, analyst_review"),
+    bad("casesim", "run=3", "run='3': a config group: the name of one of its options, default, quick"),
+    bad("casesim", "forces=1.5", "forces='1.5': a config group"),
+    bad("casesim-compare", "more_investigators demand=true", "demand='true': a config group"),
     bad("casesim", "forces=five_forces", "five_forces"),
     bad("casesim", "calendar=lunar", "lunar"),
     bad("casesim", "force=huge", "huge"),

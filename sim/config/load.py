@@ -147,6 +147,10 @@ def compose_config(overrides: Sequence[str] = (), config_name: str = "config",
         if "must be a DictConfig" in str(exc):  # the whole file is a list or a value
             raise ConfigError("config_name", config_name, "must be a mapping of config keys") from None
         raise _override_error(exc, overrides) from None
+    except ValueError as exc:  # Hydra's own check that a group's choice is a name (after OmegaConf's ValueErrors)
+        if "Config group override" not in str(exc):
+            raise
+        raise _group_choice_error(overrides, extra_dir) from None
     except OSError as exc:  # Hydra's file reader: a file it cannot read, or not a mapping at all
         detail = " ".join(str(exc).split())
         allowed = ("must be a mapping of config keys" if "Invalid loaded object type" in detail
@@ -159,6 +163,27 @@ def compose_mapping(overrides: Sequence[str] = (), config_name: str = "config",
     """Compose the YAML in ``configs/`` (and ``config_dir``, see :func:`compose_config`)
     with Hydra and return it as a plain dict."""
     return compose_config(overrides, config_name, config_dir).mapping
+
+
+def _group_choice_error(overrides: Sequence[str], extra_dir: Path | None) -> ConfigError:
+    """The ConfigError for a config group given a value that is not an option's name
+    (``scenario=false``, ``run=3``): it names the group and its options."""
+    for text in overrides:
+        key, _, value = text.partition("=")
+        group = key.lstrip("+~")
+        folders = [folder / group for folder in (CONFIG_DIR, extra_dir) if folder is not None]
+        options = sorted({path.stem for folder in folders if folder.is_dir() for path in folder.glob("*.yaml")})
+        if options and (value in ("true", "false", "null") or _is_number(value)):
+            return ConfigError(group, value, f"a config group: the name of one of its options, {', '.join(options)}")
+    return ConfigError("overrides", " ".join(overrides), "a config group is given a value that is not an option's name")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _existing_folder(config_dir: str | Path | None) -> Path | None:
