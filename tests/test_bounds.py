@@ -343,3 +343,37 @@ def test_an_interpreter_is_counted_for_every_process():
     four = memory_estimate(dataclasses.replace(BASE, run=dataclasses.replace(BASE.run, replications=4, workers=4)))
     assert four.total_bytes() - one.total_bytes() == pytest.approx(
         4 * PROCESS_BYTES + 3 * one.running_bytes_per_replication())
+
+
+# -------------------------------------------------------------- analyses that hold many runs
+
+
+def test_a_comparison_is_checked_for_all_the_runs_it_holds(machine_of_24_gib):
+    from sim.running.scenarios import load_scenarios
+
+    # 600 replications fit alone (about 7 GiB), and a baseline and one scenario together
+    load_scenarios(["more_investigators"], ["run.replications=600"])
+    with pytest.raises(ConfigError) as err:  # four runs of 600 do not
+        load_scenarios(["more_investigators", "training", "fast_warrants"], ["run.replications=600"])
+    assert err.value.key == "run.replications" and err.value.value == 600
+    assert "2,400 replications need" in err.value.allowed and "holds its 4 runs of 600 replications" in err.value.allowed
+
+
+def test_a_replication_study_is_checked_for_every_replication_it_runs(machine_of_24_gib, monkeypatch, tmp_path,
+                                                                      capsys):
+    import sim.running.replication_study as study_module
+    from sim.cli.replications import main as replications_main
+
+    def no_run(*args, **kwargs):
+        raise AssertionError("a replication ran")
+
+    monkeypatch.setattr(study_module, "run_replications", no_run)
+    cfg = sim.load_config(["run.progress=false"])
+    with pytest.raises(ConfigError) as err:
+        study_module.replication_study(cfg, max_replications=3000)
+    assert err.value.key == "run.replications" and "3,000 replications need" in err.value.allowed
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        replications_main(["--max", "3000"])
+    assert stop.value.code == 2 and list(tmp_path.iterdir()) == []
+    assert capsys.readouterr().err.startswith("casesim-replications: error: --max=3000: 3,000 replications need")

@@ -30,6 +30,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_intermixed_args(argv)
 
     from ..config.load import load_config
+    from ..config.memory import check_memory
     from ..io.analysis_folders import start_folder, write_replication_study_folder
     from ..io.manifest import replication_study_manifest
     from ..running.replication_study import MAX_REPLICATIONS, StudyInterrupted, replication_study
@@ -40,6 +41,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                           f"from 3 replications (the algorithm starts from 3) to {MAX_REPLICATIONS}")
     if not 0 < args.precision < 1:  # NaN fails too
         raise ConfigError("--precision", args.precision, "a relative half-width in (0, 1), e.g. 0.05 for ±5 %")
+    try:  # before the folder: the study holds every replication it runs
+        check_memory(cfg, replications=args.max_replications)
+    except ConfigError as exc:
+        raise (ConfigError("--max", args.max_replications, exc.allowed) if exc.key == "run.replications" else exc) from None
     folder = claim_output_folder(args.out, "outputs/replications/{time}")
     start_folder(folder, {"replications_finished": 0,
                           **replication_study_manifest(cfg, args.overrides, args.max_replications, args.precision, 0.0)})

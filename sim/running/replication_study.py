@@ -34,6 +34,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from ..config.memory import check_memory
 from ..config.schema import SimConfig
 from ..errors import ConfigError
 from ..results import build_results, replication_metrics
@@ -103,6 +104,7 @@ def replication_study(cfg: SimConfig, max_replications: int = 30, keys: Sequence
         raise ConfigError("level", level, "a confidence level in (0, 1)")
     if not isinstance(k_limit, int) or k_limit < 0:
         raise ConfigError("k_limit", k_limit, "a whole number of look-ahead replications >= 0")
+    check_memory(cfg, replications=max_replications)  # they are all held until the study is summarised
     try:
         outputs = run_replications(cfg, replications=range(max_replications), workers=workers, progress=progress)
     except Interrupted as stopped:

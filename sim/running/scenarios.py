@@ -8,6 +8,7 @@ from typing import Callable, Sequence
 import pandas as pd
 
 from ..config.load import load_config
+from ..config.memory import check_memory
 from ..config.schema import SimConfig
 from ..errors import ConfigError
 from ..results import replication_metrics
@@ -37,7 +38,8 @@ def load_scenarios(names: Sequence[str], overrides: Sequence[str] = ()) -> tuple
 
 def check_pairable(baseline: SimConfig, scenarios: Sequence[SimConfig]) -> None:
     """Raise ConfigError unless every scenario runs as the baseline (seed, replications,
-    horizon) on the same forces: paired replications must see the same cases."""
+    horizon) on the same forces, paired replications seeing the same cases, and the
+    comparison fits in memory: it holds every run's replications until the end."""
     for cfg in scenarios:
         if cfg.run != baseline.run:
             changed = [field.name for field in dataclasses.fields(cfg.run)
@@ -49,6 +51,14 @@ def check_pairable(baseline: SimConfig, scenarios: Sequence[SimConfig]) -> None:
             raise ConfigError(f"scenario {cfg.scenario}", "forces: " + ", ".join(cfg.force_names),
                               f"must model the baseline's forces ({', '.join(baseline.force_names)}) for pairs of "
                               "the same cases: run both on that region (e.g. add forces=three_forces)")
+    runs, replications = 1 + len(scenarios), baseline.run.replications
+    for cfg in (baseline, *scenarios):  # each as if every run were as large as it
+        try:
+            check_memory(cfg, replications=runs * replications)
+        except ConfigError as exc:
+            value = replications if exc.key == "run.replications" else exc.value  # as the user gave it
+            raise ConfigError(exc.key, value, f"{exc.allowed} (the comparison holds its {runs} runs of "
+                                              f"{replications} replications each until the end)") from None
 
 
 def compare(baseline: SimConfig, scenarios: Sequence[SimConfig], workers: int | None = None,
