@@ -5,6 +5,7 @@ script, and the results are those of a serial run."""
 from __future__ import annotations
 
 import dataclasses
+import importlib.machinery
 import subprocess
 import sys
 
@@ -58,9 +59,13 @@ def test_a_class_from_the_main_script_stops_before_the_pool_with_one_message():
     assert error.value.key == "run.workers" and "run.workers=1" in error.value.allowed
 
 
-def test_the_main_module_is_hidden_only_while_workers_start():
+def test_the_main_module_is_hidden_only_while_workers_start(monkeypatch):
+    # As a script's main module has them (a pytest-xdist worker's has neither, which would
+    # leave nothing to hide).
     main = sys.modules["__main__"]
-    before = (getattr(main, "__file__", None), getattr(main, "__spec__", None))
+    script_spec = importlib.machinery.ModuleSpec("a_script", None, origin="/somewhere/a_script.py")
+    monkeypatch.setattr(main, "__file__", "/somewhere/a_script.py", raising=False)
+    monkeypatch.setattr(main, "__spec__", script_spec, raising=False)
     with runner._main_module_hidden():
-        assert getattr(main, "__file__", None) is None and getattr(main, "__spec__", None) is None
-    assert (getattr(main, "__file__", None), getattr(main, "__spec__", None)) == before
+        assert not hasattr(main, "__file__") and main.__spec__ is None
+    assert (main.__file__, main.__spec__) == ("/somewhere/a_script.py", script_spec)
