@@ -220,6 +220,8 @@ CASESIM = [
     bad("casesim", "forces=five_forces", "five_forces"),
     bad("casesim", "calendar=lunar", "lunar"),
     bad("casesim", "force=huge", "huge"),
+    bad("casesim", "force=large forces=three_forces", "force='large': a whole-force preset is for a force run alone"),
+    bad("casesim-compare", "regional_pooling force=small", "force='small': a whole-force preset is for a force run alone"),
     bad("casesim", "staffing.investigators", "staffing.investigators"),
     bad("casesim", "staffing.investigators=[1,", "staffing.investigators"),
     bad("casesim", "scenario=fast_warrants staffing.investigators=-1", "staffing.investigators=-1"),

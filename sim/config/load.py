@@ -130,6 +130,7 @@ def compose_config(overrides: Sequence[str] = (), config_name: str = "config",
         with open_dict(composed):
             del composed["hydra"]
         _refuse_environment_values(OmegaConf.to_container(composed, resolve=False))
+        _refuse_whole_force_in_region(hydra["runtime"]["choices"])
         return Composed(OmegaConf.to_container(composed, resolve=True), hydra)  # type: ignore[arg-type]
     except MarkedYAMLError as exc:
         raise ConfigError("config_name", config_name, _yaml_error_line(exc)) from None
@@ -232,6 +233,17 @@ def _refuse_environment_values(data: Any, path: str = "") -> None:
     elif isinstance(data, str) and _ENVIRONMENT_INTERPOLATION.search(data):
         raise ConfigError(path, data, "reads an environment variable, whose value would be copied into "
                                       "manifest.json and the tables: write the value itself (oc.env only under hydra.*)")
+
+
+def _refuse_whole_force_in_region(choices: Mapping[str, Any]) -> None:
+    """ConfigError for a whole-force preset other than the baseline's with a region of
+    forces: each force of the region builds on the top-level force, so ``force=large`` would
+    quietly make the region's medium force a large one."""
+    preset, region = choices.get("force"), choices.get("forces")
+    if preset not in (None, "medium") and region not in (None, "single"):
+        raise ConfigError("force", preset, f"a whole-force preset is for a force run alone; the region "
+                                           f"forces={region} sizes each of its forces itself (change one by "
+                                           "its entry in configs/forces/, or run force=... without forces=)")
 
 
 def _yaml_error_line(exc: Any) -> str:
