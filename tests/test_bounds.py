@@ -43,7 +43,8 @@ def _refused(overrides: list[str]) -> ConfigError:
 # --------------------------------------------------------------------------- the cases reported
 
 
-@pytest.mark.parametrize("override,key,says", [
+# (override, the key named, what the message says is allowed)
+ABSURD_OR_OVERFLOWING = [
     ("run.horizon_days=1e300", "run.horizon_days", "at most 36,525 (a century)"),
     ("run.horizon_days=36526", "run.horizon_days", "at most 36,525"),
     ("run.horizon_days=inf", "run.horizon_days", "a finite number"),
@@ -65,10 +66,34 @@ def _refused(overrides: list[str]) -> ConfigError:
     ("calendar.hours_per_day=1e-300", "calendar.hours_per_day", "at least"),
     ("staffing.availability=1e-300", "staffing.availability", "at least 0.001"),
     ("demand.referrals_per_month=1e300", "demand.referrals_per_month", "at most 2,000,000 are allowed"),
-])
-def test_an_absurd_size_or_a_number_that_overflows_is_refused_naming_its_key(override, key, says):
+]
+WRONG_TYPE = [
+    ("run.replications=ten", "run.replications", "an integer"),
+    ("run.replications=[1,2]", "run.replications", "an integer"),
+    ("run.replications={a: 1}", "run.replications", "an integer"),
+    ("run.replications=true", "run.replications", "an integer"),
+    ("run.replications=2.5", "run.replications", "an integer"),
+    ("run.horizon_days=soon", "run.horizon_days", "a finite number"),
+    ("run.horizon_days=true", "run.horizon_days", "a finite number"),
+    ("run.horizon_days=[60]", "run.horizon_days", "a finite number"),
+    ("run.horizon_days=null", "run.horizon_days", "a finite number"),
+    ("run.progress=1", "run.progress", "true or false"),
+    ("stages.research.effort_hours.low=many", "stages.research.effort_hours.low", "a finite number"),
+    ("stages.research.effort_hours.mean=many", "stages.research.effort_hours.mean", "a finite number"),
+    ("targets_days.VH=[1]", "targets_days.VH", "a finite number"),
+    ("stages.review.analyst_grades=VH", "stages.review.analyst_grades", "a list"),
+]
+
+
+@pytest.mark.parametrize("override,key,says", ABSURD_OR_OVERFLOWING + WRONG_TYPE)
+def test_an_absurd_size_an_overflow_or_a_wrong_type_is_refused_naming_its_key(override, key, says):
     err = _refused([override])
-    assert err.key == key and says in str(err), str(err)
+    assert err.key == key and says in err.allowed, str(err)
+
+
+def test_a_number_too_large_for_a_float_is_refused_not_overflowed():
+    err = _refused([f"run.horizon_days={10**400}"])
+    assert err.key == "run.horizon_days" and err.allowed == "a finite number"
 
 
 @pytest.mark.parametrize("distribution,key", [
@@ -120,32 +145,6 @@ def test_an_effort_of_years_a_case_is_refused_not_run_into_undefined_medians(eff
 def test_a_delay_of_centuries_is_refused():
     err = _refused(["stages.execution.lag_days={dist: exponential, mean: 40000}"])
     assert err.key == "stages.execution.lag_days" and "at most 36,525 (a century)" in err.allowed
-
-
-@pytest.mark.parametrize("override,key,says", [
-    ("run.replications=ten", "run.replications", "an integer"),
-    ("run.replications=[1,2]", "run.replications", "an integer"),
-    ("run.replications={a: 1}", "run.replications", "an integer"),
-    ("run.replications=true", "run.replications", "an integer"),
-    ("run.replications=2.5", "run.replications", "an integer"),
-    ("run.horizon_days=soon", "run.horizon_days", "a finite number"),
-    ("run.horizon_days=true", "run.horizon_days", "a finite number"),
-    ("run.horizon_days=[60]", "run.horizon_days", "a finite number"),
-    ("run.horizon_days=null", "run.horizon_days", "a finite number"),
-    ("run.progress=1", "run.progress", "true or false"),
-    ("stages.research.effort_hours.low=many", "stages.research.effort_hours.low", "a finite number"),
-    ("stages.research.effort_hours.mean=many", "stages.research.effort_hours.mean", "a finite number"),
-    ("targets_days.VH=[1]", "targets_days.VH", "a finite number"),
-    ("stages.review.analyst_grades=VH", "stages.review.analyst_grades", "a list"),
-])
-def test_a_value_of_the_wrong_type_is_refused_in_one_line(override, key, says):
-    err = _refused([override])
-    assert err.key == key and says in err.allowed, str(err)
-
-
-def test_a_number_too_large_for_a_float_is_refused_not_overflowed():
-    err = _refused([f"run.horizon_days={10**400}"])
-    assert err.key == "run.horizon_days" and err.allowed == "a finite number"
 
 
 # --------------------------------------------------------------------------- every key
@@ -322,14 +321,17 @@ GROUP_OPTIONS = [(group.name, option.stem) for group in sorted(CONFIG_DIR.iterdi
                  and group.name != "sweep" for option in sorted(group.glob("*.yaml"))]
 
 
-def test_no_shipped_config_comes_near_a_bound(machine_of_24_gib):
+def test_every_config_group_is_found():
+    assert len(GROUP_OPTIONS) >= 30 and {"scenario", "demand", "staffing", "forces"} <= {g for g, _ in GROUP_OPTIONS}
+
+
+@pytest.mark.parametrize("group,option", GROUP_OPTIONS, ids=[f"{g}={o}" for g, o in GROUP_OPTIONS])
+def test_no_shipped_config_comes_near_a_bound(machine_of_24_gib, group, option):
     """Every group option (scenarios, demand, staffing, forces...) validates, and its run
     needs well under the memory of a 24 GiB machine."""
-    for group, option in GROUP_OPTIONS:
-        prefix = "+" if group == "validation" else ""
-        cfg = sim.load_config([f"{prefix}{group}={option}"])
-        assert memory_estimate(cfg).total_bytes() < 4 * GIB, (group, option)
-    assert len(GROUP_OPTIONS) >= 30
+    prefix = "+" if group == "validation" else ""
+    cfg = sim.load_config([f"{prefix}{group}={option}"])
+    assert memory_estimate(cfg).total_bytes() < 4 * GIB
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in (CONFIG_DIR / "sweep").glob("*.yaml")))
