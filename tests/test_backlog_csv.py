@@ -6,8 +6,6 @@ never a traceback; the property tests at the end feed random bytes and random te
 from __future__ import annotations
 
 import codecs
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -157,18 +155,7 @@ def test_an_unknown_column_is_named_and_a_long_one_cut_short(tmp_path):
     assert "unknown column(s) ['colour', 'xxx" in message and len(message) < 300
 
 
-@pytest.mark.parametrize("content,fragment", [
-    (b"age_days,stage,assigned_grade\r\n", "lists no cases"),
-    (b"age_days;stage;assigned_grade\r\n10;allocation;H\r\n", "columns separated by ';'"),
-])
-def test_the_command_refuses_in_one_line_and_writes_nothing(tmp_path, content, fragment):
-    p = _file(tmp_path, content)
-    r = subprocess.run([sys.executable, "-m", "sim", f"demand.initial_backlog.csv={p}", "run.progress=false"],
-                       cwd=tmp_path, capture_output=True, text=True, timeout=600)
-    assert r.returncode == 2 and "Traceback" not in r.stderr + r.stdout
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("casesim: error: demand.initial_backlog.csv=") and fragment in lines[0]
-    assert [q.name for q in tmp_path.iterdir()] == ["backlog.csv"]
+# casesim on a bad backlog CSV (one line, exit 2, nothing written): tests/test_bad_input.py.
 
 
 # ------------------------------------------------------------------ property tests

@@ -4,32 +4,31 @@
 The house rule, asserted for every row: exit code 2, exactly one line on stderr,
 ``PROG: error: ...``, naming the key or the value at fault; no traceback; nothing written
 (the working folder stays empty, no ``--out`` or ``hydra.run.dir`` folder appears, the
-input files are left as they were); and all of it before any simulation starts.
+input files are left as they were); no environment variable's value shown; and all of it
+before any simulation starts.
 
 Most rows call the command's ``main(argv)`` in this process, with the simulation's entry
 points (and ``casesim``'s hand-over to Hydra) replaced by a tripwire, so a row that got past
 the checks fails at once instead of simulating; a few rows of each command run the installed
 command in a subprocess, end to end. Inputs accepted rather than refused (an Excel BOM,
-spaces after the commas, latin-1) are tested for the acceptance instead, below the table, as
-are damaged sweep folders, which ``casesim-collect`` reports and marks failed (exit 1).
+spaces after the commas, latin-1) are tested for the acceptance instead, below the table.
+Damaged sweep folders, which ``casesim-collect`` reports and marks failed (exit 1):
+tests/test_sweep_integrity.py.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
-import io
 import json
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -47,8 +46,9 @@ BACKLOG_HEADER = "age_days,stage,assigned_grade\n"
 class Bad:
     """One bad input: ``command`` run with ``args`` (placeholders: ``{out}`` a folder that
     must not appear, ``{in}`` the folder holding ``files``, ``{file}`` an existing file,
-    ``{locked}`` an existing folder nobody may write in) answers with one line containing
-    ``says`` (and not ``not_says``: the wrong thing blamed)."""
+    ``{locked}`` an existing folder nobody may write in, ``{other}`` a folder holding
+    another configuration's run) answers with one line containing ``says`` (being
+    ``PROG: error: SAYS`` whole if ``exact``; and not ``not_says``: the wrong thing blamed)."""
 
     command: str
     args: str
@@ -57,6 +57,7 @@ class Bad:
     not_says: str | None = None
     end_to_end: bool = False
     name: str = ""
+    exact: bool = False
 
     @property
     def id(self) -> str:
@@ -89,6 +90,26 @@ def user_config(text: str | bytes, *extra: str, says: str, **options) -> Bad:
                name=options.pop("name", f"user config {text!r} {' '.join(extra)}"), **options)
 
 
+def out_folder_rows(command: str, key: str, before: str = "") -> list[Bad]:
+    """``command``'s output folder ``key`` (``--out``, or casesim's ``hydra.run.dir``) refused
+    before anything is made: a file, a path inside a file, a folder nobody may write in and
+    a folder that cannot be created in one (``before``: the arguments the command needs)."""
+    refusals = {"{file}": "is a file, not a folder", "{file}/x": "a path inside a file; choose a folder",
+                "{locked}": "is not writable; choose a writable folder",
+                "{locked}/x": "cannot be created here (permission denied); choose a writable folder"}
+    given = f"{key} " if key.startswith("--") else f"{key}="
+    return [bad(command, f"{before} {given}{path}".strip(), f"{key}='{path}': {why}") for path, why in refusals.items()]
+
+
+def override_rows(command: str, before: str = "") -> list[Bad]:
+    """The overrides and the unknown flag every analysis command refuses alike."""
+    refusals = {"staffing.investigators=-2": "staffing.investigators=-2: headcount must be >= 1",
+                "staffing.detectives=4": "staffing.detectives='4': unknown key",
+                "run.replications=1000000000": "run.replications=1000000000: must be at most 100,000",
+                "--bogus": f"unrecognized arguments: --bogus; see {command} --help"}
+    return [bad(command, f"{before} {arg}".strip(), says) for arg, says in refusals.items()]
+
+
 # --------------------------------------------------------------------------- the table
 
 CASESIM = [
@@ -105,13 +126,12 @@ CASESIM = [
     bad("casesim", "stages.post_arrest.effort_hours={dist:fixed,value:1e300}", "stages.post_arrest.effort_hours"),
     bad("casesim", "stages.warrant.validity_days=1e300", "stages.warrant.validity_days="),
     # the output folder, checked before Hydra makes it
-    bad("casesim", "hydra.run.dir={file}", "hydra.run.dir="),
-    bad("casesim", "hydra.run.dir={file}/run", "hydra.run.dir="),
-    bad("casesim", "hydra.run.dir={locked}", "hydra.run.dir="),
-    bad("casesim", "hydra.run.dir={locked}/run", "hydra.run.dir="),
-    bad("casesim", "-m run.seed=1,2 hydra.sweep.dir={file}", "hydra.sweep.dir="),
+    *out_folder_rows("casesim", "hydra.run.dir"),
+    bad("casesim", "-m run.seed=1,2 hydra.sweep.dir={file}", "hydra.sweep.dir='{file}': is a file, not a folder"),
+    bad("casesim", "hydra.run.dir={other}", "hydra.run.dir='{other}': holds the run of another configuration"),
     # the wrong thing blamed
-    bad("casesim", "--config-name nonexistent run.replications=1", "nonexistent", not_says="run.replications"),
+    bad("casesim", "--config-name nonexistent run.replications=1", "--config-name='nonexistent': no nonexistent.yaml in",
+        not_says="run.replications"),
     bad("casesim", "--config-name=nonexistent", "nonexistent"),
     # run
     bad("casesim", "run.replications=0", "run.replications=0"),
@@ -155,12 +175,12 @@ CASESIM = [
     bad("casesim", "demand.initial_backlog.csv={in}", "demand.initial_backlog.csv="),
     bad("casesim", "demand.arrivals=poisson", "demand.arrivals"),
     # staffing
-    bad("casesim", "staffing.investigators=-2", "staffing.investigators=-2"),
+    bad("casesim", "staffing.investigators=-2", "staffing.investigators=-2: headcount must be >= 1"),
     bad("casesim", "staffing.investigators=0", "staffing.investigators=0"),
     bad("casesim", "staffing.investigators=twenty", "staffing.investigators='twenty'"),
     bad("casesim", "staffing.investigators=2.5", "staffing.investigators=2.5"),
     bad("casesim", "staffing.investigators=[20,22]", "staffing.investigators="),
-    bad("casesim", "staffing.detectives=4", "staffing.detectives"),
+    bad("casesim", "staffing.detectives=4", "staffing.detectives='4': unknown key"),
     bad("casesim", "staffing.researchers=0", "staffing.researchers=0"),
     bad("casesim", "staffing.intake_researchers=0", "staffing.intake_researchers=0"),
     bad("casesim", "staffing.assessors=-1", "staffing.assessors=-1"),
@@ -231,11 +251,14 @@ CASESIM = [
     bad("casesim", "-m +sweep=nonexistent", "nonexistent"),
     bad("casesim", "-m +sweep=../../x", "../../x"),
     bad("casesim", "-m +sweep=sensitivity", "sensitivity"),
+    bad("casesim", "-m 'run.seed=${oc.env:CASESIM_TEST_SECRET}' staffing.investigators=20,21",
+        "run.seed='${oc.env:CASESIM_TEST_SECRET}': reads an environment variable"),
 ]
 
 BACKLOG_CSV = [
-    backlog_run("", "backlog.csv", name="backlog: header only (refused: an empty list means the default counts)"),
-    backlog_run("10,allocation,H\n12,allocation,Q\n", "backlog.csv row 3 column assigned_grade"),
+    backlog_run("", "demand.initial_backlog.csv='{in}/backlog.csv': lists no cases",
+                name="backlog: header only (refused: an empty list means the default counts)"),
+    backlog_run("10,allocation,H\n12,allocation,Q\n", "backlog.csv row 3 column assigned_grade='Q': one of VH, H, M, L"),
     backlog_run("10,allocation,H,extra\n", "row 2", name="backlog: a row with an extra field"),
     backlog_run("1e300,allocation,H\n", "row 2 column age_days", name="backlog: age_days=1e300"),
     backlog_run("-5,allocation,H\n", "row 2 column age_days"),
@@ -250,7 +273,8 @@ BACKLOG_CSV = [
     backlog_run("10,20,allocation,H\n", "age_days", header="age_days,age_days,stage,assigned_grade\n",
                 name="backlog: a duplicate header"),
     backlog_run("allocation,H\n", "age_days", header="stage,assigned_grade\n", name="backlog: no age_days column"),
-    backlog_run("10;allocation;H\n", ";", header="age_days;stage;assigned_grade\n", name="backlog: semicolons"),
+    backlog_run("10;allocation;H\r\n", "demand.initial_backlog.csv='{in}/backlog.csv': columns separated by ';'",
+                header="age_days;stage;assigned_grade\r\n", name="backlog: semicolons"),
     backlog_run(b"10,allocation,H\n12,r\xe9serv\xe9,H\n", "latin1.csv", file="latin1.csv",
                 header=BACKLOG_HEADER.encode()),
     backlog_run(b"\x00\xff\xfe\x00garbage\n", "garbage.csv", file="garbage.csv", header=b""),
@@ -258,11 +282,18 @@ BACKLOG_CSV = [
 ]
 
 USER_CONFIGS = [
-    user_config(USER_BASE + "staffing: {investigators: [1,\n", says="mine.yaml", name="user config: malformed YAML"),
-    user_config(USER_BASE + "staffing: {investigators: -1}\n", says="staffing.investigators=-1",
-                name="user config: a bad value", end_to_end=True),
-    user_config(USER_BASE + "staffing: {detectives: 4}\n", says="staffing.detectives",
+    user_config(USER_BASE + "staffing: {investigators: [1,\n",
+                says="--config-name='mine': {in}/mine.yaml line 7, column 1: not valid YAML",
+                name="user config: malformed YAML"),
+    user_config(USER_BASE + "staffing: {investigators: [1,\n", "-m run.seed=1,2",
+                says="--config-name='mine': {in}/mine.yaml line 7, column 1: not valid YAML",
+                name="user config: malformed YAML under -m"),
+    user_config(USER_BASE + "staffing: {investigators: -1}\n", says="staffing.investigators=-1: headcount must be >= 1",
+                name="user config: a bad value", end_to_end=True, exact=True),
+    user_config(USER_BASE + "staffing: {detectives: 4}\n", says="staffing.detectives=4: unknown key",
                 name="user config: an unknown key"),
+    user_config(USER_BASE + "staffing: {detectives: 4}\n", "-m run.seed=1,2", says="staffing.detectives=4: unknown key",
+                name="user config: an unknown key under -m"),
     user_config(USER_BASE + "staffing: {investigators: -1}\n", "-m run.seed=1,2", says="staffing.investigators=-1",
                 name="user config: a bad value under -m", end_to_end=True),
     user_config(USER_BASE + "staffing: {investigators: -1}\n", "hydra.run.dir={out}", says="staffing.investigators=-1",
@@ -271,139 +302,157 @@ USER_CONFIGS = [
     user_config("- just\n- a list\n", says="mine", not_says="overrides=", name="user config: a list, not a mapping"),
     user_config("0\n", says="mine", not_says="overrides=", name="user config: a number, not a mapping"),
     user_config(b"scenario: r\xe9serv\xe9\n", says="mine", not_says="overrides=", name="user config: not UTF-8"),
-    user_config(USER_BASE.replace("scenario: mine", "scenario: ${oc.env:HOME}"), says="environment",
+    user_config(USER_BASE.replace("scenario: mine", "scenario: ${oc.env:CASESIM_TEST_SECRET}"),
+                says="scenario='${oc.env:CASESIM_TEST_SECRET}': reads an environment variable",
                 name="user config: ${oc.env:...} (its value would be copied into the manifest)"),
-    bad("casesim", "--config-dir {in} --config-name nonexistent run.replications=1", "nonexistent",
-        files={"mine.yaml": USER_BASE}, not_says="run.replications"),
-    bad("casesim", "--config-dir {in}/no_such_folder --config-name mine", "no_such_folder"),
-    bad("casesim", "'run.seed=${oc.env:CASESIM_SEED,1}'", "environment"),
+    bad("casesim", "--config-dir {in} --config-name nonexistent run.replications=1",
+        "--config-name='nonexistent': no nonexistent.yaml in", files={"mine.yaml": USER_BASE},
+        not_says="run.replications"),
+    bad("casesim", "--config-dir {in}/no_such_folder --config-name mine", "--config-dir='{in}/no_such_folder': no such folder"),
+    bad("casesim", "'run.seed=${oc.env:CASESIM_SEED,1}'", "run.seed='${oc.env:CASESIM_SEED,1}': reads an environment"),
+    bad("casesim", "'run.seed=${oc.env:CASESIM_TEST_SECRET}'",
+        "run.seed='${oc.env:CASESIM_TEST_SECRET}': reads an environment variable"),
     bad("casesim", "staffing.investigators=-2 hydra.run.dir={out}", "staffing.investigators=-2: ", end_to_end=True),
 ]
 
 COMPARE = [
-    bad("casesim-compare", "fast_warrants --out {file}", "--out="),
-    bad("casesim-compare", "fast_warrants --out {file}/x", "--out="),
-    bad("casesim-compare", "fast_warrants --out {locked}", "--out="),
-    bad("casesim-compare", "fast_warrants --out {locked}/x", "--out="),
+    *out_folder_rows("casesim-compare", "--out", "fast_warrants"),
+    *override_rows("casesim-compare", "fast_warrants"),
     bad("casesim-compare", "fast_warrants --out {out} staffing.investigators=-2", "staffing.investigators=-2",
         name="casesim-compare: an override after --out is read (and this one refused)"),
-    bad("casesim-compare", "", "required"),
+    bad("casesim-compare", "", "the following arguments are required"),
     bad("casesim-compare", "nonexistent_scenario", "nonexistent_scenario"),
     bad("casesim-compare", "fast_warrants nonexistent_scenario", "nonexistent_scenario"),
     bad("casesim-compare", "baseline", "baseline"),
     bad("casesim-compare", "fast_warrants fast_warrants", "fast_warrants"),
-    bad("casesim-compare", "fast_warrants staffing.investigators=-2", "staffing.investigators=-2"),
-    bad("casesim-compare", "fast_warrants staffing.detectives=4", "staffing.detectives"),
     bad("casesim-compare", "fast_warrants scenario=training", "scenario"),
     bad("casesim-compare", "fast_warrants run.replications=0", "run.replications=0"),
-    bad("casesim-compare", "fast_warrants run.replications=1000000000", "run.replications="),
     bad("casesim-compare", "fast_warrants run.horizon_days=1e300", "run.horizon_days="),
     bad("casesim-compare", "regional_pooling", "regional_pooling", name="casesim-compare: pooling on one force"),
-    bad("casesim-compare", "fast_warrants --bogus", "--bogus"),
-    bad("casesim-compare", "fast_warrants --out", "--out"),
+    bad("casesim-compare", "fast_warrants --out", "argument --out: expected one argument"),
     bad("casesim-compare", "fast_warrants demand=huge_force", "huge_force"),
     bad("casesim-compare", "fast_warrants stages.intake.duplicate_probability=1.2 --out {out}",
         "stages.intake.duplicate_probability=1.2: ", end_to_end=True),
 ]
 
 SEARCH = [
-    bad("casesim-search", "--within-days -5", "--within-days="),
-    bad("casesim-search", "--within-days nan", "--within-days="),
-    bad("casesim-search", "--within-days inf", "--within-days="),
-    bad("casesim-search", "--within-days 0", "--within-days="),
-    bad("casesim-search", "--within-days abc", "--within-days"),
-    bad("casesim-search", "--grid nonexistent.key=1,2 --cost nonexistent.key=1", "nonexistent.key", not_says="--cost"),
-    bad("casesim-search", "--grid staffing.investigators=20,-5 --cost staffing.investigators=1", "-5",
-        not_says="--cost"),
-    bad("casesim-search", "--grid staffing.investigators=twenty", "staffing.investigators=twenty"),
-    bad("casesim-search", "--grid staffing.investigators", "staffing.investigators"),
-    bad("casesim-search", "--grid =1,2", "--grid"),
-    bad("casesim-search", "--grid staffing.investigators=20,22", "staffing.investigators",
+    *out_folder_rows("casesim-search", "--out"),
+    *override_rows("casesim-search"),
+    bad("casesim-search", "--within-days -5", "--within-days=-5.0: a finite number of days > 0"),
+    bad("casesim-search", "--within-days nan", "--within-days=nan: a finite number of days > 0"),
+    bad("casesim-search", "--within-days inf", "--within-days=inf: a finite number of days > 0"),
+    bad("casesim-search", "--within-days 0", "--within-days=0.0: a finite number of days > 0"),
+    bad("casesim-search", "run.horizon_days=60 --within-days 90",
+        "--within-days=90.0: a finite number of days > 0 and below run.horizon_days (60)"),
+    bad("casesim-search", "--within-days abc", "argument --within-days: invalid float value: 'abc'"),
+    bad("casesim-search", "--within-days", "argument --within-days: expected one argument"),
+    bad("casesim-search", "--grid nonexistent.key=1,2 --cost nonexistent.key=1",
+        "--grid='nonexistent.key': not a numeric configuration key", not_says="--cost"),
+    bad("casesim-search", "--grid scenario=1,2", "--grid='scenario': not a numeric configuration key"),
+    bad("casesim-search", "--grid run.seed=1,2", "--grid='run.seed': the search varies the model"),
+    bad("casesim-search", "--grid staffing.investigators=20,-5 --cost staffing.investigators=1",
+        "--grid staffing.investigators=-5.0: headcount must be >= 1", not_says="--cost"),
+    bad("casesim-search", "--grid staffing.investigators=20,nan --cost staffing.investigators=1",
+        "--grid staffing.investigators=nan: a finite number"),
+    bad("casesim-search", "--grid staffing.investigators=20.5 --cost staffing.investigators=1",
+        "--grid staffing.investigators=20.5: a whole number"),
+    bad("casesim-search", "--grid staffing.investigators=20,22 --grid staffing.investigators=24",
+        "staffing.investigators given twice"),
+    bad("casesim-search", "--grid staffing.investigators=twenty",
+        "--grid='staffing.investigators=twenty': KEY=V1,V2,... with numbers"),
+    bad("casesim-search", "--grid staffing.investigators", "--grid='staffing.investigators': KEY=V1,V2,..."),
+    bad("casesim-search", "--grid =1,2", "--grid='=1,2': KEY=V1,V2,..."),
+    bad("casesim-search", "--grid staffing.investigators=20,22",
+        "--grid='staffing.investigators': give every --grid key a cost per unit (--cost)",
         name="casesim-search: a grid key without a cost"),
-    bad("casesim-search", "--grid staffing.investigators=20,22 --cost staffing.investigators=abc", "--cost"),
+    bad("casesim-search", "--grid staffing.investigators=20,22 --cost staffing.investigators=abc",
+        "--cost='staffing.investigators=abc': KEY=PER_UNIT with a number"),
+    bad("casesim-search", "--grid staffing.investigators=20 --cost staffing.investigators=nan",
+        "--cost staffing.investigators=nan: a finite cost per unit >= 0"),
     bad("casesim-search", "--grid staffing.investigators=20,22 --cost staffing.investigators=1 "
-                          "--cost staffing.researchers=1", "staffing.researchers"),
-    bad("casesim-search", "--out {file}", "--out="),
-    bad("casesim-search", "--out {file}/x", "--out="),
-    bad("casesim-search", "--out {locked}", "--out="),
-    bad("casesim-search", "--out {locked}/x", "--out="),
-    bad("casesim-search", "--risks X", "--risks='X'"),
-    bad("casesim-search", "--risks", "--risks"),
-    bad("casesim-search", "--confidence 1.5", "--confidence"),
-    bad("casesim-search", "--confidence 0", "--confidence"),
-    bad("casesim-search", "--confidence nan", "--confidence"),
-    bad("casesim-search", "--max-share-late 0", "--max-share-late"),
-    bad("casesim-search", "--max-share-late 2", "--max-share-late"),
-    bad("casesim-search", "--max-investigators 0", "investigators"),
-    bad("casesim-search", "--max-investigators -3", "investigators"),
-    bad("casesim-search", "--max-investigators 1000000000", "--max-investigators="),
-    bad("casesim-search", "--max-investigators abc", "--max-investigators"),
-    bad("casesim-search", "staffing.investigators=-2", "staffing.investigators=-2"),
-    bad("casesim-search", "staffing.detectives=4", "staffing.detectives"),
-    bad("casesim-search", "run.replications=1000000000", "run.replications="),
-    bad("casesim-search", "run.replications=1", "run.replications=1", name="casesim-search: one replication, no bound"),
+                          "--cost staffing.researchers=1", "--cost='staffing.researchers': not a --grid key"),
+    bad("casesim-search", "--cost staffing.investigators=1", "--cost='staffing.investigators=1': prices a --grid key"),
+    bad("casesim-search", "--risks VH,X", "--risks='VH,X': grades from VH, H, M, L"),
+    bad("casesim-search", "--risks", "argument --risks: expected one argument"),
+    bad("casesim-search", "--confidence 1.5", "--confidence=1.5: a fraction in (0, 1)"),
+    bad("casesim-search", "--confidence 1", "--confidence=1.0: a fraction in (0, 1)"),
+    bad("casesim-search", "--confidence 0", "--confidence=0.0: a fraction in (0, 1)"),
+    bad("casesim-search", "--confidence nan", "--confidence=nan: a fraction in (0, 1)"),
+    bad("casesim-search", "--max-share-late 0", "--max-share-late=0.0: a fraction in (0, 1)"),
+    bad("casesim-search", "--max-share-late 2", "--max-share-late=2.0: a fraction in (0, 1)"),
+    bad("casesim-search", "--max-share-late inf", "--max-share-late=inf: a fraction in (0, 1)"),
+    bad("casesim-search", "--max-investigators 0", "--max-investigators=0: a whole number of investigators from "
+                                                   "today's 20"),
+    bad("casesim-search", "--max-investigators 10", "--max-investigators=10: a whole number of investigators from "
+                                                    "today's 20"),
+    bad("casesim-search", "--max-investigators -3", "--max-investigators=-3: a whole number of investigators"),
+    bad("casesim-search", "--max-investigators 100000", "--max-investigators=100000: a whole number of investigators"),
+    bad("casesim-search", "--max-investigators 1e9", "argument --max-investigators: invalid int value: '1e9'"),
+    bad("casesim-search", "--max-investigators abc", "argument --max-investigators: invalid int value: 'abc'"),
+    bad("casesim-search", "run.replications=1", "run.replications=1: the search needs at least 2",
+        name="casesim-search: one replication, no bound"),
     bad("casesim-search", "forces=three_forces", "forces"),
-    bad("casesim-search", "--bogus", "--bogus"),
     bad("casesim-search", "--grid staffing.investigators=twenty --out {out}",
         "--grid='staffing.investigators=twenty': ", end_to_end=True),
 ]
 
+SWEEPS = ", ".join(sorted(p.stem for p in (Path(__file__).parents[1] / "configs" / "sweep").glob("*.yaml")))
+
 SWEEP = [
-    bad("casesim-sweep", "smoke --batch-seconds nan", "--batch-seconds="),
-    bad("casesim-sweep", "smoke --batch-seconds inf", "--batch-seconds="),
-    bad("casesim-sweep", "smoke --batch-seconds 0", "--batch-seconds=0.0: must be > 0"),
-    bad("casesim-sweep", "smoke --batch-seconds -1", "--batch-seconds="),
-    bad("casesim-sweep", "smoke --batch-seconds abc", "--batch-seconds"),
-    bad("casesim-sweep", "../../x", "../../x"),
+    *out_folder_rows("casesim-sweep", "--out", "smoke"),
+    *override_rows("casesim-sweep", "smoke"),
+    bad("casesim-sweep", "smoke --batch-seconds nan", "--batch-seconds=nan: must be > 0, a finite number of seconds"),
+    bad("casesim-sweep", "smoke --batch-seconds inf", "--batch-seconds=inf: must be > 0, a finite number of seconds"),
+    bad("casesim-sweep", "smoke --batch-seconds 0", "--batch-seconds=0.0: must be > 0, a finite number of seconds"),
+    bad("casesim-sweep", "smoke --batch-seconds -1", "--batch-seconds=-1.0: must be > 0, a finite number of seconds"),
+    bad("casesim-sweep", "smoke --batch-seconds abc", "argument --batch-seconds: invalid float value: 'abc'"),
+    bad("casesim-sweep", "../../x", f"sweep='../../x': a plain name (letters, digits, _ and -); sweeps: {SWEEPS}",
+        exact=True),
     bad("casesim-sweep", "{in}/mine", "mine", files={"mine.yaml": "hydra:\n  sweeper:\n    params:\n"
                                                                   "      run.seed: 1,2\n"},
         name="casesim-sweep: a path to a sweep file outside configs/sweep"),
-    bad("casesim-sweep", "smoke --out {file}", "--out="),
-    bad("casesim-sweep", "smoke --out {file}/x", "--out="),
-    bad("casesim-sweep", "smoke --out {locked}", "--out="),
-    bad("casesim-sweep", "smoke --out {locked}/x", "--out="),
-    bad("casesim-sweep", "", "required"),
+    bad("casesim-sweep", "", "the following arguments are required: name"),
+    bad("casesim-sweep", "--workers 2", "the following arguments are required: name"),
     bad("casesim-sweep", "nonexistent", "nonexistent"),
-    bad("casesim-sweep", "smoke staffing.investigators=-2", "staffing.investigators=-2"),
-    bad("casesim-sweep", "smoke staffing.detectives=4", "staffing.detectives"),
     bad("casesim-sweep", "smoke staffing.investigators=16,-2", "staffing.investigators=-2"),
-    bad("casesim-sweep", "smoke run.replications=1000000000", "run.replications="),
     bad("casesim-sweep", "sensitivity demand.referrals_per_month=60", "demand.referrals_per_month"),
-    bad("casesim-sweep", "smoke --workers 0", "--workers"),
-    bad("casesim-sweep", "smoke --workers abc", "--workers"),
-    bad("casesim-sweep", "smoke --local-cluster 0", "--local-cluster"),
-    bad("casesim-sweep", "smoke --scheduler notaurl", "notaurl"),
-    bad("casesim-sweep", "smoke --bogus", "--bogus"),
-    bad("casesim-sweep", "smoke --scheduler tcp://127.0.0.1:1 --connect-timeout 1", "127.0.0.1:1", end_to_end=True),
+    bad("casesim-sweep", "smoke --workers 0", "--workers=0: from 1 to 1024 processes"),
+    bad("casesim-sweep", "smoke --workers 100000", "--workers=100000: from 1 to 1024 processes"),
+    bad("casesim-sweep", "smoke --workers abc", "argument --workers: invalid int value: 'abc'"),
+    bad("casesim-sweep", "smoke --local-cluster 0", "--local-cluster=0: from 1 to 1024 processes"),
+    bad("casesim-sweep", "smoke --connect-timeout nan", "--connect-timeout=nan: must be > 0"),
+    bad("casesim-sweep", "smoke --connect-timeout 0", "--connect-timeout=0.0: must be > 0"),
+    bad("casesim-sweep", "smoke --scheduler notaurl", "--scheduler='notaurl': PROTOCOL://HOST:PORT"),
+    bad("casesim-sweep", "smoke --scheduler 127.0.0.1:8786", "--scheduler='127.0.0.1:8786': PROTOCOL://HOST:PORT"),
+    bad("casesim-sweep", "smoke --scheduler tcp://127.0.0.1:1 --connect-timeout 0.5 --out {out}",
+        "--scheduler='tcp://127.0.0.1:1': no Dask scheduler answered within 0.5 s"),
     bad("casesim-sweep", "smoke --batch-seconds 0 --out {out}", "--batch-seconds=0.0: must be > 0", end_to_end=True),
 ]
 
 COLLECT = [
-    bad("casesim-collect", "", "required"),
-    bad("casesim-collect", "{in}/no_such_folder", "no_such_folder"),
-    bad("casesim-collect", "{file}", "a_file"),
-    bad("casesim-collect", "{in}", "no sweep", files={"notes.txt": "not a sweep\n"},
+    bad("casesim-collect", "", "the following arguments are required: directory"),
+    bad("casesim-collect", "{in}/no_such_folder", "directory='{in}/no_such_folder': no such folder"),
+    bad("casesim-collect", "{file}", "directory='{file}': no such folder"),
+    bad("casesim-collect", "{in}", "directory='{in}': no sweep here", files={"notes.txt": "not a sweep\n"},
         name="casesim-collect: a folder without a sweep"),
-    bad("casesim-collect", "{in}/a {in}/b", "unrecognized arguments"),
-    bad("casesim-collect", "{out}", "directory=", end_to_end=True),
+    bad("casesim-collect", "{in}/a {in}/b", "unrecognized arguments: {in}/b"),
+    bad("casesim-collect", "{out}", "directory='{out}': no such folder", end_to_end=True),
 ]
 
 REPLICATIONS = [
-    bad("casesim-replications", "--out {file}", "--out="),
-    bad("casesim-replications", "--out {file}/x", "--out="),
-    bad("casesim-replications", "--out {locked}", "--out="),
-    bad("casesim-replications", "--out {locked}/x", "--out="),
-    bad("casesim-replications", "--max 2", "--max=2"),
-    bad("casesim-replications", "--max -1", "--max=-1"),
-    bad("casesim-replications", "--max abc", "--max"),
-    bad("casesim-replications", "--max 1000000000", "--max="),
-    bad("casesim-replications", "--precision 0", "--precision=0"),
-    bad("casesim-replications", "--precision 1.5", "--precision=1.5"),
-    bad("casesim-replications", "--precision nan", "--precision="),
-    bad("casesim-replications", "staffing.investigators=-2", "staffing.investigators=-2"),
-    bad("casesim-replications", "staffing.detectives=4", "staffing.detectives"),
+    *out_folder_rows("casesim-replications", "--out"),
+    *override_rows("casesim-replications"),
+    bad("casesim-replications", "--max 2", "--max=2: from 3 replications"),
+    bad("casesim-replications", "--max -1", "--max=-1: from 3 replications"),
+    bad("casesim-replications", "--max 100000", "--max=100000: from 3 replications"),
+    bad("casesim-replications", "--max 1000000000", "--max=1000000000: from 3 replications"),
+    bad("casesim-replications", "--max abc", "argument --max: invalid int value: 'abc'"),
+    bad("casesim-replications", "--precision 0", "--precision=0.0: a relative half-width in (0, 1)"),
+    bad("casesim-replications", "--precision 1.5", "--precision=1.5: a relative half-width in (0, 1)"),
+    bad("casesim-replications", "--precision nan", "--precision=nan: a relative half-width in (0, 1)"),
+    bad("casesim-replications", "--precision inf", "--precision=inf: a relative half-width in (0, 1)"),
+    bad("casesim-replications", "--precision", "argument --precision: expected one argument"),
     bad("casesim-replications", "scenario=nonexistent", "nonexistent"),
-    bad("casesim-replications", "--bogus", "--bogus"),
     bad("casesim-replications", "--precision 1.5 --out {out}", "--precision=1.5: ", end_to_end=True),
 ]
 
@@ -444,11 +493,12 @@ class Answer:
 @pytest.fixture
 def place(tmp_path):
     """The folders a row runs in: an empty working folder, the input folder (with an
-    existing file), the folder that must not appear, and an existing unwritable folder."""
+    existing file), the folder that must not appear, an existing unwritable folder and
+    the folder of another configuration's run."""
     cwd, inputs = tmp_path / "cwd", tmp_path / "in"
     cwd.mkdir()
     inputs.mkdir()
-    (inputs / "a_file").write_text("an existing file\n")
+    (inputs / "a file").write_text("an existing file\n")
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o555)
@@ -456,16 +506,27 @@ def place(tmp_path):
         locked = Path("/sys/kernel")
         if not locked.is_dir():
             pytest.skip("no unwritable folder here")
-    yield {"root": tmp_path, "cwd": cwd, "{in}": inputs, "{out}": tmp_path / "out", "{file}": inputs / "a_file",
-           "{locked}": locked}
+    other = tmp_path / "other_run"
+    other.mkdir()
+    (other / "manifest.json").write_text(json.dumps({"complete": True, "config_hash": "0123456789abcdef"}))
+    yield {"root": tmp_path, "cwd": cwd, "{in}": inputs, "{out}": tmp_path / "out", "{file}": inputs / "a file",
+           "{locked}": locked, "{other}": other}
     (tmp_path / "locked").chmod(0o755)
+
+
+PLACEHOLDERS = ("{in}", "{out}", "{file}", "{locked}", "{other}")
 
 
 def _argv(row: Bad, place: dict) -> list[str]:
     argv = shlex.split(row.args)
-    for token in ("{in}", "{out}", "{file}", "{locked}"):
-        argv = [arg.replace(token, str(place[token])) for arg in argv]
-    return argv
+    return [_placed(arg, place) for arg in argv]
+
+
+def _placed(text: str, place: dict) -> str:
+    """``text`` with its placeholders replaced by ``place``'s paths."""
+    for token in PLACEHOLDERS:
+        text = text.replace(token, str(place[token]))
+    return text
 
 
 def _files_under(root: Path) -> dict[str, bytes | None]:
@@ -517,8 +578,7 @@ def run_in_process(command: str, argv: list[str], cwd: Path, monkeypatch, capsys
     # tripwire as its own name (``from .runner import run_replications``) and keep it.
     entries = [(importlib.import_module(where), name) for where, name in TRIPWIRES]
     for entry_module, name in entries:
-        if hasattr(entry_module, name):
-            monkeypatch.setattr(entry_module, name, _tripwire)
+        monkeypatch.setattr(entry_module, name, _tripwire)  # raises if an entry was renamed
     if command == "casesim":
         monkeypatch.setattr(module, "_hydra_main", _no_hydra)
     capsys.readouterr()
@@ -547,17 +607,25 @@ def run_installed(command: str, argv: list[str], cwd: Path, env: dict | None = N
     return Answer(r.returncode, r.stdout, r.stderr)
 
 
-def assert_one_line_exit_2(answer: Answer, command: str, says: str, not_says: str | None = None) -> str:
-    """The house rule's answer: exit 2, one stderr line ``PROG: error: ...`` with ``says``."""
+def assert_one_line_exit_2(answer: Answer, command: str, says: str, not_says: str | None = None,
+                           exact: bool = False) -> str:
+    """The house rule's answer: exit 2, one stderr line ``PROG: error: ...`` with ``says``
+    (``PROG: error: SAYS`` itself if ``exact``)."""
     assert "Traceback" not in answer.out + answer.err, answer.line()
     assert answer.code == 2, answer.line()
     lines = answer.err.splitlines()
     assert len(lines) == 1, answer.line()
     assert lines[0].startswith(f"{command}: error: "), answer.line()
     assert says in lines[0], answer.line()
+    if exact:
+        assert lines[0] == f"{command}: error: {says}", answer.line()
     if not_says is not None:
         assert not_says not in lines[0], answer.line()
     return lines[0]
+
+
+SECRET = "not-a-real-token-8f3a"
+"""The value of ``CASESIM_TEST_SECRET`` while a row runs: no answer may show it."""
 
 
 @pytest.mark.parametrize("row", BAD_INPUT, ids=[row.id for row in BAD_INPUT])
@@ -567,14 +635,13 @@ def test_bad_input_one_line_exit_2_nothing_written(row, place, monkeypatch, caps
         path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
     before = _files_under(place["root"])
     argv = _argv(row, place)
+    monkeypatch.setenv("CASESIM_TEST_SECRET", SECRET)
     if row.end_to_end:
         answer = run_installed(row.command, argv, place["cwd"])
     else:
         answer = run_in_process(row.command, argv, place["cwd"], monkeypatch, capsys)
-    says = row.says
-    for token in ("{in}", "{out}", "{file}", "{locked}"):
-        says = says.replace(token, str(place[token]))
-    assert_one_line_exit_2(answer, row.command, says, row.not_says)
+    assert_one_line_exit_2(answer, row.command, _placed(row.says, place), row.not_says, row.exact)
+    assert SECRET not in answer.out + answer.err
     assert _files_under(place["root"]) == before, "files written: " + answer.line()
     assert not place["{out}"].exists()
 
@@ -623,99 +690,6 @@ def test_argparse_errors_say_the_error_first_in_one_line(command, place, monkeyp
         answer = run_in_process(command, argv, place["cwd"], monkeypatch, capsys)
     line = assert_one_line_exit_2(answer, command, "--no-such-flag")
     assert not line.startswith(f"{command}: error: usage") and "usage:" not in line.split(";")[0]
-
-
-# --------------------------------------------------------------------------- damaged sweep folders
-
-
-@pytest.fixture(scope="module")
-def finished_sweep(tmp_path_factory) -> Path:
-    """A finished four-point sweep (the smoke grid, one replication of 60 days)."""
-    from sim.cli.sweep import main as sweep_main
-
-    folder = tmp_path_factory.mktemp("sweep") / "smoke"
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        sweep_main(["smoke", "run.replications=1", "run.horizon_days=60", "--out", str(folder), "--no-progress"])
-    return folder
-
-
-def _points(folder: Path) -> list[Path]:
-    return sorted((folder / "points").iterdir())
-
-
-def _truncate(path: Path) -> None:
-    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-
-
-def _change_one_byte(path: Path) -> None:
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    path.write_bytes(bytes(data))
-
-
-def _another_points_summary(path: Path) -> None:
-    shutil.copy(_points(path.parents[2])[1] / "summary.parquet", path)
-
-
-def _drop_point_key(path: Path) -> None:
-    info = json.loads(path.read_text())
-    del info["point"]
-    path.write_text(json.dumps(info))
-
-
-DAMAGE = {
-    "truncated summary.parquet": ("summary.parquet", _truncate),
-    "missing summary.parquet": ("summary.parquet", Path.unlink),
-    "one byte of summary.parquet changed": ("summary.parquet", _change_one_byte),
-    "another point's summary.parquet": ("summary.parquet", _another_points_summary),
-    "junk point.json": ("point.json", lambda p: p.write_bytes(b"\x00\xffnot json {")),
-    "empty point.json": ("point.json", lambda p: p.write_bytes(b"")),
-    "point.json without point": ("point.json", _drop_point_key),
-}
-
-
-def _collect_copy(finished_sweep: Path, tmp_path: Path, monkeypatch, capsys, spoil) -> tuple[Path, Answer]:
-    """``casesim-collect`` on a copy of the finished sweep spoilt by ``spoil(folder)``."""
-    folder = tmp_path / "smoke"
-    shutil.copytree(finished_sweep, folder)
-    (folder / "sweep.parquet").unlink()
-    spoil(folder)
-    return folder, run_in_process("casesim-collect", [str(folder)], tmp_path, monkeypatch, capsys)
-
-
-def _statuses(folder: Path) -> dict[str, str]:
-    table = pd.read_parquet(folder / "sweep.parquet", columns=["point", "status"]).drop_duplicates("point")
-    return dict(zip(table["point"], table["status"]))
-
-
-@pytest.mark.parametrize("damage", list(DAMAGE))
-def test_collect_reports_a_damaged_point_by_name_and_marks_it_failed(damage, finished_sweep, tmp_path,
-                                                                     monkeypatch, capsys):
-    """README (Sweeps): a damaged point is named on stderr, one line, marked ``failed`` in
-    sweep.parquet, and the command exits with code 1; no .sweep.parquet.tmp is left."""
-    file_name, spoil = DAMAGE[damage]
-    folder, answer = _collect_copy(finished_sweep, tmp_path, monkeypatch, capsys,
-                                   lambda folder: spoil(_points(folder)[0] / file_name))
-    damaged = _points(folder)[0].name
-    assert "Traceback" not in answer.out + answer.err, answer.line()
-    assert answer.code == 1, answer.line()
-    naming = [line for line in answer.err.splitlines() if damaged in line]
-    assert len(naming) == 1 and naming[0].startswith("casesim-collect: "), answer.line()
-    statuses = _statuses(folder)
-    assert statuses.pop(damaged) == "failed", answer.line()
-    assert set(statuses.values()) == {"ok"} and len(statuses) == 3
-    assert not [p for p in folder.rglob("*") if p.name.endswith(".tmp")], answer.line()
-
-
-def test_collect_reports_a_garbage_design_json_and_collects_by_folder(finished_sweep, tmp_path, monkeypatch, capsys):
-    folder, answer = _collect_copy(finished_sweep, tmp_path, monkeypatch, capsys,
-                                   lambda folder: (folder / "design.json").write_bytes(b"\x00 garbage {["))
-    assert "Traceback" not in answer.out + answer.err, answer.line()
-    assert answer.code == 1, answer.line()
-    lines = answer.err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("casesim-collect: ") and "design.json" in lines[0], answer.line()
-    assert sorted(_statuses(folder).items()) == [(point.name, "ok") for point in _points(folder)]
-    assert not [p for p in folder.rglob("*") if p.name.endswith(".tmp")], answer.line()
 
 
 # --------------------------------------------------------------------------- random YAML

@@ -124,14 +124,6 @@ def test_compare_command_writes_table_figures_and_report(tmp_path):
     assert (out / "figures" / "forest.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_compare_command_bad_scenario_exits_2(tmp_path):
-    r = subprocess.run([sys.executable, "-c", "from sim.cli import compare_main; compare_main()", "no_such_scenario",
-                        "--out", str(tmp_path / "x")], capture_output=True, text=True, timeout=600)
-    assert r.returncode == 2
-    assert len(r.stderr.strip().splitlines()) == 1 and "no_such_scenario" in r.stderr
-    assert not (tmp_path / "x").exists()
-
-
 def test_each_finished_run_is_handed_over_as_it_finishes():
     base, others = load_scenarios(["fast_warrants", "more_investigators"], ["run.replications=2", "run.horizon_days=60",
                                                                             "run.progress=false"])

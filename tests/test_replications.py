@@ -212,20 +212,10 @@ def test_study_rejects_bad_arguments_before_running():
         replication_study(cfg, max_replications=5, precision=-0.1)
 
 
-def test_cli_if_present(tmp_path, capsys):
+def test_the_command_writes_its_tables_and_a_complete_manifest(tmp_path, capsys):
+    # Its bad input, a row each: tests/test_bad_input.py.
     from sim import cli
 
-    if not hasattr(cli, "replications_main"):
-        pytest.skip("casesim-replications not yet in sim/cli.py")
-    with pytest.raises(SystemExit) as exc:
-        cli.replications_main(["staffing.investigators=-2", "--out", str(tmp_path / "bad")])
-    assert exc.value.code == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("casesim-replications: error: staffing.investigators=-2") and "\n" not in err
-    assert not (tmp_path / "bad").exists()
-    with pytest.raises(SystemExit) as exc:
-        cli.replications_main(["--precision", "0", "--out", str(tmp_path / "bad")])
-    assert exc.value.code == 2 and "--precision" in capsys.readouterr().err
     out = tmp_path / "study"
     cli.replications_main(["--max", "4", "--out", str(out), *QUICK])  # overrides may follow the options
     manifest = json.loads((out / "manifest.json").read_text())

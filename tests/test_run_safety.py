@@ -1,7 +1,7 @@
-"""Nothing lost, nothing misleading, for ``casesim`` and ``sim.simulate``: bad input is one
-line with exit code 2 and writes nothing; an interrupted or crashed run keeps its finished
-replications as a partial run that the same command resumes; runs started together never
-share a folder."""
+"""Nothing lost, nothing misleading, for ``casesim`` and ``sim.simulate``: an environment
+value is refused from Python as on the command line (casesim's bad input, a row each:
+tests/test_bad_input.py); an interrupted or crashed run keeps its finished replications as
+a partial run that the same command resumes; runs started together never share a folder."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.cli.run import main
 from sim.config.design import config_hash
 from sim.io.checkpoints import kept_count, load_replications, save_replication
 from sim.model import run_replication
@@ -34,70 +33,11 @@ def casesim(args, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([str(CASESIM), *args], cwd=cwd, capture_output=True, text=True, timeout=600, **kwargs)
 
 
-def files_under(folder: Path) -> list[str]:
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
-
-
 # --------------------------------------------------------------------------- bad input
+# casesim's bad input (user YAML, config folders and names, oc.env, output folders), a row
+# each: tests/test_bad_input.py.
 
-MY_CONFIGS = {
-    "broken.yaml": "defaults:\n  - config\n  - _self_\nscenario: mine\nrun: {replications: 1\n",
-    "bad_value.yaml": "defaults:\n  - config\n  - _self_\nstaffing: {investigators: -1}\n",
-    "unknown_key.yaml": "defaults:\n  - config\n  - _self_\nstaffing: {detectives: 4}\n",
-    "secret.yaml": "defaults:\n  - config\n  - _self_\nrun:\n  seed: ${oc.env:CASESIM_TEST_SECRET}\n",
-}
 FAKE_SECRET = "not-a-real-token-8f3a"
-
-# (arguments, the one error line's expected fragment); MY is the folder of MY_CONFIGS, FILE a
-# file, OTHER a folder holding another configuration's run.
-BAD = [
-    (["--config-dir", "MY", "--config-name", "broken"],
-     "--config-name='broken': MY/broken.yaml line 6, column 1: not valid YAML: expected ',' or '}'"),
-    (["--config-dir", "MY/none", "--config-name", "bad_value"], "--config-dir='MY/none': no such folder"),
-    (["--config-name", "nonexistent", "run.replications=1"], "--config-name='nonexistent': no nonexistent.yaml in"),
-    (["--config-dir", "MY", "--config-name", "bad_value"], "staffing.investigators=-1: headcount must be >= 1"),
-    (["--config-dir", "MY", "--config-name", "unknown_key"], "staffing.detectives=4: unknown key"),
-    (["-m", "--config-dir", "MY", "--config-name", "bad_value", "run.seed=1,2"], "staffing.investigators=-1: "),
-    (["-m", "--config-dir", "MY", "--config-name", "broken", "run.seed=1,2"], "MY/broken.yaml line 6"),
-    (["-m", "--config-dir", "MY", "--config-name", "unknown_key", "run.seed=1,2"], "staffing.detectives=4: "),
-    (["--config-dir", "MY", "--config-name", "secret"], "run.seed='${oc.env:CASESIM_TEST_SECRET}': reads an environment"),
-    (["run.seed=${oc.env:CASESIM_TEST_SECRET}"], "run.seed='${oc.env:CASESIM_TEST_SECRET}': reads an environment"),
-    (["-m", "run.seed=${oc.env:CASESIM_TEST_SECRET}", "staffing.investigators=20,21"], "run.seed='${oc.env:"),
-    ([*QUICK, "hydra.run.dir=FILE"], "hydra.run.dir='FILE': is a file, not a folder"),
-    ([*QUICK, "hydra.run.dir=FILE/run"], "hydra.run.dir='FILE/run': a path inside a file"),
-    (["-m", *QUICK, "run.seed=1,2", "hydra.sweep.dir=FILE"], "hydra.sweep.dir='FILE': is a file, not a folder"),
-    ([*QUICK, "hydra.run.dir=OTHER"], "hydra.run.dir='OTHER': holds the run of another configuration"),
-]
-
-
-@pytest.mark.parametrize("args,expected", BAD, ids=[" ".join(a) for a, _ in BAD])
-def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, monkeypatch, capsys, args, expected):
-    my = tmp_path / "my_configs"
-    my.mkdir()
-    for name, text in MY_CONFIGS.items():
-        (my / name).write_text(text)
-    (tmp_path / "a_file").write_text("kept\n")
-    other = tmp_path / "other_run"
-    other.mkdir()
-    (other / "manifest.json").write_text(json.dumps({"complete": True, "config_hash": "0123456789abcdef"}))
-    before = files_under(tmp_path)
-    names = {"MY": str(my), "FILE": str(tmp_path / "a_file"), "OTHER": str(other)}
-
-    def named(text: str) -> str:
-        for placeholder, value in names.items():
-            text = text.replace(placeholder, value)
-        return text
-
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("CASESIM_TEST_SECRET", FAKE_SECRET)
-    with pytest.raises(SystemExit) as stop:
-        main([named(a) for a in args])
-    assert stop.value.code == 2
-    captured = capsys.readouterr()
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("casesim: error: ") and named(expected) in lines[0], captured.err
-    assert FAKE_SECRET not in captured.err + captured.out
-    assert files_under(tmp_path) == before  # no outputs/, multirun/, .hydra/ or casesim.log
 
 
 def test_an_environment_value_is_refused_from_python_too(monkeypatch):
@@ -298,19 +238,3 @@ def test_multiruns_started_together_get_folders_of_their_own(tmp_path, monkeypat
     finally:
         second.release(keep=False), first.release(keep=False)
     assert list(tmp_path.iterdir()) == []  # no manifest written: nothing left
-
-
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="the superuser may write anywhere")
-def test_a_run_folder_that_cannot_be_written_is_refused_before_the_run(tmp_path, monkeypatch, capsys):
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o555)
-    monkeypatch.chdir(tmp_path)
-    try:
-        with pytest.raises(SystemExit) as stop:
-            main([*QUICK, f"hydra.run.dir={locked}"])
-    finally:
-        locked.chmod(0o755)
-    assert stop.value.code == 2
-    assert capsys.readouterr().err == f"casesim: error: hydra.run.dir='{locked}': is not writable; choose a writable folder\n"
-    assert list(locked.iterdir()) == []
