@@ -159,14 +159,24 @@ def test_an_interrupt_stops_worker_processes_and_keeps_what_finished(monkeypatch
 def test_ctrl_c_on_casesim_with_workers_keeps_a_partial_run(tmp_path):
     """SIGINT to the whole process group, as Ctrl-C in a terminal, while two workers run."""
     folder = tmp_path / "run"
+    # An interactive shell's Ctrl-C, even if this test runs where SIGINT is ignored (a
+    # background job), which a child would inherit and Python then leave ignored.
     process = subprocess.Popen([str(CASESIM), "run.replications=40", "run.horizon_days=1460", "run.progress=false",
                                 "run.workers=2", f"hydra.run.dir={folder}"], cwd=tmp_path, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
-    deadline = time.monotonic() + 300
-    while not list((folder / "replications").glob("*.npz")) and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    os.killpg(process.pid, signal.SIGINT)
-    _, err = process.communicate(timeout=300)
+                               stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 300
+        while not list((folder / "replications").glob("*.npz")) and process.poll() is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert process.poll() is None, process.communicate()[1]  # still running, one replication kept
+        os.killpg(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=120)  # a stop that hangs fails here, not the whole run
+    finally:
+        if process.poll() is None:  # nothing of it left running, whatever failed
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
     assert process.returncode == 130, err
     lines = err.strip().splitlines()
     partial = manifest_of(folder)
