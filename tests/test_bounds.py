@@ -170,6 +170,13 @@ def _numeric_keys(cfg: SimConfig) -> list[str]:
 NUMERIC_KEYS = _numeric_keys(BASE)
 
 
+def test_the_numbers_walked_include_grades_and_distribution_parameters():
+    # The walk feeds the next test's cases: an empty walk would pass it without a case.
+    assert len(NUMERIC_KEYS) >= 100
+    assert {"run.horizon_days", "staffing.investigators", "targets_days.VH", "demand.risk_mix.L",
+            "stages.research.effort_hours.mode"} <= set(NUMERIC_KEYS)
+
+
 def _set(cfg: SimConfig, key: str, value: float) -> SimConfig:
     """``cfg`` with ``key`` (a leaf, or a grade or parameter inside one) set to ``value``."""
     if key in leaves(cfg):
