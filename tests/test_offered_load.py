@@ -190,15 +190,34 @@ def test_casesim_warns_of_an_overloaded_unit_before_it_runs_and_still_runs(tmp_p
     assert (tmp_path / "run" / "summary.csv").is_file()
 
 
-def test_compare_warns_of_each_runs_overloaded_units_by_name(tmp_path, capsys):
+class Simulating(BaseException):
+    """Raised where a command would start simulating (a BaseException: no command catches it)."""
+
+
+def _warned_before_simulating(compare_main, argv: list[str], capsys) -> list[str]:
+    """The stderr lines ``casesim-compare argv`` gives before its first simulation, which
+    stops it (the warnings come before, and the command goes on to run)."""
+    with pytest.raises(Simulating):
+        compare_main(argv)
+    return [line for line in capsys.readouterr().err.splitlines() if line]
+
+
+def test_compare_warns_of_each_runs_overloaded_units_by_name(tmp_path, capsys, monkeypatch):
+    import sim.running.scenarios
     from sim.cli.compare import main as compare_main
 
-    compare_main(["more_investigators", *TRAP, *QUICK, "--out", str(tmp_path / "compare")])
-    warned = [line for line in capsys.readouterr().err.splitlines() if line]
+    def simulating(*args, **kwargs):
+        raise Simulating
+
+    monkeypatch.setattr(sim.running.scenarios, "simulate", simulating)
+    warned = _warned_before_simulating(compare_main, ["more_investigators", *TRAP, *QUICK, "--out",
+                                                      str(tmp_path / "compare")], capsys)
     for name, scenario in (("baseline", []), ("more_investigators", ["scenario=more_investigators"])):
         expected = overload_warnings(sim.load_config([*scenario, *TRAP, *QUICK]))
         assert expected and [line for line in warned if line.startswith(f"casesim-compare: warning: {name}: ")] == \
             [f"casesim-compare: warning: {name}: {line}" for line in expected]
+    assert len(warned) == len(overload_warnings(sim.load_config([*TRAP, *QUICK]))) + len(
+        overload_warnings(sim.load_config(["scenario=more_investigators", *TRAP, *QUICK])))  # and nothing else
     # nothing is warned of where every unit keeps up
-    compare_main(["more_investigators", *QUICK, "--out", str(tmp_path / "calm")])
-    assert "warning" not in capsys.readouterr().err
+    assert _warned_before_simulating(compare_main, ["more_investigators", *QUICK, "--out", str(tmp_path / "calm")],
+                                     capsys) == []
