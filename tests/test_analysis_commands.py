@@ -1,5 +1,6 @@
 """casesim-compare, casesim-search, casesim-replications and casesim-sweep: an encrypted
-scheduler without this machine's TLS settings is one line; options and positionals mix in
+scheduler without this machine's TLS settings is one line, and so is an address where
+something other than a Dask scheduler answers; options and positionals mix in
 any order; the search's default folder is new each time. (Their bad input, a row each:
 tests/test_bad_input.py; each command's finished run and its complete manifest:
 tests/test_compare.py, test_search.py, test_replications.py; interrupted runs:
@@ -8,6 +9,9 @@ tests/test_analysis_interrupts.py.)"""
 from __future__ import annotations
 
 import json
+import socket
+import threading
+import time
 
 import pandas as pd
 import pytest
@@ -28,6 +32,39 @@ def _exit_2_with_one_line(command: str, argv: list[str], capsys) -> str:
     assert lines[0].startswith(f"casesim-{command}: error: "), lines[0]
     assert "Traceback" not in captured.err + captured.out
     return lines[0]
+
+
+@pytest.mark.parametrize("reply", [b"", b"HTTP/1.0 400 Bad request\r\n\r\n", b"\xff" * 64],
+                         ids=["says nothing", "a web server", "junk"])
+def test_a_program_that_is_not_a_scheduler_is_one_line_within_the_timeout(reply, tmp_path, capsys):
+    pytest.importorskip("distributed")
+    server = socket.create_server(("127.0.0.1", 0))
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    held: list[socket.socket] = []
+
+    def answer() -> None:  # reads what Dask sends, replies in its own way, and keeps the line open
+        server.settimeout(30)
+        try:
+            while True:
+                connection, _ = server.accept()
+                held.append(connection)
+                connection.sendall(reply)
+        except OSError:
+            return
+
+    threading.Thread(target=answer, daemon=True).start()
+    started = time.monotonic()
+    try:
+        line = _exit_2_with_one_line("sweep", ["smoke", "--scheduler", address, "--connect-timeout", "1",
+                                               "--out", str(tmp_path / "out")], capsys)
+    finally:
+        server.close()
+        for connection in held:
+            connection.close()
+    assert line.startswith(f"casesim-sweep: error: --scheduler='{address}': ")
+    assert "no Dask scheduler answered within 1 s" in line or "is not a Dask scheduler" in line
+    assert time.monotonic() - started < 20  # the timeout, and the grace given past it
+    assert not (tmp_path / "out").exists()
 
 
 def test_an_encrypted_scheduler_without_tls_settings_is_one_line(tmp_path, capsys):

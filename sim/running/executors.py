@@ -9,6 +9,7 @@ same by itself, rescheduling a dead worker's tasks on the others.
 from __future__ import annotations
 
 import multiprocessing as mp
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import as_completed as cf_as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -149,14 +150,11 @@ class DaskExecutor:
         else:
             _check_scheduler_address(address)
         try:
-            self.client = Client(address, timeout=connect_timeout_seconds)
-        except (OSError, TimeoutError):  # distributed's "Timed out trying to connect" is an OSError
+            self.client = _connect(Client, address, connect_timeout_seconds)
+        except ConfigError:
             if self._cluster is not None:
                 self._cluster.close()
-            raise ConfigError("--scheduler", address,
-                              f"no Dask scheduler answered within {connect_timeout_seconds:g} s; check the address "
-                              "and that the scheduler runs and is reachable from here, or wait longer with "
-                              "--connect-timeout") from None
+            raise
         # A plugin, not a one-off call: workers that join later, or that a nanny restarts
         # after a crash, are quieted too.
         self.client.register_plugin(_quiet_worker_plugin()(), name="casesim-quiet-worker")
@@ -183,6 +181,38 @@ class DaskExecutor:
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+def _connect(client_class: Callable, address: str, timeout_seconds: float):
+    """A Dask client of the scheduler at ``address``, or ConfigError within about
+    ``timeout_seconds``. Dask's own timeout covers reaching the address, not a program
+    there that answers in another protocol (a web server, say): its reply read as a Dask
+    message may never end, or ask for exabytes. So the client is made on a thread of its
+    own that is waited for no longer than the timeout, and any failure is one line."""
+    outcome: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            outcome["client"] = client_class(address, timeout=timeout_seconds)
+        except BaseException as exc:  # noqa: BLE001 - reported below, in this process's own words
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=connect, name="casesim-dask-connect", daemon=True)
+    thread.start()
+    thread.join(timeout_seconds + CONNECT_GRACE_SECONDS)
+    error = outcome.get("error")
+    if thread.is_alive() or isinstance(error, (OSError, TimeoutError)):  # distributed's time-out is an OSError
+        raise ConfigError("--scheduler", address,
+                          f"no Dask scheduler answered within {timeout_seconds:g} s; check the address and that "
+                          "the scheduler runs and is reachable from here, or wait longer with --connect-timeout")
+    if error is not None:
+        raise ConfigError("--scheduler", address, f"what answered there is not a Dask scheduler "
+                                                  f"({type(error).__name__}); check the address and port")
+    return outcome["client"]
+
+
+CONNECT_GRACE_SECONDS = 5.0
+"""Time Dask is given past its connect timeout to report on its own before it is given up."""
 
 
 def _check_scheduler_address(address: str) -> None:
