@@ -97,7 +97,7 @@ def _run_in_processes(cfg: SimConfig, reps: list[int], workers: int,
     stopped = True
     try:
         # The pool starts a process as a task is submitted: all of them start in here.
-        with _main_module_hidden():
+        with _main_module_hidden(), _born_ignoring_interrupts():
             futures = [pool.submit(run_replication, cfg, r) for r in reps]
         for future in as_completed(futures):
             collected.add(future)
@@ -111,8 +111,9 @@ def _run_in_processes(cfg: SimConfig, reps: list[int], workers: int,
         raise
     finally:
         if stopped:
-            for future in futures:
-                future.cancel()
+            # Not future.cancel() here: the pool's own thread, finding its workers stopped,
+            # fails every pending future, and one cancelled meanwhile makes it raise
+            # InvalidStateError (Python 3.11). shutdown's cancel_futures is done by that thread.
             _stop_workers(pool)
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -122,6 +123,22 @@ def _leave_interrupts_to_the_parent() -> None:
     the finished replications, stops the workers itself; a worker stopped by Ctrl-C
     would break the pool and print a traceback instead."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def _born_ignoring_interrupts():
+    """While inside, SIGINT is ignored, and so are started processes from their first
+    instruction (an ignored signal stays ignored across ``exec``): a Ctrl-C reaching the
+    process group while a worker still imports its libraries would otherwise print that
+    worker's traceback before its initializer ran. Only the main thread may change it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
