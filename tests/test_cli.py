@@ -41,6 +41,7 @@ def test_run_writes_every_output(tmp_path):
     assert m["config"]["run"]["horizon_days"] == 200
     assert {"simpy", "numpy", "pandas", "hydra-core"} <= set(m["versions"])
     assert m["wall_time_seconds"] > 0 and m["git_revision"]
+    assert m["command"][1:] == [*QUICK, f"hydra.run.dir={out}"]  # as typed, not as Hydra was handed it
     assert "VH" in r.stdout and "wrote" in r.stdout
 
 

@@ -58,6 +58,8 @@ _FLAG_NAMES = {"--config-name": "config_name", "-cn": "config_name", "--config-d
                "-cd": "config_dir", "--config-path": "config_path", "-cp": "config_path"}
 _FOLDER_KEYS = {"hydra.run.dir": "run_dir", "hydra.sweep.dir": "sweep_dir"}
 _NOW = re.compile(r"\$\{now:([^}]*)\}")
+_command_line: list[str] = []
+"""The command line as the user gave it, while ``main`` hands Hydra its own."""
 
 
 @dataclasses.dataclass
@@ -128,6 +130,7 @@ def _as_override(key: str, folder: Path) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: validate, pick the run (or multirun) folder, then hand over to Hydra."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    _command_line[:] = [sys.argv[0], *argv]  # what the manifest records, not what Hydra is handed
     _check_flags(argv)
     line = _read_command_line(argv)
     if line.handed_over or line.config_path is not None:
@@ -173,8 +176,13 @@ def _check_flags(argv: list[str]) -> None:
 
 def _hand_over(args: list[str], multirun: bool, folder_overrides: Sequence[str] = ()) -> None:
     """Run Hydra's app on ``args`` (and the folder ``main`` picked)."""
+    given = list(sys.argv)
     sys.argv = [sys.argv[0], *_normalised(args, multirun), *folder_overrides]
-    _hydra_main()
+    try:
+        _hydra_main()
+    finally:
+        sys.argv = given
+        _command_line.clear()
 
 
 @contextlib.contextmanager
@@ -286,6 +294,8 @@ def _run_folder(cfg: SimConfig, chosen: str | None, template: str) -> _Folder | 
     folder = _claim("hydra.run.dir", setting, setting)
     if manifest is not None and manifest.get("complete") is False:
         _say_resuming(folder.path, cfg)
+    elif manifest is not None:
+        print(f"casesim: {folder.path} holds this configuration's finished run; it is run again (the same tables)")
     return folder
 
 
@@ -344,6 +354,8 @@ def _normalised(argv: list[str], multirun: bool) -> list[str]:
 def _hydra_main(composed: DictConfig) -> None:
     """One Hydra job: a single run, or one job of a multirun."""
     started = time.perf_counter()
+    if _command_line:  # Hydra has read its own command line: the job's manifest records the user's
+        sys.argv = list(_command_line)
     hydra_config = HydraConfig.get()
     # Validated in main already, unless --config-path named the config folder.
     cfg = build_config(OmegaConf.to_container(composed, resolve=True))
