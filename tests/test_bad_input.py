@@ -238,6 +238,8 @@ CASESIM = [
     bad("casesim", "forces=1.5", "forces='1.5': a config group"),
     bad("casesim-compare", "more_investigators demand=true", "demand='true': a config group"),
     bad("casesim", "forces=five_forces", "five_forces"),
+    # `force` is a prefix of `forces`: the error names the key that is wrong, whole
+    bad("casesim", "force=large forces=five_forces", "forces='five_forces': In 'config': Could not find"),
     bad("casesim", "calendar=lunar", "lunar"),
     bad("casesim", "force=huge", "huge"),
     bad("casesim", "force=large forces=three_forces", "force='large': a whole-force preset is for a force run alone"),

@@ -259,7 +259,10 @@ def _yaml_error_line(exc: Any) -> str:
 def _override_error(exc: Exception, overrides: Sequence[str]) -> ConfigError:
     """The ConfigError for a Hydra or OmegaConf error: the override it names, if any."""
     msg = " ".join(str(exc).split()).split(" Config search path")[0]
-    bad = next((o for o in overrides if o.split("=", 1)[0].lstrip("+~") in msg), " ".join(overrides))
+    # A key counts as named only as a whole word: `force` is not named by 'forces/...'.
+    bad = next((o for o in overrides
+                if re.search(rf"(?<![\w.]){re.escape(o.split('=', 1)[0].lstrip('+~'))}(?!\w)", msg)),
+               " ".join(overrides))
     key, _, value = bad.partition("=")
     if "Could not override" in msg or "Key '" in msg and "not in struct" in msg:
         return ConfigError(key.lstrip("+~"), value, f"unknown key; allowed here: {', '.join(allowed_keys(key.lstrip('+~')))}")
