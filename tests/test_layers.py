@@ -19,13 +19,14 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1] / "sim"
 
 # Lowest first. A module may import its own layer and the layers before it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("sim.domain", "sim.errors"),
+    ("sim.domain", "sim.errors", "sim.data"),
     ("sim.core",),
     ("sim.config",),
     ("sim.model",),
     ("sim.results",),
     ("sim.io",),
     ("sim.running",),
+    ("sim.calibration",),
     ("sim.present",),
     ("sim.cli",),
 )
@@ -42,16 +43,22 @@ HEAVY = {
     "dask": "distributed sweeps: sim.running only",
     "distributed": "distributed sweeps: sim.running only",
     "simpy": "the model: sim.model (and the runners that build it)",
+    "statsmodels": "count and outcome models fitted to a case log: sim.calibration only",
+    "sklearn": "the simulation fit's emulator: sim.calibration only",
+    "openpyxl": "reading a case log from Excel: sim.io only (through pandas)",
 }
 ALLOWED_HEAVY: dict[str, tuple[str, ...]] = {
     "hydra": ("sim.config.load", "sim.config.design", "sim.cli"),
     "omegaconf": ("sim.config.load", "sim.config.design", "sim.cli"),
-    "pandas": ("sim.results", "sim.io", "sim.running", "sim.present", "sim.cli"),
-    "pyarrow": ("sim.results", "sim.io", "sim.running", "sim.present", "sim.cli"),
+    "pandas": ("sim.results", "sim.io", "sim.running", "sim.calibration", "sim.present", "sim.cli"),
+    "pyarrow": ("sim.results", "sim.io", "sim.running", "sim.calibration", "sim.present", "sim.cli"),
     "matplotlib": ("sim.present",),
     "dask": ("sim.running",),
     "distributed": ("sim.running",),
     "simpy": ("sim.model", "sim.running"),
+    "statsmodels": ("sim.calibration",),
+    "sklearn": ("sim.calibration",),
+    "openpyxl": ("sim.io",),
 }
 
 

@@ -10,17 +10,16 @@ to a European locale writes both ";" and decimal commas, so guessing could misre
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import math
-import re
 from pathlib import Path
 
 from ..domain import BACKLOG_STAGES, GRADES
 from ..errors import ConfigError, check
 from .limits import DAYS, MAX_CASES_PER_REPLICATION
 from .schema import BacklogCase
+from .text_file import read_text, shown
 
 BACKLOG_CSV_COLUMNS = ("age_days", "stage", "assigned_grade", "true_risk", "child_in_household")
 
@@ -30,7 +29,6 @@ MAX_BACKLOG_CSV_BYTES = 256 * 2**20
 KEY = "demand.initial_backlog.csv"
 TRUTH = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False, "": None}
 SEPARATORS = {";": "';'", "\t": "tabs", "|": "'|'"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # not tab, CR or LF: binary, not text
 
 
 def read_backlog_csv(path: str | Path) -> tuple[BacklogCase, ...]:
@@ -54,8 +52,10 @@ def read_backlog_csv(path: str | Path) -> tuple[BacklogCase, ...]:
     [(400.0, 'allocation'), (30.0, 'research')]
     """
     path = Path(path)
-    name = "".join(ch if ch.isprintable() else "?" for ch in _shown(path.name))  # it starts a one-line message
-    text = _decode(_read_bytes(path), str(path))
+    name = "".join(ch if ch.isprintable() else "?" for ch in shown(path.name))  # it starts a one-line message
+    text = read_text(path, KEY, MAX_BACKLOG_CSV_BYTES, "a backlog CSV",
+                     "it needs a header row naming the columns "
+                     f"(age_days and any of {', '.join(BACKLOG_CSV_COLUMNS[1:])}) and one row a case")
     rows = csv.reader(io.StringIO(text, newline=""))
     try:
         columns = _columns(next(rows, []), str(path))
@@ -64,7 +64,7 @@ def read_backlog_csv(path: str | Path) -> tuple[BacklogCase, ...]:
             if not any(field.strip() for field in row):
                 continue
             where = f"{name} row {rows.line_num}"
-            check(len(row) == len(columns), where, _shown(",".join(row)),
+            check(len(row) == len(columns), where, shown(",".join(row)),
                   f"has {len(row)} fields and the header names {len(columns)} columns ({', '.join(columns)})")
             check(len(cases) < MAX_CASES_PER_REPLICATION, KEY, str(path),
                   f"lists more than {MAX_CASES_PER_REPLICATION:,} cases")
@@ -75,35 +75,6 @@ def read_backlog_csv(path: str | Path) -> tuple[BacklogCase, ...]:
           "lists no cases, only a header; to start with no backlog leave demand.initial_backlog.csv null "
           "and set demand.initial_backlog.counts={VH:0,H:0,M:0,L:0}")
     return tuple(cases)
-
-
-def _read_bytes(path: Path) -> bytes:
-    check(path.is_file(), KEY, str(path), "no such file" if not path.exists() else "not a file")
-    try:
-        check(path.stat().st_size <= MAX_BACKLOG_CSV_BYTES, KEY, str(path),
-              f"is larger than {MAX_BACKLOG_CSV_BYTES // 2**20} MiB: not a backlog CSV")
-        return path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(KEY, str(path), f"cannot be read ({exc.strerror or exc})") from None
-
-
-def _decode(data: bytes, shown_path: str) -> str:
-    """The file's text: UTF-8 (with or without Excel's byte-order mark), UTF-16 with its
-    byte-order mark, else Windows-1252; binary data is refused."""
-    check(data.strip() != b"", KEY, shown_path, "the file is empty; it needs a header row naming the columns "
-          f"(age_days and any of {', '.join(BACKLOG_CSV_COLUMNS[1:])}) and one row a case")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encodings = ("utf-16",)
-    else:
-        encodings = ("utf-8-sig", "cp1252")
-    for encoding in encodings:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        check(not _CONTROL.search(text), KEY, shown_path, "holds binary data, not text: save it as CSV UTF-8")
-        return text
-    raise ConfigError(KEY, shown_path, "is not text in UTF-8 or Windows-1252 (latin-1): save it as CSV UTF-8")
 
 
 def _columns(header: list[str], shown_path: str) -> list[str]:
@@ -117,8 +88,8 @@ def _columns(header: list[str], shown_path: str) -> list[str]:
     check(not blank, KEY, shown_path, f"header column {blank[0] if blank else ''} has no name "
           f"(a stray comma?); allowed: {', '.join(BACKLOG_CSV_COLUMNS)}")
     repeated = next((column for k, column in enumerate(names) if column in names[:k]), None)
-    check(repeated is None, KEY, shown_path, f"column {_shown(repeated or '')!r} appears twice in the header")
-    unknown = [_shown(column) for column in names if column not in BACKLOG_CSV_COLUMNS]
+    check(repeated is None, KEY, shown_path, f"column {shown(repeated or '')!r} appears twice in the header")
+    unknown = [shown(column) for column in names if column not in BACKLOG_CSV_COLUMNS]
     check(not unknown, KEY, shown_path,
           f"unknown column(s) {unknown[:5]}{' ...' if len(unknown) > 5 else ''}; allowed: {', '.join(BACKLOG_CSV_COLUMNS)}")
     check("age_days" in names, KEY, shown_path, "the CSV needs an 'age_days' column")
@@ -137,22 +108,17 @@ def _case(row: dict[str, str], where: str) -> BacklogCase:
     try:
         age = float(raw)
     except ValueError:
-        raise ConfigError(at("age_days"), _shown(raw), allowed_age) from None
-    check(math.isfinite(age) and 0 <= age <= DAYS.value, at("age_days"), _shown(raw), allowed_age)
+        raise ConfigError(at("age_days"), shown(raw), allowed_age) from None
+    check(math.isfinite(age) and 0 <= age <= DAYS.value, at("age_days"), shown(raw), allowed_age)
     stage = row.get("stage") or "allocation"
-    check(stage in BACKLOG_STAGES, at("stage"), _shown(stage), f"one of {', '.join(BACKLOG_STAGES)}")
+    check(stage in BACKLOG_STAGES, at("stage"), shown(stage), f"one of {', '.join(BACKLOG_STAGES)}")
     grades = {}
     for column in ("assigned_grade", "true_risk"):
         grade = row.get(column) or None
-        check(grade is None or grade in GRADES, at(column), _shown(grade or ""), f"one of {', '.join(GRADES)} or empty")
+        check(grade is None or grade in GRADES, at(column), shown(grade or ""), f"one of {', '.join(GRADES)} or empty")
         grades[column] = grade
     check(stage != "allocation" or grades["assigned_grade"] is not None, at("assigned_grade"), None,
           "required for a case waiting at allocation (it has been graded)")
     child = (row.get("child_in_household") or "").lower()
-    check(child in TRUTH, at("child_in_household"), _shown(child), "true/false, 1/0, yes/no or empty")
+    check(child in TRUTH, at("child_in_household"), shown(child), "true/false, 1/0, yes/no or empty")
     return BacklogCase(age, stage, grades["assigned_grade"], grades["true_risk"], TRUTH[child])
-
-
-def _shown(text: str, limit: int = 40) -> str:
-    """``text`` cut to ``limit`` characters for a one-line message (its repr escapes the rest)."""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
