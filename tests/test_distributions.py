@@ -58,6 +58,17 @@ def test_quantile_is_monotone_elementwise_and_keeps_the_shape(spec):
     assert spec.quantile(np.empty(0)).shape == (0,)
 
 
+@pytest.mark.parametrize("spec", EXAMPLES, ids=repr)
+@pytest.mark.parametrize("factor", [0.4, 2.5])
+def test_scaled_multiplies_every_sample_and_keeps_the_kind(spec, factor):
+    u = np.linspace(0, 0.999, 101)
+    scaled = spec.scaled(factor)
+    assert type(scaled) is type(spec)
+    assert np.allclose(scaled.quantile(u), factor * spec.quantile(u), rtol=1e-12, atol=0)
+    assert scaled.mean_value == pytest.approx(factor * spec.mean_value)
+    assert scaled.variance_value == pytest.approx(factor**2 * spec.variance_value)
+
+
 @pytest.mark.parametrize("spec,reference", [
     (Exponential(3.0), stats.expon(scale=3.0)),
     (Uniform(1.0, 5.0), stats.uniform(loc=1.0, scale=4.0)),

@@ -61,6 +61,18 @@ class Distribution(metaclass=_BuiltByKind):
     """
 
     dist: str = field(default="", init=False)
+    scale_parameters: ClassVar[tuple[str, ...]] = ()
+    """The parameters in the variable's own unit: multiplied by a factor, they multiply every
+    sample by it (the others, a cv, are shape)."""
+
+    def scaled(self, factor: float) -> Distribution:
+        """This distribution with every sample multiplied by ``factor`` (> 0): its mean times
+        ``factor``, its shape (cv, the mode's place) kept.
+
+        >>> Triangular(2.0, 4.0, 8.0).scaled(1.5)
+        Triangular(low=3.0, mode=6.0, high=12.0)
+        """
+        return dataclasses.replace(self, **{name: getattr(self, name) * factor for name in self.scale_parameters})
 
     @classmethod
     def parameter_names(cls) -> tuple[str, ...]:
@@ -116,6 +128,8 @@ class Distribution(metaclass=_BuiltByKind):
 class Fixed(Distribution):
     """Always ``value``."""
 
+    scale_parameters: ClassVar[tuple[str, ...]] = ("value",)
+
     value: float
     dist: str = field(default="fixed", init=False, repr=False)
 
@@ -134,6 +148,8 @@ class Fixed(Distribution):
 @dataclass(frozen=True)
 class Exponential(Distribution):
     """Exponential with mean ``mean`` (> 0)."""
+
+    scale_parameters: ClassVar[tuple[str, ...]] = ("mean",)
 
     mean: float
     dist: str = field(default="exponential", init=False, repr=False)
@@ -157,6 +173,8 @@ class Exponential(Distribution):
 class Uniform(Distribution):
     """Uniform on [``low``, ``high``]."""
 
+    scale_parameters: ClassVar[tuple[str, ...]] = ("low", "high")
+
     low: float
     high: float
     dist: str = field(default="uniform", init=False, repr=False)
@@ -179,6 +197,8 @@ class Uniform(Distribution):
 @dataclass(frozen=True)
 class Triangular(Distribution):
     """Triangular from ``low`` to ``high``, most likely at ``mode``."""
+
+    scale_parameters: ClassVar[tuple[str, ...]] = ("low", "mode", "high")
 
     low: float
     mode: float
@@ -213,6 +233,8 @@ class Triangular(Distribution):
 @dataclass(frozen=True)
 class _MeanAndCv(Distribution):
     """A kind set by its mean ``mean`` (> 0) and coefficient of variation ``cv`` (> 0)."""
+
+    scale_parameters: ClassVar[tuple[str, ...]] = ("mean",)
 
     mean: float
     cv: float
