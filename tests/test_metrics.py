@@ -106,3 +106,5 @@ def test_restricted_mean_is_undefined_past_the_longest_followup():
     assert math.isnan(km_restricted_mean(np.array([1.0, 5.0]), np.array([True, False]), 6.0))
     assert km_restricted_mean(np.array([1.0, 5.0]), np.array([True, True]), 6.0) == pytest.approx(3.0)
     assert math.isnan(km_restricted_mean(np.array([]), np.array([], bool), 6.0))
+    # followed up for 8 days at most, no event after day 1: flat at 1/2 to day 6
+    assert km_restricted_mean(np.array([1.0, 5.0]), np.array([True, False]), 6.0, observable_days=8.0) == pytest.approx(3.5)

@@ -57,19 +57,24 @@ def km_share_waiting_past(durations: np.ndarray, arrested: np.ndarray, t_days,
     return np.where(known, out, np.nan)
 
 
-def km_restricted_mean(durations: np.ndarray, events: np.ndarray, tau_days: float) -> float:
+def km_restricted_mean(durations: np.ndarray, events: np.ndarray, tau_days: float,
+                       observable_days: float | None = None) -> float:
     """Restricted mean time to the event up to ``tau_days`` (days): the area under the
     Kaplan-Meier survival curve from 0 to tau, the mean wait with every wait cut at tau.
-    Unlike a quantile it is defined however many are still waiting, provided follow-up
-    reaches tau; NaN if it does not (the curve past the longest follow-up is unknown) or
-    there are no cases. Reference: Royston & Parmar (2013), BMC Med Res Methodol 13:152.
+    Unlike a quantile it is defined however many are still waiting. The curve is known up
+    to ``observable_days`` (the longest possible follow-up; by default the longest actual
+    one), flat after the last event; NaN if tau lies beyond it (unless the curve has reached
+    0) or there are no cases. Reference: Royston & Parmar (2013), BMC Med Res Methodol 13:152.
 
     >>> round(km_restricted_mean(np.array([2.0, 4.0, 10.0]), np.array([True, True, False]), 6.0), 9)
     4.0
     """
     durations = np.asarray(durations, dtype=float)
     survival = kaplan_meier(durations, events)
-    if survival is None or (durations.max() < tau_days and survival.probabilities[-1:].min(initial=1.0) > 0):
+    if survival is None:
+        return math.nan
+    limit_days = durations.max() if observable_days is None else observable_days
+    if limit_days < tau_days and survival.probabilities[-1:].min(initial=1.0) > 0:
         return math.nan
     times = np.concatenate([[0.0], np.minimum(survival.quantiles, tau_days), [tau_days]])
     levels = np.concatenate([[1.0], survival.probabilities])
