@@ -169,7 +169,8 @@ def test_capacity_sets_the_waits():
     low = [wait(replace(BASE, investigators=n), "L", "graded_date", "allocated_date") for n in (40, 20, 10)]
     assert low[0] < low[1] < low[2] and low[2] > 1.5 * low[1]
     # The stressed default: very high risk allocated within days, low risk waiting months.
-    assert wait(BASE, "VH", "graded_date", "allocated_date") < 3 < 60 < low[1]
+    assert wait(BASE, "VH", "graded_date", "allocated_date") < 3
+    assert low[1] > 60
     # The court's hearings and the search teams are capacities too: fewer, longer waits.
     court = [wait(replace(BASE, hearings_per_working_day=n), "M", "warrant_applied_date", "warrant_decision_date")
              for n in (3, 1)]
@@ -284,7 +285,7 @@ def test_the_written_file_reads_back_as_the_frame(tmp_path):
 def test_the_shipped_example_is_what_its_command_writes(tmp_path, example):
     out = tmp_path / "example_caselog.csv"
     done = subprocess.run([sys.executable, "-m", "sim.calibration.synthetic", "--out", str(out)], cwd=ROOT,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert out.read_bytes() == EXAMPLE_PATH.read_bytes()
     assert pd.read_csv(EXAMPLE_PATH, dtype=str).equals(example)

@@ -66,9 +66,12 @@ Magnitudes (the defaults) and why:
 - ``investigators`` 20 with ``caseload_limit`` 8 and ``search_teams`` 2 (configs/staffing/
   stressed.yaml, F1, F2); ``hearings_per_working_day`` 3 (H6/H7); allocation targets from
   A10 and D7 (M 14, L 30 days); ``after_enforcement_days`` [E] ('effort': 20-40 h after the
-  arrest, spread over weeks beside a full caseload). Together they make a stressed force:
-  VH allocated within days, H within weeks, M and L waiting months, some L over a year by
-  the end of the log (E1, A6).
+  arrest, spread over weeks beside a full caseload). Together they make a stressed force
+  whose backlog grows with its demand: in the example log VH and H cases are allocated
+  within a few days of grading and enforced within about a week of referral, M cases wait
+  about three months for an investigator and L cases six (medians), L's wait growing from
+  about four months in the first year to over a year by the end (E1, A6); a fifth of the
+  cases are open at the extract.
 - ``refusal_probability`` 0.02 (1-5 %) rising by 0.05 a year of age (E5: refused at
   17 months); ``arrest_probability`` 0.48 (I1, I4: 41-54 %), ``voluntary_interview_probability``
   0.45, the rest (0.07) not found.
@@ -127,9 +130,6 @@ OUT_OF_ORDER_PAIRS: tuple[tuple[str, str], ...] = (
     ("allocated_date", "warrant_applied_date"),
 )
 """The pairs of dates swapped in the out-of-order rows, taken in turn."""
-
-URGENT_GRADES: tuple[str, ...] = ("VH", "H")
-"""Grades allocated before any other, planned at once and executed whatever is booked (A10)."""
 
 EXAMPLE_SEED = 11
 """The seed of the shipped example log."""
@@ -378,9 +378,10 @@ def _draw_cases(force: SyntheticForce, streams: _Streams, first_month: int, mont
     # grade_mix; which of the two follows their assigned shares.
     u = streams.uniforms("true_grade", n)
     high = force.grade_mix[_VH] + force.grade_mix[_H]
-    misgraded = (grade >= _M) & (u < _misgraded_share_of_low(force))
+    truly_high_share = _misgraded_share_of_low(force)
     vh_share = force.grade_mix[_VH] / high if high > 0 else 0.0
-    true_grade = np.where(misgraded, np.where(u < _misgraded_share_of_low(force) * vh_share, _VH, _H), grade)
+    true_grade = np.where((grade >= _M) & (u < truly_high_share),
+                          np.where(u < truly_high_share * vh_share, _VH, _H), grade)
 
     urgent_research = true_grade <= _H
     urgent_grade = grade <= _H
@@ -462,8 +463,9 @@ _GRADED, _PLANNED, _DECIDED, _RELEASED = range(4)
 def _run_process(force: SyntheticForce, cases: _Cases, origin_weekday: int) -> _Times:
     """The queueing process of the module's docstring, event by event in time order."""
     n = len(cases.referral_day)
-    t = _Times(*(np.full(n, np.nan) for _ in range(7)), outcome=np.full(n, -1))
-    t.refused = np.zeros(n, dtype=bool)
+    graded, allocated, applied, decided, enforced, closed = (np.full(n, np.nan) for _ in range(6))
+    t = _Times(graded=graded, allocated=allocated, applied=applied, decided=decided, refused=np.zeros(n, dtype=bool),
+               enforced=enforced, closed=closed, outcome=np.full(n, -1))
     events: list[tuple[float, int, int, int]] = []
     order = 0
 
