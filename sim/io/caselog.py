@@ -21,10 +21,10 @@ import pandas as pd
 
 from ..config.text_file import read_text, shown
 from ..errors import ConfigError, check
-from .caselog_files import KEY, TextTable, frame_table, printable, read_table, write_table
+from .caselog_files import KEY, TextTable, check_row_count, frame_table, printable, read_table, write_table
 from .caselog_format import (
     CASE_LOG_COLUMNS, CATEGORIES, DATE_COLUMNS, DATE_FORMATS, ENFORCEMENT_OUTCOMES, REQUIRED_COLUMNS,
-    TRUTH_ALLOWED, category_allowed, parse_date, read_category, read_dates, read_truth,
+    TRUTH_ALLOWED, category_allowed, nonblank, parse_date, read_category, read_dates, read_truth,
 )
 
 __all__ = ["CASE_LOG_COLUMNS", "DATE_COLUMNS", "CaseLog", "LogWarning", "case_log_from_frame", "closing_dates",
@@ -213,7 +213,7 @@ def _canonical_text(table: TextTable, name: str, mapping: dict[str, str]) -> tup
     header, cells = table.header, table.cells
     # A column with neither a name nor a value is what a spreadsheet leaves past its last one.
     unnamed = [k for k, column in enumerate(header) if not column]
-    stray = [k for k in unnamed if (cells[k] != "").any()]
+    stray = [k for k in unnamed if nonblank(cells[k]).any()]
     check(not stray, KEY, name, f"header column {stray[0] + 1 if stray else 0} ({_letters(stray[0] if stray else 0)}) "
           "has no name but holds values (a stray comma?); name it or delete it")
     positions = [k for k, column in enumerate(header) if column]
@@ -242,7 +242,7 @@ def _canonical_text(table: TextTable, name: str, mapping: dict[str, str]) -> tup
           f"{' and '.join(REQUIRED_COLUMNS)} (a columns mapping renames a force's own)")
     text = pd.DataFrame({canonical: cells[k].to_numpy() for canonical, k in zip(renamed, positions)},
                         index=range(len(cells)), dtype=object)
-    filled = (text != "").any(axis=1).to_numpy()
+    filled = np.logical_or.reduce([nonblank(text[column]) for column in text], initial=False)
     return text[filled].reset_index(drop=True), table.rows[filled]
 
 
@@ -251,6 +251,7 @@ def _canonical_text(table: TextTable, name: str, mapping: dict[str, str]) -> tup
 def _from_table(table: TextTable, name: str, as_of: Any, day: pd.Timestamp | None, mapping: dict[str, str]) -> CaseLog:
     text, rows = _canonical_text(table, name, mapping)
     check(len(text) > 0, KEY, name, "lists no cases, only a header")
+    check_row_count(len(text), name)
     cases = _typed(text, rows, name)
     first = cases["referral_date"].min()
     if day is None:
@@ -275,14 +276,14 @@ def _typed(text: pd.DataFrame, rows: np.ndarray, name: str) -> pd.DataFrame:
             raise ConfigError(f"{name} row {rows[k]} column {which}", column(which).iat[k], allowed)
 
     ids = column("case_id")
-    refuse((ids == "").to_numpy(), "case_id", "required: every case needs its case_id")
+    refuse(~nonblank(ids), "case_id", "required: every case needs its case_id")
     repeated = ids.duplicated().to_numpy()
     if repeated.any():
         k = int(np.flatnonzero(repeated)[0])
         j = int(np.flatnonzero((ids == ids.iat[k]).to_numpy())[0])
         raise ConfigError(f"{name} row {rows[k]} column case_id", ids.iat[k],
                           f"also on row {rows[j]}; every case is one row with its own case_id")
-    refuse((column("referral_date") == "").to_numpy(), "referral_date", "required: every case needs its referral_date")
+    refuse(~nonblank(column("referral_date")), "referral_date", "required: every case needs its referral_date")
     frame: dict[str, pd.Series] = {"case_id": ids.astype("str")}
     for which in CASE_LOG_COLUMNS[1:]:
         if which in DATE_COLUMNS:

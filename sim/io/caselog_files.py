@@ -96,23 +96,28 @@ def _csv_table(path: Path) -> TextTable:
     numbers: list[int] = []
     try:
         for number, record in enumerate(reader, start=1):
-            fields = [field.strip() for field in record]
-            if not any(fields):
-                continue
             if header is None:
-                header = _csv_header(fields, str(path))
-                continue
-            check(len(fields) == len(header), f"{name} row {number}", shown(",".join(record)),
-                  f"has {len(fields)} fields and the header names {len(header)} columns")
-            check(len(records) < MAX_CASE_LOG_ROWS, KEY, str(path), _too_many())
-            records.append(fields)
-            numbers.append(number)
+                fields = [field.strip() for field in record]
+                if any(fields):
+                    header = _csv_header(fields, str(path))
+            elif len(record) == len(header):
+                records.append(record)
+                numbers.append(number)
+            elif any(field.strip() for field in record):  # a blank row may have any length
+                raise ConfigError(f"{name} row {number}", shown(",".join(record)),
+                                  f"has {len(record)} fields and the header names {len(header)} columns")
     except csv.Error as exc:
         raise ConfigError(KEY, str(path), f"is not a readable CSV (row {reader.line_num}: {exc})") from None
     check(header is not None, KEY, str(path), f"the file is empty; {EMPTY_HINT}")
     assert header is not None
-    cells = pd.DataFrame(records, columns=range(len(header)), dtype=object)
+    raw = pd.DataFrame(records, columns=range(len(header)), dtype=object)
+    cells = pd.DataFrame({k: _stripped(raw[k]) for k in raw.columns}, index=raw.index, columns=raw.columns, dtype=object)
     return TextTable(tuple(header), cells, np.asarray(numbers, dtype=np.int64))
+
+
+def _stripped(text: pd.Series) -> np.ndarray:
+    codes, values = pd.factorize(text.to_numpy(dtype=object))
+    return np.array([value.strip() for value in values], dtype=object)[codes]
 
 
 def _csv_header(fields: list[str], shown_path: str) -> list[str]:
@@ -124,8 +129,14 @@ def _csv_header(fields: list[str], shown_path: str) -> list[str]:
     return fields
 
 
-def _too_many() -> str:
+def too_many() -> str:
+    """What a refusal of a log with too many rows says."""
     return f"lists more than {MAX_CASE_LOG_ROWS:,} cases ({CASES.why}, the most the model takes)"
+
+
+def check_row_count(rows: int, name: str) -> None:
+    """Refuse a log of more than MAX_CASE_LOG_ROWS cases (its blank rows not counted)."""
+    check(rows <= MAX_CASE_LOG_ROWS, KEY, name, too_many())
 
 
 def _excel_table(path: Path, sheet: str | int | None) -> TextTable:
@@ -137,8 +148,8 @@ def _excel_table(path: Path, sheet: str | int | None) -> TextTable:
             elif sheet is not None:
                 check(isinstance(sheet, int) and 0 <= sheet < len(names), "sheet", sheet,
                       f"a sheet's name or its position from 0 to {len(names) - 1}")
-            raw = workbook.parse(sheet or 0, header=None, dtype=object, keep_default_na=False, na_values=[],
-                                 nrows=EXCEL_MAX_ROWS + 1)
+            raw = pd.read_excel(workbook, sheet_name=sheet or 0, header=None, dtype=object, keep_default_na=False,
+                                na_values=[], nrows=EXCEL_MAX_ROWS + 1)
     except ConfigError:
         raise
     except Exception as exc:  # openpyxl and zipfile raise many kinds for a file that is no workbook
@@ -161,7 +172,7 @@ def _parquet_table(path: Path) -> TextTable:
 
     try:
         rows = pq.ParquetFile(path).metadata.num_rows
-        check(rows <= MAX_CASE_LOG_ROWS, KEY, str(path), _too_many())
+        check(rows <= MAX_CASE_LOG_ROWS, KEY, str(path), too_many())
         frame = pd.read_parquet(path)
     except ConfigError:
         raise
@@ -173,9 +184,9 @@ def _parquet_table(path: Path) -> TextTable:
 def frame_table(frame: pd.DataFrame, name: str = "frame") -> TextTable:
     """The text table of a frame in the file form (``name`` in a refusal): its column names as
     the header, rows numbered as the frame written to a CSV would number them (header = row 1)."""
-    check(len(frame) <= MAX_CASE_LOG_ROWS, KEY, name, _too_many())
+    check(len(frame) <= MAX_CASE_LOG_ROWS, KEY, name, too_many())
     header = tuple(cell_text(column) for column in frame.columns)
-    cells = pd.DataFrame({k: column_text(frame.iloc[:, k]).to_numpy() for k in range(frame.shape[1])},
+    cells = pd.DataFrame({k: column_text(frame.iloc[:, k]) for k in range(frame.shape[1])},
                          index=range(len(frame)), columns=range(frame.shape[1]), dtype=object)
     return TextTable(header, cells, np.arange(2, len(frame) + 2, dtype=np.int64))
 
@@ -207,11 +218,14 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def column_text(column: pd.Series) -> pd.Series:
-    """A frame's column as text cells (see :func:`cell_text`)."""
-    if isinstance(column.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(column.dtype):
-        return column.dt.strftime("%Y-%m-%d").astype(object).where(column.notna(), "")
-    return column.astype(object).map(cell_text)
+def column_text(column: pd.Series) -> np.ndarray:
+    """A frame's column as an object array of text cells (see :func:`cell_text`)."""
+    if column.dtype == object:
+        # Element by element: factorizing would take 1, 1.0 and True for one value.
+        return np.array([cell_text(value) for value in column], dtype=object)
+    codes, values = pd.factorize(column)  # a missing value's code is -1: the last, blank, text
+    texts = np.array([cell_text(value) for value in values] + [""], dtype=object)
+    return texts[codes]
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
@@ -235,7 +249,7 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([cell_text(column) for column in frame.columns])
-    writer.writerows(zip(*(column_text(frame[column]) for column in frame.columns)))
+    writer.writerows(zip(*(column_text(frame.iloc[:, k]) for k in range(frame.shape[1]))))
     path.write_text(out.getvalue(), encoding="utf-8", newline="")
 
 
@@ -252,20 +266,21 @@ def _write_excel(frame: pd.DataFrame, path: Path) -> None:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("case log")
     sheet.append([cell_text(column) for column in frame.columns])
-    for row in zip(*(cells(frame[column]) for column in frame.columns)):
+    for row in zip(*(cells(frame.iloc[:, k]) for k in range(frame.shape[1]))):
         sheet.append(row)
     workbook.save(path)
 
 
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    columns = {}
-    for column in frame.columns:
-        values = frame[column]
+    columns = []
+    for k in range(frame.shape[1]):
+        values = frame.iloc[:, k].reset_index(drop=True)
         if _is_dates(values):
-            columns[cell_text(column)] = values
+            columns.append(values)
         elif pd.api.types.is_bool_dtype(values.dtype):
-            columns[cell_text(column)] = values.astype("boolean")
+            columns.append(values.astype("boolean"))
         else:
-            text = column_text(values)
-            columns[cell_text(column)] = text.where(text != "", None)
-    pd.DataFrame(columns).to_parquet(path, index=False)
+            columns.append(pd.Series([text or None for text in column_text(values)], dtype=object))
+    table = pd.concat(columns, axis=1, ignore_index=True) if columns else pd.DataFrame(index=range(len(frame)))
+    table.columns = [cell_text(column) for column in frame.columns]
+    table.to_parquet(path, index=False)

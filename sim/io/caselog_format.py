@@ -70,15 +70,27 @@ def parse_date(text: str) -> date | None:
         return None
 
 
+def distinct(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``text`` as (codes, distinct values): a log repeats its values many times over, so each
+    distinct one is read once and the answer taken by code."""
+    return pd.factorize(text.to_numpy(dtype=object))
+
+
+def nonblank(text: pd.Series) -> np.ndarray:
+    """The mask of the cells of ``text`` that are not blank."""
+    codes, values = distinct(text)
+    return np.array([value != "" for value in values], dtype=bool)[codes]
+
+
 def read_dates(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """A column of text as datetime64[ns] at midnight (blank -> NaT), and the mask of cells
     that name no date."""
-    # A log repeats its dates many times over: each distinct text is parsed once.
-    distinct = pd.unique(text.to_numpy())
-    parsed = {value: parse_date(value) for value in distinct if value}
-    iso = text.map(lambda value: parsed[value].isoformat() if value and parsed[value] else None)
-    bad = (text != "").to_numpy() & iso.isna().to_numpy()
-    return pd.to_datetime(iso, format="%Y-%m-%d").astype("datetime64[ns]"), bad
+    codes, values = distinct(text)
+    days = [parse_date(value) if value else None for value in values]
+    dates = np.array([np.datetime64(day, "ns") if day else np.datetime64("NaT", "ns") for day in days],
+                     dtype="datetime64[ns]")
+    bad = np.array([value != "" and day is None for value, day in zip(values, days)], dtype=bool)
+    return pd.Series(dates[codes], index=text.index), bad[codes]
 
 
 def _normal_name(text: str) -> str:
@@ -91,13 +103,14 @@ def read_category(text: pd.Series, column: str) -> tuple[pd.Series, np.ndarray]:
     NaN, or ``nca`` for ``source``), and the mask of cells holding another value."""
     categories = CATEGORIES[column]
     spelled = {_normal_name(name): name for name in categories}
-    distinct = pd.unique(text.to_numpy())
-    names = {value: spelled.get(_normal_name(value)) for value in distinct}
     if column == "source":
-        names[""] = "nca"  # the default: most referrals reach a force as NCA packages
-    values = text.map(names)
-    bad = (text != "").to_numpy() & values.isna().to_numpy()
-    return pd.Series(pd.Categorical(values, categories=categories), index=text.index), bad
+        spelled[""] = "nca"  # the default: most referrals reach a force as NCA packages
+    codes, values = distinct(text)
+    # -1, a missing category, for a blank or an unknown value
+    known = np.array([categories.index(spelled[_normal_name(value)]) if _normal_name(value) in spelled else -1
+                      for value in values], dtype=np.int64)
+    bad = np.array([value != "" for value in values], dtype=bool) & (known < 0)
+    return pd.Series(pd.Categorical.from_codes(known[codes], categories=categories), index=text.index), bad[codes]
 
 
 def category_allowed(column: str) -> str:
@@ -109,11 +122,10 @@ def category_allowed(column: str) -> str:
 def read_truth(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """A column of text as pandas "boolean" (true/false, 1/0, yes/no in any letter case; blank
     -> <NA>), and the mask of cells holding anything else."""
-    lowered = text.str.lower()
-    known = lowered.isin(list(TRUTH)).to_numpy()
-    values = lowered.map(lambda value: TRUTH.get(value))
-    return pd.Series(values.where(known & (lowered != "").to_numpy(), None), index=text.index,
-                     dtype="boolean"), ~known
+    codes, values = distinct(text)
+    truths = np.array([TRUTH.get(value.lower()) for value in values], dtype=object)
+    bad = np.array([value.lower() not in TRUTH for value in values], dtype=bool)
+    return pd.Series(pd.array(truths[codes], dtype="boolean"), index=text.index), bad[codes]
 
 
 TRUTH_ALLOWED = "true/false, 1/0, yes/no (any letter case) or blank"
