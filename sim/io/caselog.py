@@ -23,11 +23,12 @@ from ..config.text_file import read_text, shown
 from ..errors import ConfigError, check
 from .caselog_files import KEY, TextTable, check_row_count, frame_table, printable, read_table, write_table
 from .caselog_format import (
-    CASE_LOG_COLUMNS, CATEGORIES, DATE_COLUMNS, DATE_FORMATS, ENFORCEMENT_OUTCOMES, REQUIRED_COLUMNS,
-    TRUTH_ALLOWED, category_allowed, nonblank, parse_date, read_category, read_dates, read_truth,
+    CASE_LOG_COLUMNS, CATEGORIES, DATE_COLUMNS, DATE_FORMATS, ENFORCEMENT_OUTCOMES, LOG_OUTCOMES, REQUIRED_COLUMNS,
+    TRUTH_ALLOWED, WARRANT_DECISIONS, category_allowed, nonblank, parse_date, read_category, read_dates, read_truth,
 )
 
-__all__ = ["CASE_LOG_COLUMNS", "DATE_COLUMNS", "CaseLog", "LogWarning", "case_log_from_frame", "closing_dates",
+__all__ = ["CASE_LOG_COLUMNS", "CATEGORIES", "DATE_COLUMNS", "ENFORCEMENT_OUTCOMES", "LOG_OUTCOMES", "REQUIRED_COLUMNS",
+           "WARRANT_DECISIONS", "CaseLog", "LogWarning", "case_log_from_frame", "case_log_warnings", "closing_dates",
            "read_case_log", "write_case_log"]
 
 MAX_MAPPING_BYTES = 2**20
@@ -214,8 +215,9 @@ def _canonical_text(table: TextTable, name: str, mapping: dict[str, str]) -> tup
     # A column with neither a name nor a value is what a spreadsheet leaves past its last one.
     unnamed = [k for k, column in enumerate(header) if not column]
     stray = [k for k in unnamed if nonblank(cells[k]).any()]
-    check(not stray, KEY, name, f"header column {stray[0] + 1 if stray else 0} ({_letters(stray[0] if stray else 0)}) "
-          "has no name but holds values (a stray comma?); name it or delete it")
+    if stray:
+        raise ConfigError(KEY, name, f"header column {stray[0] + 1} ({_letters(stray[0])}) has no name but holds "
+                          "values (a stray comma?); name it or delete it")
     positions = [k for k, column in enumerate(header) if column]
     names = [header[k] for k in positions]
     for j, column in enumerate(names):
@@ -234,9 +236,10 @@ def _canonical_text(table: TextTable, name: str, mapping: dict[str, str]) -> tup
             raise ConfigError(KEY, name, f"column {column!r} is named twice: the file's own {column!r} and "
                               f"{shown(mapped)!r} by the columns mapping")
     unknown = [shown(column) for column in renamed if column not in CASE_LOG_COLUMNS]
-    check(not unknown, KEY, name,
-          f"unknown column(s) {unknown[:5]}{' ...' if len(unknown) > 5 else ''}; allowed: {', '.join(CASE_LOG_COLUMNS)}; "
-          f"a columns mapping renames a force's own (columns={{case_id: {unknown[0] if unknown else ''!r}}})")
+    if unknown:
+        raise ConfigError(KEY, name, f"unknown column(s) {unknown[:5]}{' ...' if len(unknown) > 5 else ''}; allowed: "
+                          f"{', '.join(CASE_LOG_COLUMNS)}; a columns mapping renames a force's own "
+                          f"(columns={{case_id: {unknown[0]!r}}})")
     missing = [column for column in REQUIRED_COLUMNS if column not in renamed]
     check(not missing, KEY, name, f"has no {' or '.join(missing)} column; every case log needs "
           f"{' and '.join(REQUIRED_COLUMNS)} (a columns mapping renames a force's own)")
@@ -273,7 +276,7 @@ def _typed(text: pd.DataFrame, rows: np.ndarray, name: str) -> pd.DataFrame:
     def refuse(bad: np.ndarray, which: str, allowed: str) -> None:
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
-            raise ConfigError(f"{name} row {rows[k]} column {which}", column(which).iat[k], allowed)
+            raise ConfigError(f"{name} row {rows[k]} column {which}", shown(column(which).iat[k]), allowed)
 
     ids = column("case_id")
     refuse(~nonblank(ids), "case_id", "required: every case needs its case_id")
@@ -281,7 +284,7 @@ def _typed(text: pd.DataFrame, rows: np.ndarray, name: str) -> pd.DataFrame:
     if repeated.any():
         k = int(np.flatnonzero(repeated)[0])
         j = int(np.flatnonzero((ids == ids.iat[k]).to_numpy())[0])
-        raise ConfigError(f"{name} row {rows[k]} column case_id", ids.iat[k],
+        raise ConfigError(f"{name} row {rows[k]} column case_id", shown(ids.iat[k]),
                           f"also on row {rows[j]}; every case is one row with its own case_id")
     refuse(~nonblank(column("referral_date")), "referral_date", "required: every case needs its referral_date")
     frame: dict[str, pd.Series] = {"case_id": ids.astype("str")}
@@ -304,13 +307,13 @@ def _check_dates(cases: pd.DataFrame, text: pd.DataFrame, rows: np.ndarray, name
         late = (cases[which] > as_of).to_numpy()
         if late.any():
             k = int(np.flatnonzero(late)[0])
-            raise ConfigError(f"{name} row {rows[k]} column {which}", text[which].iat[k],
+            raise ConfigError(f"{name} row {rows[k]} column {which}", shown(text[which].iat[k]),
                               f"after as_of {as_of:%Y-%m-%d}, the extract date: a log shows nothing later")
     for which in DATE_COLUMNS[1:]:
         early = (cases[which] < cases["referral_date"]).to_numpy()
         if early.any():
             k = int(np.flatnonzero(early)[0])
-            raise ConfigError(f"{name} row {rows[k]} column {which}", text[which].iat[k],
+            raise ConfigError(f"{name} row {rows[k]} column {which}", shown(text[which].iat[k]),
                               f"before the row's referral_date {cases['referral_date'].iat[k]:%Y-%m-%d}; "
                               "nothing happens to a case before its referral")
 
