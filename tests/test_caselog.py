@@ -150,7 +150,7 @@ REFUSALS = [
     ("a column twice", "case_id,referral_date,grade,grade\nC1,2024-01-01,H,H\n", {},
      ["column 'grade' appears twice in the header (columns C and D)"]),
     ("an unnamed column with values", "case_id,referral_date,\nC1,2024-01-01,x\n", {},
-     ["header column 3 (C) has no name but holds values (a stray comma?)"]),
+     ["header column 3 (C) has no name but holds values (a stray comma or cell?)"]),
     ("a row with an extra field", GOOD + "C8,2024-04-02" + "," * 12 + ",extra\n", {},
      ["log.csv row 9=", "has 15 fields and the header names 14 columns"]),
     ("a short row", GOOD + "C8,2024-04-02\n", {}, ["log.csv row 9='C8,2024-04-02': has 2 fields and the header names 14 columns"]),
@@ -405,6 +405,25 @@ def test_an_excel_sheet_of_date_cells_numbers_and_truth_values(tmp_path):
     expected = "case_id,referral_date,grade,graded_date,child_in_household\n101,2024-01-05,H,2024-01-06,true\n" \
                "102,2024-01-07,,,false\n103,2024-01-08,L,2024-01-09,false\n"
     pd.testing.assert_frame_equal(log.cases, read_case_log(_file(tmp_path, expected)).cases)
+
+
+def test_an_empty_workbook_a_header_alone_and_a_stray_cell_are_refused(tmp_path):
+    from openpyxl import Workbook
+
+    def workbook(*rows: list, stray: str | None = None) -> Path:
+        book = Workbook()
+        for row in rows:
+            book.active.append(row)
+        if stray:
+            book.active[stray] = "note"
+        path = tmp_path / "log.xlsx"
+        book.save(path)
+        return path
+
+    assert "the file is empty" in _refused(read_case_log, workbook())
+    assert "lists no cases, only a header" in _refused(read_case_log, workbook(["case_id", "referral_date"]))
+    message = _refused(read_case_log, workbook(["case_id", "referral_date"], ["A", dt.date(2024, 1, 1)], stray="D9"))
+    assert message.endswith("header column 4 (D) has no name but holds values (a stray comma or cell?); name it or delete it")
 
 
 # ------------------------------------------------------------------ writing and reading back

@@ -217,7 +217,7 @@ def _canonical_text(table: TextTable, name: str, mapping: dict[str, str]) -> tup
     stray = [k for k in unnamed if nonblank(cells[k]).any()]
     if stray:
         raise ConfigError(KEY, name, f"header column {stray[0] + 1} ({_letters(stray[0])}) has no name but holds "
-                          "values (a stray comma?); name it or delete it")
+                          "values (a stray comma or cell?); name it or delete it")
     positions = [k for k, column in enumerate(header) if column]
     names = [header[k] for k in positions]
     for j, column in enumerate(names):
