@@ -66,6 +66,10 @@ DAYS = Limit(36_525, "a century")
 
 # Demand.
 GROWTH_PER_YEAR = Limit(10.0, "an elevenfold rise every year")
+# One month's referrals past the cases a whole replication may hold is a typo (a year's count,
+# an extra zero) even where the month lies beyond the horizon.
+REFERRALS_PER_MONTH = Limit(MAX_CASES_PER_REPLICATION, "referrals in one month: as many cases as a whole replication may hold")
+REFERRAL_SCHEDULE_MONTHS = Limit(1_200, "a century, the longest horizon")
 SUSPECTS_PER_PACKAGE = Limit(10_000, "mean extra suspects in one bulk package")
 
 # People and places.

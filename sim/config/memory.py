@@ -30,6 +30,7 @@ at most 275 fit
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import os
@@ -37,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..domain import GRADES, STAGES, WIP_GRADES
+from ..domain import DAYS_PER_MONTH, GRADES, STAGES, WIP_GRADES
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
@@ -119,19 +120,26 @@ class MemoryEstimate:
 
 def cases_driver(cfg: SimConfig, prefix: str) -> tuple[str, object]:
     """Of the keys that set a force's number of cases, the one furthest above its default:
-    the horizon, the referral rate, its growth, or the initial backlog."""
+    the horizon, the referral rate (or the busiest month of the schedule within the horizon),
+    its growth, or the initial backlog."""
     from .schema import DemandConfig, RunConfig
 
     d, default_demand, default_run = cfg.demand, DemandConfig(), RunConfig()
-    without_growth = d.referrals_per_month * 12.0 / 365.0 * cfg.run.horizon_days
+    horizon_days = cfg.run.horizon_days
+    without_growth = dataclasses.replace(d, growth_per_year=0.0).expected_referrals_until(horizon_days)
     factors = [
-        (cfg.run.horizon_days / default_run.horizon_days, "run.horizon_days", cfg.run.horizon_days),
+        (horizon_days / default_run.horizon_days, "run.horizon_days", horizon_days),
         (d.referrals_per_month / default_demand.referrals_per_month, f"{prefix}demand.referrals_per_month",
          d.referrals_per_month),
         (cfg.expected_referrals() / without_growth if without_growth > 0 else 0.0, f"{prefix}demand.growth_per_year",
          d.growth_per_year),
         (d.initial_backlog.size / max(default_demand.initial_backlog.size, 1), *_backlog_key(cfg, prefix)),
     ]
+    if d.referrals_by_month:  # referrals_per_month is not used
+        months_run = d.referrals_by_month[:math.ceil(horizon_days / DAYS_PER_MONTH)]
+        busiest = max(range(len(months_run)), key=months_run.__getitem__)
+        factors[1] = (months_run[busiest] / default_demand.referrals_per_month,
+                      f"{prefix}demand.referrals_by_month[{busiest}]", months_run[busiest])
     _, key, value = max(factors, key=lambda factor: factor[0])
     return key, value
 

@@ -9,12 +9,13 @@ and raises :class:`ConfigError` naming the key path, the value and what is allow
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.distributions import Distribution, Fixed, Triangular, Uniform
-from ..domain import BACKLOG_STAGES, GRADES, REGION, SURGE
+from ..domain import BACKLOG_STAGES, DAYS_PER_MONTH, DAYS_PER_YEAR, GRADES, REGION, SURGE
 from ..errors import ConfigError, check, check_probability
 from . import limits
 from .checks import (at_least_one, bounded, check_declared, delay_in_days, effort_in_hours, grade_list, non_negative,
@@ -125,13 +126,44 @@ class BacklogConfig:
         return len(self.cases) if self.cases else int(sum(self.counts.as_tuple()))
 
 
+def check_referral_schedule(key: str, referrals_by_month: tuple[float, ...]) -> None:
+    """Raise ConfigError naming ``key[k]`` unless every month's expected referrals is a
+    finite number from 0 to ``limits.REFERRALS_PER_MONTH`` and the schedule lists at most
+    ``limits.REFERRAL_SCHEDULE_MONTHS`` months."""
+    most = int(limits.REFERRAL_SCHEDULE_MONTHS.value)
+    if len(referrals_by_month) > most:  # named by its first month too many: the list may be long
+        raise ConfigError(f"{key}[{most}]", referrals_by_month[most],
+                          f"a schedule lists at most {most:,} months ({limits.REFERRAL_SCHEDULE_MONTHS.why}); "
+                          f"this one lists {len(referrals_by_month):,}")
+    for k, referrals in enumerate(referrals_by_month):
+        check(isinstance(referrals, (int, float)) and math.isfinite(referrals) and referrals >= 0, f"{key}[{k}]",
+              referrals, "expected referrals in the month: a finite number >= 0")
+        limits.REFERRALS_PER_MONTH.check(f"{key}[{k}]", referrals)
+
+
+def _referrals_at_growing_rate(rate_per_day: float, growth_per_year: float, days: float) -> float:
+    """Expected referrals over ``days`` from a rate of ``rate_per_day`` growing continuously
+    at ``growth_per_year``."""
+    if growth_per_year == 0:
+        return rate_per_day * days
+    k = math.log1p(growth_per_year) / 365.0
+    return rate_per_day * math.expm1(k * days) / k
+
+
 @dataclass(frozen=True)
 class DemandConfig:
     """Referrals reaching the force: Poisson with a yearly growth, direct reports, bulk
-    packages, the true-risk mix, children in the household, and the initial backlog."""
+    packages, the true-risk mix, children in the household, and the initial backlog.
+
+    The Poisson rate is ``referrals_per_month`` at day 0, growing continuously at
+    ``growth_per_year``; or, when ``referrals_by_month`` lists a schedule, its ``m``-th value
+    over month ``m`` of the run (days ``[m, m + 1) * DAYS_PER_MONTH``) and, after its last
+    month, that month's rate growing at ``growth_per_year``: ``referrals_per_month`` is then
+    not used."""
 
     referrals_per_month: float = non_negative(50.0)  # bounded by the cases it brings (below)
     growth_per_year: float = 0.19
+    referrals_by_month: tuple[float, ...] = ()  # bounded by limits.REFERRALS_PER_MONTH, checked below
     direct_report_share: float = probability(0.12)
     bulk_package_probability: float = probability(0.02)
     bulk_extra_suspects_mean: float = non_negative(3.0, at_most=limits.SUSPECTS_PER_PACKAGE)
@@ -143,8 +175,46 @@ class DemandConfig:
         """Expected suspects a referral brings: one, and a bulk package's extra ones."""
         return 1 + self.bulk_package_probability * self.bulk_extra_suspects_mean
 
+    def referrals_per_month_at(self, day: float) -> float:
+        """The Poisson rate at ``day`` (>= 0), in expected referrals a month of
+        ``DAYS_PER_MONTH`` days: the schedule's month, or past its end (or without one) the
+        rate grown at ``growth_per_year``.
+
+        >>> DemandConfig(referrals_by_month=(40.0, 60.0), growth_per_year=0.5).referrals_per_month_at(45.0)
+        60.0
+        >>> round(DemandConfig(referrals_by_month=(40.0, 60.0), growth_per_year=0.5).referrals_per_month_at(
+        ...     2 * DAYS_PER_MONTH + 365.0), 6)
+        90.0
+        """
+        schedule = self.referrals_by_month
+        if not schedule:
+            return self.referrals_per_month * (1 + self.growth_per_year) ** (day / DAYS_PER_YEAR)
+        month = int(day // DAYS_PER_MONTH)
+        if month < len(schedule):
+            return schedule[month]
+        return schedule[-1] * (1 + self.growth_per_year) ** ((day - len(schedule) * DAYS_PER_MONTH) / DAYS_PER_YEAR)
+
+    def expected_referrals_until(self, day: float) -> float:
+        """Expected referrals over days ``[0, day)``: the integral of the rate
+        (``referrals_per_month_at``).
+
+        >>> DemandConfig(referrals_by_month=(40.0, 60.0)).expected_referrals_until(1.5 * DAYS_PER_MONTH)
+        70.0
+        """
+        schedule = self.referrals_by_month
+        if not schedule:
+            return _referrals_at_growing_rate(self.referrals_per_month * 12.0 / 365.0, self.growth_per_year, day)
+        whole_months = min(int(day // DAYS_PER_MONTH), len(schedule))
+        # Summed in order, as the arrivals' inverse sums them, so the two agree to the last bit.
+        before = list(itertools.accumulate(schedule[:whole_months], initial=0.0))[-1]
+        if whole_months < len(schedule):
+            return before + schedule[whole_months] * (day / DAYS_PER_MONTH - whole_months)
+        return before + _referrals_at_growing_rate(schedule[-1] / DAYS_PER_MONTH, self.growth_per_year,
+                                                   day - len(schedule) * DAYS_PER_MONTH)
+
     def validate(self, key: str) -> None:
         check_declared(self, key)
+        check_referral_schedule(f"{key}.referrals_by_month", self.referrals_by_month)
         check(self.growth_per_year > -1, f"{key}.growth_per_year", self.growth_per_year, "must be > -1")
         limits.GROWTH_PER_YEAR.check(f"{key}.growth_per_year", self.growth_per_year)
         # A growth this small changes no arrival, and its rate per day would round to 0.
@@ -511,8 +581,10 @@ class SimConfig:
                    "training.programme.duration_days or shorten course_days")
         d = self.demand
         expected = self.expected_suspects()
-        check(self.expected_cases() > 0, f"{prefix}demand.referrals_per_month", d.referrals_per_month,
-               "no referrals and no initial backlog: there is nothing to simulate")
+        rate_key, rate = ((f"{prefix}demand.referrals_by_month", d.referrals_by_month) if d.referrals_by_month
+                          else (f"{prefix}demand.referrals_per_month", d.referrals_per_month))
+        check(self.expected_cases() > 0, rate_key, rate,
+              "no referrals and no initial backlog: there is nothing to simulate")
         if expected > MAX_CASES_PER_REPLICATION:
             key, value = cases_driver(self, prefix)
             raise ConfigError(key, value, f"expects {expected:,.0f} cases a replication over {self.run.horizon_days:g} "
@@ -541,13 +613,9 @@ class SimConfig:
         return self.force if not self.forces else REGION
 
     def expected_referrals(self) -> float:
-        """Expected referrals a replication over the horizon (growth included)."""
-        d = self.demand
-        rate = d.referrals_per_month * 12.0 / 365.0
-        if d.growth_per_year == 0:
-            return rate * self.run.horizon_days
-        k = math.log1p(d.growth_per_year) / 365.0
-        return rate * math.expm1(k * self.run.horizon_days) / k
+        """Expected referrals a replication over the horizon (the schedule and growth
+        included; see ``DemandConfig``)."""
+        return self.demand.expected_referrals_until(self.run.horizon_days)
 
     def expected_suspects(self) -> float:
         """Expected suspects referred a replication: the referrals and the extra suspects

@@ -75,21 +75,50 @@ def inverse_cumulative_intensity(x: np.ndarray, rate_per_day: float, growth_per_
     return np.log1p(k * x / rate_per_day) / k
 
 
+def scheduled_inverse_cumulative_intensity(x: np.ndarray, referrals_by_month: tuple[float, ...],
+                                           growth_per_year: float) -> np.ndarray:
+    """The time (day) at which the expected number of referrals reaches each of ``x``
+    (ascending) under a monthly schedule: within month ``m`` the rate is the schedule's
+    ``m``-th value (referrals a month of ``DAYS_PER_MONTH`` days); after the schedule, the
+    last month's rate growing at ``growth_per_year`` (the inverse of
+    ``DemandConfig.expected_referrals_until``).
+
+    >>> scheduled_inverse_cumulative_intensity(np.array([20.0, 70.0]), (40.0, 60.0), 0.0) / DAYS_PER_MONTH
+    array([0.5, 1.5])
+    """
+    schedule = np.asarray(referrals_by_month, dtype=float)
+    before_month = np.concatenate([[0.0], np.cumsum(schedule)])  # expected referrals before each month
+    days = np.empty(len(x))
+    within = x < before_month[-1]
+    # The month whose span of expected referrals holds each point: a month with none has an
+    # empty span, so no point falls in it.
+    month = np.searchsorted(before_month, x[within], side="right") - 1
+    days[within] = (month + (x[within] - before_month[month]) / schedule[month]) * DAYS_PER_MONTH
+    after = ~within
+    if after.any():
+        days[after] = len(schedule) * DAYS_PER_MONTH + inverse_cumulative_intensity(
+            x[after] - before_month[-1], schedule[-1] / DAYS_PER_MONTH, growth_per_year)
+    return days
+
+
 def referral_times(cfg: SimConfig, streams: Streams) -> np.ndarray:
     """Arrival days of referrals in [0, horizon): a non-homogeneous Poisson process, made by
-    mapping a unit-rate process through the inverse cumulative intensity."""
+    mapping a unit-rate process through the inverse cumulative intensity (of the referral
+    schedule, if the config has one)."""
     d = cfg.demand
-    rate = d.referrals_per_month / DAYS_PER_MONTH
-    if rate == 0:
-        return np.empty(0)
     total = cfg.expected_referrals()
+    if total == 0:
+        return np.empty(0)
     gen = streams["arrivals"]
     gaps = gen.standard_exponential(int(total + 10 * math.sqrt(total) + 20))
     points = np.cumsum(gaps)
     while points[-1] < total:  # rare: draw on from the same stream
         points = np.concatenate([points, points[-1] + np.cumsum(gen.standard_exponential(len(points)))])
     points = points[points < total]
-    return inverse_cumulative_intensity(points, rate, d.growth_per_year)
+    if not d.referrals_by_month:
+        return inverse_cumulative_intensity(points, d.referrals_per_month / DAYS_PER_MONTH, d.growth_per_year)
+    days = scheduled_inverse_cumulative_intensity(points, d.referrals_by_month, d.growth_per_year)
+    return days[days < cfg.run.horizon_days]  # a point at the very end may round onto the horizon
 
 
 def grading_matrix(cfg: SimConfig, trained: bool) -> np.ndarray:

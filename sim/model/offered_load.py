@@ -45,7 +45,7 @@ class PoolLoad:
     """One unit's day-0 load: work offered and capacity, both per calendar day, in ``unit``
     (contracted staff hours, slot days or places booked, as the pools table counts them).
     ``size`` is its headcount, caseload slots, or places a working day; ``key`` the config
-    key that sets it; ``referrals_per_month`` the referrals that bring the work."""
+    key that sets it; ``referrals_per_month`` the referrals a month at day 0 that bring the work."""
 
     force: str
     pool: str
@@ -130,7 +130,7 @@ class _Flow:
 
 def _flow(cfg: SimConfig, trained_assessor_share: float) -> _Flow:
     d, stages = cfg.demand, cfg.stages
-    cases = d.referrals_per_month / DAYS_PER_MONTH * d.suspects_per_referral()
+    cases = d.referrals_per_month_at(0.0) / DAYS_PER_MONTH * d.suspects_per_referral()
     researched = cases * (1 - stages.intake.duplicate_probability)
     allocated = researched * (1 - stages.research.untraceable_probability)
     confusion = (trained_assessor_share * grading_matrix(cfg, True)
@@ -165,7 +165,7 @@ def _force_loads(cfg: SimConfig, cal: Calendar, prefix: str) -> list[PoolLoad]:
     nonspecialist = _nonspecialist_share(cfg)
     trained_assessors = float(trained_share_at(cfg, "assessors", day0)[0])
     flow = _flow(cfg, (1 - nonspecialist) * trained_assessors)
-    referrals, hours_a_day = cfg.demand.referrals_per_month, _hours_per_day(cal)
+    referrals, hours_a_day = cfg.demand.referrals_per_month_at(0.0), _hours_per_day(cal)
 
     def staff(pool: str, cases_per_day: float, effort_hours: float, urgent_share: float) -> PoolLoad:
         step = schedule(cfg, pool)[0]
@@ -265,7 +265,7 @@ def _hub_load(cfg: SimConfig, cal: Calendar) -> PoolLoad:
         offered += flow.allocated_per_day * _staff_hours(hours, flow.urgent_share, availability)
     size = hub.assessors or sum(heads)
     return PoolLoad(REGION, "assessment", "staff hours", size, offered, size * _hours_per_day(cal),
-                    "collaboration.triage_hub.assessors", sum(f.demand.referrals_per_month for f in forces))
+                    "collaboration.triage_hub.assessors", sum(f.demand.referrals_per_month_at(0.0) for f in forces))
 
 
 def _shared(loads: list[PoolLoad], pool: str) -> PoolLoad:
