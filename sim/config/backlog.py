@@ -15,7 +15,7 @@ import io
 import math
 from pathlib import Path
 
-from ..domain import BACKLOG_STAGES, GRADES
+from ..domain import BACKLOG_STAGES, GRADED_BACKLOG_STAGES, GRADES
 from ..errors import ConfigError, check
 from .limits import DAYS, MAX_CASES_PER_REPLICATION
 from .schema import BacklogCase
@@ -34,9 +34,10 @@ SEPARATORS = {";": "';'", "\t": "tabs", "|": "'|'"}
 def read_backlog_csv(path: str | Path) -> tuple[BacklogCase, ...]:
     """Read an initial-backlog CSV: a header row naming the columns, then one case a row.
 
-    ``age_days`` (days waiting at day 0, from 0 to 36,525: 100 years) is required; ``stage``
-    (research/assessment/allocation, default allocation), ``assigned_grade`` (required at
-    allocation), ``true_risk`` and ``child_in_household`` (true/false/1/0/yes/no) are
+    ``age_days`` (days since the referral at day 0, from 0 to 36,525: 100 years) is
+    required; ``stage`` (research, assessment, allocation, or for a case already allocated
+    planning, warrant or execution; default allocation), ``assigned_grade`` (required from
+    allocation on), ``true_risk`` and ``child_in_household`` (true/false/1/0/yes/no) are
     optional. Every row has as many fields as the header has names; blank rows are skipped.
 
     A file that lists no case (a header alone) is refused, not read as "no backlog": an
@@ -117,8 +118,8 @@ def _case(row: dict[str, str], where: str) -> BacklogCase:
         grade = row.get(column) or None
         check(grade is None or grade in GRADES, at(column), shown(grade or ""), f"one of {', '.join(GRADES)} or empty")
         grades[column] = grade
-    check(stage != "allocation" or grades["assigned_grade"] is not None, at("assigned_grade"), None,
-          "required for a case waiting at allocation (it has been graded)")
+    check(stage not in GRADED_BACKLOG_STAGES or grades["assigned_grade"] is not None, at("assigned_grade"), None,
+          f"required for a case at {stage} (it has been graded)")
     child = (row.get("child_in_household") or "").lower()
     check(child in TRUTH, at("child_in_household"), shown(child), "true/false, 1/0, yes/no or empty")
     return BacklogCase(age, stage, grades["assigned_grade"], grades["true_risk"], TRUTH[child])

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.distributions import Distribution, Fixed, Triangular, Uniform
-from ..domain import BACKLOG_STAGES, DAYS_PER_MONTH, DAYS_PER_YEAR, GRADES, REGION, SURGE
+from ..domain import BACKLOG_STAGES, DAYS_PER_MONTH, DAYS_PER_YEAR, GRADED_BACKLOG_STAGES, GRADES, REGION, SURGE
 from ..errors import ConfigError, check, check_probability
 from . import limits
 from .checks import (at_least_one, bounded, check_declared, delay_in_days, effort_in_hours, grade_list, non_negative,
@@ -117,8 +117,8 @@ class BacklogConfig:
             for name in ("assigned_grade", "true_risk"):
                 g = getattr(c, name)
                 check(g is None or g in GRADES, f"{where}.{name}", g, f"one of {', '.join(GRADES)} or null")
-            check(c.stage != "allocation" or c.assigned_grade is not None, f"{where}.assigned_grade", None,
-                   "required for a case waiting at allocation")
+            check(c.stage not in GRADED_BACKLOG_STAGES or c.assigned_grade is not None, f"{where}.assigned_grade",
+                  None, f"required for a case at {c.stage} (it has been graded)")
 
     @property
     def size(self) -> int:

@@ -216,8 +216,10 @@ def _backlog_rows(cfg: SimConfig, streams: Streams) -> _BacklogRows:
         true_risk = np.full(n_cases, -1)
         child = np.full(n_cases, -1)
     # Oldest first: they all join their queue at day 0, where order of arrival breaks ties,
-    # so the oldest case must arrive first to be served first within its grade.
-    order = np.argsort(-age_days, kind="stable")
+    # so the oldest case must arrive first to be served first within its grade. Cases
+    # allocated before day 0 come before all others, so they take back their caseload slots
+    # before any case queueing for one at day 0 asks.
+    order = np.lexsort((-age_days, start_stage <= Stage.ALLOCATION))
     columns = (age_days, start_stage, assigned_grade, true_risk, child)
     return _BacklogRows(*(np.asarray(column)[order] for column in columns))
 

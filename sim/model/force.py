@@ -2,12 +2,14 @@
 
 A case is one process (``ForceModel._case``) that walks the stages in order, one method a
 stage: intake, research, assessment, allocation, planning, the warrant, execution and the
-post-arrest work. Staff do the work through pools (SimPy resources); effort hours become
-elapsed time through the working calendar in one step. Investigators are a team
-(``staff.Team``): a caseload slot, held from allocation until the post-arrest work is done
-(the allocation queue is the main backlog), and their hands-on time, which the cases they
-hold compete for by assigned grade. Cases worked round the clock (very high risk, and before
-grading the packages that show it) skip every queue: on-call staff take them at once.
+post-arrest work. A case of the initial backlog starts at its stage; one allocated before
+day 0 (at planning, the warrant or execution) holds a caseload slot from day 0. Staff do the
+work through pools (SimPy resources); effort hours become elapsed time through the working
+calendar in one step. Investigators are a team (``staff.Team``): a caseload slot, held from
+allocation until the post-arrest work is done (the allocation queue is the main backlog), and
+their hands-on time, which the cases they hold compete for by assigned grade. Cases worked
+round the clock (very high risk, and before grading the packages that show it) skip every
+queue: on-call staff take them at once.
 
 Which unit serves a case where forces collaborate (a regional triage hub, pooled
 investigators or search teams, a surge unit) is not decided here but by the region's
@@ -24,19 +26,23 @@ import simpy
 
 from ..config.schema import SimConfig
 from ..core.calendar import Calendar
-from ..domain import GRADES, UNGRADED, Outcome, Stage
+from ..domain import GRADES, STAGES, UNGRADED, Outcome, Stage
 from .demand import CaseTable
 from .records import CaseRecords, Wip
 from .staff import DayBook, Pool, Team
 from .workforce import schedule
 
 if TYPE_CHECKING:
-    from .policy import CollaborationPolicy
+    from .policy import CollaborationPolicy, SearchDiary
 
 # Plain ints: these index the work-in-progress table and the outcome column on every event.
 INTAKE, RESEARCH, ASSESSMENT, ALLOCATION, PLANNING, WARRANT, EXECUTION, POST_ARREST = (int(s) for s in Stage)
 (_OPEN, ARREST, VOLUNTARY_INTERVIEW, NO_TRACE, DUPLICATE, UNTRACEABLE, WARRANT_REFUSED,
  WARRANT_LAPSED) = (int(o) for o in Outcome)
+
+# A backlog case allocated before day 0 asks for its caseload slot ahead of every grade (codes
+# 0-3), so it keeps the slot it held; requests holding vacant posts (-1) still come first.
+ALLOCATED_BEFORE_DAY_0 = -0.5
 
 # The case attributes the processes read, drawn at arrival (``demand.CaseTable``).
 DRAWN_COLUMNS = (
@@ -180,9 +186,16 @@ class ForceModel:
             yield from self._assessment(i)
         else:
             self._referred_to_safeguarding_on_arrival(i)
-        slot = yield from self._allocation(i)
-        yield from self._planning(i)
-        executes_at = yield from self._warrant(i)
+        if first <= ALLOCATION:
+            slot = yield from self._allocation(i)
+        else:
+            slot = yield from self._allocated_before_day_0(i, first)
+        if first <= PLANNING:
+            yield from self._planning(i)
+        if first <= WARRANT:
+            executes_at = yield from self._warrant(i, applied_before_day_0=first == WARRANT)
+        else:
+            executes_at = self._search_booked(i)
         if executes_at is not None:
             yield from self._execution(i, executes_at)
         self._release(i, slot)
@@ -274,30 +287,57 @@ class ForceModel:
         self._leave(i, ALLOCATION)
         return slot
 
+    def _allocated_before_day_0(self, i: int, stage: int):
+        """A backlog case allocated before day 0 is in ``stage`` (planning, the warrant or
+        execution) from day 0 and holds a caseload slot of its force's investigators: it asks
+        for one ahead of every case queueing for allocation, so it is taken at once unless the
+        backlog alone over-fills the caseload, when such cases wait for slots first, oldest
+        first. A case of a grade worked round the clock is held on call, as at allocation,
+        without a slot. Returns the slot (None if on call)."""
+        env, records = self.env, self.records
+        self._enter(i, stage)
+        self.times[f"{STAGES[stage]}_queue_day"][i] = env.now
+        team = self.team_of[i] = self.policy.home_team(self)
+        if self.round_the_clock[self.grade[i]]:
+            records.investigated_by[i] = self.name
+            return None
+        slot = team.caseload.request(priority=ALLOCATED_BEFORE_DAY_0)
+        yield slot
+        records.slot_start_day[i] = env.now
+        records.investigated_by[i] = team.take(slot, self.name, env.now)
+        return slot
+
     def _planning(self, i: int):
         """The investigator prepares the warrant application and the search, then waits
         for what the plan needs from others (the planning lag)."""
         env, times, lag_days = self.env, self.times, self.drawn["planning_lag_days"][i]
-        self._enter(i, PLANNING)
-        times["planning_queue_day"][i] = env.now
+        if self.stage_of[i] != PLANNING:  # else in it since day 0 (_allocated_before_day_0)
+            self._enter(i, PLANNING)
+            times["planning_queue_day"][i] = env.now
         yield from self._hands_on(i, self.drawn["planning_hours"][i], times["planning_start_day"])
         if lag_days > 0:
             yield env.timeout(lag_days)
         times["planning_end_day"][i] = env.now
         self._leave(i, PLANNING)
 
-    def _warrant(self, i: int):
+    def _warrant(self, i: int, applied_before_day_0: bool = False):
         """Apply (and re-apply after a lapse) until a warrant is granted with an execution
         date inside its validity. Returns the execution time (day), or None after a refusal
-        or once every application has lapsed (the outcome is then recorded)."""
-        env, drawn, cal, records, times = self.env, self.drawn, self.cal, self.records, self.times
-        self._enter(i, WARRANT)
-        times["warrant_queue_day"][i] = env.now
+        or once every application has lapsed (the outcome is then recorded). A backlog case
+        whose first application was made before day 0 (``applied_before_day_0``) has it
+        lodged at day 0, its preparation done (the court may still send it back)."""
+        env, drawn, records, times = self.env, self.drawn, self.records, self.times
+        if self.stage_of[i] != WARRANT:  # else in it since day 0 (_allocated_before_day_0)
+            self._enter(i, WARRANT)
+            times["warrant_queue_day"][i] = env.now
         executes_at, ended = None, WARRANT_LAPSED
         for attempt in range(self.max_applications):
             records.warrant_applications[i] = attempt + 1
-            started = times["warrant_start_day"] if attempt == 0 else None  # the first application's start
-            yield from self._hands_on(i, drawn["warrant_hours"][i], started)
+            if attempt == 0 and applied_before_day_0:
+                times["warrant_start_day"][i] = env.now
+            else:
+                started = times["warrant_start_day"] if attempt == 0 else None  # the first application's start
+                yield from self._hands_on(i, drawn["warrant_hours"][i], started)
             if drawn["defective"][i][attempt]:  # the court's legal adviser sends it back
                 yield from self._hands_on(i, drawn["rework_hours"][i])
             grade = self.grade[i]
@@ -309,14 +349,7 @@ class ForceModel:
             if drawn["refusal_u"][i][attempt] < refusal_probability:
                 ended = WARRANT_REFUSED
                 break
-            earliest = env.now + drawn["execution_lag_days"][i]
-            if self.urgent_execution[grade]:  # the force's teams are found for it, whatever is booked
-                book, day, handoff_days = self.search, cal.next_working_day(math.floor(earliest)), 0.0
-            else:
-                book = self.policy.search_book(self)
-                day = book.first_free(math.floor(earliest))
-                handoff_days = self.policy.search_handoff_days(self, i, book, day)
-            execution_day = max(cal.opening(day), earliest) + handoff_days
+            book, day, execution_day, handoff_days = self._search_day(i, grade)
             if execution_day <= env.now + self.validity_days:  # else it lapses before: apply again
                 book.book(day, self.name)
                 records.handoff_days[i] += handoff_days
@@ -327,6 +360,31 @@ class ForceModel:
             self._exit(i, ended)
         self._leave(i, WARRANT)
         return executes_at
+
+    def _search_day(self, i: int, grade: int) -> tuple[SearchDiary, int, float, float]:
+        """Where and when the warrant of case ``i`` granted now would be executed, not yet
+        booked: the search diary, the day to book in it, the execution time (day) and the
+        hand-off delay (days) in it. Its execution lag first; then, for an urgent grade, the
+        force's own teams on the next working day (found whatever is booked), else the
+        diary's first free day."""
+        cal = self.cal
+        earliest = self.env.now + self.drawn["execution_lag_days"][i]
+        if self.urgent_execution[grade]:
+            book, day, handoff_days = self.search, cal.next_working_day(math.floor(earliest)), 0.0
+        else:
+            book = self.policy.search_book(self)
+            day = book.first_free(math.floor(earliest))
+            handoff_days = self.policy.search_handoff_days(self, i, book, day)
+        return book, day, max(cal.opening(day), earliest) + handoff_days, handoff_days
+
+    def _search_booked(self, i: int) -> float:
+        """A backlog case whose warrant was granted before day 0 has its search booked now
+        (its validity, begun before day 0, unknown, is not checked). Returns the execution
+        time (day)."""
+        book, day, execution_day, handoff_days = self._search_day(i, self.grade[i])
+        book.book(day, self.name)
+        self.records.handoff_days[i] += handoff_days
+        return execution_day
 
     def _hearing_day(self, grade: int) -> float:
         """When a warrant of ``grade`` applied for now is heard (day): at once out of hours,
@@ -345,8 +403,9 @@ class ForceModel:
         """The warrant is executed at ``executes_at`` (day): the suspect is arrested,
         interviewed voluntarily or not found; the post-arrest work follows an enforcement."""
         env, records, times = self.env, self.records, self.times
-        self._enter(i, EXECUTION)
-        times["execution_queue_day"][i] = env.now
+        if self.stage_of[i] != EXECUTION:  # else in it since day 0 (_allocated_before_day_0)
+            self._enter(i, EXECUTION)
+            times["execution_queue_day"][i] = env.now
         if executes_at > env.now:
             yield env.timeout(executes_at - env.now)
         times["execution_start_day"][i] = times["execution_end_day"][i] = env.now
