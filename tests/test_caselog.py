@@ -219,6 +219,17 @@ def test_a_missing_file_a_folder_and_unknown_suffixes(tmp_path):
     assert "save an old .xls workbook as .xlsx" in _refused(read_case_log, _file(tmp_path, GOOD, "log.xls"))
 
 
+def test_the_file_is_named_as_given_however_long(tmp_path):
+    folder = tmp_path / ("a-long-folder-name-" * 6)
+    folder.mkdir()
+    path = _file(folder, _with(1, grade="X"))
+    assert _refused(read_case_log, path).startswith(f"{path} row 3 column grade='X': ")
+    assert _refused(read_case_log, str(path), columns={"grade": "Risk"}).endswith(
+        f"{path} has no such column; its columns: case_id, referral_date, source, grade, graded_date, allocated_date, "
+        "warrant_applied_date, warrant_decision, warrant_decision_date, enforcement_date, outcome, closed_date, "
+        "regraded_to, child_in_hous...")
+
+
 def test_an_upper_case_suffix_is_read(tmp_path):
     assert len(read_case_log(_file(tmp_path, GOOD, "LOG.CSV")).cases) == len(ROWS)
 

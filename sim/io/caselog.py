@@ -106,7 +106,7 @@ def read_case_log(path: str | os.PathLike, as_of: Any = None, columns: Mapping[s
     name = printable(os.fspath(path))
     day = None if as_of is None else _day(as_of, "as_of")
     mapping = _mapping(columns)
-    return _from_table(read_table(Path(path), sheet), name, as_of, day, mapping)
+    return _from_table(read_table(Path(path), name, sheet), name, as_of, day, mapping)
 
 
 def case_log_from_frame(frame: pd.DataFrame, as_of: Any = None, name: str = "frame",
@@ -167,7 +167,7 @@ def _mapping(columns: Mapping[str, str] | str | os.PathLike | None) -> dict[str,
         return {}
     shown_mapping = shown(repr(columns), 80)
     if isinstance(columns, (str, os.PathLike)):
-        columns, shown_mapping = _mapping_file(Path(columns)), shown(os.fspath(columns), 80)
+        columns, shown_mapping = _mapping_file(Path(columns)), os.fspath(columns)
     check(isinstance(columns, Mapping), "columns", shown_mapping,
           "must be a mapping {case log column: the file's column}, e.g. {case_id: 'Ref No'}")
     mapping: dict[str, str] = {}
@@ -227,7 +227,7 @@ def _canonical_text(table: TextTable, name: str, mapping: dict[str, str]) -> tup
     theirs = {their: canonical for canonical, their in mapping.items()}
     for canonical, their in mapping.items():
         check(their in names, f"columns.{canonical}", their,
-              f"{shown(name, 80)} has no such column; its columns: {shown(', '.join(names), 200)}")
+              f"{name} has no such column; its columns: {shown(', '.join(names), 200)}")
     renamed = [theirs.get(column, column) for column in names]
     for j, column in enumerate(renamed):
         earlier = renamed.index(column)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..config.backlog import SEPARATORS
 from ..config.limits import CASES
-from ..config.text_file import read_text, shown
+from ..config.text_file import decode_text, shown
 from ..errors import ConfigError, check
 from .atomic import atomic_write
 
@@ -55,10 +55,11 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
-def read_table(path: Path, sheet: str | int | None = None) -> TextTable:
+def read_table(path: Path, name: str, sheet: str | int | None = None) -> TextTable:
     """The text table of the case log file at ``path`` (.csv, .xlsx or .parquet by suffix;
-    ``sheet``, an Excel workbook's sheet by name or 0-based position, the first if None)."""
-    shown_path = str(path)
+    ``sheet``, an Excel workbook's sheet by name or 0-based position, the first if None);
+    ``name``, the path as given and printable, names it in refusals."""
+    shown_path = name
     check(path.is_file(), KEY, shown_path, "no such file" if not path.exists() else "not a file")
     suffix = path.suffix.lower()
     allowed_suffix = "a case log is a .csv, .xlsx or .parquet file"
@@ -67,16 +68,16 @@ def read_table(path: Path, sheet: str | int | None = None) -> TextTable:
     check(sheet is None or suffix == ".xlsx", "sheet", sheet, "only an Excel (.xlsx) case log has sheets")
     try:
         size = path.stat().st_size
+        check(size <= MAX_CASE_LOG_BYTES, KEY, shown_path,
+              f"is larger than {MAX_CASE_LOG_BYTES // 2**20} MiB: not a case log (1.7 million cases fit in less)")
+        check(size > 0, KEY, shown_path, f"the file is empty; {EMPTY_HINT}")
+        if suffix == ".csv":
+            return _csv_table(decode_text(path.read_bytes(), KEY, name, EMPTY_HINT), name)
     except OSError as exc:
         raise ConfigError(KEY, shown_path, f"cannot be read ({exc.strerror or exc})") from None
-    check(size <= MAX_CASE_LOG_BYTES, KEY, shown_path,
-          f"is larger than {MAX_CASE_LOG_BYTES // 2**20} MiB: not a case log (1.7 million cases fit in less)")
-    check(size > 0, KEY, shown_path, f"the file is empty; {EMPTY_HINT}")
-    if suffix == ".csv":
-        return _csv_table(path)
     if suffix == ".xlsx":
-        return _excel_table(path, sheet)
-    return _parquet_table(path)
+        return _excel_table(path, name, sheet)
+    return _parquet_table(path, name)
 
 
 def _one_line(exc: Exception) -> str:
@@ -84,9 +85,7 @@ def _one_line(exc: Exception) -> str:
     return shown(" ".join(f"{type(exc).__name__}: {exc}".split()), 120)
 
 
-def _csv_table(path: Path) -> TextTable:
-    text = read_text(path, KEY, MAX_CASE_LOG_BYTES, "a case log", EMPTY_HINT)
-    name = printable(shown(str(path), 80))
+def _csv_table(text: str, name: str) -> TextTable:
     # The csv module, not pandas' reader: pandas fills a short row's missing fields with
     # blanks, renames a repeated header name and takes an extra field as the index, and each
     # of those would read a broken file as another one.
@@ -99,7 +98,7 @@ def _csv_table(path: Path) -> TextTable:
             if header is None:
                 fields = [field.strip() for field in record]
                 if any(fields):
-                    header = _csv_header(fields, str(path))
+                    header = _csv_header(fields, name)
             elif len(record) == len(header):
                 records.append(record)
                 numbers.append(number)
@@ -107,8 +106,8 @@ def _csv_table(path: Path) -> TextTable:
                 raise ConfigError(f"{name} row {number}", shown(",".join(record)),
                                   f"has {len(record)} fields and the header names {len(header)} columns")
     except csv.Error as exc:
-        raise ConfigError(KEY, str(path), f"is not a readable CSV (row {reader.line_num}: {exc})") from None
-    check(header is not None, KEY, str(path), f"the file is empty; {EMPTY_HINT}")
+        raise ConfigError(KEY, name, f"is not a readable CSV (row {reader.line_num}: {exc})") from None
+    check(header is not None, KEY, name, f"the file is empty; {EMPTY_HINT}")
     assert header is not None
     raw = pd.DataFrame(records, columns=range(len(header)), dtype=object)
     cells = pd.DataFrame({k: _stripped(raw[k]) for k in raw.columns}, index=raw.index, columns=raw.columns, dtype=object)
@@ -139,7 +138,7 @@ def check_row_count(rows: int, name: str) -> None:
     check(rows <= MAX_CASE_LOG_ROWS, KEY, name, too_many())
 
 
-def _excel_table(path: Path, sheet: str | int | None) -> TextTable:
+def _excel_table(path: Path, name: str, sheet: str | int | None) -> TextTable:
     try:
         with pd.ExcelFile(path, engine="openpyxl") as workbook:
             names = workbook.sheet_names
@@ -153,13 +152,13 @@ def _excel_table(path: Path, sheet: str | int | None) -> TextTable:
     except ConfigError:
         raise
     except Exception as exc:  # openpyxl and zipfile raise many kinds for a file that is no workbook
-        raise ConfigError(KEY, str(path), f"is not a readable Excel workbook ({_one_line(exc)})") from None
+        raise ConfigError(KEY, name, f"is not a readable Excel workbook ({_one_line(exc)})") from None
     # A real sheet ends at Excel's last row, far below MAX_CASE_LOG_ROWS; a longer one is no
     # spreadsheet's, and reading on would only fill memory.
-    check(len(raw) <= EXCEL_MAX_ROWS, KEY, str(path), f"has more than the {EXCEL_MAX_ROWS:,} rows an Excel sheet holds")
+    check(len(raw) <= EXCEL_MAX_ROWS, KEY, name, f"has more than the {EXCEL_MAX_ROWS:,} rows an Excel sheet holds")
     cells = raw.map(cell_text) if len(raw.columns) else raw
     filled = np.flatnonzero((cells != "").any(axis=1).to_numpy())
-    check(len(filled) > 0, KEY, str(path), f"the file is empty; {EMPTY_HINT}")
+    check(len(filled) > 0, KEY, name, f"the file is empty; {EMPTY_HINT}")
     first = filled[0]  # rows above the header that are blank are no part of the table
     header = tuple(cells.iloc[first])
     body = cells.iloc[first + 1:].reset_index(drop=True)
@@ -167,18 +166,18 @@ def _excel_table(path: Path, sheet: str | int | None) -> TextTable:
     return TextTable(header, body, np.arange(first + 2, first + 2 + len(body), dtype=np.int64))
 
 
-def _parquet_table(path: Path) -> TextTable:
+def _parquet_table(path: Path, name: str) -> TextTable:
     import pyarrow.parquet as pq
 
     try:
         rows = pq.ParquetFile(path).metadata.num_rows
-        check(rows <= MAX_CASE_LOG_ROWS, KEY, str(path), too_many())
+        check(rows <= MAX_CASE_LOG_ROWS, KEY, name, too_many())
         frame = pd.read_parquet(path)
     except ConfigError:
         raise
     except Exception as exc:  # pyarrow raises several kinds for a file that is not parquet
-        raise ConfigError(KEY, str(path), f"is not a readable parquet file ({_one_line(exc)})") from None
-    return frame_table(frame, str(path))
+        raise ConfigError(KEY, name, f"is not a readable parquet file ({_one_line(exc)})") from None
+    return frame_table(frame, name)
 
 
 def frame_table(frame: pd.DataFrame, name: str = "frame") -> TextTable:
