@@ -59,22 +59,21 @@ def read_table(path: Path, name: str, sheet: str | int | None = None) -> TextTab
     """The text table of the case log file at ``path`` (.csv, .xlsx or .parquet by suffix;
     ``sheet``, an Excel workbook's sheet by name or 0-based position, the first if None);
     ``name``, the path as given and printable, names it in refusals."""
-    shown_path = name
-    check(path.is_file(), KEY, shown_path, "no such file" if not path.exists() else "not a file")
+    check(path.is_file(), KEY, name, "no such file" if not path.exists() else "not a file")
     suffix = path.suffix.lower()
     allowed_suffix = "a case log is a .csv, .xlsx or .parquet file"
-    check(suffix != ".xls", KEY, shown_path, f"{allowed_suffix}: save an old .xls workbook as .xlsx")
-    check(suffix in SUFFIXES, KEY, shown_path, allowed_suffix)
+    check(suffix != ".xls", KEY, name, f"{allowed_suffix}: save an old .xls workbook as .xlsx")
+    check(suffix in SUFFIXES, KEY, name, allowed_suffix)
     check(sheet is None or suffix == ".xlsx", "sheet", sheet, "only an Excel (.xlsx) case log has sheets")
     try:
         size = path.stat().st_size
-        check(size <= MAX_CASE_LOG_BYTES, KEY, shown_path,
+        check(size <= MAX_CASE_LOG_BYTES, KEY, name,
               f"is larger than {MAX_CASE_LOG_BYTES // 2**20} MiB: not a case log (1.7 million cases fit in less)")
-        check(size > 0, KEY, shown_path, f"the file is empty; {EMPTY_HINT}")
+        check(size > 0, KEY, name, f"the file is empty; {EMPTY_HINT}")
         if suffix == ".csv":
             return _csv_table(decode_text(path.read_bytes(), KEY, name, EMPTY_HINT), name)
     except OSError as exc:
-        raise ConfigError(KEY, shown_path, f"cannot be read ({exc.strerror or exc})") from None
+        raise ConfigError(KEY, name, f"cannot be read ({exc.strerror or exc})") from None
     if suffix == ".xlsx":
         return _excel_table(path, name, sheet)
     return _parquet_table(path, name)
@@ -106,7 +105,7 @@ def _csv_table(text: str, name: str) -> TextTable:
                 raise ConfigError(f"{name} row {number}", shown(",".join(record)),
                                   f"has {len(record)} fields and the header names {len(header)} columns")
     except csv.Error as exc:
-        raise ConfigError(KEY, name, f"is not a readable CSV (row {reader.line_num}: {exc})") from None
+        raise ConfigError(KEY, name, f"is not a readable CSV (line {reader.line_num}: {exc})") from None
     check(header is not None, KEY, name, f"the file is empty; {EMPTY_HINT}")
     assert header is not None
     raw = pd.DataFrame(records, columns=range(len(header)), dtype=object)
