@@ -667,7 +667,7 @@ def log_like(draw) -> str:
     return "\n".join(",".join(line) for line in lines) + draw(st.sampled_from(["\n", "", "\n\n"]))
 
 
-@PROPERTY
+@settings(PROPERTY, max_examples=100)
 @given(text=log_like(), encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"]))
 def test_log_like_text_reads_or_refuses_in_one_line(tmp_path, text, encoding):
     log = _read_or_refuse(_file(tmp_path, text.encode(encoding, errors="replace")))
