@@ -35,6 +35,11 @@ _HOMES = {
     "Target": "sim.running.search",
     "search_investigators": "sim.running.search",
     "search_mix": "sim.running.search",
+    "CaseLog": "sim.io.caselog",
+    "read_case_log": "sim.io.caselog",
+    "Calibration": "sim.calibration.calibrate",
+    "calibrate": "sim.calibration.calibrate",
+    "EXAMPLE_CASE_LOG": "sim.data",
 }
 _SUBMODULES = {"plots": "sim.plots"}
 
@@ -52,6 +57,9 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time the names load l
     from .running.runner import run_replications, simulate
     from .running.scenarios import compare, load_scenarios
     from .running.search import Target, search_investigators, search_mix
+    from .io.caselog import CaseLog, read_case_log
+    from .calibration.calibrate import Calibration, calibrate
+    from .data import EXAMPLE_CASE_LOG
 
 
 def __getattr__(name: str):

@@ -19,6 +19,8 @@ tests/test_sweep_integrity.py.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import datetime as dt
 import importlib
 import json
 import os
@@ -35,7 +37,7 @@ from hypothesis import strategies as st
 
 BIN = Path(sys.executable).parent
 MODULE_OF = {"casesim": "run", "casesim-compare": "compare", "casesim-search": "search", "casesim-sweep": "sweep",
-             "casesim-collect": "collect", "casesim-replications": "replications"}
+             "casesim-collect": "collect", "casesim-replications": "replications", "casesim-calibrate": "calibrate"}
 
 # A user's own config folder (README "Changing a scenario"): starts from the baseline.
 USER_BASE = "defaults:\n  - config\n  - _self_\nscenario: mine\nrun: {replications: 1, horizon_days: 60.0, progress: false}\n"
@@ -458,7 +460,41 @@ REPLICATIONS = [
     bad("casesim-replications", "--precision 1.5 --out {out}", "--precision=1.5: ", end_to_end=True),
 ]
 
-BAD_INPUT = [*CASESIM, *BACKLOG_CSV, *USER_CONFIGS, *COMPARE, *SEARCH, *SWEEP, *COLLECT, *REPLICATIONS]
+def case_log(months: int = 8, stages: bool = True) -> dict:
+    """A small case log ``log.csv``: a referral every ten days for ``months`` months, each
+    graded two days later and allocated a week after that if ``stages``."""
+    rows = ["case_id,referral_date,grade,graded_date,allocated_date"]
+    for k in range(months * 3):
+        referral = (dt.date(2024, 1, 1) + dt.timedelta(days=10 * k))
+        graded, allocated = referral + dt.timedelta(days=2), referral + dt.timedelta(days=9)
+        rows.append(f"C{k},{referral},{'M' if stages else ''},{graded if stages else ''},"
+                    f"{allocated if stages else ''}")
+    return {"log.csv": "\n".join(rows) + "\n"}
+
+
+CALIBRATE = [
+    *[dataclasses.replace(row, files=case_log()) for row in out_folder_rows("casesim-calibrate", "--out",
+                                                                            before="{in}/log.csv")],
+    *[dataclasses.replace(row, files=case_log()) for row in override_rows("casesim-calibrate", before="{in}/log.csv")],
+    bad("casesim-calibrate", "{in}/nope.csv", "case_log='{in}/nope.csv': no such file"),
+    bad("casesim-calibrate", "{in}/log.csv --as-of 2023-01-01", "--as-of='2023-01-01': before the log's first",
+        files=case_log()),
+    bad("casesim-calibrate", "{in}/log.csv --as-of someday", "--as-of='someday': not a date", files=case_log()),
+    bad("casesim-calibrate", "{in}/log.csv --fit stages.bogus", "--fit='stages.bogus': one of", files=case_log()),
+    bad("casesim-calibrate", "{in}/log.csv --projection-years 9", "--projection-years=9: a whole number of years",
+        files=case_log()),
+    bad("casesim-calibrate", "{in}/log.csv --workers 0", "--workers=0: a whole number of processes",
+        files=case_log()),
+    bad("casesim-calibrate", "{in}/log.csv --name 9lives", "--name='9lives': a name of letters", files=case_log()),
+    bad("casesim-calibrate", "{in}/log.csv forces=three_forces", "forces='3 forces': one force", files=case_log()),
+    bad("casesim-calibrate", "{in}/log.csv", "covers 1 month (2024-01-01 to 2024-01-30)", files=case_log(months=1)),
+    bad("casesim-calibrate", "{in}/log.csv", "records too few dated stages", files=case_log(stages=False)),
+    bad("casesim-calibrate", "{in}/log.csv --fit none --columns {in}/nope.yaml", "--columns=", files=case_log()),
+    bad("casesim-calibrate", "{in}/log.csv --fit stages.bogus --out {out}", "--fit='stages.bogus'",
+        files=case_log(), end_to_end=True),
+]
+
+BAD_INPUT = [*CASESIM, *BACKLOG_CSV, *USER_CONFIGS, *COMPARE, *SEARCH, *SWEEP, *COLLECT, *REPLICATIONS, *CALIBRATE]
 
 
 # --------------------------------------------------------------------------- running a row
@@ -540,7 +576,8 @@ def _files_under(root: Path) -> dict[str, bytes | None]:
 # them here reaches every command); the model's own entry is the backstop.
 TRIPWIRES = [("sim.running.runner", "run_replications"), ("sim.running.scenarios", "simulate"),
              ("sim.running.search", "simulate"), ("sim.running.replication_study", "run_replications"),
-             ("sim.running.sweep", "run_chunks"), ("sim.running.sweep", "run_replication")]
+             ("sim.running.sweep", "run_chunks"), ("sim.running.sweep", "run_replication"),
+             ("sim.calibration.calibrate", "calibrate")]
 
 MEMORY_CAP_BYTES = 4 << 30
 """Address space a row may take beyond what the process has: an absurd size that got past
@@ -679,7 +716,7 @@ def test_latin1_backlog_csv_is_read_as_windows_1252(tmp_path):
 
 
 VALID_START = {"casesim": [], "casesim-compare": ["fast_warrants"], "casesim-search": [], "casesim-sweep": ["smoke"],
-               "casesim-collect": ["{in}"], "casesim-replications": []}
+               "casesim-collect": ["{in}"], "casesim-replications": [], "casesim-calibrate": ["{in}/log.csv"]}
 """Arguments each command would accept, so the flag added is the only error."""
 
 

@@ -28,6 +28,7 @@ BASE = ["run.replications=1", "run.horizon_days=300", "run.progress=false", "sta
 # Perturbations for keys whose generic change would be invalid or too small to show.
 SPECIAL = {
     "demand.risk_mix": ByGrade(0.40, 0.33, 0.20, 0.07),
+    "demand.referrals_by_month": (80.0, 20.0, 60.0),
     "demand.initial_backlog.stage": "research",
     "stages.safeguarding.urgent_grades": ("VH",),
     "stages.warrant.same_day_grades": ("VH", "H", "M", "L"),

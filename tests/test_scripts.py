@@ -66,6 +66,6 @@ def test_the_main_module_is_hidden_only_while_workers_start(monkeypatch):
     script_spec = importlib.machinery.ModuleSpec("a_script", None, origin="/somewhere/a_script.py")
     monkeypatch.setattr(main, "__file__", "/somewhere/a_script.py", raising=False)
     monkeypatch.setattr(main, "__spec__", script_spec, raising=False)
-    with runner._main_module_hidden():
+    with runner.main_module_hidden():
         assert not hasattr(main, "__file__") and main.__spec__ is None
     assert (main.__file__, main.__spec__) == ("/somewhere/a_script.py", script_spec)

@@ -12,6 +12,7 @@ cases, never through how they were measured.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -109,4 +110,6 @@ def milestones_from_run(cases: dict[str, np.ndarray], horizon_days: float) -> Mi
     }
     whole_days = {name: np.floor(np.asarray(day, dtype=float)) for name, day in days.items()}
     grade = np.where(graded | (np.asarray(cases["start_stage"]) > Stage.ASSESSMENT), cases["assigned_grade"], -1).astype(np.int8)
-    return Milestones(whole_days, grade, granted & ~np.isnan(decided), enforced, closed, float(horizon_days))
+    # observed to the last whole day of the run, as a log extracted at the end of that day is
+    return Milestones(whole_days, grade, granted & ~np.isnan(decided), enforced, closed,
+                      float(math.ceil(horizon_days) - 1))

@@ -1,10 +1,11 @@
 """The statistics of a period's cases that a calibrated model must reproduce: how long each
-step takes, by grade where the grade matters, how many cases are enforced each quarter, and
+step takes, by grade where the grade matters, how many cases are enforced each half-year, and
 how many wait at the end.
 
 Each step's wait is summarised by Kaplan-Meier, so a case still waiting at the end (or gone
 another way) counts as censored, never dropped: its restricted mean wait up to a horizon tau
-(Royston & Parmar 2013, defined however many still wait) and the share still waiting at tau.
+(Royston & Parmar 2013), defined however many still wait, and a single number per wait, so
+that the fit compares few, informative statistics.
 A case whose step's end date is missing although a later step is recorded is left out of that
 step (it ended, on an unknown day). The same function summarises a force's log and a
 simulated run (both as :class:`~sim.calibration.milestones.Milestones`), so the two differ
@@ -19,10 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..domain import DAYS_PER_MONTH, GRADES
-from ..results.metrics import km_restricted_mean, km_share_waiting_past
+from ..results.metrics import km_restricted_mean
 from .milestones import MILESTONES, Milestones
 
-DAYS_PER_QUARTER = 3 * DAYS_PER_MONTH
+DAYS_PER_HALF_YEAR = 6 * DAYS_PER_MONTH
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,9 @@ def step_durations(m: Milestones, step: Step, rows: np.ndarray) -> tuple[np.ndar
 
 
 def summarise_milestones(m: Milestones, period_days: float) -> dict[str, float]:
-    """The statistics, by name: for each step (and grade) its restricted mean wait (days) and
-    share still waiting at tau; enforcements in each whole quarter of the period; cases open
-    at its end waiting for grading, for an investigator by grade, and with an investigator.
+    """The statistics, by name: for each step (and grade) its restricted mean wait (days) up
+    to tau; enforcements in each whole half-year of the period; cases open at its end waiting
+    for grading, for an investigator by grade, and with an investigator.
     NaN where a cohort is under ``MIN_CASES``. Cases referred before day 0 (a starting
     backlog) count in the quarters and the open cases, not in the waits."""
     out: dict[str, float] = {}
@@ -92,12 +93,10 @@ def summarise_milestones(m: Milestones, period_days: float) -> dict[str, float]:
             name = f"{step.name}{'_' + grade if grade else ''}"
             enough = len(durations) >= MIN_CASES
             out[f"{name}_mean_days_to_{tau:g}"] = km_restricted_mean(durations, ended, tau, period_days) if enough else math.nan
-            out[f"{name}_waiting_at_{tau:g}"] = (float(km_share_waiting_past(durations, ended, tau, period_days)[0])
-                                                 if enough else math.nan)
     enforced_day = np.where(m.enforced, m.days["enforced"], np.nan)
-    for quarter in range(int(period_days // DAYS_PER_QUARTER)):
-        low = quarter * DAYS_PER_QUARTER
-        out[f"enforced_in_quarter_{quarter + 1}"] = float(np.sum((enforced_day >= low) & (enforced_day < low + DAYS_PER_QUARTER)))
+    for half in range(int(period_days // DAYS_PER_HALF_YEAR)):
+        low = half * DAYS_PER_HALF_YEAR
+        out[f"enforced_in_half_year_{half + 1}"] = float(np.sum((enforced_day >= low) & (enforced_day < low + DAYS_PER_HALF_YEAR)))
     open_at_end = ~m.enforced & ~m.closed & np.isnan(m.days["enforced"])
     allocated = ~np.isnan(m.days["allocated"])
     out["open_ungraded"] = float(np.sum(open_at_end & (m.grade < 0)))
@@ -105,3 +104,10 @@ def summarise_milestones(m: Milestones, period_days: float) -> dict[str, float]:
         out[f"open_waiting_for_investigator_{grade}"] = float(np.sum(open_at_end & (m.grade == k) & ~allocated))
     out["open_with_investigator"] = float(np.sum(open_at_end & allocated))
     return out
+
+
+def steps_observed(m: Milestones, min_cases: int = MIN_CASES) -> tuple[str, ...]:
+    """The steps at least ``min_cases`` of the period's cases are seen to complete: the waits a
+    log can tell a simulation about."""
+    in_period = m.days["referral"] >= 0
+    return tuple(step.name for step in STEPS if step_durations(m, step, in_period)[1].sum() >= min_cases)

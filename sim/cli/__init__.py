@@ -4,7 +4,8 @@ errors, output folders, figures):
 - ``casesim`` (and ``python -m sim``): ``run.py``, the Hydra app, multirun included;
 - ``casesim-compare``: ``compare.py``;  ``casesim-search``: ``search.py``;
 - ``casesim-sweep``: ``sweep.py``;  ``casesim-collect``: ``collect.py``;
-- ``casesim-replications``: ``replications.py``.
+- ``casesim-replications``: ``replications.py``;
+- ``casesim-calibrate``: ``calibrate.py``.
 
 The names below (``sim.cli.compare_main`` is ``sim.cli.compare.main``, ...) load their
 command's module on first use, so one command's ``--help`` does not import the others'
@@ -24,6 +25,7 @@ _COMMANDS = {
     "sweep_main": ("sim.cli.sweep", "main"),
     "collect_main": ("sim.cli.collect", "main"),
     "replications_main": ("sim.cli.replications", "main"),
+    "calibrate_main": ("sim.cli.calibrate", "main"),
 }
 
 __all__ = sorted(_COMMANDS)

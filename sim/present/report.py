@@ -31,13 +31,15 @@ HEADLINE_TABLE_COLUMNS = ["scenario", *KEY_COLUMNS[1:], "baseline", "value", "di
 """The columns of the report's tables of headline differences."""
 
 
-def _png(fig: Figure) -> str:
+def png_data(fig: Figure) -> str:
+    """``fig`` as a base64 PNG, to embed in HTML."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _table(frame: pd.DataFrame) -> str:
+def html_table(frame: pd.DataFrame) -> str:
+    """``frame`` as an HTML table, numbers to three significant figures, missing as a dash."""
     return frame.to_html(index=False, float_format=lambda v: f"{v:,.3g}", border=0, classes="t", na_rep="–")
 
 
@@ -60,13 +62,13 @@ def render(comparison: Comparison, figures: dict[str, Figure]) -> str:
             parts += [f"<h3>{html.escape(force)}</h3>", _headline_table(comparison, force)]
     for title, fig in figures.items():
         parts.append(f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' "
-                     f"src='data:image/png;base64,{_png(fig)}'>")
+                     f"src='data:image/png;base64,{png_data(fig)}'>")
     parts.append("<h2>What each scenario changes</h2>")
     for name, results in comparison.scenarios.items():
         changed = pd.DataFrame(changed_parameters(base, results.config),
                                columns=["parameter", "baseline", "scenario"]).astype(str)
         parts.append(f"<h3>{html.escape(name)}</h3>"
-                     + (_table(changed) if len(changed) else "<p>No parameter changed.</p>"))
+                     + (html_table(changed) if len(changed) else "<p>No parameter changed.</p>"))
     parts.append("<h2>Assumptions</h2><ul>" + "".join(f"<li>{html.escape(assumption)}</li>"
                                                       for assumption in ASSUMPTIONS) + "</ul>")
     parts.append("</body></html>")
@@ -75,7 +77,7 @@ def render(comparison: Comparison, figures: dict[str, Figure]) -> str:
 
 def _headline_table(comparison: Comparison, force: str) -> str:
     """The headline differences of ``force`` as an HTML table."""
-    return _table(headline_differences(comparison.table, force)[HEADLINE_TABLE_COLUMNS])
+    return html_table(headline_differences(comparison.table, force)[HEADLINE_TABLE_COLUMNS])
 
 
 def write_report(comparison: Comparison, path: str | Path, figures: dict[str, Figure]) -> Path:

@@ -97,7 +97,7 @@ def _run_in_processes(cfg: SimConfig, reps: list[int], workers: int,
     stopped = True
     try:
         # The pool starts a process as a task is submitted: all of them start in here.
-        with _main_module_hidden(), _born_ignoring_interrupts():
+        with main_module_hidden(), _born_ignoring_interrupts():
             futures = [pool.submit(run_replication, cfg, r) for r in reps]
         for future in as_completed(futures):
             collected.add(future)
@@ -152,7 +152,7 @@ _main_module_lock = threading.Lock()
 
 
 @contextlib.contextmanager
-def _main_module_hidden():
+def main_module_hidden():
     """While inside, processes started with ``spawn`` do not import the main module:
     ``multiprocessing.spawn.get_preparation_data`` imports it in the child by its
     ``__spec__`` name or runs its ``__file__``, and finds neither here."""

@@ -1,0 +1,129 @@
+"""The backtest: calibrated on the months before a date, does the model predict the months
+after it, which it never saw?
+
+The log is cut at ``train_until`` as an extract taken that day would have shown it
+(``CaseLog.until``); the force is calibrated on that extract alone, starts from the cases
+open that day and runs the months after it, with its referrals projected from the trend it
+had seen (what a planner would have had), for many replications. Three things observed after
+the cut are set against the replications' central band (90 % by default): the enforcements in
+each month, the cases open at each month's end by grade, and the share of each grade's new
+referrals still waiting for enforcement, day by day (Kaplan-Meier). Coverage is the share of
+observed points inside their band; a model as uncertain as the force itself covers about the
+band's level. Nothing is tuned to the months after the cut: a poor coverage is reported as
+it is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..config.schema import SimConfig
+from ..domain import DAYS_PER_MONTH, GRADES
+from ..io.caselog import CaseLog
+from .calibrate import Calibration, calibrate
+from .fit import FitSettings
+from .milestones import milestones_from_log, milestones_from_run
+from .trajectories import OPEN_GROUPS, month_ends, monthly_enforcements, open_by_grade, still_waiting
+
+BAND_LEVEL = 0.9
+"""The central share of the replications each band holds."""
+
+VERDICTS = ((0.75, "good: the observed months lie inside the model's bands about as often as they should"),
+            (0.5, "fair: the model misses a fair share of the observed months; read the series it misses"),
+            (0.0, "poor: the model does not predict the months after the cut; do not use it for planning "
+                  "before finding why"))
+"""Overall coverage from which each verdict holds, best first."""
+
+KM_STEP_DAYS = 7.0
+"""The days-since-referral grid of the waiting curves, in days."""
+
+COLUMNS = ["series", "group", "day", "date", "observed", "simulated_low", "simulated_median", "simulated_high",
+           "inside"]
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """A backtest's result: the calibration on the months before ``train_until``, the
+    ``table`` of every observed point against its simulated band (COLUMNS), coverage by
+    series and overall, and the verdict."""
+
+    calibration: Calibration
+    train_until: pd.Timestamp
+    as_of: pd.Timestamp
+    replications: int
+    table: pd.DataFrame
+    coverage: pd.DataFrame
+    overall_coverage: float
+    verdict: str
+
+
+def _series(m, months: int, grid: np.ndarray, referred_from: float) -> dict[tuple[str, str], np.ndarray]:
+    """The three series of one history (observed, or a replication), by (series, group)."""
+    out = {("enforcements_a_month", "all"): monthly_enforcements(m, months)}
+    open_counts = open_by_grade(m, month_ends(months) - 1.0)
+    for k, group in enumerate(OPEN_GROUPS):
+        out[("open_at_month_end", group)] = open_counts[:, k]
+    for k, grade in enumerate(GRADES):
+        out[("still_waiting_for_enforcement", grade)] = still_waiting(m, k, grid, referred_from)
+    return out
+
+
+def backtest(log: CaseLog, train_until, cfg: SimConfig | None = None, fixed: Sequence[str] = (),
+             fit: Sequence[str] | None = None, settings: FitSettings = FitSettings(), replications: int = 40,
+             workers: int = 1, level: float = BAND_LEVEL,
+             progress: Callable[[int], None] | None = None) -> Backtest:
+    """Calibrate on ``log`` as known at the end of ``train_until``, run the rest of the log's
+    period ``replications`` times, and compare (see the module). Arguments as
+    :func:`~sim.calibration.calibrate.calibrate`."""
+    from ..running.runner import run_replications
+
+    train = log.until(train_until)
+    cut = train.as_of
+    horizon_days = float((log.as_of - cut) / pd.Timedelta(days=1))
+    months = int(horizon_days // DAYS_PER_MONTH)
+    if months < 1:
+        raise ValueError(f"the log after {cut:%Y-%m-%d} is shorter than a month: nothing to test")
+    calibration = calibrate(train, cfg, fixed, fit, settings, workers, 1, progress=progress)
+    run = dataclasses.replace(calibration.config.run, horizon_days=horizon_days, warmup_days=0.0,
+                              replications=replications, progress=False)
+    test_cfg = dataclasses.replace(calibration.config, run=run)
+    grid = np.arange(0.0, horizon_days, KM_STEP_DAYS)
+    observed = _series(milestones_from_log(log.cases, cut, log.as_of), months, grid, 0.0)
+    outputs = run_replications(test_cfg, workers=workers, progress=False)
+    simulated = [_series(milestones_from_run(output.cases, horizon_days), months, grid, 0.0) for output in outputs]
+    table = _compare(observed, simulated, months, grid, cut, level)
+    coverage = (table.dropna(subset=["inside"]).groupby("series")["inside"].agg(["mean", "size"])
+                .rename(columns={"mean": "coverage", "size": "points"}).reset_index())
+    overall = float(table["inside"].dropna().mean()) if table["inside"].notna().any() else math.nan
+    verdict = next(text for floor, text in VERDICTS if overall >= floor) if math.isfinite(overall) else \
+        "none: no observed point could be compared"
+    return Backtest(calibration, cut, log.as_of, replications, table, coverage, overall, verdict)
+
+
+def _compare(observed: dict, simulated: list[dict], months: int, grid: np.ndarray, cut: pd.Timestamp,
+             level: float) -> pd.DataFrame:
+    """Every observed point with the simulated band about it."""
+    tail = (1 - level) / 2
+    frames = []
+    for (series, group), values in observed.items():
+        runs = np.array([replication[(series, group)] for replication in simulated])
+        with np.errstate(all="ignore"):
+            low, median, high = np.nanquantile(runs, [tail, 0.5, 1 - tail], axis=0) if len(runs) else (values,) * 3
+        if series == "still_waiting_for_enforcement":
+            day = grid
+            date = pd.NaT
+        else:
+            day = (np.arange(months) + (1.0 if series == "open_at_month_end" else 0.5)) * DAYS_PER_MONTH
+            date = cut + pd.to_timedelta(np.floor(day), unit="D")
+        known = ~np.isnan(values) & ~np.isnan(low)
+        inside = np.where(known, (values >= low) & (values <= high), np.nan)
+        frames.append(pd.DataFrame({"series": series, "group": group, "day": day, "date": date, "observed": values,
+                                    "simulated_low": low, "simulated_median": median, "simulated_high": high,
+                                    "inside": inside}))
+    return pd.concat(frames, ignore_index=True)[COLUMNS]
