@@ -126,9 +126,11 @@ planner reads 0.1162, not 0.11621405750798722."""
 def with_estimates(cfg: SimConfig, estimates: Sequence[Estimate], fixed: Sequence[str]) -> SimConfig:
     """``cfg`` with every estimate that sets a config key applied (to ``SIGNIFICANT_DIGITS``;
     the risk mix's shares to as many decimals, summing to 1), except those the force fixes."""
-    for estimate in estimates:
-        if estimate.sets_config and not _is_fixed(estimate.key, fixed):
-            cfg = replace_path(cfg, estimate.key, float(f"{estimate.value:.{SIGNIFICANT_DIGITS}g}"))
+    applied = [e for e in estimates if e.sets_config and not _is_fixed(e.key, fixed)]
+    for estimate in applied:
+        cfg = replace_path(cfg, estimate.key, float(f"{estimate.value:.{SIGNIFICANT_DIGITS}g}"))
+    if not any(e.key.startswith("demand.risk_mix.") for e in applied):
+        return cfg
     shares = [round(share, SIGNIFICANT_DIGITS) for share in cfg.demand.risk_mix.as_tuple()]
     largest = int(np.argmax(shares))
     shares[largest] = round(1.0 - sum(shares) + shares[largest], SIGNIFICANT_DIGITS)

@@ -1,0 +1,194 @@
+"""Calibration from a case log: what the log records is recovered within its intervals, the
+calibrated force is a config casesim runs, and the command keeps the house rules."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.calibration.calibrate import calibrate, fixed_keys, referral_schedule, with_estimates
+from sim.calibration.direct import direct_estimates, true_risk_mix
+from sim.calibration.folder import calibration_table, finish_folder, write_calibration
+from sim.calibration.open_cases import open_cases
+from sim.calibration.referral_model import fit_referral_model
+from sim.calibration.synthetic import SyntheticForce, synthetic_case_log
+from sim.domain import DAYS_PER_MONTH
+from sim.io.caselog import case_log_from_frame
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def synthetic_log():
+    """A synthetic force's three years (not casesim's model: its own process), seed 5."""
+    return case_log_from_frame(synthetic_case_log(SyntheticForce(), seed=5), name="synthetic.csv")
+
+
+def _interval(estimates, key):
+    found = [e for e in estimates if e.key == key]
+    assert found, f"no estimate of {key}"
+    return found[0]
+
+
+def test_what_the_log_records_is_recovered_within_its_intervals(synthetic_log):
+    force = SyntheticForce()
+    cases, as_of = synthetic_log.cases, synthetic_log.as_of
+    start = cases["referral_date"].min()
+    referrals = fit_referral_model(cases["referral_date"], start, as_of, level=0.99)
+    estimates = direct_estimates(cases, as_of, sim.load_config([]), referrals, level=0.99)
+    years = (as_of - start) / pd.Timedelta(days=365.25)
+    truths = {
+        "demand.referrals_per_month": force.referrals_per_month * (1 + force.growth_per_year) ** years,
+        "demand.growth_per_year": force.growth_per_year,
+        "demand.direct_report_share": force.direct_share,
+        "demand.child_in_household_probability": force.child_in_household_probability,
+        "stages.intake.duplicate_probability": force.duplicate_probability,
+        "stages.research.untraceable_probability": force.untraceable_probability,
+        "stages.execution.arrest_probability": force.arrest_probability,
+        "stages.execution.voluntary_interview_probability": force.voluntary_interview_probability,
+        "stages.warrant.refusal_probability": force.refusal_probability,
+        "stages.warrant.refusal_probability_per_year_of_age": force.refusal_probability_per_year_of_age,
+        "under-grading rate found by reviews": force.high_risk_graded_low_probability,
+        **{f"grades given: {g}": share for g, share in zip(("VH", "H", "M", "L"), force.grade_mix)},
+    }
+    for key, truth in truths.items():
+        e = _interval(estimates, key)
+        assert e.low <= truth <= e.high, f"{key}: {truth} outside [{e.low:.4g}, {e.high:.4g}] ({e.method})"
+        assert e.low <= e.value <= e.high and e.n >= 20
+
+
+def test_the_referral_model_intervals_cover_the_growth_at_their_level():
+    # 120 Poisson histories of 36 months growing 15 % a year: the 95 % interval of the growth
+    # covers it about 95 % of the time (binomial: 0.95 +/- 3 standard errors, 0.89 to 1.0).
+    rng = np.random.default_rng(8)
+    start = pd.Timestamp("2021-01-01")
+    days = np.arange(1096)
+    rate = 50 / DAYS_PER_MONTH * 1.15 ** (days / 365.25)
+    covered = 0
+    for _ in range(120):
+        dates = pd.Series(np.repeat(start + pd.to_timedelta(days, "D"), rng.poisson(rate)))
+        model = fit_referral_model(dates, start, dates.max())
+        growth, low, high = model.growth_per_year
+        covered += low <= 0.15 <= high
+    assert 0.89 <= covered / 120 <= 1.0
+
+
+def test_the_risk_mix_correction_undoes_the_grading_errors():
+    cfg = sim.load_config([])
+    true = np.array([0.1, 0.2, 0.3, 0.4])
+    share = cfg.training.assessors_trained_share
+    from sim.model.demand import grading_matrix
+
+    confusion = share * grading_matrix(cfg, True) + (1 - share) * grading_matrix(cfg, False)
+    assert np.allclose(true_risk_mix(confusion.T @ true, cfg), true)
+
+
+def test_open_cases_start_where_their_latest_date_says():
+    frame = pd.DataFrame({
+        "case_id": ["A", "B", "C", "D", "E", "F", "G"],
+        "referral_date": ["2024-01-01"] * 7,
+        "grade": ["", "M", "L", "H", "M", "L", "M"],
+        "graded_date": ["", "2024-01-03", "2024-01-03", "2024-01-03", "2024-01-03", "2024-01-03", "2024-01-03"],
+        "allocated_date": ["", "", "2024-02-01", "2024-01-05", "2024-01-05", "2024-01-05", "2024-01-05"],
+        "warrant_applied_date": ["", "", "", "2024-01-09", "2024-01-09", "2024-01-09", "2024-01-09"],
+        "warrant_decision": ["", "", "", "", "granted", "refused", "granted"],
+        "warrant_decision_date": ["", "", "", "", "2024-01-10", "2024-01-10", "2024-01-10"],
+        "enforcement_date": ["", "", "", "", "", "", "2024-01-12"],
+        "outcome": [""] * 7,
+    })
+    log = case_log_from_frame(frame, as_of="2024-03-01")
+    backlog = open_cases(log.cases, log.as_of)
+    assert backlog.table["stage"].tolist() == ["research", "allocation", "planning", "warrant", "execution"]
+    assert backlog.table["age_days"].tolist() == [60.0] * 5
+    assert backlog.left_out == {"warrant refused, case not closed": 1, "warrant executed, outcome not recorded": 1}
+
+
+def test_the_schedule_replays_the_logs_months():
+    start = pd.Timestamp("2024-01-01")
+    dates = pd.Series(start + pd.to_timedelta([0, 1, 2, 31, 40, 61, 70], "D"))
+    schedule = referral_schedule(dates, start, 2.5 * DAYS_PER_MONTH)
+    assert schedule[:2] == (3.0, 2.0)
+    assert schedule[2] == pytest.approx(2 / 0.5)  # half a month observed, counted at its pace
+
+
+def test_fixed_keys_are_the_overrides_and_the_users_yaml(tmp_path):
+    (tmp_path / "mine.yaml").write_text(
+        "defaults: [config, _self_]\nstaffing:\n  search_teams: 3\nstages:\n  research:\n"
+        "    effort_hours: {dist: fixed, value: 2.0}\ndemand:\n  risk_mix: {VH: 0.1, H: 0.2, M: 0.3, L: 0.4}\n")
+    keys = fixed_keys(["staffing.investigators=30", "scenario=fast_warrants"], "mine", tmp_path)
+    assert set(keys) == {"staffing.investigators", "staffing.search_teams", "stages.research.effort_hours",
+                         "demand.risk_mix"}
+
+
+def test_a_fixed_key_is_neither_estimated_nor_fitted(synthetic_log):
+    cfg = sim.load_config(["stages.execution.arrest_probability=0.3"])
+    calibration = calibrate(synthetic_log, cfg, fixed=("stages.execution.arrest_probability",), fit=[])
+    assert calibration.config.stages.execution.arrest_probability == 0.3
+    table = calibration_table(calibration).set_index("parameter")
+    assert table.loc["stages.execution.arrest_probability", "source"] == "your setting"
+    assert table.loc["stages.intake.duplicate_probability", "source"] == "fitted from synthetic.csv"
+    with pytest.raises(sim.ConfigError, match="--fit"):
+        calibrate(synthetic_log, cfg, fit=["stages.execution.arrest_probability"])
+
+
+def test_estimates_are_set_to_four_figures_and_the_risk_mix_sums_to_one(synthetic_log):
+    calibration = calibrate(synthetic_log, fit=[])
+    mix = calibration.config.demand.risk_mix.as_tuple()
+    assert sum(mix) == pytest.approx(1.0, abs=1e-12)
+    assert all(round(share, 4) == share for share in mix)
+    assert calibration.config.demand.referrals_per_month == float(f"{calibration.config.demand.referrals_per_month:.4g}")
+
+
+def test_the_calibrated_force_is_written_as_yaml_that_loads_back_as_itself(synthetic_log, tmp_path):
+    calibration = calibrate(synthetic_log, fit=[], name="north")
+    baseline = sim.load_config([])
+    write_calibration(calibration, tmp_path, baseline, [], "casesim-calibrate synthetic.csv", 1.0)
+    finish_folder(calibration, tmp_path, [], 1.0)
+    loaded = sim.load_config([], config_name="north", config_dir=tmp_path)
+    from sim.config.convert import leaves
+
+    mine, theirs = leaves(calibration.config), leaves(loaded)
+    assert [k for k in mine if mine[k] != theirs[k] and k != "demand.initial_backlog.csv"] == []
+    assert len(loaded.demand.initial_backlog.cases) == len(calibration.backlog.table) > 100
+    high = sim.load_config([], config_name="north_projection_high", config_dir=tmp_path)
+    central = sim.load_config([], config_name="north_projection_central", config_dir=tmp_path)
+    assert len(high.demand.referrals_by_month) == 36
+    assert all(h >= c for h, c in zip(high.demand.referrals_by_month, central.demand.referrals_by_month))
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["complete"] is True and manifest["cases"] == calibration.n_cases
+    table = pd.read_csv(tmp_path / "calibration.csv")
+    assert {"fitted from synthetic.csv", "estimate, not in the data"} <= set(table["source"])
+
+
+def test_the_command_calibrates_the_example_and_casesim_runs_the_result(tmp_path):
+    out = tmp_path / "cal"
+    result = subprocess.run([str(BIN / "casesim-calibrate"), str(sim.EXAMPLE_CASE_LOG), "--fit", "none",
+                             "--out", str(out), "--projection-years", "1"], capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert f"run it: casesim --config-dir {out} --config-name my_force" in result.stdout
+    for name in ("my_force.yaml", "open_cases.csv", "calibration.csv", "calibration_report.html", "projection.csv",
+                 "figures/referrals.png", "manifest.json"):
+        assert (out / name).is_file(), name
+    run = subprocess.run([str(BIN / "casesim"), "--config-dir", str(out), "--config-name", "my_force",
+                          "run.replications=1", "run.horizon_days=30", "run.progress=false",
+                          f"hydra.run.dir={tmp_path / 'run'}"], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "run" / "summary.csv").is_file()
+
+
+def test_with_estimates_leaves_fixed_keys(synthetic_log):
+    cases, as_of = synthetic_log.cases, synthetic_log.as_of
+    cfg = sim.load_config([])
+    referrals = fit_referral_model(cases["referral_date"], cases["referral_date"].min(), as_of)
+    estimates = direct_estimates(cases, as_of, cfg, referrals)
+    changed = with_estimates(cfg, estimates, fixed=("demand",))
+    assert changed.demand == cfg.demand
+    assert changed.stages.intake.duplicate_probability != cfg.stages.intake.duplicate_probability
