@@ -345,3 +345,16 @@ def test_the_generator_owes_nothing_to_the_model():
     assert imported <= ALLOWED_IMPORTS, imported - ALLOWED_IMPORTS
     assert not any(name.startswith(("sim.model", "sim.running", "sim.results", "sim.config", "simpy"))
                    for name in imported)
+
+
+def test_the_example_reads_through_the_case_log_reader(example):
+    from sim.io.caselog import case_log_from_frame, read_case_log
+
+    log = read_case_log(EXAMPLE_PATH)
+    assert len(log.cases) == len(example) and log.as_of == pd.Timestamp(BASE.end_date)
+    assert log.cases.equals(case_log_from_frame(example).cases)
+    # Its warnings: the out-of-order rows, each counted once, and the decisions whose date is missing.
+    out_of_order = sum(w.count for w in log.warnings if " before " in w.what)
+    assert out_of_order == BASE.out_of_order_rows
+    assert {w.what for w in log.warnings if " before " not in w.what} == {
+        "warrant_decision without warrant_decision_date"}
