@@ -45,10 +45,10 @@ STAGES: tuple[str, ...] = tuple(s.name.lower() for s in Stage)
 """Stage names in order, as used in config groups, streams, resources and column prefixes."""
 TIMED_STAGES: tuple[str, ...] = STAGES[: Stage.POST_ARREST]
 """Stages with queue/start/end timestamps on the case record (post-arrest work has none)."""
-BACKLOG_STAGES: tuple[str, ...] = tuple(s.name.lower() for s in Stage if Stage.RESEARCH <= s <= Stage.EXECUTION)
+BACKLOG_STAGES: tuple[str, ...] = tuple(s.name.lower() for s in Stage if s >= Stage.RESEARCH)
 """Where a case of the initial backlog may be at day 0: waiting for research, assessment or
 an investigator, or already allocated one (planning, a warrant applied for, a warrant granted
-and not yet executed)."""
+and not yet executed, or the warrant executed and the post-arrest work not yet done)."""
 GRADED_BACKLOG_STAGES: tuple[str, ...] = tuple(s for s in BACKLOG_STAGES if Stage[s.upper()] >= Stage.ALLOCATION)
 """Backlog stages a case reaches only once graded, so its assigned grade must be given."""
 TIMESTAMP_COLUMNS: tuple[str, ...] = tuple(f"{s}_{k}_day" for s in TIMED_STAGES for k in ("queue", "start", "end"))

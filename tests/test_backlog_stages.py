@@ -1,7 +1,7 @@
-"""Initial-backlog cases already allocated before day 0 (at planning, the warrant or
-execution): they skip the stages behind them, hold a caseload slot from day 0 ahead of every
-queueing case, and the work in progress still adds up; the CSV takes the new stages and
-wants their grade."""
+"""Initial-backlog cases already allocated before day 0 (at planning, the warrant, execution
+or the post-arrest work): they skip the stages behind them, hold a caseload slot from day 0
+ahead of every queueing case, and the work in progress still adds up; the CSV takes the new
+stages and wants their grade."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ import pytest
 import sim
 from sim.config.backlog import read_backlog_csv
 from sim.config.schema import BacklogCase, BacklogConfig
-from sim.domain import GRADED_BACKLOG_STAGES, STAGES, TIMED_STAGES
+from sim.domain import GRADED_BACKLOG_STAGES, STAGES, TIMED_STAGES, TIMESTAMP_COLUMNS
 from sim.errors import ConfigError
 
 LATE_STAGES = ("planning", "warrant", "execution")
+ALLOCATED_STAGES = (*LATE_STAGES, "post_arrest")
 # No refusals, so every case the run finishes reaches enforcement.
 NO_REFUSALS = ["stages.warrant.refusal_probability=0", "stages.warrant.refusal_probability_per_year_of_age=0"]
 
@@ -115,7 +116,7 @@ def test_counts_may_start_late(tmp_path):
     assert backlog["assigned_grade"].notna().all()
 
 
-@pytest.mark.parametrize("stage", LATE_STAGES)
+@pytest.mark.parametrize("stage", ALLOCATED_STAGES)
 def test_the_csv_takes_a_late_stage_with_its_grade(tmp_path, stage):
     path = tmp_path / "b.csv"
     path.write_text(f"age_days,stage,assigned_grade\n40,{stage},M\n")
@@ -127,9 +128,93 @@ def test_the_csv_takes_a_late_stage_with_its_grade(tmp_path, stage):
 
 
 def test_a_late_stage_needs_its_grade_in_python_too():
-    assert set(LATE_STAGES) < set(GRADED_BACKLOG_STAGES) and set(LATE_STAGES) < set(STAGES)
-    with pytest.raises(ConfigError, match=r"^x\.cases\[1\]\.assigned_grade=None: required for a case at execution"):
-        BacklogConfig(cases=(BacklogCase(10.0, "planning", "L"), BacklogCase(10.0, "execution"))).validate("x")
-    with pytest.raises(ConfigError, match=r"^x\.stage='post_arrest': one of research, assessment, allocation, "
-                                          r"planning, warrant, execution$"):
-        BacklogConfig(stage="post_arrest").validate("x")
+    assert set(ALLOCATED_STAGES) < set(GRADED_BACKLOG_STAGES) and set(ALLOCATED_STAGES) < set(STAGES)
+    for stage in ("execution", "post_arrest"):
+        with pytest.raises(ConfigError, match=rf"^x\.cases\[1\]\.assigned_grade=None: required for a case at {stage}"):
+            BacklogConfig(cases=(BacklogCase(10.0, "planning", "L"), BacklogCase(10.0, stage))).validate("x")
+    BacklogConfig(stage="post_arrest").validate("x")
+    with pytest.raises(ConfigError, match=r"^x\.stage='intake': one of research, assessment, allocation, "
+                                          r"planning, warrant, execution, post_arrest$"):
+        BacklogConfig(stage="intake").validate("x")
+
+
+# ------------------------------------------------------------------ post-arrest work at day 0
+
+# Work round the clock at full availability: a case's post-arrest work alone on an
+# investigator takes exactly its hours / 24 days.
+BARE_CLOCK = ["calendar.enabled=false", "staffing.availability=1", "demand.referrals_per_month=0",
+              "demand.growth_per_year=0"]
+
+
+def _post_arrest_hours(hours: float) -> str:
+    return f"stages.post_arrest.effort_hours={{dist:fixed,value:{hours}}}"
+
+
+def test_a_post_arrest_case_holds_its_slot_for_its_work_and_is_an_enforcement(tmp_path):
+    """Alone with one investigator, the case holds a slot from day 0 for exactly its 12 hours
+    of work, then leaves; its outcome is an enforcement made before day 0 (no arrest day), and
+    it never entered a stage before its own. A round-the-clock grade is held on call."""
+    res = _run(tmp_path, ["40,post_arrest,M", "30,post_arrest,VH"], *BARE_CLOCK, "staffing.investigators=1",
+               _post_arrest_hours(12), horizon_days=30)
+    cases = res.cases
+    assert len(cases) == 2 * res.config.run.replications
+    assert (cases["outcome"] == "arrest").all() and cases["arrest_day"].isna().all()
+    assert cases[list(TIMESTAMP_COLUMNS)].isna().all().all()
+    assert (cases["warrant_applications"] == 0).all() and cases["stage_at_end"].isna().all()
+    m, vh = cases[cases["assigned_grade"] == "M"], cases[cases["assigned_grade"] == "VH"]
+    assert (m["slot_start_day"] == 0).all()
+    assert (m["exit_day"] == 0.5).all() and (m["slot_release_day"] == m["exit_day"]).all()
+    assert vh["slot_start_day"].isna().all() and vh["slot_release_day"].isna().all()
+    assert ((vh["exit_day"] > 0) & (vh["exit_day"] < 0.5)).all()  # on call, worked straight through
+    assert (cases["investigated_by"].astype(str) == res.config.force).all()
+
+
+def test_post_arrest_cases_delay_the_allocation_queue(tmp_path):
+    """One investigator with two slots: the two post-arrest cases (low grade, 72 hours' work
+    each, done one after the other) hold both slots from day 0, so the higher-graded, older
+    cases waiting for allocation get the first slot only when the first post-arrest case
+    leaves, where without them they take both at day 0."""
+    queue = [f"{500 + k},allocation,H" for k in range(3)]
+    setting = (*BARE_CLOCK, "staffing.investigators=1", "staffing.caseload_limit=2", _post_arrest_hours(72))
+    without = _run(tmp_path, queue, *setting, horizon_days=60).cases
+    held = _run(tmp_path, [*queue, "20,post_arrest,L", "10,post_arrest,L"], *setting, horizon_days=60).cases
+    assert (without.groupby("replication")["allocation_start_day"].apply(lambda s: (s == 0).sum()) == 2).all()
+    for _, rep in held.groupby("replication"):
+        post, waiting = rep[rep["arrival_day"] > -100], rep[rep["arrival_day"] <= -500]
+        assert (post["slot_start_day"] == 0).all()
+        assert sorted(post["exit_day"]) == [3.0, 6.0]  # one investigator: one after the other
+        assert waiting["allocation_start_day"].min() == 3.0  # the first slot given back
+        assert (waiting["allocation_queue_day"] == 0).all()
+    assert held["allocation_start_day"].mean() > without["allocation_start_day"].mean()
+
+
+def test_work_in_progress_is_conserved_with_post_arrest_cases(tmp_path):
+    """More post-arrest cases than slots, beside referrals: every daily sample counts at the
+    post-arrest work exactly the cases between their enforcement (day 0 for the backlog's)
+    and their exit; those unfinished at the horizon end there, waiting for a slot or not."""
+    rows = [f"{30 + k},post_arrest,{'HML'[k % 3]}" for k in range(40)] + [f"{400 + k},allocation,M" for k in range(10)]
+    res = _run(tmp_path, rows, "staffing.investigators=2", "staffing.caseload_limit=10", horizon_days=40)
+    cases, ts = res.cases, res.timeseries
+    backlog_post = cases["backlog"] & cases["allocation_queue_day"].isna()
+    assert backlog_post.sum() == 40 * res.config.run.replications
+    entered = np.where(backlog_post, 0.0, cases["arrest_day"])
+    exit_day = cases["exit_day"].fillna(np.inf).to_numpy()
+    wip = ts[(ts["series"] == "wip") & (ts["name"] == "post_arrest")]
+    sampled = wip.groupby(["replication", "day"])["value"].sum()
+    for (replication, day), value in sampled.items():
+        mine = (cases["replication"] == replication).to_numpy()
+        assert value == ((entered <= day) & (exit_day > day) & mine).sum(), (replication, day)
+    assert (sampled.xs(0.0, level="day") == 40).all()
+    unfinished = cases[backlog_post & cases["exit_day"].isna()]
+    assert unfinished["slot_start_day"].isna().any()  # 40 cases for 20 slots: some still wait
+    assert (unfinished["stage_at_end"] == "post_arrest").all() and len(unfinished) > 0
+    assert (cases.loc[backlog_post & cases["exit_day"].notna(), "stage_at_end"].isna()).all()
+
+
+def test_counts_may_start_at_the_post_arrest_work(tmp_path):
+    cfg = sim.load_config(["run.replications=1", "run.progress=false", "run.horizon_days=60",
+                           "demand.initial_backlog.stage=post_arrest"])
+    backlog = sim.simulate(cfg).cases.query("backlog")
+    assert len(backlog) == cfg.demand.initial_backlog.size
+    assert (backlog["outcome"] == "arrest").all() and backlog["allocation_queue_day"].isna().all()
+    assert (backlog["slot_start_day"] == 0).all()  # the default counts fit the default caseload

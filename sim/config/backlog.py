@@ -36,9 +36,9 @@ def read_backlog_csv(path: str | Path) -> tuple[BacklogCase, ...]:
 
     ``age_days`` (days since the referral at day 0, from 0 to 36,525: 100 years) is
     required; ``stage`` (research, assessment, allocation, or for a case already allocated
-    planning, warrant or execution; default allocation), ``assigned_grade`` (required from
-    allocation on), ``true_risk`` and ``child_in_household`` (true/false/1/0/yes/no) are
-    optional. Every row has as many fields as the header has names; blank rows are skipped.
+    planning, warrant, execution or post_arrest; default allocation), ``assigned_grade``
+    (required from allocation on), ``true_risk`` and ``child_in_household``
+    (true/false/1/0/yes/no) are optional. Every row has as many fields as the header has names; blank rows are skipped.
 
     A file that lists no case (a header alone) is refused, not read as "no backlog": an
     empty ``cases`` means "use ``counts``" to the model, so it would silently run the YAML's

@@ -3,7 +3,8 @@
 A case is one process (``ForceModel._case``) that walks the stages in order, one method a
 stage: intake, research, assessment, allocation, planning, the warrant, execution and the
 post-arrest work. A case of the initial backlog starts at its stage; one allocated before
-day 0 (at planning, the warrant or execution) holds a caseload slot from day 0. Staff do the
+day 0 (at planning, the warrant, execution or the post-arrest work) holds a caseload slot
+from day 0. Staff do the
 work through pools (SimPy resources); effort hours become elapsed time through the working
 calendar in one step. Investigators are a team (``staff.Team``): a caseload slot, held from
 allocation until the post-arrest work is done (the allocation queue is the main backlog), and
@@ -194,8 +195,11 @@ class ForceModel:
             yield from self._planning(i)
         if first <= WARRANT:
             executes_at = yield from self._warrant(i, applied_before_day_0=first == WARRANT)
-        else:
+        elif first == EXECUTION:
             executes_at = self._search_booked(i)
+        else:  # enforced before day 0: only its post-arrest work is left
+            executes_at = None
+            yield from self._post_arrest(i)
         if executes_at is not None:
             yield from self._execution(i, executes_at)
         self._release(i, slot)
@@ -288,15 +292,22 @@ class ForceModel:
         return slot
 
     def _allocated_before_day_0(self, i: int, stage: int):
-        """A backlog case allocated before day 0 is in ``stage`` (planning, the warrant or
-        execution) from day 0 and holds a caseload slot of its force's investigators: it asks
-        for one ahead of every case queueing for allocation, so it is taken at once unless the
-        backlog alone over-fills the caseload, when such cases wait for slots first, oldest
-        first. A case of a grade worked round the clock is held on call, as at allocation,
-        without a slot. Returns the slot (None if on call)."""
+        """A backlog case allocated before day 0 is in ``stage`` (planning, the warrant,
+        execution or the post-arrest work) from day 0 and holds a caseload slot of its force's
+        investigators: it asks for one ahead of every case queueing for allocation, so it is
+        taken at once unless the backlog alone over-fills the caseload, when such cases wait
+        for slots first, oldest first. A case of a grade worked round the clock is held on
+        call, as at allocation, without a slot. Returns the slot (None if on call).
+
+        A case at the post-arrest work had its warrant executed before day 0 and the suspect
+        arrested or interviewed voluntarily; which of the two the backlog does not say, so its
+        outcome is recorded as an arrest, from day 0 (its ``arrest_day`` stays unknown)."""
         env, records = self.env, self.records
         self._enter(i, stage)
-        self.times[f"{STAGES[stage]}_queue_day"][i] = env.now
+        if stage == POST_ARREST:  # a stage without timestamps: its outcome shows where it is
+            records.outcome[i] = ARREST
+        else:
+            self.times[f"{STAGES[stage]}_queue_day"][i] = env.now
         team = self.team_of[i] = self.policy.home_team(self)
         if self.round_the_clock[self.grade[i]]:
             records.investigated_by[i] = self.name
@@ -420,9 +431,15 @@ class ForceModel:
         records.outcome[i] = outcome
         if outcome != NO_TRACE:
             records.arrest_day[i] = env.now
+            yield from self._post_arrest(i)
+
+    def _post_arrest(self, i: int):
+        """After an enforcement the investigator interviews, examines the devices and builds
+        the file: the case's post-arrest hours of hands-on work, at its grade's priority."""
+        if self.stage_of[i] != POST_ARREST:  # else in it since day 0 (_allocated_before_day_0)
             self._enter(i, POST_ARREST)
-            yield from self._hands_on(i, self.drawn["post_arrest_hours"][i])
-            self._leave(i, POST_ARREST)
+        yield from self._hands_on(i, self.drawn["post_arrest_hours"][i])
+        self._leave(i, POST_ARREST)
 
     def _release(self, i: int, slot) -> None:
         """The case is done: its caseload slot (if it held one) is given back."""
