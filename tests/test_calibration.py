@@ -192,3 +192,57 @@ def test_with_estimates_leaves_fixed_keys(synthetic_log):
     changed = with_estimates(cfg, estimates, fixed=("demand",))
     assert changed.demand == cfg.demand
     assert changed.stages.intake.duplicate_probability != cfg.stages.intake.duplicate_probability
+
+
+def casesim_log(truth_overrides: list[str], seed: int = 99):
+    """A case log made by casesim itself at known parameters: a year's warm-up, then three
+    years logged (2022 to 2024)."""
+    from sim.calibration.simulated_log import case_log_from_run
+    from sim.model import run_replication
+
+    horizon = 365.0 + 1096.0
+    cfg = sim.load_config([f"run.horizon_days={horizon}", "run.warmup_days=0", "run.progress=false",
+                           "demand.bulk_package_probability=0", "demand.initial_backlog.counts={VH:0,H:0,M:0,L:0}",
+                           *truth_overrides])
+    frame = case_log_from_run(run_replication(cfg, seed), horizon, "2021-01-01")
+    return case_log_from_frame(frame[frame["referral_date"] >= "2022-01-01"], as_of="2024-12-31",
+                               name="casesim.csv")
+
+
+def test_the_fit_recovers_parameters_of_a_log_casesim_made():
+    # Research at 1.8 times its default effort and 3 search teams: the fit, told to find
+    # these two, rules out values far from them and keeps the truth among those it does not.
+    from sim.calibration.fit import QUICK_SETTINGS
+
+    log = casesim_log(["stages.research.effort_hours={dist:triangular,low:3.6,mode:7.2,high:14.4}",
+                       "staffing.search_teams=3"])
+    calibration = calibrate(log, fit=["stages.research.effort_hours", "staffing.search_teams"],
+                            settings=QUICK_SETTINGS)
+    table = calibration.fit.table.set_index("key")
+    for key, truth in (("stages.research.effort_hours", 1.8), ("staffing.search_teams", 3.0)):
+        assert table.loc[key, "low"] <= truth <= table.loc[key, "high"], table
+    assert 0 < calibration.fit.plausible_share < 0.5  # the log rules most of the range out
+    assert table.loc["stages.research.effort_hours", "high"] / table.loc["stages.research.effort_hours", "low"] < 4
+    residuals = calibration.fit.residuals
+    assert (residuals["z"].abs() < 4).mean() > 0.8
+
+
+@pytest.mark.slow
+def test_the_full_fit_recovers_six_parameters_within_its_intervals():
+    truth = {"stages.research.effort_hours": 1.2, "stages.planning.effort_hours": 0.8,
+             "stages.post_arrest.effort_hours": 1.2, "staffing.availability": 0.65,
+             "stages.warrant.slots_per_sitting_day": 3.0, "staffing.search_teams": 2.0}
+    from sim.calibration.fitted_parameters import DEFAULT_PARAMETERS, with_values
+
+    base = sim.load_config([])
+    true_cfg = with_values(base, DEFAULT_PARAMETERS, [truth[p.key] for p in DEFAULT_PARAMETERS])
+    overrides = [f"stages.research.effort_hours={{dist:triangular,low:{2.0 * 1.2},mode:{4.0 * 1.2},high:{8.0 * 1.2}}}",
+                 f"stages.planning.effort_hours={{dist:triangular,low:{5.0 * 0.8},mode:{10.0 * 0.8},high:{20.0 * 0.8}}}",
+                 f"stages.post_arrest.effort_hours={{dist:triangular,low:{20.0 * 1.2},mode:{30.0 * 1.2},high:{40.0 * 1.2}}}",
+                 "staffing.availability=0.65", "stages.warrant.slots_per_sitting_day=3", "staffing.search_teams=2"]
+    written = sim.load_config(overrides)
+    assert written.stages == true_cfg.stages and written.staffing == true_cfg.staffing
+    calibration = calibrate(casesim_log(overrides), workers=2)
+    table = calibration.fit.table.set_index("key")
+    outside = [key for key, value in truth.items() if not table.loc[key, "low"] <= value <= table.loc[key, "high"]]
+    assert not outside, table

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -25,8 +27,9 @@ import pandas as pd
 
 from ..config.schema import SimConfig
 from ..domain import DAYS_PER_MONTH, GRADES
+from ..errors import ConfigError
 from ..io.caselog import CaseLog
-from .calibrate import Calibration, calibrate
+from .calibrate import Calibration, calibrate, check_calibration
 from .fit import FitSettings
 from .milestones import milestones_from_log, milestones_from_run
 from .trajectories import OPEN_GROUPS, month_ends, monthly_enforcements, open_by_grade, still_waiting
@@ -50,13 +53,15 @@ COLUMNS = ["series", "group", "day", "date", "observed", "simulated_low", "simul
 @dataclass(frozen=True)
 class Backtest:
     """A backtest's result: the calibration on the months before ``train_until``, the
-    ``table`` of every observed point against its simulated band (COLUMNS), coverage by
-    series and overall, and the verdict."""
+    ``replications`` of the months after it to ``as_of``, the ``table`` of every observed
+    point against its simulated band (COLUMNS; bands hold the central ``level`` of the
+    runs), coverage by series and overall, and the verdict."""
 
     calibration: Calibration
     train_until: pd.Timestamp
     as_of: pd.Timestamp
     replications: int
+    level: float
     table: pd.DataFrame
     coverage: pd.DataFrame
     overall_coverage: float
@@ -74,22 +79,43 @@ def _series(m, months: int, grid: np.ndarray, referred_from: float) -> dict[tupl
     return out
 
 
+def check_backtest(log: CaseLog, train_until, cfg: SimConfig, fit: Sequence[str] | None = None,
+                   fixed: Sequence[str] = ()) -> CaseLog:
+    """The log as known at the end of ``train_until``, once the backtest is known to be
+    possible: a cut inside the log leaving at least a month after it, and a calibration of
+    the months before it (see ``check_calibration``); else a ConfigError, before any work."""
+    train = log.until(train_until)
+    after_days = float((log.as_of - train.as_of) / pd.Timedelta(days=1))
+    if after_days < DAYS_PER_MONTH:
+        raise ConfigError("until", f"{train.as_of:%Y-%m-%d}",
+                          f"leaves {after_days:g} days of the log after it; a backtest needs a month or more "
+                          f"(the log ends {log.as_of:%Y-%m-%d})")
+    check_calibration(train, cfg, fit, fixed)
+    return train
+
+
 def backtest(log: CaseLog, train_until, cfg: SimConfig | None = None, fixed: Sequence[str] = (),
              fit: Sequence[str] | None = None, settings: FitSettings = FitSettings(), replications: int = 40,
-             workers: int = 1, level: float = BAND_LEVEL,
-             progress: Callable[[int], None] | None = None) -> Backtest:
+             workers: int = 1, level: float = BAND_LEVEL, progress: Callable[[int], None] | None = None,
+             executor=None) -> Backtest:
     """Calibrate on ``log`` as known at the end of ``train_until``, run the rest of the log's
-    period ``replications`` times, and compare (see the module). Arguments as
-    :func:`~sim.calibration.calibrate.calibrate`."""
+    period ``replications`` times on ``workers`` processes, and compare (see the module).
+    The other arguments are :func:`~sim.calibration.calibrate.calibrate`'s.
+
+    >>> import sim
+    >>> result = backtest(sim.read_case_log(sim.EXAMPLE_CASE_LOG), "2024-06-30", fit=[], replications=5)
+    >>> sorted(result.coverage["series"])
+    ['enforcements_a_month', 'open_at_month_end', 'still_waiting_for_enforcement']
+    """
+    from ..config.load import load_config
     from ..running.runner import run_replications
 
-    train = log.until(train_until)
+    cfg = load_config([]) if cfg is None else cfg
+    train = check_backtest(log, train_until, cfg, fit, fixed)
     cut = train.as_of
     horizon_days = float((log.as_of - cut) / pd.Timedelta(days=1))
     months = int(horizon_days // DAYS_PER_MONTH)
-    if months < 1:
-        raise ValueError(f"the log after {cut:%Y-%m-%d} is shorter than a month: nothing to test")
-    calibration = calibrate(train, cfg, fixed, fit, settings, workers, 1, progress=progress)
+    calibration = calibrate(train, cfg, fixed, fit, settings, workers, 1, progress=progress, executor=executor)
     run = dataclasses.replace(calibration.config.run, horizon_days=horizon_days, warmup_days=0.0,
                               replications=replications, progress=False)
     test_cfg = dataclasses.replace(calibration.config, run=run)
@@ -103,7 +129,33 @@ def backtest(log: CaseLog, train_until, cfg: SimConfig | None = None, fixed: Seq
     overall = float(table["inside"].dropna().mean()) if table["inside"].notna().any() else math.nan
     verdict = next(text for floor, text in VERDICTS if overall >= floor) if math.isfinite(overall) else \
         "none: no observed point could be compared"
-    return Backtest(calibration, cut, log.as_of, replications, table, coverage, overall, verdict)
+    return Backtest(calibration, cut, log.as_of, replications, level, table, coverage, overall, verdict)
+
+
+def write_backtest(result: Backtest, folder: Path, baseline: SimConfig, overrides: Sequence[str], command: str,
+                   wall_time_seconds: float) -> None:
+    """Write the backtest's tables (backtest.csv, coverage.csv) and the calibration it made
+    (in ``folder/calibration/``, as ``casesim-calibrate`` writes one) into ``folder``."""
+    from ..io.atomic import atomic_write
+    from .folder import write_calibration
+
+    atomic_write(folder / "backtest.csv", lambda tmp: result.table.to_csv(tmp, index=False))
+    coverage = pd.concat([result.coverage, pd.DataFrame({"series": ["all"], "coverage": [result.overall_coverage],
+                                                         "points": [int(result.table["inside"].notna().sum())]})])
+    atomic_write(folder / "coverage.csv", lambda tmp: coverage.to_csv(tmp, index=False))
+    (folder / "calibration").mkdir(exist_ok=True)
+    write_calibration(result.calibration, folder / "calibration", baseline, overrides, command, wall_time_seconds)
+
+
+def finish_backtest_folder(result: Backtest, folder: Path, overrides: Sequence[str], wall_time_seconds: float) -> None:
+    """Write the manifest, last: the folder is complete."""
+    from ..io.manifest import write_manifest
+    from .folder import calibration_manifest
+
+    write_manifest(folder, {**calibration_manifest(result.calibration, overrides, wall_time_seconds, True),
+                            "train_until": f"{result.train_until:%Y-%m-%d}", "replications": result.replications,
+                            "band_level": result.level, "coverage": result.overall_coverage,
+                            "verdict": result.verdict})
 
 
 def _compare(observed: dict, simulated: list[dict], months: int, grid: np.ndarray, cut: pd.Timestamp,
@@ -113,7 +165,8 @@ def _compare(observed: dict, simulated: list[dict], months: int, grid: np.ndarra
     frames = []
     for (series, group), values in observed.items():
         runs = np.array([replication[(series, group)] for replication in simulated])
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():  # a point no replication reaches (past its follow-up) is NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
             low, median, high = np.nanquantile(runs, [tail, 0.5, 1 - tail], axis=0) if len(runs) else (values,) * 3
         if series == "still_waiting_for_enforcement":
             day = grid

@@ -74,16 +74,22 @@ def referral_schedule(referral_dates: pd.Series, start: pd.Timestamp, period_day
 
 
 def period_config(cfg: SimConfig, referral_dates: pd.Series, start: pd.Timestamp, period_days: float,
-                  replications: int) -> SimConfig:
-    """``cfg`` set up to replay a log's period: from no backlog at ``start``, its referrals
-    month by month, for ``period_days``, every case measured (no warm-up)."""
+                  replications: int, referrals: ReferralModel, warm_up_months: int) -> SimConfig:
+    """``cfg`` set up to replay a log's period of ``period_days`` from ``start``: its
+    referrals month by month, after ``warm_up_months`` of referrals at the trend's level
+    before it (``referrals``: the log's count model), from no backlog. A log's first month
+    meets a force already at work; the warm-up builds that work up as the force would have.
+    Its cases are not measured (``summary_of_run`` counts from the log's first day)."""
+    before = [referrals.trend_per_month(start - pd.DateOffset(months=warm_up_months - k))[0]
+              for k in range(warm_up_months)]
+    schedule = tuple(round(v, 3) for v in before) + referral_schedule(referral_dates, start, period_days)
     demand = dataclasses.replace(
-        cfg.demand, referrals_by_month=referral_schedule(referral_dates, start, period_days),
-        bulk_package_probability=0.0,
+        cfg.demand, referrals_by_month=schedule, bulk_package_probability=0.0,
         initial_backlog=dataclasses.replace(cfg.demand.initial_backlog, counts=ByGrade(0, 0, 0, 0), csv=None,
                                             cases=()))
-    run = dataclasses.replace(cfg.run, horizon_days=float(period_days), warmup_days=0.0, replications=replications,
-                              workers=1, progress=False)
+    warm_up_days = float(math.ceil(warm_up_months * DAYS_PER_MONTH))
+    run = dataclasses.replace(cfg.run, horizon_days=warm_up_days + float(period_days), warmup_days=0.0,
+                              replications=replications, workers=1, progress=False)
     return dataclasses.replace(cfg, demand=demand, run=run)
 
 
@@ -209,7 +215,8 @@ def calibrate(log: CaseLog | str | Path, cfg: SimConfig | None = None, fixed: Se
     observed = summarise_milestones(milestones_from_log(cases, start, as_of), period_days)
     result = None
     if parameters:
-        replay = period_config(estimated, cases["referral_date"], start, period_days, settings.replications)
+        replay = period_config(estimated, cases["referral_date"], start, period_days, settings.replications,
+                               referrals, settings.warm_up_months)
         result = fit_by_simulation(replay, observed, parameters, period_days, executor, settings, progress)
         estimated = with_values(estimated, result.parameters, result.values)
     backlog = open_cases(cases, as_of)

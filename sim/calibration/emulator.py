@@ -5,7 +5,8 @@ parameters' unit cube by a Gaussian process, with the replications' own noise on
 given to it as known noise (so the emulator smooths the simulation's noise rather than
 interpolating it): a Matern 5/2 kernel with a length scale per parameter (automatic
 relevance determination) and a small nugget for what the parameters leave unexplained (whole
-numbers rounded, say), fitted by maximum marginal likelihood (scikit-learn). How much one
+numbers rounded, say), fitted by maximum marginal likelihood (scikit-learn), its variance
+scaled up by its leave-one-out errors where it proves overconfident. How much one
 history of the force varies about that mean (the replication variance) is taken from the
 nearest design point. Statistics are emulated on a scale where their noise is roughly even:
 counts and mean waits as log(1 + y).
@@ -46,13 +47,29 @@ class _Fitted:
     process: object
     centre: float
     spread: float
+    inflation: float = 1.0
 
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(1):
             mean, sd = self.process.predict(x, return_std=True)
-        return self.centre + self.spread * mean, (self.spread * sd) ** 2
+        return self.centre + self.spread * mean, self.inflation * (self.spread * sd) ** 2
+
+
+def leave_one_out_inflation(process) -> float:
+    """How much a fitted process understates its own errors: the mean square of its
+    leave-one-out residuals, each in its leave-one-out standard deviations (closed form for
+    fixed hyperparameters: Rasmussen & Williams 2006, section 5.4.2), at least 1. An emulator
+    whose variance it multiplies is as uncertain as it proves to be on its own design
+    points (Bastos & O'Hagan 2009, Diagnostics for Gaussian process emulators, Technometrics
+    51:425)."""
+    from scipy.linalg import cho_solve
+
+    inverse = cho_solve((process.L_, True), np.eye(process.L_.shape[0]))
+    diagonal = np.diag(inverse)
+    z = process.alpha_.ravel() / np.sqrt(diagonal)  # residual / its sd: (alpha_i / K^-1_ii) * sqrt(K^-1_ii)
+    return max(1.0, float(np.mean(z**2)))
 
 
 def _fit_one(x: np.ndarray, y: np.ndarray, noise_variance: np.ndarray, seed: int) -> _Fitted:
@@ -65,7 +82,8 @@ def _fit_one(x: np.ndarray, y: np.ndarray, noise_variance: np.ndarray, seed: int
     with warnings.catch_warnings(), threadpool_limits(1):  # a length scale at its bound: a parameter not used
         warnings.simplefilter("ignore")
         process.fit(x, (y - centre) / spread)
-    return _Fitted(process, centre, spread)
+        inflation = leave_one_out_inflation(process)
+    return _Fitted(process, centre, spread, inflation)
 
 
 class SummaryEmulator:
@@ -79,9 +97,11 @@ class SummaryEmulator:
         self.names = names
         self._processes = []
         counted = np.sum(~np.isnan(runs), axis=1)  # points x statistics
-        self._variances = np.where(counted >= 2, np.nanvar(runs, axis=1, ddof=1) if runs.shape[1] > 1 else np.nan,
-                                   np.nan)
-        pooled = np.nanmedian(self._variances, axis=0)
+        with warnings.catch_warnings():  # fewer than two runs computing a statistic: NaN, pooled below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            variances = np.nanvar(runs, axis=1, ddof=1) if runs.shape[1] > 1 else np.full(counted.shape, np.nan)
+            self._variances = np.where(counted >= 2, variances, np.nan)
+            pooled = np.nanmedian(self._variances, axis=0)
         self._variances = np.maximum(np.where(np.isnan(self._variances), pooled, self._variances), SD_FLOOR**2)
         self._tree = cKDTree(x)
         for j in range(len(names)):

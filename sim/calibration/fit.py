@@ -39,6 +39,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -65,11 +66,12 @@ class FitSettings:
     ``refine_points_per_parameter`` in each later one (``waves`` in all);
     ``check_replications`` at each of the two finalists for the fitted value; ``candidates`` parameter values the emulators
     judge; ``cutoff``: the implausibility past which a value is ruled out;
-    ``discrepancy_sd``: how far (on the emulated scale: 0.05 is about 5 % of a
+    ``discrepancy_sd``: how far (on the emulated scale: 0.08 is about 8 % of a
     wait or a count) the model may miss a statistic at its best parameters
     (no model is the force: without it, a statistic the simulation reproduces very
     precisely would pin a parameter on differences too small to trust); the intervals'
-    ``level``; the ``seed`` of the design and the sampler."""
+    ``level``; the ``seed`` of the design and the sampler; ``warm_up_months`` simulated
+    before the log's first day, so that its first referrals meet a force at work."""
 
     replications: int = 4
     points_per_parameter: int = 8
@@ -77,8 +79,9 @@ class FitSettings:
     waves: int = 3
     check_replications: int = 20
     candidates: int = 16384
-    discrepancy_sd: float = 0.05
+    discrepancy_sd: float = 0.08
     cutoff: float = 3.5
+    warm_up_months: int = 12
     level: float = 0.95
     seed: int = 0
 
@@ -109,11 +112,12 @@ class FitResult:
 
 
 def summary_of_run(task: tuple[SimConfig, int, float]) -> dict[str, float]:
-    """The statistics of replication ``r`` of ``cfg`` over ``period_days`` (a task for an
-    executor: one argument, picklable)."""
+    """The statistics of replication ``r`` of ``cfg`` over the log's ``period_days``, the
+    run's last (a task for an executor: one argument, picklable)."""
     cfg, replication, period_days = task
     output = run_replication(cfg, replication)
-    return summarise_milestones(milestones_from_run(output.cases, cfg.run.horizon_days), period_days)
+    origin_day = math.ceil(cfg.run.horizon_days) - math.ceil(period_days)  # the warm-up before the log's period
+    return summarise_milestones(milestones_from_run(output.cases, cfg.run.horizon_days, origin_day), period_days)
 
 
 class _Runner:
@@ -130,6 +134,10 @@ class _Runner:
         cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, replications=replications))
         cfg.validate()
         return cfg
+
+    def snap(self, unit_points: np.ndarray) -> np.ndarray:
+        """Points moved to the values their runs use (whole numbers where whole)."""
+        return np.column_stack([p.snapped(column) for p, column in zip(self.parameters, np.atleast_2d(unit_points).T)])
 
     def run(self, unit_points: np.ndarray, replications: int) -> list[list[dict]]:
         """Each point's replications' statistics (points x replications)."""
@@ -160,7 +168,9 @@ def usable_statistics(observed: dict[str, float], runs: list[list[dict]]) -> tup
     names = [name for name, value in observed.items() if math.isfinite(value)]
     values = _as_array(runs, names)
     finite = np.mean(~np.isnan(values), axis=(0, 1))
-    point_means = np.nanmean(values, axis=1) if values.size else values
+    with warnings.catch_warnings():  # a point where no run computes a statistic: NaN, as meant
+        warnings.simplefilter("ignore", RuntimeWarning)
+        point_means = np.nanmean(values, axis=1) if values.size else values
     moved = np.nanstd(point_means, axis=0) > SD_FLOOR
     return tuple(name for name, ok, varies in zip(names, finite >= MIN_FINITE_SHARE, moved) if ok and varies)
 
@@ -178,8 +188,10 @@ def _closest_point(target: np.ndarray, runs: np.ndarray, discrepancy_sd: float) 
     """The design point whose runs' means come closest to the observed statistics: the least
     sum of squared distances, each in standard deviations of the runs' variation and the
     discrepancy (a statistic a point never computes counts as far off)."""
-    means = np.nanmean(runs, axis=1)
-    variances = np.nanvar(runs, axis=1, ddof=1) if runs.shape[1] > 1 else np.zeros_like(means)
+    with warnings.catch_warnings():  # a statistic a point never computes: NaN, counted as far off below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        means = np.nanmean(runs, axis=1)
+        variances = np.nanvar(runs, axis=1, ddof=1) if runs.shape[1] > 1 else np.zeros_like(means)
     distance = (target[None, :] - means) ** 2 / (np.nan_to_num(variances) + SD_FLOOR**2 + discrepancy_sd**2)
     return int(np.argmin(np.nansum(np.where(np.isnan(distance), 100.0, distance), axis=1)))
 
@@ -195,7 +207,7 @@ def fit_by_simulation(cfg: SimConfig, observed: dict[str, float], parameters: Se
     rng = np.random.default_rng(settings.seed)
     d = len(parameters)
     runner = _Runner(cfg, parameters, period_days, executor, progress)
-    x = qmc.LatinHypercube(d, seed=rng).random(max(settings.points_per_parameter * d, 10))
+    x = runner.snap(qmc.LatinHypercube(d, seed=rng).random(max(settings.points_per_parameter * d, 10)))
     runs = runner.run(x, settings.replications)
     names = usable_statistics(observed, runs)
     if not names:
@@ -220,8 +232,8 @@ def fit_by_simulation(cfg: SimConfig, observed: dict[str, float], parameters: Se
         if wave == settings.waves - 1:
             break
         living = np.nonzero(alive)[0]
-        extra = candidates[rng.choice(living, size=min(max(settings.refine_points_per_parameter * d, 5), len(living)),
-                                      replace=False)]
+        extra = runner.snap(candidates[rng.choice(living, size=min(max(settings.refine_points_per_parameter * d, 5),
+                                                                    len(living)), replace=False)])
         x = np.vstack([x, extra])
         runs += runner.run(extra, settings.replications)
         waves.append(np.full(len(extra), wave + 1, int))
@@ -229,9 +241,13 @@ def fit_by_simulation(cfg: SimConfig, observed: dict[str, float], parameters: Se
     # as long: the closer of the two is the fitted value (a design point picked from many on
     # a few runs each may be close by chance).
     living = np.nonzero(alive)[0]
-    guess = candidates[living[np.argmin(np.sum(implausibility(target, *emulator.predict(candidates[living]),
-                                                              settings.discrepancy_sd) ** 2, axis=1))]]
-    closest = x[_closest_point(target, _as_array(runs, names), settings.discrepancy_sd)]
+    guess = runner.snap(candidates[living[np.argmin(np.sum(implausibility(
+        target, *emulator.predict(candidates[living]), settings.discrepancy_sd) ** 2, axis=1))]])[0]
+    # the closest design point among those not ruled out (all of them, if every one is)
+    design_worst = implausibility(target, *emulator.predict(x), settings.discrepancy_sd).max(axis=1)
+    eligible = design_worst < settings.cutoff if np.any(design_worst < settings.cutoff) else np.ones(len(x), bool)
+    closest = x[eligible][_closest_point(target, _as_array([r for r, e in zip(runs, eligible) if e], names),
+                                         settings.discrepancy_sd)]
     finalists = runner.run(np.vstack([guess, closest]), settings.check_replications)
     chosen = _closest_point(target, _as_array(finalists, names), settings.discrepancy_sd)
     best_unit, check = (guess, closest)[chosen], [finalists[chosen]]

@@ -27,7 +27,8 @@ from ..errors import ConfigError
 @dataclass(frozen=True)
 class FittedParameter:
     """A parameter the fit chooses: config ``key``, searched from ``low`` to ``high`` (on a
-    log scale if ``log_scale``). ``factor``: the value multiplies the configured distribution
+    log scale if ``log_scale``: a capacity's effect is steepest at its fewest, where one more
+    team can halve a wait). ``factor``: the value multiplies the configured distribution
     at ``key``; else it is the key's value (a whole number if ``whole``). ``moves`` says which
     observed waits it moves most (for the report)."""
 
@@ -58,6 +59,13 @@ class FittedParameter:
         """The value a run uses: whole numbers rounded."""
         return float(round(value)) if self.whole else float(value)
 
+    def snapped(self, u: np.ndarray) -> np.ndarray:
+        """Points of [0, 1] moved to where the values a run uses lie (whole numbers for a
+        whole parameter), so an emulator learns from the inputs the runs really had."""
+        if not self.whole:
+            return np.asarray(u, dtype=float)
+        return self.to_unit(np.round(self.from_unit(u)))
+
 
 DEFAULT_PARAMETERS: tuple[FittedParameter, ...] = (
     FittedParameter("stages.research.effort_hours", 0.25, 4.0, "x the configured effort",
@@ -68,8 +76,9 @@ DEFAULT_PARAMETERS: tuple[FittedParameter, ...] = (
                     "how long investigators hold a case, so the wait for one", factor=True, log_scale=True),
     FittedParameter("staffing.availability", 0.35, 0.95, "share of contracted hours", "every wait for staff"),
     FittedParameter("stages.warrant.slots_per_sitting_day", 1.0, 12.0, "hearings a sitting day",
-                    "the application to the court's decision", whole=True),
-    FittedParameter("staffing.search_teams", 1.0, 10.0, "teams", "a granted warrant to its execution", whole=True),
+                    "the application to the court's decision", log_scale=True, whole=True),
+    FittedParameter("staffing.search_teams", 1.0, 10.0, "teams", "a granted warrant to its execution",
+                    log_scale=True, whole=True),
 )
 """What the fit chooses unless told otherwise (``--fit``)."""
 
@@ -86,7 +95,7 @@ FITTABLE = {p.key: p for p in DEFAULT_PARAMETERS} | {
         FittedParameter("stages.execution.lag_days", 0.25, 4.0, "x the configured delay",
                         "a granted warrant to its execution", factor=True, log_scale=True),
         FittedParameter("staffing.caseload_limit", 3.0, 20.0, "cases an investigator holds",
-                        "the wait for an investigator", whole=True),
+                        "the wait for an investigator", log_scale=True, whole=True),
         FittedParameter("training.assessors_trained_share", 0.0, 1.0, "share", "grading errors"),
         FittedParameter("training.researchers_trained_share", 0.0, 1.0, "share", "referral to grading"),
         FittedParameter("training.investigators_trained_share", 0.0, 1.0, "share", "warrant rework"),

@@ -83,7 +83,7 @@ def milestones_from_log(cases: pd.DataFrame, start: pd.Timestamp, as_of: pd.Time
                       end_day=float((pd.Timestamp(as_of).normalize() - start) / pd.Timedelta(days=1)))
 
 
-def milestones_from_run(cases: dict[str, np.ndarray], horizon_days: float) -> Milestones:
+def milestones_from_run(cases: dict[str, np.ndarray], horizon_days: float, origin_day: float = 0.0) -> Milestones:
     """The milestones a case log would record of one replication's cases
     (``ReplicationOutput.cases``), in whole days from the run's day 0, observed up to the
     horizon: a case is graded when its assessment ends, allocated when an investigator takes
@@ -108,8 +108,8 @@ def milestones_from_run(cases: dict[str, np.ndarray], horizon_days: float) -> Mi
         "enforced": np.where(executed, cases["execution_start_day"], np.nan),
         "closed": np.where(closed & ~executed, cases["exit_day"], np.nan),
     }
-    whole_days = {name: np.floor(np.asarray(day, dtype=float)) for name, day in days.items()}
+    whole_days = {name: np.floor(np.asarray(day, dtype=float)) - origin_day for name, day in days.items()}
     grade = np.where(graded | (np.asarray(cases["start_stage"]) > Stage.ASSESSMENT), cases["assigned_grade"], -1).astype(np.int8)
     # observed to the last whole day of the run, as a log extracted at the end of that day is
     return Milestones(whole_days, grade, granted & ~np.isnan(decided), enforced, closed,
-                      float(math.ceil(horizon_days) - 1))
+                      float(math.ceil(horizon_days) - 1 - origin_day))

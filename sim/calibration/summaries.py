@@ -81,8 +81,9 @@ def summarise_milestones(m: Milestones, period_days: float) -> dict[str, float]:
     """The statistics, by name: for each step (and grade) its restricted mean wait (days) up
     to tau; enforcements in each whole half-year of the period; cases open at its end waiting
     for grading, for an investigator by grade, and with an investigator.
-    NaN where a cohort is under ``MIN_CASES``. Cases referred before day 0 (a starting
-    backlog) count in the quarters and the open cases, not in the waits."""
+    NaN where a cohort is under ``MIN_CASES``. Only cases referred from day 0 count: a log
+    holds the referrals of its period alone (cases referred before it, a simulated warm-up's
+    or a starting backlog's, are not in it)."""
     out: dict[str, float] = {}
     in_period = m.days["referral"] >= 0
     for step in STEPS:
@@ -93,11 +94,11 @@ def summarise_milestones(m: Milestones, period_days: float) -> dict[str, float]:
             name = f"{step.name}{'_' + grade if grade else ''}"
             enough = len(durations) >= MIN_CASES
             out[f"{name}_mean_days_to_{tau:g}"] = km_restricted_mean(durations, ended, tau, period_days) if enough else math.nan
-    enforced_day = np.where(m.enforced, m.days["enforced"], np.nan)
+    enforced_day = np.where(m.enforced & in_period, m.days["enforced"], np.nan)
     for half in range(int(period_days // DAYS_PER_HALF_YEAR)):
         low = half * DAYS_PER_HALF_YEAR
         out[f"enforced_in_half_year_{half + 1}"] = float(np.sum((enforced_day >= low) & (enforced_day < low + DAYS_PER_HALF_YEAR)))
-    open_at_end = ~m.enforced & ~m.closed & np.isnan(m.days["enforced"])
+    open_at_end = in_period & ~m.enforced & ~m.closed & np.isnan(m.days["enforced"])
     allocated = ~np.isnan(m.days["allocated"])
     out["open_ungraded"] = float(np.sum(open_at_end & (m.grade < 0)))
     for k, grade in enumerate(GRADES):

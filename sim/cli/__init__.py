@@ -5,7 +5,7 @@ errors, output folders, figures):
 - ``casesim-compare``: ``compare.py``;  ``casesim-search``: ``search.py``;
 - ``casesim-sweep``: ``sweep.py``;  ``casesim-collect``: ``collect.py``;
 - ``casesim-replications``: ``replications.py``;
-- ``casesim-calibrate``: ``calibrate.py``.
+- ``casesim-calibrate``: ``calibrate.py``;  ``casesim-backtest``: ``backtest.py``.
 
 The names below (``sim.cli.compare_main`` is ``sim.cli.compare.main``, ...) load their
 command's module on first use, so one command's ``--help`` does not import the others'
@@ -26,6 +26,7 @@ _COMMANDS = {
     "collect_main": ("sim.cli.collect", "main"),
     "replications_main": ("sim.cli.replications", "main"),
     "calibrate_main": ("sim.cli.calibrate", "main"),
+    "backtest_main": ("sim.cli.backtest", "main"),
 }
 
 __all__ = sorted(_COMMANDS)

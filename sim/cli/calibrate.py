@@ -19,7 +19,7 @@ from .common import Parser, claim_output_folder, command, kept_nothing, save_fig
 
 MAX_PROJECTION_YEARS = 5
 
-CLI_NAMES = {"as_of": "--as-of", "columns": "--columns"}
+CLI_NAMES = {"as_of": "--as-of", "columns": "--columns", "until": "--train-until"}
 """The reader's names for what the command line calls by its options."""
 
 

@@ -121,7 +121,7 @@ def render_calibration_report(calibration: Calibration, figures: Mapping[str, Fi
             f"<p>{fit.runs:,} simulated replications of the log's own period and referrals, in {fit.seconds:.0f} s. "
             f"The interval is the range of values the log does not rule out ({fit.plausible_share:.1%} of the range "
             "searched): everything consistent with the log within one history's chance variation, the emulator's "
-            "uncertainty and a 5 % model discrepancy.</p>",
+            "uncertainty and the model's allowed discrepancy (about 8 % of each wait or count).</p>",
             html_table(fit.table),
             _image(figures, "fitted_parameters.png"),
             "<h2>How closely the calibrated model reproduces the log</h2>",
