@@ -37,7 +37,8 @@ from hypothesis import strategies as st
 
 BIN = Path(sys.executable).parent
 MODULE_OF = {"casesim": "run", "casesim-compare": "compare", "casesim-search": "search", "casesim-sweep": "sweep",
-             "casesim-collect": "collect", "casesim-replications": "replications", "casesim-calibrate": "calibrate"}
+             "casesim-collect": "collect", "casesim-replications": "replications", "casesim-calibrate": "calibrate",
+             "casesim-backtest": "backtest"}
 
 # A user's own config folder (README "Changing a scenario"): starts from the baseline.
 USER_BASE = "defaults:\n  - config\n  - _self_\nscenario: mine\nrun: {replications: 1, horizon_days: 60.0, progress: false}\n"
@@ -494,7 +495,28 @@ CALIBRATE = [
         files=case_log(), end_to_end=True),
 ]
 
-BAD_INPUT = [*CASESIM, *BACKLOG_CSV, *USER_CONFIGS, *COMPARE, *SEARCH, *SWEEP, *COLLECT, *REPLICATIONS, *CALIBRATE]
+BACKTEST = [
+    *[dataclasses.replace(row, files=case_log(months=12)) for row in out_folder_rows(
+        "casesim-backtest", "--out", before="{in}/log.csv --train-until 2024-08-01")],
+    bad("casesim-backtest", "{in}/log.csv", "the following arguments are required: --train-until",
+        files=case_log(months=12)),
+    bad("casesim-backtest", "{in}/log.csv --train-until 2025-01-01", "--train-until='2025-01-01': after the log's",
+        files=case_log(months=12)),
+    bad("casesim-backtest", "{in}/log.csv --train-until 2024-12-10", "--train-until='2024-12-10': leaves",
+        files=case_log(months=12)),
+    bad("casesim-backtest", "{in}/log.csv --train-until 2024-02-01", "covers 2 months", files=case_log(months=12)),
+    bad("casesim-backtest", "{in}/log.csv --train-until someday", "--train-until='someday': not a date",
+        files=case_log(months=12)),
+    bad("casesim-backtest", "{in}/log.csv --train-until 2024-08-01 --replications 2", "--replications=2: from 5",
+        files=case_log(months=12)),
+    bad("casesim-backtest", "{in}/log.csv --train-until 2024-08-01 --fit stages.bogus", "--fit='stages.bogus'",
+        files=case_log(months=12)),
+    bad("casesim-backtest", "{in}/log.csv --train-until 2024-08-01 --replications 2 --out {out}", "--replications=2",
+        files=case_log(months=12), end_to_end=True),
+]
+
+BAD_INPUT = [*CASESIM, *BACKLOG_CSV, *USER_CONFIGS, *COMPARE, *SEARCH, *SWEEP, *COLLECT, *REPLICATIONS, *CALIBRATE,
+             *BACKTEST]
 
 
 # --------------------------------------------------------------------------- running a row
@@ -577,7 +599,7 @@ def _files_under(root: Path) -> dict[str, bytes | None]:
 TRIPWIRES = [("sim.running.runner", "run_replications"), ("sim.running.scenarios", "simulate"),
              ("sim.running.search", "simulate"), ("sim.running.replication_study", "run_replications"),
              ("sim.running.sweep", "run_chunks"), ("sim.running.sweep", "run_replication"),
-             ("sim.calibration.calibrate", "calibrate")]
+             ("sim.calibration.calibrate", "calibrate"), ("sim.calibration.backtest", "backtest")]
 
 MEMORY_CAP_BYTES = 4 << 30
 """Address space a row may take beyond what the process has: an absurd size that got past
@@ -716,7 +738,8 @@ def test_latin1_backlog_csv_is_read_as_windows_1252(tmp_path):
 
 
 VALID_START = {"casesim": [], "casesim-compare": ["fast_warrants"], "casesim-search": [], "casesim-sweep": ["smoke"],
-               "casesim-collect": ["{in}"], "casesim-replications": [], "casesim-calibrate": ["{in}/log.csv"]}
+               "casesim-collect": ["{in}"], "casesim-replications": [], "casesim-calibrate": ["{in}/log.csv"],
+               "casesim-backtest": ["{in}/log.csv", "--train-until", "2024-08-01"]}
 """Arguments each command would accept, so the flag added is the only error."""
 
 
