@@ -300,5 +300,7 @@ def _design_table(parameters: Sequence[FittedParameter], x: np.ndarray, waves: n
     for p, column in zip(parameters, x.T):
         table[p.key] = [p.run_value(v) for v in p.from_unit(column)]
     for name in names:
-        table[name] = [float(np.nanmean([run.get(name, math.nan) for run in point])) for point in runs]
+        values = [[run.get(name, math.nan) for run in point] for point in runs]
+        table[name] = [float(np.mean([v for v in point if math.isfinite(v)])) if any(map(math.isfinite, point))
+                       else math.nan for point in values]
     return table
