@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from ..calibration.backtest import Backtest
 from ..io.atomic import atomic_write
-from .report import html_table, png_data
+from .report import html_table, page_start, png_data
 
 OBSERVED, MODEL, BAND = "#222222", "#1f77b4", "#9ecae1"
 
@@ -59,10 +59,7 @@ def render_backtest_report(result: Backtest, figures: Mapping[str, Figure], comm
     """The report as one HTML string."""
     calibration = result.calibration
     parts = [
-        "<!doctype html><html><head><meta charset='utf-8'><title>casesim backtest</title><style>"
-        "body{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#222}"
-        "table.t{border-collapse:collapse;font-size:13px}table.t td,table.t th{padding:3px 8px;"
-        "border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}</style></head><body>",
+        page_start("casesim backtest"),
         f"<h1>Backtest of {html.escape(calibration.log_name)}</h1>",
         f"<p>Calibrated on the log as it stood at the end of {result.train_until:%d %B %Y} "
         f"({calibration.n_cases:,} referrals, {len(calibration.backlog.table):,} of them open then); the months to "

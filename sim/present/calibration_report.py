@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from ..calibration.calibrate import Calibration
 from ..calibration.folder import calibration_table
 from ..io.atomic import atomic_write
-from .report import html_table, png_data
+from .report import html_table, page_start, png_data
 from .style import new_axes
 
 OBSERVED, MODEL, BAND = "#222222", "#1f77b4", "#9ecae1"
@@ -103,10 +103,7 @@ def render_calibration_report(calibration: Calibration, figures: Mapping[str, Fi
     table = calibration_table(calibration)
     from_log = table[table["source"].str.startswith("fitted from")]
     parts = [
-        "<!doctype html><html><head><meta charset='utf-8'><title>casesim calibration</title><style>"
-        "body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
-        "table.t{border-collapse:collapse;font-size:13px}table.t td,table.t th{padding:3px 8px;"
-        "border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}</style></head><body>",
+        page_start("casesim calibration", 1100),
         f"<h1>{html.escape(name)}, calibrated from {log}</h1>",
         f"<p>{calibration.n_cases:,} referrals from {calibration.start:%d %B %Y} to the extract date "
         f"{calibration.as_of:%d %B %Y}; {len(calibration.backlog.table):,} cases open then, the calibrated force's "

@@ -38,6 +38,15 @@ def png_data(fig: Figure) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def page_start(title: str, width_px: int = 1200) -> str:
+    """The opening of a self-contained HTML report titled ``title``: the page's look (fonts,
+    tables, images) shared by every report."""
+    return ("<!doctype html><html><head><meta charset='utf-8'><title>" + html.escape(title) + "</title><style>"
+            f"body{{font-family:sans-serif;max-width:{width_px}px;margin:2em auto;color:#222}}"
+            "table.t{border-collapse:collapse;font-size:13px}table.t td,table.t th{padding:3px 8px;"
+            "border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}</style></head><body>")
+
+
 def html_table(frame: pd.DataFrame) -> str:
     """``frame`` as an HTML table, numbers to three significant figures, missing as a dash."""
     return frame.to_html(index=False, float_format=lambda v: f"{v:,.3g}", border=0, classes="t", na_rep="–")
@@ -47,10 +56,7 @@ def render(comparison: Comparison, figures: dict[str, Figure]) -> str:
     """The report as one HTML string."""
     base = comparison.baseline.config
     parts = [
-        "<!doctype html><html><head><meta charset='utf-8'><title>casesim comparison</title><style>"
-        "body{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#222}"
-        "table.t{border-collapse:collapse;font-size:13px}table.t td,table.t th{padding:3px 8px;"
-        "border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}</style></head><body>",
+        page_start("casesim comparison"),
         f"<h1>Scenarios against the baseline: {html.escape(', '.join(base.force_names))}</h1>",
         f"<p>{base.run.replications} replications of {base.run.horizon_days:g} days, seed {base.run.seed}; "
         f"scenarios: {', '.join(html.escape(name) for name in comparison.scenarios)}.</p>",
