@@ -209,21 +209,26 @@ def casesim_log(truth_overrides: list[str], seed: int = 99):
                                name="casesim.csv")
 
 
-def test_the_fit_recovers_parameters_of_a_log_casesim_made():
-    # Research at 1.8 times its default effort and 3 search teams: the fit, told to find
-    # these two, rules out values far from them and keeps the truth among those it does not.
+@pytest.fixture(scope="module")
+def fitted():
+    """A log casesim made with research at 1.8 times its default effort and 3 search teams,
+    calibrated by the quick fit told to find those two."""
     from sim.calibration.fit import QUICK_SETTINGS
 
     log = casesim_log(["stages.research.effort_hours={dist:triangular,low:3.6,mode:7.2,high:14.4}",
                        "staffing.search_teams=3"])
-    calibration = calibrate(log, fit=["stages.research.effort_hours", "staffing.search_teams"],
-                            settings=QUICK_SETTINGS)
-    table = calibration.fit.table.set_index("key")
+    return calibrate(log, fit=["stages.research.effort_hours", "staffing.search_teams"], settings=QUICK_SETTINGS,
+                     projection_years=1)
+
+
+def test_the_fit_recovers_parameters_of_a_log_casesim_made(fitted):
+    # the fit rules out values far from the truth and keeps it among those it does not
+    table = fitted.fit.table.set_index("key")
     for key, truth in (("stages.research.effort_hours", 1.8), ("staffing.search_teams", 3.0)):
         assert table.loc[key, "low"] <= truth <= table.loc[key, "high"], table
-    assert 0 < calibration.fit.plausible_share < 0.5  # the log rules most of the range out
+    assert 0 < fitted.fit.plausible_share < 0.5  # the log rules most of the range out
     assert table.loc["stages.research.effort_hours", "high"] / table.loc["stages.research.effort_hours", "low"] < 4
-    residuals = calibration.fit.residuals
+    residuals = fitted.fit.residuals
     assert (residuals["z"].abs() < 4).mean() > 0.8
 
 
@@ -246,3 +251,22 @@ def test_the_full_fit_recovers_six_parameters_within_its_intervals():
     table = calibration.fit.table.set_index("key")
     outside = [key for key, value in truth.items() if not table.loc[key, "low"] <= value <= table.loc[key, "high"]]
     assert not outside, table
+
+
+def test_a_fitted_calibration_writes_its_tables_figures_and_report(fitted, tmp_path):
+    from sim.present.calibration_report import calibration_figures, write_calibration_report
+
+    calibration = fitted
+    write_calibration(calibration, tmp_path, sim.load_config([]), [], "casesim-calibrate casesim.csv", 1.0)
+    figures = calibration_figures(calibration)
+    assert set(figures) == {"referrals.png", "fit.png", "fitted_parameters.png"}
+    report = write_calibration_report(calibration, tmp_path / "calibration_report.html", figures, "casesim-calibrate")
+    text = report.read_text()
+    assert text.count("<img") == 3 and "What the simulation fit chose" in text and "staffing.search_teams" in text
+    residuals = pd.read_csv(tmp_path / "fit_residuals.csv")
+    assert list(residuals.columns) == ["statistic", "observed", "simulated", "simulated_low", "simulated_high", "z"]
+    design = pd.read_csv(tmp_path / "fit_design.csv")
+    assert len(design) == calibration.fit.design.shape[0] and set(design["wave"]) == {0, 1}
+    assert design["staffing.search_teams"].apply(float.is_integer).all()  # whole values, as the runs used
+    table = pd.read_csv(tmp_path / "calibration.csv").set_index("parameter")
+    assert table.loc["staffing.search_teams", "source"] == "fitted by simulation to casesim.csv"

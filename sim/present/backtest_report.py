@@ -24,7 +24,7 @@ def series_figure(result: Backtest, series: str) -> Figure:
     """One series: a panel a group, the observed points over the replications' band."""
     rows = result.table[result.table["series"] == series]
     groups = list(dict.fromkeys(rows["group"]))
-    fig = Figure(figsize=(min(3.2 * len(groups), 14), 3.4) if len(groups) > 1 else (8, 4))
+    fig = Figure(figsize=(min(3.2 * len(groups), 14), 3.4) if len(groups) > 1 else (8, 4), layout="constrained")
     axes = fig.subplots(1, len(groups), squeeze=False)[0]
     for ax, group in zip(axes, groups):
         part = rows[rows["group"] == group]
@@ -46,7 +46,6 @@ def series_figure(result: Backtest, series: str) -> Figure:
         ax.set_ylim(bottom=0)
     axes[0].legend(fontsize=7, frameon=False, loc="best")
     fig.suptitle(TITLES[series], fontsize=10)
-    fig.tight_layout()
     return fig
 
 

@@ -41,7 +41,6 @@ def referrals_figure(calibration: Calibration) -> Figure:
     ax.set_ylim(bottom=0)
     ax.set_title(f"Referrals: growth {calibration.referrals.growth_per_year[0]:+.0%} a year")
     ax.legend(loc="upper left", fontsize=8, frameon=False)
-    fig.tight_layout()
     return fig
 
 
@@ -63,7 +62,6 @@ def fit_figure(calibration: Calibration) -> Figure:
     ax.set_xlabel("observed minus the calibrated model's mean, in its runs' standard deviations")
     ax.set_title("How closely the calibrated model reproduces the log")
     ax.legend(loc="lower right", fontsize=8, frameon=False)
-    fig.tight_layout()
     return fig
 
 
@@ -84,7 +82,6 @@ def parameters_figure(calibration: Calibration) -> Figure:
     ax.set_xticks([0, 1], ["least searched", "most searched"])
     ax.set_xlim(-0.02, 1.0)
     ax.set_title("Fitted parameters: chosen value and the values not ruled out")
-    fig.tight_layout()
     return fig
 
 
