@@ -103,11 +103,18 @@ def test_open_cases_start_where_their_latest_date_says():
         "enforcement_date": ["", "", "", "", "", "", "2024-01-12"],
         "outcome": [""] * 7,
     })
-    log = case_log_from_frame(frame, as_of="2024-03-01")
+    enforced = pd.DataFrame({"case_id": ["H", "I"], "referral_date": ["2024-01-01"] * 2, "grade": ["L", "M"],
+                             "enforcement_date": ["2024-02-20", "2024-01-20"], "outcome": ["arrest"] * 2})
+    log = case_log_from_frame(pd.concat([frame, enforced]).fillna(""), as_of="2024-03-01")
     backlog = open_cases(log.cases, log.as_of)
-    assert backlog.table["stage"].tolist() == ["research", "allocation", "planning", "warrant", "execution"]
-    assert backlog.table["age_days"].tolist() == [60.0] * 5
-    assert backlog.left_out == {"warrant refused, case not closed": 1, "warrant executed, outcome not recorded": 1}
+    assert backlog.table["stage"].tolist() == ["research", "allocation", "planning", "warrant", "execution",
+                                               "post_arrest"]
+    assert backlog.table["age_days"].tolist() == [60.0] * 6
+    assert backlog.left_out == {"warrant refused, case not closed": 1}
+    # G executed with no outcome yet; H enforced 10 days before, I 41: within 30 days, H only
+    in_window = open_cases(log.cases, log.as_of, post_arrest_days=30.0).table
+    assert (in_window["stage"] == "post_arrest").sum() == 2
+    assert sorted(in_window[in_window["stage"] == "post_arrest"]["assigned_grade"]) == ["L", "M"]
 
 
 def test_the_schedule_replays_the_logs_months():

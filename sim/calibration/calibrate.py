@@ -24,6 +24,7 @@ from ..config.schema import BacklogCase, ByGrade, SimConfig
 from ..domain import DAYS_PER_MONTH
 from ..errors import ConfigError
 from ..io.caselog import CaseLog, LogWarning
+from ..model.replication import run_replication
 from .direct import Estimate, direct_estimates
 from .fit import FitResult, FitSettings, fit_by_simulation
 from .fitted_parameters import FittedParameter, choose_parameters, with_values
@@ -91,6 +92,27 @@ def period_config(cfg: SimConfig, referral_dates: pd.Series, start: pd.Timestamp
     run = dataclasses.replace(cfg.run, horizon_days=warm_up_days + float(period_days), warmup_days=0.0,
                               replications=replications, workers=1, progress=False)
     return dataclasses.replace(cfg, demand=demand, run=run)
+
+
+POST_ARREST_WINDOW_DAYS = 365.0
+"""The post-arrest work measured is that of arrests in the replay's last year (but its last
+quarter, whose work may not be finished by the end)."""
+
+
+def post_arrest_days(replay: SimConfig) -> float:
+    """The mean days the calibrated force's post-arrest work takes, from an arrest to the
+    investigator's release of the case, over two replications of its log's replay (its last
+    year). A log records the arrest, not the end of that work; this is the window within
+    which an enforced case is taken to be still in it (``open_cases``)."""
+    horizon = replay.run.horizon_days
+    spans = []
+    for replication in range(2):
+        cases = run_replication(replay, replication).cases
+        arrest, end = cases["arrest_day"], cases["exit_day"]
+        window = (arrest >= horizon - POST_ARREST_WINDOW_DAYS) & (arrest < horizon - 90.0) & ~np.isnan(end)
+        spans.append(end[window] - arrest[window])
+    spans = np.concatenate(spans)
+    return float(spans.mean()) if spans.size else 0.0
 
 
 def fixed_keys(overrides: Sequence[str], config_name: str = "config", config_dir: str | Path | None = None
@@ -219,7 +241,9 @@ def calibrate(log: CaseLog | str | Path, cfg: SimConfig | None = None, fixed: Se
                                referrals, settings.warm_up_months)
         result = fit_by_simulation(replay, observed, parameters, period_days, executor, settings, progress)
         estimated = with_values(estimated, result.parameters, result.values)
-    backlog = open_cases(cases, as_of)
+    replay = period_config(estimated, cases["referral_date"], start, period_days, 2, referrals,
+                           settings.warm_up_months)
+    backlog = open_cases(cases, as_of, post_arrest_days(replay))
     demand = dataclasses.replace(
         estimated.demand, bulk_package_probability=0.0,
         # no open case is no backlog: zero counts, or the model would start from the config's

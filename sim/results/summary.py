@@ -143,7 +143,11 @@ def _arrest_metrics(cases: pd.DataFrame, target_days: float | None, horizon_days
 
 
 def _initial_backlog_rows(backlog: pd.DataFrame) -> list[MetricRow]:
-    """The cases already waiting at day 0, followed from day 0 (nothing if there are none)."""
+    """The cases already waiting at day 0, followed from day 0 (nothing if there are none).
+    A case whose suspect was arrested before day 0 (the backlog's post-arrest work) waits
+    for no arrest: it is left out."""
+    arrested_before = backlog["outcome"].isin(["arrest", "voluntary_interview"]) & backlog["arrest_day"].isna()
+    backlog = backlog[~arrested_before]
     if not len(backlog):
         return []
     end_day = (backlog["arrival_day"] + backlog["followup_days"]).to_numpy()  # followed from day 0
