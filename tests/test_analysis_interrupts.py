@@ -162,3 +162,52 @@ def test_a_chosen_folder_with_other_files_is_kept_and_marked_unfinished(tmp_path
                                                f"{out}/manifest.json says complete: false")
     assert (out / "notes.txt").read_text() == "kept\n"
     assert _manifest(out) == {"complete": False, "scenarios": ["baseline", "fast_warrants"], "finished": []}
+
+
+CALIBRATE_CHILD = """
+import signal, sys, time
+from pathlib import Path
+
+import sim.calibration.fit as fit
+from sim import cli
+
+signal.signal(signal.SIGINT, signal.default_int_handler)
+marker = Path(sys.argv[1])
+replicate = fit.run_replication
+runs = []
+
+
+def gated(cfg, r):
+    runs.append(r)
+    if len(runs) == 3:  # the fit's third replication
+        marker.touch()
+        time.sleep(600)  # until the test's signal
+    return replicate(cfg, r)
+
+
+fit.run_replication = gated
+cli.calibrate_main(sys.argv[2:])
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_calibrate_stopped_in_its_fit_says_so_in_one_line_and_keeps_no_half_folder(tmp_path, signum):
+    import sim
+
+    out, marker = tmp_path / "cal", tmp_path / "gate_reached"
+    child = subprocess.Popen([sys.executable, "-c", CALIBRATE_CHILD, str(marker), str(sim.EXAMPLE_CASE_LOG), "--quick",
+                              "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not marker.exists():
+            if child.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the command ended before the gate (exit {child.returncode}): {child.communicate()[1]}")
+            time.sleep(0.05)
+        child.send_signal(signum)
+        _, err = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 130
+    assert err.strip().splitlines() == ["casesim-calibrate: interrupted; the fit was stopped; nothing kept"]
+    assert not out.exists()

@@ -16,6 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Iterator
 
 from ..errors import ConfigError
+from .worker_processes import born_ignoring_interrupts, leave_interrupts_to_the_parent, stop_workers
 
 
 class Lost(Exception):
@@ -60,15 +61,19 @@ class LocalExecutor:
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"))
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"),
+                                   initializer=leave_interrupts_to_the_parent)
 
     def submit(self, fn: Callable, arg: Any) -> Any:
-        try:
-            return self._pool.submit(fn, arg)
-        except BrokenProcessPool:  # broken by a dead worker since: start a new pool
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._new_pool()
-            return self._pool.submit(fn, arg)
+        # The pool starts its processes as tasks come: born ignoring Ctrl-C, they leave it
+        # to this process, which stops them (close) and prints one line, not their tracebacks.
+        with born_ignoring_interrupts():
+            try:
+                return self._pool.submit(fn, arg)
+            except BrokenProcessPool:  # broken by a dead worker since: start a new pool
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
+                return self._pool.submit(fn, arg)
 
     def as_completed(self, futures: list) -> Iterator:
         return cf_as_completed(futures)
@@ -80,6 +85,8 @@ class LocalExecutor:
             raise Lost(str(exc)) from None
 
     def close(self, cancel: bool = False) -> None:
+        if cancel:  # workers ignore Ctrl-C: stopped here, or shutting down would wait for their tasks
+            stop_workers(self._pool)
         self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
 
 

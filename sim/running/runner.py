@@ -13,13 +13,9 @@ the workers are sent must then not be defined in that main module (checked first
 
 from __future__ import annotations
 
-import contextlib
 import io
 import multiprocessing as mp
 import pickle
-import signal
-import sys
-import threading
 import types
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Callable, Iterable
@@ -30,6 +26,8 @@ from ..config.schema import SimConfig
 from ..errors import ConfigError
 from ..model import ReplicationOutput, run_replication
 from ..results import Results, build_results
+from .worker_processes import (born_ignoring_interrupts, leave_interrupts_to_the_parent, main_module_hidden,
+                               stop_workers)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -91,13 +89,13 @@ def _run_in_processes(cfg: SimConfig, reps: list[int], workers: int,
     too before the exception passes on, and the workers are stopped."""
     refuse_main_module_objects(cfg, workers)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                               initializer=_leave_interrupts_to_the_parent)
+                               initializer=leave_interrupts_to_the_parent)
     futures: list[Future] = []
     collected: set[Future] = set()
     stopped = True
     try:
         # The pool starts a process as a task is submitted: all of them start in here.
-        with main_module_hidden(), _born_ignoring_interrupts():
+        with main_module_hidden(), born_ignoring_interrupts():
             futures = [pool.submit(run_replication, cfg, r) for r in reps]
         for future in as_completed(futures):
             collected.add(future)
@@ -114,65 +112,8 @@ def _run_in_processes(cfg: SimConfig, reps: list[int], workers: int,
             # Not future.cancel() here: the pool's own thread, finding its workers stopped,
             # fails every pending future, and one cancelled meanwhile makes it raise
             # InvalidStateError (Python 3.11). shutdown's cancel_futures is done by that thread.
-            _stop_workers(pool)
+            stop_workers(pool)
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _leave_interrupts_to_the_parent() -> None:
-    """In a worker: Ctrl-C reaches the whole process group, and the parent, which keeps
-    the finished replications, stops the workers itself; a worker stopped by Ctrl-C
-    would break the pool and print a traceback instead."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-@contextlib.contextmanager
-def _born_ignoring_interrupts():
-    """While inside, SIGINT is ignored, and so are started processes from their first
-    instruction (an ignored signal stays ignored across ``exec``): a Ctrl-C reaching the
-    process group while a worker still imports its libraries would otherwise print that
-    worker's traceback before its initializer ran. Only the main thread may change it."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Terminate the pool's processes: shutting down alone waits for running replications."""
-    for process in list((getattr(pool, "_processes", None) or {}).values()):  # no public way before Python 3.14
-        if process.is_alive():
-            process.terminate()
-
-
-_main_module_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def main_module_hidden():
-    """While inside, processes started with ``spawn`` do not import the main module:
-    ``multiprocessing.spawn.get_preparation_data`` imports it in the child by its
-    ``__spec__`` name or runs its ``__file__``, and finds neither here."""
-    main = sys.modules.get("__main__")
-    if main is None:
-        yield
-        return
-    with _main_module_lock:
-        saved = {name: vars(main)[name] for name in ("__spec__", "__file__") if name in vars(main)}
-        main.__spec__ = None
-        if "__file__" in saved:
-            del main.__file__
-        try:
-            yield
-        finally:
-            for name in ("__spec__", "__file__"):
-                if name in saved:
-                    setattr(main, name, saved[name])
-                elif name in vars(main):
-                    delattr(main, name)
 
 
 class _MainModuleFinder(pickle.Pickler):
