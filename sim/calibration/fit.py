@@ -49,6 +49,7 @@ from scipy.stats import qmc
 
 from ..config.schema import SimConfig
 from ..model.replication import run_replication
+from ..running.executors import Lost
 from .emulator import SD_FLOOR, SummaryEmulator, emulated_scale
 from .fitted_parameters import FittedParameter, with_values
 from .milestones import milestones_from_run
@@ -147,13 +148,24 @@ class _Runner:
             for r in range(replications):
                 futures[self.executor.submit(summary_of_run, (cfg, r, self.period_days))] = (k, r)
         out: list[list[dict]] = [[{} for _ in range(replications)] for _ in configs]
+        lost = []
         for future in self.executor.as_completed(list(futures)):
             k, r = futures[future]
-            out[k][r] = self.executor.result(future)
-            self.runs += 1
-            if self.progress is not None:
-                self.progress(1)
+            try:
+                out[k][r] = self.executor.result(future)
+            except Lost:  # its worker died (killed, out of memory): run it again below
+                lost.append((k, r))
+                continue
+            self._ran()
+        for k, r in lost:
+            out[k][r] = self.executor.result(self.executor.submit(summary_of_run, (configs[k], r, self.period_days)))
+            self._ran()
         return out
+
+    def _ran(self) -> None:
+        self.runs += 1
+        if self.progress is not None:
+            self.progress(1)
 
 
 def _as_array(runs: list[list[dict]], names: Sequence[str]) -> np.ndarray:
