@@ -74,12 +74,13 @@ def calibration_table(calibration: Calibration) -> pd.DataFrame:
         fit = calibration.fit
         method = (f"history matching with Gaussian-process emulators: {fit.runs} simulated replications; "
                   f"the interval holds the values not ruled out ({fit.plausible_share:.1%} of the range)")
+        configured = _expanded(calibration.config)
         for row in fit.table.itertuples(index=False):
-            value = _expanded(calibration.config).get(row.key, row.value)
-            rows[row.key] = {"parameter": row.key, "value": yaml_value(value) if isinstance(value, Distribution)
-                             else value, "low": row.low, "high": row.high, "unit": row.unit,
-                             "method": f"{method}; moves {row.moves}", "n": calibration.n_cases,
-                             "source": _source(name, "fit")}
+            value = configured.get(row.key, row.value)
+            result = f"; the distribution: {yaml_value(value)}" if isinstance(value, Distribution) else ""
+            rows[row.key] = {"parameter": row.key, "value": row.value, "low": row.low, "high": row.high,
+                             "unit": row.unit, "method": f"{method}; moves {row.moves}{result}",
+                             "n": calibration.n_cases, "source": _source(name, "fit")}
     return pd.DataFrame(list(rows.values()), columns=CALIBRATION_COLUMNS)
 
 
@@ -112,11 +113,13 @@ def write_calibration(calibration: Calibration, folder: Path, baseline: SimConfi
 
     _write_csv(keep(folder / "open_cases.csv"), calibration.backlog.table)
     table = calibration_table(calibration)
-    sources = {row.parameter: f"{row.source}" + (f": {row.low:.4g} to {row.high:.4g}" if pd.notna(row.low) else "")
+    sources = {row.parameter: f"{row.source}" + (f": {row.low:.4g} to {row.high:.4g} {row.unit}".rstrip()
+                                                 if pd.notna(row.low) else "")
                for row in table.itertuples(index=False)}
     # a per-grade set is one line of YAML: the source of its grades, their intervals in calibration.csv
     for key in {k.rsplit(".", 1)[0] for k in sources if k.rsplit(".", 1)[-1] in GRADES}:
-        sources[key] = sources[f"{key}.VH"].split(":")[0] + " (each grade's interval: calibration.csv)"
+        source = sources[f"{key}.VH"].split(":")[0]
+        sources[key] = source + (" (each grade's interval: calibration.csv)" if source.startswith("fitted") else "")
     header = _header(calibration, command)
     _write_text(keep(folder / f"{name}.yaml"),
                 force_overlay(baseline, calibration.config, sources, header, folder / "open_cases.csv"))
