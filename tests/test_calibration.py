@@ -277,3 +277,17 @@ def test_a_fitted_calibration_writes_its_tables_figures_and_report(fitted, tmp_p
     assert design["staffing.search_teams"].apply(float.is_integer).all()  # whole values, as the runs used
     table = pd.read_csv(tmp_path / "calibration.csv").set_index("parameter")
     assert table.loc["staffing.search_teams", "source"] == "fitted by simulation to casesim.csv"
+
+
+def test_statistics_the_fitted_model_misses_are_named():
+    from sim.calibration.fit import MISS_Z, FitResult
+
+    residuals = pd.DataFrame({"statistic": ["a_wait", "b_wait", "c_count"], "observed": [1.0, 2.0, 3.0],
+                              "simulated": [1.0, 9.0, 3.0], "simulated_low": [0.9, 8.0, 2.0],
+                              "simulated_high": [1.1, 10.0, 4.0], "z": [0.5, -MISS_Z - 0.1, MISS_Z]})
+    result = FitResult((), (), pd.DataFrame(), residuals, pd.DataFrame(), pd.DataFrame(), 0.1, 1, 1.0)
+    assert result.misses["statistic"].tolist() == ["b_wait"]
+    assert result.misses_line().startswith("the calibrated model misses 1 of the log's 3 statistics")
+    assert "b wait" in result.misses_line()
+    assert FitResult((), (), pd.DataFrame(), residuals.iloc[[0]], pd.DataFrame(), pd.DataFrame(), 0.1, 1,
+                     1.0).misses_line() == ""

@@ -55,6 +55,10 @@ from .fitted_parameters import FittedParameter, with_values
 from .milestones import milestones_from_run
 from .summaries import summarise_milestones
 
+MISS_Z = 3.0
+"""A statistic observed further than this from the fitted model's runs (in standard
+deviations of their variation and the discrepancy) is reported as missed."""
+
 MIN_FINITE_SHARE = 0.8
 """A statistic is used only if the design's runs compute it this often (a wait no case
 completes at most parameter values tells nothing)."""
@@ -110,6 +114,24 @@ class FitResult:
     plausible_share: float
     runs: int
     seconds: float
+
+    @property
+    def misses(self) -> pd.DataFrame:
+        """The statistics the fitted model misses: observed more than ``MISS_Z`` standard
+        deviations (runs and discrepancy) from its runs' mean. Where there are some, the
+        model's process differs from the force's there, whatever the parameters."""
+        return self.residuals[self.residuals["z"].abs() > MISS_Z]
+
+    def misses_line(self) -> str:
+        """One sentence on the statistics missed ('' if none)."""
+        misses = self.misses
+        if misses.empty:
+            return ""
+        names = ", ".join(name.replace("_", " ") for name in misses["statistic"][:4])
+        more = f" and {len(misses) - 4} more" if len(misses) > 4 else ""
+        return (f"the calibrated model misses {len(misses)} of the log's {len(self.residuals)} statistics by more "
+                f"than {MISS_Z:g} standard deviations ({names}{more}): its process differs from this force's "
+                "there, whatever the parameters")
 
 
 def summary_of_run(task: tuple[SimConfig, int, float]) -> dict[str, float]:
@@ -227,7 +249,9 @@ def fit_by_simulation(cfg: SimConfig, observed: dict[str, float], parameters: Se
                          "the log records too few dates or too few cases")
     target = emulated_scale_vector(observed, names)
     waves = [np.zeros(len(x), int)]
-    candidates = qmc.Sobol(d, scramble=True, seed=rng).random(settings.candidates)
+    # candidates at the values runs can use (whole numbers where whole), so none is judged
+    # at a value no run could have
+    candidates = runner.snap(qmc.Sobol(d, scramble=True, seed=rng).random(settings.candidates))
     alive = np.ones(len(candidates), bool)
     none_plausible = False
     for wave in range(settings.waves):
@@ -244,8 +268,8 @@ def fit_by_simulation(cfg: SimConfig, observed: dict[str, float], parameters: Se
         if wave == settings.waves - 1:
             break
         living = np.nonzero(alive)[0]
-        extra = runner.snap(candidates[rng.choice(living, size=min(max(settings.refine_points_per_parameter * d, 5),
-                                                                    len(living)), replace=False)])
+        extra = candidates[rng.choice(living, size=min(max(settings.refine_points_per_parameter * d, 5), len(living)),
+                                      replace=False)]
         x = np.vstack([x, extra])
         runs += runner.run(extra, settings.replications)
         waves.append(np.full(len(extra), wave + 1, int))
@@ -253,8 +277,8 @@ def fit_by_simulation(cfg: SimConfig, observed: dict[str, float], parameters: Se
     # as long: the closer of the two is the fitted value (a design point picked from many on
     # a few runs each may be close by chance).
     living = np.nonzero(alive)[0]
-    guess = runner.snap(candidates[living[np.argmin(np.sum(implausibility(
-        target, *emulator.predict(candidates[living]), settings.discrepancy_sd) ** 2, axis=1))]])[0]
+    guess = candidates[living[np.argmin(np.sum(implausibility(
+        target, *emulator.predict(candidates[living]), settings.discrepancy_sd) ** 2, axis=1))]]
     # the closest design point among those not ruled out (all of them, if every one is)
     design_worst = implausibility(target, *emulator.predict(x), settings.discrepancy_sd).max(axis=1)
     eligible = design_worst < settings.cutoff if np.any(design_worst < settings.cutoff) else np.ones(len(x), bool)
@@ -277,7 +301,7 @@ def fit_by_simulation(cfg: SimConfig, observed: dict[str, float], parameters: Se
     })
     return FitResult(
         parameters=tuple(parameters), values=values, table=table,
-        residuals=_residuals(observed, names, check, tail),
+        residuals=_residuals(observed, names, check, tail, settings.discrepancy_sd),
         design=_design_table(parameters, x, np.concatenate(waves), runs, names),
         plausible=pd.DataFrame({p.key: p.from_unit(column) for p, column in zip(parameters, plausible.T)}),
         plausible_share=0.0 if none_plausible else float(alive.mean()), runs=runner.runs, seconds=time.perf_counter() - started)
@@ -288,16 +312,18 @@ def emulated_scale_vector(stats: dict[str, float], names: Sequence[str]) -> np.n
     return np.array([emulated_scale(name, np.array([stats[name]]))[0] for name in names])
 
 
-def _residuals(observed: dict[str, float], names: Sequence[str], check: list[list[dict]], tail: float) -> pd.DataFrame:
+def _residuals(observed: dict[str, float], names: Sequence[str], check: list[list[dict]], tail: float,
+               discrepancy_sd: float) -> pd.DataFrame:
     """Each used statistic: observed, and the check run's mean and central interval; z is
-    the observed value's distance from the mean in the runs' standard deviations, on the
-    emulated scale."""
+    the observed value's distance from the mean, on the emulated scale, in standard
+    deviations of the runs' variation and the allowed discrepancy (as the fit measures it)."""
     rows = []
     for name in names:
         simulated = np.array([run.get(name, math.nan) for run in check[0]], dtype=float)
         simulated = simulated[~np.isnan(simulated)]
         on_scale = emulated_scale(name, simulated)
-        sd = max(float(np.std(on_scale, ddof=1)), SD_FLOOR) if len(on_scale) > 1 else math.nan
+        spread = float(np.var(on_scale, ddof=1)) if len(on_scale) > 1 else math.nan
+        sd = math.sqrt(max(spread, SD_FLOOR**2) + discrepancy_sd**2)
         z = (float(emulated_scale(name, np.array([observed[name]]))[0]) - float(np.mean(on_scale))) / sd
         rows.append({"statistic": name, "observed": observed[name], "simulated": float(np.mean(simulated)),
                      "simulated_low": float(np.quantile(simulated, tail)),

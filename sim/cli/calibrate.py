@@ -165,5 +165,7 @@ def summary_lines(calibration, folder: Path) -> str:
         if fit.plausible_share == 0:
             lines.append("warning: no parameter values reproduce the log within its noise; the closest are "
                          "reported (see the residuals in calibration_report.html)")
+        if fit.misses_line():
+            lines.append(f"warning: {fit.misses_line()} (figures/fit.png)")
     lines += [f"wrote {folder}/", f"run it: casesim --config-dir {folder} --config-name {name}"]
     return "\n".join(lines)

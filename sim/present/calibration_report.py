@@ -46,8 +46,8 @@ def referrals_figure(calibration: Calibration) -> Figure:
 
 def fit_figure(calibration: Calibration) -> Figure:
     """Each statistic the fit matched: the observed value's distance from the calibrated
-    model's runs, in the runs' standard deviations (within 2 is as close as one history of
-    the force would be)."""
+    model's runs, in standard deviations of their variation and the allowed discrepancy
+    (within 2 is as close as one history of the force would be)."""
     residuals = calibration.fit.residuals
     height = max(3.0, 0.22 * len(residuals) + 1.2)
     fig, ax = new_axes(None, figsize=(8, height))
@@ -59,7 +59,7 @@ def fit_figure(calibration: Calibration) -> Figure:
     ax.plot(z[~far], y[~far], "o", color=MODEL, ms=5)
     ax.plot(z[far], y[far], "o", color="#d62728", ms=5, label="further off")
     ax.set_yticks(y, [label.replace("_", " ") for label in residuals["statistic"]], fontsize=7)
-    ax.set_xlabel("observed minus the calibrated model's mean, in its runs' standard deviations")
+    ax.set_xlabel("observed minus the calibrated model's mean, in standard deviations (runs and discrepancy)")
     ax.set_title("How closely the calibrated model reproduces the log")
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     return fig
@@ -122,6 +122,9 @@ def render_calibration_report(calibration: Calibration, figures: Mapping[str, Fi
             _image(figures, "fit.png"),
             html_table(fit.residuals),
         ]
+        if fit.misses_line():
+            parts.insert(-2, f"<p><strong>Warning</strong>: {html.escape(fit.misses_line())}. Read the residuals "
+                             "below before relying on the calibrated force for those waits.</p>")
         if fit.plausible_share == 0:
             parts.insert(-3, "<p><strong>No parameter values reproduce the log within its noise</strong>: the "
                              "closest are reported. Look at the statistics furthest off below.</p>")
