@@ -288,14 +288,14 @@ def fit_by_simulation(cfg: SimConfig, observed: dict[str, float], parameters: Se
     chosen = _closest_point(target, _as_array(finalists, names), settings.discrepancy_sd)
     best_unit, check = (guess, closest)[chosen], [finalists[chosen]]
     tail = (1 - settings.level) / 2
-    plausible = candidates[alive]
+    plausible = _plausible_in_their_box(candidates[alive], emulator, target, runner, settings, rng)
     low_unit, high_unit = np.quantile(plausible, [tail, 1 - tail], axis=0)
     values = tuple(p.run_value(float(p.from_unit(u))) for p, u in zip(parameters, best_unit))
     table = pd.DataFrame({
         "key": [p.key for p in parameters],
         "value": values,
-        "low": [float(p.from_unit(u)) for p, u in zip(parameters, low_unit)],
-        "high": [float(p.from_unit(u)) for p, u in zip(parameters, high_unit)],
+        "low": [p.run_value(float(p.from_unit(u))) for p, u in zip(parameters, low_unit)],
+        "high": [p.run_value(float(p.from_unit(u))) for p, u in zip(parameters, high_unit)],
         "unit": [p.unit for p in parameters],
         "moves": [p.moves for p in parameters],
     })
@@ -305,6 +305,23 @@ def fit_by_simulation(cfg: SimConfig, observed: dict[str, float], parameters: Se
         design=_design_table(parameters, x, np.concatenate(waves), runs, names),
         plausible=pd.DataFrame({p.key: p.from_unit(column) for p, column in zip(parameters, plausible.T)}),
         plausible_share=0.0 if none_plausible else float(alive.mean()), runs=runner.runs, seconds=time.perf_counter() - started)
+
+
+def _plausible_in_their_box(plausible: np.ndarray, emulator: SummaryEmulator, target: np.ndarray, runner: _Runner,
+                            settings: FitSettings, rng: np.random.Generator) -> np.ndarray:
+    """The values not ruled out, sampled densely: the last wave leaves few of the candidates
+    (a few dozen of thousands), too few for the ends of an interval, so as many again are
+    drawn uniformly in the box around them (a tenth of each range wider, within it) and
+    judged by the last emulators. The prior is uniform and every value outside the box was
+    ruled out, so these are a uniform sample of the values not ruled out."""
+    if len(plausible) >= settings.candidates // 4:
+        return plausible
+    low = np.clip(plausible.min(axis=0) - 0.1, 0.0, 1.0)
+    high = np.clip(plausible.max(axis=0) + 0.1, 0.0, 1.0)
+    box = runner.snap(low + (high - low) * qmc.Sobol(len(low), scramble=True, seed=rng).random(settings.candidates))
+    worst = implausibility(target, *emulator.predict(box), settings.discrepancy_sd).max(axis=1)
+    inside = box[worst < settings.cutoff]
+    return inside if len(inside) > len(plausible) else plausible
 
 
 def emulated_scale_vector(stats: dict[str, float], names: Sequence[str]) -> np.ndarray:
