@@ -291,3 +291,11 @@ def test_statistics_the_fitted_model_misses_are_named():
     assert "b wait" in result.misses_line()
     assert FitResult((), (), pd.DataFrame(), residuals.iloc[[0]], pd.DataFrame(), pd.DataFrame(), 0.1, 1,
                      1.0).misses_line() == ""
+
+
+def test_a_force_configured_never_to_misgrade_keeps_its_rates_and_reports_the_reviews(synthetic_log):
+    cfg = sim.load_config(["training.under_grade_probability_trained=0", "training.under_grade_probability_untrained=0"])
+    calibration = calibrate(synthetic_log, cfg, fit=[])
+    assert calibration.config.training.under_grade_probability_untrained == 0
+    found = [e for e in calibration.estimates if e.key == "under-grading rate found by reviews"]
+    assert found and found[0].value > 0.05
