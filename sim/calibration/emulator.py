@@ -28,7 +28,7 @@ a statistic the simulation never varies still has a little noise, or one mismatc
 exclude every parameter value."""
 
 
-def emulated_scale(name: str, values: np.ndarray) -> np.ndarray:
+def emulated_scale(values: np.ndarray) -> np.ndarray:
     """A statistic (a mean wait in days, or a count) on the scale it is emulated on: log(1 + y)."""
     return np.log1p(np.maximum(np.asarray(values, dtype=float), 0.0))
 

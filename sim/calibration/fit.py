@@ -192,8 +192,8 @@ class _Runner:
 
 def _as_array(runs: list[list[dict]], names: Sequence[str]) -> np.ndarray:
     """Points x replications x statistics, on the emulated scale."""
-    return np.array([[[emulated_scale(name, np.array([run.get(name, math.nan)]))[0] for name in names]
-                      for run in point] for point in runs])
+    return emulated_scale(np.array([[[run.get(name, math.nan) for name in names] for run in point] for point in runs],
+                                   dtype=float))
 
 
 def usable_statistics(observed: dict[str, float], runs: list[list[dict]]) -> tuple[str, ...]:
@@ -326,7 +326,7 @@ def _plausible_in_their_box(plausible: np.ndarray, emulator: SummaryEmulator, ta
 
 def emulated_scale_vector(stats: dict[str, float], names: Sequence[str]) -> np.ndarray:
     """The statistics ``names`` of ``stats`` on the emulated scale, as a vector."""
-    return np.array([emulated_scale(name, np.array([stats[name]]))[0] for name in names])
+    return emulated_scale(np.array([stats[name] for name in names], dtype=float))
 
 
 def _residuals(observed: dict[str, float], names: Sequence[str], check: list[list[dict]], tail: float,
@@ -338,10 +338,10 @@ def _residuals(observed: dict[str, float], names: Sequence[str], check: list[lis
     for name in names:
         simulated = np.array([run.get(name, math.nan) for run in check[0]], dtype=float)
         simulated = simulated[~np.isnan(simulated)]
-        on_scale = emulated_scale(name, simulated)
+        on_scale = emulated_scale(simulated)
         spread = float(np.var(on_scale, ddof=1)) if len(on_scale) > 1 else math.nan
         sd = math.sqrt(max(spread, SD_FLOOR**2) + discrepancy_sd**2)
-        z = (float(emulated_scale(name, np.array([observed[name]]))[0]) - float(np.mean(on_scale))) / sd
+        z = (float(emulated_scale(observed[name])) - float(np.mean(on_scale))) / sd
         rows.append({"statistic": name, "observed": observed[name], "simulated": float(np.mean(simulated)),
                      "simulated_low": float(np.quantile(simulated, tail)),
                      "simulated_high": float(np.quantile(simulated, 1 - tail)), "z": z})

@@ -10,7 +10,6 @@ never fitted.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ import numpy as np
 
 from ..config.convert import replace_path
 from ..config.schema import SimConfig
-from ..core.distributions import Distribution
 from ..errors import ConfigError
 
 
@@ -134,16 +132,3 @@ def choose_parameters(keys: Sequence[str] | None, fixed: Sequence[str]) -> tuple
             raise ConfigError("--fit", unknown[0], f"one of {', '.join(FITTABLE)}")
         chosen = [FITTABLE[key] for key in dict.fromkeys(keys)]
     return tuple(p for p in chosen if p.key not in set(fixed))
-
-
-def factor_distribution(cfg: SimConfig, parameter: FittedParameter, factor: float) -> Distribution | None:
-    """The distribution a fitted factor gives (None for a parameter fitted as a value)."""
-    if not parameter.factor:
-        return None
-    return config_value(cfg, parameter.key).scaled(parameter.run_value(factor))
-
-
-def as_mapping(distribution: Distribution) -> dict[str, Any]:
-    """A distribution as the YAML writes it (``{dist: triangular, low: ..., ...}``)."""
-    return {"dist": distribution.dist} | {f.name: getattr(distribution, f.name)
-                                          for f in dataclasses.fields(distribution) if f.init}

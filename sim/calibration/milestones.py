@@ -40,6 +40,9 @@ MODEL_OUTCOME_IN_LOG = {
     Outcome.NO_TRACE: "untraceable", Outcome.DUPLICATE: "duplicate", Outcome.UNTRACEABLE: "untraceable",
     Outcome.WARRANT_REFUSED: "no_further_action", Outcome.WARRANT_LAPSED: "no_further_action"}
 
+LOG_OUTCOME_OF_CODE = np.array([MODEL_OUTCOME_IN_LOG[outcome] for outcome in Outcome])
+"""The same, indexed by the model's outcome code (a run's ``outcome`` column)."""
+
 
 @dataclass(frozen=True)
 class Milestones:
@@ -62,11 +65,6 @@ class Milestones:
     def last_recorded_day(self) -> np.ndarray:
         """Each case's latest recorded milestone day (its referral day at least)."""
         return np.nanmax(np.column_stack([self.days[name] for name in MILESTONES]), axis=1)
-
-    def select(self, rows: np.ndarray) -> Milestones:
-        """The cases where boolean ``rows`` holds."""
-        return Milestones({name: day[rows] for name, day in self.days.items()}, self.grade[rows],
-                          self.granted[rows], self.enforced[rows], self.closed[rows], self.end_day)
 
 
 def milestones_from_log(cases: pd.DataFrame, start: pd.Timestamp, as_of: pd.Timestamp) -> Milestones:
@@ -91,7 +89,7 @@ def milestones_from_run(cases: dict[str, np.ndarray], horizon_days: float, origi
     decision on it is made, enforced when the warrant is executed and closed when it leaves
     any other way."""
     outcome = np.asarray(cases["outcome"])
-    in_log = np.array([MODEL_OUTCOME_IN_LOG[Outcome(code)] for code in range(len(Outcome))])[outcome]
+    in_log = LOG_OUTCOME_OF_CODE[outcome]
     enforced = np.isin(in_log, ENFORCED_OUTCOMES)
     closed = (in_log != "") & ~enforced
     decided = cases["warrant_end_day"]

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..domain import GRADES, SOURCES, Outcome
 from ..model.replication import ReplicationOutput
-from .milestones import LOG_DATE_COLUMNS, MODEL_OUTCOME_IN_LOG, milestones_from_run
+from .milestones import LOG_DATE_COLUMNS, LOG_OUTCOME_OF_CODE, milestones_from_run
 
 
 def case_log_from_run(output: ReplicationOutput, horizon_days: float, start: str | pd.Timestamp,
@@ -37,7 +37,7 @@ def case_log_from_run(output: ReplicationOutput, horizon_days: float, start: str
     outcome = np.asarray(cases["outcome"])
     decided = ~np.isnan(m.days["decided"])
     frame["warrant_decision"] = np.where(decided, np.where(outcome == Outcome.WARRANT_REFUSED, "refused", "granted"), "")
-    frame["outcome"] = np.array([MODEL_OUTCOME_IN_LOG[Outcome(code)] for code in range(len(Outcome))])[outcome]
+    frame["outcome"] = LOG_OUTCOME_OF_CODE[outcome]
     reviewed = with_reviews & ~np.isnan(cases["reviewed_day"]) & (m.grade >= 0)
     frame["regraded_to"] = np.where(reviewed, grades[np.asarray(cases["final_grade"])], "")
     frame["child_in_household"] = np.where(cases["child"], "true", "false")
