@@ -68,14 +68,14 @@ class Backtest:
     verdict: str
 
 
-def _series(m, months: int, grid: np.ndarray, referred_from: float) -> dict[tuple[str, str], np.ndarray]:
+def _series(m, months: int, grid: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
     """The three series of one history (observed, or a replication), by (series, group)."""
     out = {("enforcements_a_month", "all"): monthly_enforcements(m, months)}
     open_counts = open_by_grade(m, month_ends(months) - 1.0)
     for k, group in enumerate(OPEN_GROUPS):
         out[("open_at_month_end", group)] = open_counts[:, k]
     for k, grade in enumerate(GRADES):
-        out[("still_waiting_for_enforcement", grade)] = still_waiting(m, k, grid, referred_from)
+        out[("still_waiting_for_enforcement", grade)] = still_waiting(m, k, grid)
     return out
 
 
@@ -120,9 +120,9 @@ def backtest(log: CaseLog, train_until, cfg: SimConfig | None = None, fixed: Seq
                               replications=replications, progress=False)
     test_cfg = dataclasses.replace(calibration.config, run=run)
     grid = np.arange(0.0, horizon_days, KM_STEP_DAYS)
-    observed = _series(milestones_from_log(log.cases, cut, log.as_of), months, grid, 0.0)
+    observed = _series(milestones_from_log(log.cases, cut, log.as_of), months, grid)
     outputs = run_replications(test_cfg, workers=workers, progress=False)
-    simulated = [_series(milestones_from_run(output.cases, horizon_days), months, grid, 0.0) for output in outputs]
+    simulated = [_series(milestones_from_run(output.cases, horizon_days), months, grid) for output in outputs]
     table = _compare(observed, simulated, months, grid, cut, level)
     coverage = (table.dropna(subset=["inside"]).groupby("series")["inside"].agg(["mean", "size"])
                 .rename(columns={"mean": "coverage", "size": "points"}).reset_index())

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..domain import DAYS_PER_MONTH, GRADES
-from ..results.metrics import kaplan_meier
+from ..results.metrics import km_share_waiting_past
 from .milestones import Milestones
 from .summaries import Step, step_durations
 
@@ -53,14 +53,12 @@ def open_by_grade(m: Milestones, days: np.ndarray) -> np.ndarray:
     return out
 
 
-def still_waiting(m: Milestones, grade: int, days: np.ndarray, referred_from: float = 0.0) -> np.ndarray:
-    """The Kaplan-Meier share of the cases of ``grade`` referred from day ``referred_from``
-    still waiting for enforcement at each of ``days`` (since referral); NaN past the longest
-    follow-up or with no such case."""
-    rows = (m.grade == grade) & (m.days["referral"] >= referred_from)
-    durations, ended = step_durations(m, TO_ENFORCEMENT, rows)
-    survival = kaplan_meier(durations, ended)
-    if survival is None:
+def still_waiting(m: Milestones, grade: int, days: np.ndarray) -> np.ndarray:
+    """The Kaplan-Meier share of the cases of ``grade`` referred from day 0 still waiting for
+    enforcement at each of ``days`` (since referral); NaN past the longest follow-up, even
+    where every case has been enforced (a backtest compares only days a case was seen), or
+    with no such case."""
+    durations, ended = step_durations(m, TO_ENFORCEMENT, (m.grade == grade) & (m.days["referral"] >= 0))
+    if not len(durations):
         return np.full(len(days), np.nan)
-    out = np.asarray(survival.evaluate(days), dtype=float)
-    return np.where(days <= durations.max(), out, np.nan)
+    return np.where(days <= durations.max(), km_share_waiting_past(durations, ended, days), np.nan)
