@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import sim
+from sim.domain import DAYS_PER_MONTH
 from sim.calibration.fit import QUICK_SETTINGS, FitSettings
 
 TARGET_SECONDS = 600
@@ -60,7 +61,8 @@ def main() -> None:
     after = tandem_cases_per_second()
 
     fit = calibration.fit
-    cases_per_run = calibration.n_cases * (1 + settings.warm_up_months / 36)  # the log's period and the warm-up
+    log_months = calibration.period_days / DAYS_PER_MONTH
+    cases_per_run = calibration.n_cases * (1 + settings.warm_up_months / log_months)  # the log's period and the warm-up
     print(f"example log: {calibration.n_cases:,} referrals over {calibration.period_days:.0f} days; "
           f"{args.workers} workers; {'quick' if args.quick else 'default'} fit")
     print(f"estimates, backlog and projection alone: {direct_seconds:.1f} s")

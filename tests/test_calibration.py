@@ -237,6 +237,9 @@ def test_the_fit_recovers_parameters_of_a_log_casesim_made(fitted):
     assert table.loc["stages.research.effort_hours", "high"] / table.loc["stages.research.effort_hours", "low"] < 4
     residuals = fitted.fit.residuals
     assert (residuals["z"].abs() < 4).mean() > 0.8
+    from sim.calibration.fit import QUICK_SETTINGS, planned_runs
+
+    assert fitted.fit.runs == planned_runs(QUICK_SETTINGS, 2)  # what the progress bar counts to
 
 
 @pytest.mark.slow

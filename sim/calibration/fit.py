@@ -91,6 +91,19 @@ class FitSettings:
     seed: int = 0
 
 
+def design_points(settings: FitSettings, parameters: int) -> tuple[int, int]:
+    """Design points of the first wave and of each later one (at most: a later wave draws
+    no more than the values left)."""
+    return max(settings.points_per_parameter * parameters, 10), max(settings.refine_points_per_parameter * parameters, 5)
+
+
+def planned_runs(settings: FitSettings, parameters: int) -> int:
+    """The replications a fit of ``parameters`` runs at most: its waves' design points and
+    the two finalists."""
+    first, later = design_points(settings, parameters)
+    return settings.replications * (first + (settings.waves - 1) * later) + 2 * settings.check_replications
+
+
 QUICK_SETTINGS = FitSettings(replications=2, points_per_parameter=4, refine_points_per_parameter=2, waves=2,
                              check_replications=6, candidates=4096)
 """A rough fit in about a sixth of the runs: for trying things out, and the tests."""
@@ -241,7 +254,8 @@ def fit_by_simulation(cfg: SimConfig, observed: dict[str, float], parameters: Se
     rng = np.random.default_rng(settings.seed)
     d = len(parameters)
     runner = _Runner(cfg, parameters, period_days, executor, progress)
-    x = runner.snap(qmc.LatinHypercube(d, seed=rng).random(max(settings.points_per_parameter * d, 10)))
+    first_points, later_points = design_points(settings, d)
+    x = runner.snap(qmc.LatinHypercube(d, seed=rng).random(first_points))
     runs = runner.run(x, settings.replications)
     names = usable_statistics(observed, runs)
     if not names:
@@ -268,8 +282,7 @@ def fit_by_simulation(cfg: SimConfig, observed: dict[str, float], parameters: Se
         if wave == settings.waves - 1:
             break
         living = np.nonzero(alive)[0]
-        extra = candidates[rng.choice(living, size=min(max(settings.refine_points_per_parameter * d, 5), len(living)),
-                                      replace=False)]
+        extra = candidates[rng.choice(living, size=min(later_points, len(living)), replace=False)]
         x = np.vstack([x, extra])
         runs += runner.run(extra, settings.replications)
         waves.append(np.full(len(extra), wave + 1, int))

@@ -116,10 +116,10 @@ class Inputs:
         """A progress bar over the fit's runs, as a callable told of each."""
         from tqdm import tqdm
 
-        s = self.settings
-        total = self.fitted * s.replications * (s.points_per_parameter + (s.waves - 1) * s.refine_points_per_parameter)
-        bar = tqdm(total=total + 2 * s.check_replications if self.fitted else 0, desc="fit: replications", unit="rep",
-                   disable=not self.fitted or None)
+        from ..calibration.fit import planned_runs
+
+        bar = tqdm(total=planned_runs(self.settings, self.fitted) if self.fitted else 0, desc="fit: replications",
+                   unit="rep", disable=not self.fitted or None)
         try:
             yield bar.update
         finally:
