@@ -198,24 +198,24 @@ def _grading_errors(cases: pd.DataFrame, cfg: SimConfig, level: float) -> list[E
     out: list[Estimate] = []
     for kind, truly, wrongly in (("under", HIGH, LOW_RISK), ("over", LOW_RISK, ("H",))):
         rows = found.isin(truly)
-        observed = _share("", int((rows & given.isin(wrongly)).sum()), int(rows.sum()), level, "")
-        if not observed:
+        n = int(rows.sum())
+        if n < MIN_CASES:
             continue
-        rate = observed[0]
+        value, low, high = wilson(int((rows & given.isin(wrongly)).sum()), n, level)
         trained = getattr(training, f"{kind}_grade_probability_trained")
         untrained = getattr(training, f"{kind}_grade_probability_untrained")
         average = share * trained + (1 - share) * untrained
-        scale = [v / average if average > 0 else 0.0 for v in (rate.value, rate.low, rate.high)]
+        scale = [v / average if average > 0 else 0.0 for v in (value, low, high)]
         what = "high-risk cases graded medium or low" if kind == "under" else "medium- or low-risk cases graded high"
         method = (f"share of reviewed {what} (Wilson); trained and untrained rates scaled to it at the "
                   f"configured trained share {share:g}")
-        out.append(Estimate(f"{kind}-grading rate found by reviews", rate.value, rate.low, rate.high,
-                            f"share of reviewed {what} (Wilson)", rate.n, "share", sets_config=False))
+        out.append(Estimate(f"{kind}-grading rate found by reviews", value, low, high,
+                            f"share of reviewed {what} (Wilson)", n, "share", sets_config=False))
         if average <= 0:  # configured never to err: no ratio to keep, so the rates are left as set
             continue
         for who, base in (("trained", trained), ("untrained", untrained)):
             values = [min(base * s, 1.0) for s in scale]
-            out.append(Estimate(f"training.{kind}_grade_probability_{who}", *values, method, rate.n, "share"))
+            out.append(Estimate(f"training.{kind}_grade_probability_{who}", *values, method, n, "share"))
     return out
 
 

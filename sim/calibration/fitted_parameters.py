@@ -65,13 +65,21 @@ class FittedParameter:
         return self.to_unit(np.round(self.from_unit(u)))
 
 
+FACTOR_RANGE = (0.25, 4.0)
+"""A distribution's factor is searched from a quarter to four times the configured one."""
+
+
+def factor_of(key: str, moves: str) -> FittedParameter:
+    """A distribution at ``key`` (an effort in hours, or a delay in days) fitted as a factor
+    on its configured values, searched over FACTOR_RANGE on a log scale."""
+    what = "effort" if key.endswith("_hours") else "delay"
+    return FittedParameter(key, *FACTOR_RANGE, f"x the configured {what}", moves, factor=True, log_scale=True)
+
+
 DEFAULT_PARAMETERS: tuple[FittedParameter, ...] = (
-    FittedParameter("stages.research.effort_hours", 0.25, 4.0, "x the configured effort",
-                    "referral to grading", factor=True, log_scale=True),
-    FittedParameter("stages.planning.effort_hours", 0.25, 4.0, "x the configured effort",
-                    "allocation to the warrant application", factor=True, log_scale=True),
-    FittedParameter("stages.post_arrest.effort_hours", 0.25, 4.0, "x the configured effort",
-                    "how long investigators hold a case, so the wait for one", factor=True, log_scale=True),
+    factor_of("stages.research.effort_hours", "referral to grading"),
+    factor_of("stages.planning.effort_hours", "allocation to the warrant application"),
+    factor_of("stages.post_arrest.effort_hours", "how long investigators hold a case, so the wait for one"),
     FittedParameter("staffing.availability", 0.35, 0.95, "share of contracted hours", "every wait for staff"),
     FittedParameter("stages.warrant.slots_per_sitting_day", 1.0, 12.0, "hearings a sitting day",
                     "the application to the court's decision", log_scale=True, whole=True),
@@ -82,16 +90,11 @@ DEFAULT_PARAMETERS: tuple[FittedParameter, ...] = (
 
 FITTABLE = {p.key: p for p in DEFAULT_PARAMETERS} | {
     p.key: p for p in (
-        FittedParameter("stages.intake.effort_hours", 0.25, 4.0, "x the configured effort", "referral to grading",
-                        factor=True, log_scale=True),
-        FittedParameter("stages.research.comms_data_days", 0.25, 4.0, "x the configured delay",
-                        "referral to grading", factor=True, log_scale=True),
-        FittedParameter("stages.warrant.effort_hours", 0.25, 4.0, "x the configured effort",
-                        "allocation to the warrant application", factor=True, log_scale=True),
-        FittedParameter("stages.planning.lag_days", 0.25, 4.0, "x the configured delay",
-                        "allocation to the warrant application", factor=True, log_scale=True),
-        FittedParameter("stages.execution.lag_days", 0.25, 4.0, "x the configured delay",
-                        "a granted warrant to its execution", factor=True, log_scale=True),
+        factor_of("stages.intake.effort_hours", "referral to grading"),
+        factor_of("stages.research.comms_data_days", "referral to grading"),
+        factor_of("stages.warrant.effort_hours", "allocation to the warrant application"),
+        factor_of("stages.planning.lag_days", "allocation to the warrant application"),
+        factor_of("stages.execution.lag_days", "a granted warrant to its execution"),
         FittedParameter("staffing.caseload_limit", 3.0, 20.0, "cases an investigator holds",
                         "the wait for an investigator", log_scale=True, whole=True),
         FittedParameter("training.assessors_trained_share", 0.0, 1.0, "share", "grading errors"),
