@@ -48,8 +48,13 @@ cli.{command}_main(sys.argv[2:])
 def _stopped(tmp_path: Path, command: str, stops_at: str, argv: list[str], signum: int) -> tuple[int, list[str]]:
     """Run ``casesim-COMMAND argv`` until the replication where ``stops_at`` (a condition on
     ``cfg`` and ``r``) holds, send it ``signum`` there; its exit code and stderr lines."""
+    return _signalled_at_gate(tmp_path, CHILD.format(stops_at=stops_at, command=command), argv, signum)
+
+
+def _signalled_at_gate(tmp_path: Path, code: str, argv: list[str], signum: int) -> tuple[int, list[str]]:
+    """Run the child ``code`` (which touches ``sys.argv[1]`` at its gate, then waits) with
+    ``argv``, send it ``signum`` once the gate is reached; its exit code and stderr lines."""
     marker = tmp_path / "gate_reached"
-    code = CHILD.format(stops_at=stops_at, command=command)
     child = subprocess.Popen([sys.executable, "-c", code, str(marker), *argv], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     try:
@@ -194,20 +199,9 @@ cli.calibrate_main(sys.argv[2:])
 def test_calibrate_stopped_in_its_fit_says_so_in_one_line_and_keeps_no_half_folder(tmp_path, signum):
     import sim
 
-    out, marker = tmp_path / "cal", tmp_path / "gate_reached"
-    child = subprocess.Popen([sys.executable, "-c", CALIBRATE_CHILD, str(marker), str(sim.EXAMPLE_CASE_LOG), "--quick",
-                              "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 300
-        while not marker.exists():
-            if child.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the command ended before the gate (exit {child.returncode}): {child.communicate()[1]}")
-            time.sleep(0.05)
-        child.send_signal(signum)
-        _, err = child.communicate(timeout=120)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == 130
-    assert err.strip().splitlines() == ["casesim-calibrate: interrupted; the fit was stopped; nothing kept"]
+    out = tmp_path / "cal"
+    code, err = _signalled_at_gate(tmp_path, CALIBRATE_CHILD, [str(sim.EXAMPLE_CASE_LOG), "--quick", "--out", str(out)],
+                                   signum)
+    assert code == 130
+    assert err == ["casesim-calibrate: interrupted; the fit was stopped; nothing kept"]
     assert not out.exists()
