@@ -142,7 +142,8 @@ def _flat_keys(data: dict, prefix: str = "") -> list[str]:
     return out
 
 
-def _is_fixed(key: str, fixed: Sequence[str]) -> bool:
+def is_fixed(key: str, fixed: Sequence[str]) -> bool:
+    """Whether the force fixes ``key``: it names it, or a section holding it."""
     return any(key == f or key.startswith(f + ".") for f in fixed)
 
 
@@ -154,7 +155,7 @@ planner reads 0.1162, not 0.11621405750798722."""
 def with_estimates(cfg: SimConfig, estimates: Sequence[Estimate], fixed: Sequence[str]) -> SimConfig:
     """``cfg`` with every estimate that sets a config key applied (to ``SIGNIFICANT_DIGITS``;
     the risk mix's shares to as many decimals, summing to 1), except those the force fixes."""
-    applied = [e for e in estimates if e.sets_config and not _is_fixed(e.key, fixed)]
+    applied = [e for e in estimates if e.sets_config and not is_fixed(e.key, fixed)]
     for estimate in applied:
         cfg = replace_path(cfg, estimate.key, float(f"{estimate.value:.{SIGNIFICANT_DIGITS}g}"))
     if not any(e.key.startswith("demand.risk_mix.") for e in applied):

@@ -16,7 +16,7 @@ from ..core.distributions import Distribution
 from ..domain import GRADES
 from ..io.atomic import atomic_write
 from ..io.manifest import provenance, write_manifest
-from .calibrate import Calibration
+from .calibrate import Calibration, is_fixed
 from .overlay import PROJECTIONS, force_overlay, projection_overlay, yaml_value
 
 CALIBRATION_COLUMNS = ["parameter", "value", "low", "high", "unit", "method", "n", "source"]
@@ -58,14 +58,14 @@ def calibration_table(calibration: Calibration) -> pd.DataFrame:
     rows: dict[str, dict[str, Any]] = {}
     for key, value in _expanded(calibration.config).items():
         shown = yaml_value(value) if isinstance(value, (Distribution, tuple, list)) else value
-        fixed = any(key == f or key.startswith(f + ".") for f in calibration.fixed)
+        fixed = is_fixed(key, calibration.fixed)
         reason = next((why for prefix, why in SET_BY_CALIBRATION.items()
                        if key == prefix or key.startswith(prefix + ".")), "")
         kind = "fixed" if fixed else "calibration" if reason else "default"
         rows[key] = {"parameter": key, "value": shown, "low": math.nan, "high": math.nan, "unit": "",
                      "method": reason, "n": pd.NA, "source": _source(name, kind)}
     for e in calibration.estimates:
-        if e.sets_config and any(e.key == f or e.key.startswith(f + ".") for f in calibration.fixed):
+        if e.sets_config and is_fixed(e.key, calibration.fixed):
             continue
         rows[e.key] = {"parameter": e.key, "value": e.value, "low": e.low, "high": e.high, "unit": e.unit,
                        "method": e.method, "n": e.n,
