@@ -19,6 +19,7 @@ import pytest
 
 import sim
 from sim.config.design import config_hash
+from sim.io.atomic import atomic_write
 from sim.io.checkpoints import kept_count, load_replications, save_replication
 from sim.model import run_replication
 from sim.running import runner
@@ -154,6 +155,42 @@ def test_an_interrupt_stops_worker_processes_and_keeps_what_finished(monkeypatch
     expected = {r: run_replication(cfg, r) for r in kept}
     for output in stopped.value.finished:
         assert np.array_equal(output.cases["exit_day"], expected[output.replication].cases["exit_day"], equal_nan=True)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_signal_during_a_write_takes_effect_once_the_file_is_in_place(tmp_path, signum):
+    """An interrupt inside numpy's zip writer used to surface as the writer's own ValueError
+    ("Can't close the ZIP file ..."), hiding the interrupt: the command then failed with a
+    traceback instead of stopping in one line."""
+    path = tmp_path / "kept.npz"
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            np.savez(f, a=np.arange(10))
+            os.kill(os.getpid(), signum)  # arrives part way through the write
+            np.savez(f, b=np.arange(5))
+
+    def stop(sig, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            atomic_write(path, write)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert path.is_file() and not list(tmp_path.glob(".*.tmp"))
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_failed_write_leaves_neither_the_file_nor_its_temporary(tmp_path):
+    def write(tmp: Path) -> None:
+        tmp.write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(tmp_path / "table.csv", write)
+    assert not list(tmp_path.iterdir())
 
 
 def test_ctrl_c_on_casesim_with_workers_keeps_a_partial_run(tmp_path):
