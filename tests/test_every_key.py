@@ -37,6 +37,7 @@ SPECIAL = {
     "stages.planning.urgent_grades": ("VH", "H", "M"),
     "stages.round_the_clock_grades": (),
     "stages.round_the_clock_speedup": 1.0,
+    "stages.allocation_rule": "due_date",
     "calendar.working_days_per_week": 6,
     "calendar.day_start_hour": 9.0,
     "calendar.enabled": False,

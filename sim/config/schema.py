@@ -12,7 +12,7 @@ import dataclasses
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ..core.distributions import Distribution, Fixed, Triangular, Uniform
 from ..domain import BACKLOG_STAGES, DAYS_PER_MONTH, DAYS_PER_YEAR, GRADED_BACKLOG_STAGES, GRADES, REGION, SURGE
@@ -422,10 +422,14 @@ class StagesConfig:
     """Every stage's efforts and delays. Cases assigned a grade in ``round_the_clock_grades``
     (and, before grading, packages flagging immediate risk) are worked straight through, on
     call, by ``round_the_clock_speedup`` people at once: their effort is not spread over
-    office hours and abstraction."""
+    office hours and abstraction. ``allocation_rule`` orders the queue for an investigator:
+    ``grade`` serves it strictly by grade, oldest first within a grade; ``due_date`` serves
+    very high and high risk first, then medium and low risk together by due date (referral
+    plus the grade's target), as a team working to its targets does."""
 
     round_the_clock_grades: tuple[str, ...] = grade_list(("VH",))
     round_the_clock_speedup: float = bounded(3.0, limits.SPEEDUP)
+    allocation_rule: Literal["grade", "due_date"] = "grade"
     intake: IntakeConfig = field(default_factory=IntakeConfig)
     research: ResearchConfig = field(default_factory=ResearchConfig)
     assessment: AssessmentConfig = field(default_factory=AssessmentConfig)
@@ -564,6 +568,10 @@ class SimConfig:
         caseload_limits = {f.staffing.caseload_limit for f in self.forces}
         check(not self.collaboration.pooling.investigators or len(caseload_limits) <= 1, "collaboration.pooling.investigators",
                True, f"pooled investigators need one caseload limit, and the forces' differ ({sorted(caseload_limits)})")
+        rules = {f.stages.allocation_rule for f in self.force_configs()}
+        shared = self.collaboration.pooling.investigators or self.collaboration.surge.investigators > 0
+        check(not shared or len(rules) <= 1, "stages.allocation_rule", ", ".join(sorted(rules)),
+               "one rule for every force when investigators are pooled or a surge unit takes cases (they share a queue)")
         for prefix, fc in zip(self._force_prefixes(), self.force_configs()):
             fc._validate_force(prefix)
         check_memory(self)

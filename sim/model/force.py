@@ -4,13 +4,13 @@ A case is one process (``ForceModel._case``) that walks the stages in order, one
 stage: intake, research, assessment, allocation, planning, the warrant, execution and the
 post-arrest work. A case of the initial backlog starts at its stage; one allocated before
 day 0 (at planning, the warrant, execution or the post-arrest work) holds a caseload slot
-from day 0. Staff do the
-work through pools (SimPy resources); effort hours become elapsed time through the working
-calendar in one step. Investigators are a team (``staff.Team``): a caseload slot, held from
-allocation until the post-arrest work is done (the allocation queue is the main backlog), and
-their hands-on time, which the cases they hold compete for by assigned grade. Cases worked
-round the clock (very high risk, and before grading the packages that show it) skip every
-queue: on-call staff take them at once.
+from day 0. Staff do the work through pools (SimPy resources); effort hours become elapsed
+time through the working calendar in one step. Investigators are a team (``staff.Team``): a
+caseload slot, held from allocation until the post-arrest work is done (the allocation queue
+is the main backlog, served by grade or, under ``stages.allocation_rule: due_date``, by due
+date below high risk), and their hands-on time, which the cases they hold compete for by
+grade. Cases worked round the clock (very high risk, and before grading the packages
+that show it) skip every queue: on-call staff take them at once.
 
 Which unit serves a case where forces collaborate (a regional triage hub, pooled
 investigators or search teams, a surge unit) is not decided here but by the region's
@@ -28,9 +28,9 @@ import simpy
 from ..config.schema import SimConfig
 from ..core.calendar import Calendar
 from ..domain import GRADES, STAGES, UNGRADED, Outcome, Stage
-from .demand import CaseTable
+from .demand import M, CaseTable
 from .records import CaseRecords, Wip
-from .staff import DayBook, Pool, Team
+from .staff import DayBook, OrderedRequest, Pool, Team
 from .workforce import schedule
 
 if TYPE_CHECKING:
@@ -100,6 +100,7 @@ class ForceModel:
         self.team_of: list[Team | None] = [None] * cases.n  # the investigators holding the case
         self.review = stages.review
         self.targets = cfg.targets_days.as_tuple()
+        self.due_date_order = stages.allocation_rule == "due_date"
 
     # ------------------------------------------------------------------ running
 
@@ -168,7 +169,10 @@ class ForceModel:
         queue = resource.put_queue
         if request in queue:  # still queued: re-insert it at its new priority, keeping its time
             queue.remove(request)
-            request.priority, request.key = true_risk, (true_risk, request.time, not request.preempt)
+            if isinstance(request, OrderedRequest):
+                request.reorder(*self._due_date_order(i, true_risk, request.time))
+            else:
+                request.priority, request.key = true_risk, (true_risk, request.time, not request.preempt)
             queue.append(request)
         if drawn["child"][i] and not records.safeguarding_day[i] <= now:
             records.safeguarding_day[i] = now
@@ -262,10 +266,10 @@ class ForceModel:
             self.records.safeguarding_day[i] = drawn["arrival_day"][i] + drawn["safeguarding_delay_days"][i]
 
     def _allocation(self, i: int):
-        """The main backlog, served by grade: the case waits for a caseload slot of the team
-        the policy names, then for the hand-off if that team is not its own force's. A case
-        worked round the clock is taken on at once by its force's on-call investigators,
-        over the caseload limit if need be. Returns the slot (None if taken on call)."""
+        """The main backlog, served by grade (or by due date, ``_due_date_order``): the case
+        waits for a caseload slot of the team the policy names, then for the hand-off if that
+        team is not its own force's. A case worked round the clock is taken on at once by its
+        force's on-call investigators, over the caseload limit if need be. Returns the slot (None if taken on call)."""
         env, records, times = self.env, self.records, self.times
         self._enter(i, ALLOCATION)
         times["allocation_queue_day"][i] = env.now
@@ -276,7 +280,10 @@ class ForceModel:
             times["allocation_start_day"][i] = env.now
         else:
             team = self.team_of[i] = self.policy.team_for(self, i)
-            slot = team.caseload.request(priority=self.grade[i])
+            if self.due_date_order:
+                slot = OrderedRequest(team.caseload, *self._due_date_order(i, self.grade[i], env.now))
+            else:
+                slot = team.caseload.request(priority=self.grade[i])
             self.waiting[i] = (team.caseload, slot)  # where a review finds it to move it up
             yield slot
             del self.waiting[i]
@@ -290,6 +297,16 @@ class ForceModel:
         times["allocation_end_day"][i] = env.now
         self._leave(i, ALLOCATION)
         return slot
+
+    def _due_date_order(self, i: int, grade: int, asked_day: float) -> tuple[int, float]:
+        """Where case ``i`` of ``grade``, asking on ``asked_day``, stands in the queue for a
+        caseload slot under ``stages.allocation_rule: due_date``: very high and high risk
+        first, each in the order they asked; then medium and low risk together by due date
+        (referral day plus the grade's target), as a team working to its targets takes the
+        case nearest to breaching (or furthest past) its target. Returns (priority, day)."""
+        if grade < M:
+            return grade, asked_day
+        return M, self.drawn["arrival_day"][i] + self.targets[grade]
 
     def _allocated_before_day_0(self, i: int, stage: int):
         """A backlog case allocated before day 0 is in ``stage`` (planning, the warrant,
@@ -495,8 +512,10 @@ class ForceModel:
         return end_day
 
     def _hands_on(self, i: int, hours: float, started: list | None = None):
-        """An investigator's hands-on work on case ``i``, by its grade's priority; the time it
-        starts (day) is written to ``started[i]`` as soon as it is known."""
+        """An investigator's hands-on work on case ``i``, by its grade's priority (under either
+        allocation rule: the rule chooses which cases an investigator takes on, not the order
+        of work on those held); the time it starts (day) is written to ``started[i]`` as soon
+        as it is known."""
         env = self.env
         if hours <= 0:
             if started is not None:

@@ -33,6 +33,24 @@ class PriorityResource(simpy.PriorityResource):
     PutQueue = _InsortQueue
 
 
+class OrderedRequest(simpy.resources.resource.PriorityRequest):
+    """A request served by ``(priority, order_day)`` rather than by (priority, the time it was
+    made): requests of one priority are taken in the order of a day of their own, such as a
+    case's due date. Never preempts, as ``PriorityResource`` never does."""
+
+    def __init__(self, resource: PriorityResource, priority: int, order_day: float):
+        # PriorityRequest.__init__ would queue the request under its own key before this one
+        # could set the order, so its attributes are set here and the request queued after.
+        self.priority, self.preempt, self.time = priority, False, resource._env.now
+        self.reorder(priority, order_day)
+        simpy.resources.resource.Request.__init__(self, resource)
+
+    def reorder(self, priority: int, order_day: float) -> None:
+        """Take ``priority`` and ``order_day`` (a request still queued must be re-inserted)."""
+        self.priority, self.order_day = priority, order_day
+        self.key = (priority, order_day, True)
+
+
 class Blocker:
     """Takes servers of a priority resource out of use (posts not yet filled, staff who have
     left) by holding requests that outrank every case; a change takes effect as servers
