@@ -28,8 +28,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--train-until", required=True, help="the last day the calibration sees, YYYY-MM-DD")
     parser.add_argument("--as-of", help="the log's extract date, YYYY-MM-DD (default: its latest date)")
     parser.add_argument("--replications", type=int, default=40,
-                        help=f"replications of the months after the cut, 5 to {MAX_BACKTEST_REPLICATIONS} (default 40)")
-    parser.add_argument("--out", help="output folder (default outputs/backtest/DATE_TIME)")
+                        help=f"replications of the months after the cut, 5 to {MAX_BACKTEST_REPLICATIONS}")
+    parser.add_argument("--out", help="output folder (default: a new outputs/backtest/DATE_TIME)")
     args = parser.parse_intermixed_args(argv)
     if not 5 <= args.replications <= MAX_BACKTEST_REPLICATIONS:
         raise ConfigError("--replications", args.replications,

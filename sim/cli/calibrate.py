@@ -33,10 +33,10 @@ def add_log_options(parser: Parser) -> None:
     parser.add_argument("--config-dir", help="a folder holding the force's own YAML (searched after configs/)")
     parser.add_argument("--config-name", default="config", help="the force's own YAML in --config-dir")
     parser.add_argument("--fit", help="the parameters to fit, comma-separated, or 'none' (default: the usual six)")
-    parser.add_argument("--name", default="my_force", help="the force's name, and its YAML's (default my_force)")
-    parser.add_argument("--workers", type=int, default=1, help="local processes for the fit's runs (default 1)")
+    parser.add_argument("--name", default="my_force", help="the force's name, and its YAML's")
+    parser.add_argument("--workers", type=int, default=1, help="local processes for the fit's runs")
     parser.add_argument("--quick", action="store_true", help="a rough fit in a fraction of the time (for trying out)")
-    parser.add_argument("--seed", type=int, default=0, help="the fit's design and sampling seed (default 0)")
+    parser.add_argument("--seed", type=int, default=0, help="the fit's design and sampling seed")
 
 
 @command("casesim-calibrate")
@@ -51,8 +51,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     add_log_options(parser)
     parser.add_argument("--as-of", help="the extract date, YYYY-MM-DD (default: the latest date in the log)")
     parser.add_argument("--projection-years", type=int, default=3,
-                        help=f"years of referrals to project, 1 to {MAX_PROJECTION_YEARS} (default 3)")
-    parser.add_argument("--out", help="output folder (default outputs/calibration/DATE_TIME)")
+                        help=f"years of referrals to project, 1 to {MAX_PROJECTION_YEARS}")
+    parser.add_argument("--out", help="output folder (default: a new outputs/calibration/DATE_TIME)")
     args = parser.parse_intermixed_args(argv)
     if not 1 <= args.projection_years <= MAX_PROJECTION_YEARS:
         raise ConfigError("--projection-years", args.projection_years, f"a whole number of years from 1 to "

@@ -18,7 +18,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     against the sizes and checksums in its point.json: a damaged point is named on stderr
     (one line each) and marked failed, and the command exits with code 1."""
     parser = Parser(prog="casesim-collect", description=main.__doc__)
-    parser.add_argument("directory")
+    parser.add_argument("directory", help="a sweep's or a multirun's folder, e.g. outputs/sweep/smoke")
     args = parser.parse_args(argv)
     folder = Path(args.directory)
     if not folder.is_dir():

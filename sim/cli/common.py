@@ -8,6 +8,7 @@ import contextlib
 import datetime as dt
 import functools
 import os
+import re
 import signal
 import sys
 import threading
@@ -89,9 +90,46 @@ def _sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
+_ROLE = re.compile(r":[a-z]+:`(~?)([^`]*)`")  # :func:`name`; :class:`~sim.Target` shows Target
+_LITERAL = re.compile(r"``(.*?)``|`([^`]*)`", re.DOTALL)
+
+
+def plain_text(text: str) -> str:
+    """``text`` (a docstring) as a terminal should show it: reStructuredText roles reduced
+    to their target's name, literals to their text.
+
+    >>> plain_text("``casesim-search``: see :func:`~sim.running.search.search_mix` and `Target`")
+    'casesim-search: see search_mix and Target'
+    """
+    text = _ROLE.sub(lambda match: match.group(2).rsplit(".", 1)[-1] if match.group(1) else match.group(2), text)
+    return _LITERAL.sub(lambda match: match.group(1) if match.group(1) is not None else match.group(2), text)
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Every command's ``--help``: the description and help texts without docstring markup
+    (:func:`plain_text`), and after each option's help its default, ``(default: VALUE)``,
+    unless it has none (None, off, empty) or the help already says it in words."""
+
+    def _format_text(self, text: str) -> str:
+        return super()._format_text(plain_text(text))
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        help_text = plain_text(action.help or "")
+        default = action.default
+        no_default = default is None or default is False or default is argparse.SUPPRESS or default == []
+        if action.option_strings and "(default" not in help_text and not no_default:
+            help_text += " (default: %(default)s)"
+        return help_text
+
+
 class Parser(argparse.ArgumentParser):
     """An argument parser whose errors follow the house rule: one line on stderr, the
-    error first (``PROG: error: ...; see PROG --help``), exit code 2."""
+    error first (``PROG: error: ...; see PROG --help``), exit code 2; its help is laid out
+    by :class:`HelpFormatter`."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # noqa: D102 - argparse's hook
         print(f"{self.prog}: error: {message}; see {self.prog} --help", file=sys.stderr)

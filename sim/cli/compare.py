@@ -21,7 +21,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = Parser(prog="casesim-compare", description=main.__doc__)
     parser.add_argument("items", nargs="+", metavar="SCENARIO or key=value",
                         help="scenario names (configs/scenario/) and overrides applied to every run")
-    parser.add_argument("--out", help="output folder (default outputs/compare/DATE_TIME)")
+    parser.add_argument("--out", help="output folder (default: a new outputs/compare/DATE_TIME)")
     args = parser.parse_intermixed_args(argv)
     names = [item for item in args.items if "=" not in item]
     overrides = [item for item in args.items if "=" in item]

@@ -23,10 +23,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = Parser(prog="casesim-replications", description=main.__doc__)
     parser.add_argument("overrides", nargs="*", help="config overrides, e.g. scenario=fast_warrants run.workers=2")
     parser.add_argument("--max", type=int, default=40, dest="max_replications",
-                        help="replications to run, 0..MAX-1 (default 40; run.replications is not used)")
+                        help="replications to run, 0..MAX-1, whatever run.replications says")
     parser.add_argument("--precision", type=float, default=0.05,
-                        help="relative half-width wanted, a fraction of the mean (default 0.05 = ±5 %%)")
-    parser.add_argument("--out", help="output folder (default outputs/replications/DATE_TIME)")
+                        help="relative half-width wanted, a fraction of the mean: 0.05 is ±5 %%")
+    parser.add_argument("--out", help="output folder (default: a new outputs/replications/DATE_TIME)")
     args = parser.parse_intermixed_args(argv)
 
     from ..config.load import load_config

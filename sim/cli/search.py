@@ -23,18 +23,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = Parser(prog="casesim-search", description=main.__doc__)
     parser.add_argument("overrides", nargs="*",
                         help="config overrides, e.g. scenario=fast_warrants run.replications=20")
-    parser.add_argument("--risks", default="VH,H", help="true risks the target is for (default VH,H)")
+    parser.add_argument("--risks", default="VH,H", help="true risks the target is for, comma-separated")
     parser.add_argument("--within-days", type=float, default=7.0,
-                        help="days to an arrest the target counts as on time (default 7)")
+                        help="days to an arrest the target counts as on time")
     parser.add_argument("--max-share-late", type=float, default=0.01,
-                        help="share of those referrals that may be later, a fraction (default 0.01)")
+                        help="share of those referrals that may be later, a fraction")
     parser.add_argument("--confidence", type=float, default=0.9,
-                        help="confidence of the upper bound on the share late (default 0.9)")
+                        help="confidence of the upper bound on the share late, a fraction")
     parser.add_argument("--max-investigators", type=int, default=60,
-                        help="the most investigators the bisection tries (default 60)")
-    parser.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...")
-    parser.add_argument("--cost", action="append", default=[], metavar="KEY=PER_UNIT")
-    parser.add_argument("--out", help="output folder (default outputs/search/DATE_TIME)")
+                        help="the most investigators the bisection tries")
+    parser.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
+                        help="search the cheapest mix of these levels instead of investigators alone; "
+                             "once per key (default: investigators from today's to --max-investigators)")
+    parser.add_argument("--cost", action="append", default=[], metavar="KEY=PER_UNIT",
+                        help="the cost of one unit of a --grid key (e.g. a post's cost a year); once per key")
+    parser.add_argument("--out", help="output folder (default: a new outputs/search/DATE_TIME)")
     args = parser.parse_intermixed_args(argv)
 
     from ..config.load import load_config

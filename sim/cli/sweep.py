@@ -25,15 +25,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = Parser(prog="casesim-sweep", description=main.__doc__)
     parser.add_argument("name", help="a sweep in configs/sweep/ (e.g. smoke, staffing_training, sensitivity)")
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="applied to every design point")
-    parser.add_argument("--out", help="output folder (default outputs/sweep/NAME; the same folder resumes)")
-    parser.add_argument("--workers", type=int, default=1, help="local processes (default 1: this process)")
+    parser.add_argument("--out", help="output folder; the same folder resumes (default: outputs/sweep/NAME)")
+    parser.add_argument("--workers", type=int, default=1, help="local processes; 1 runs the sweep in this process")
     parser.add_argument("--scheduler", help="a Dask scheduler, tcp://HOST:8786 (needs casesim[dask])")
     parser.add_argument("--connect-timeout", type=float, default=CONNECT_TIMEOUT_SECONDS, metavar="SECONDS",
-                        help=f"seconds to wait for the scheduler to answer (default {CONNECT_TIMEOUT_SECONDS:g})")
+                        help="seconds to wait for the scheduler to answer")
     parser.add_argument("--local-cluster", type=int, metavar="N", help="start a Dask LocalCluster of N workers")
     parser.add_argument("--batch-seconds", type=float,
                         help="seconds of simulation per task (default: the sweep's)")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_intermixed_args(argv)
     for option, count in (("--workers", args.workers), ("--local-cluster", args.local_cluster)):
         if count is not None and not 1 <= count <= MAX_WORKERS:
