@@ -1,0 +1,375 @@
+"""Findings in plain words, computed from a run's numbers: what limits the force (the binding
+bottleneck and the next one), which units cannot keep up, which targets are met, how long the
+misgraded high-risk suspects wait, and, for a comparison, what each lever changed and why a
+lever moved a metric the wrong way.
+
+Every sentence is built from the run's own tables (the summary, the pools and the work in
+progress over time) and the configuration (headcounts, referrals), so a finding appears only
+when the numbers say it: a test builds a configuration that triggers each one and one that
+does not. The command line prints the first few under its table; the reports open with them.
+
+A unit is *overloaded* when its queue grows without bound: it works at or above its capacity
+(``SATURATED``) and the cases at its stage keep growing to the end of the run (``GROWING``),
+or its starting load already exceeds its capacity (``sim.model.offered_load``). The *binding
+bottleneck* is the unit working closest to (or past) its capacity; the next one is the one
+after it. Measured use can pass 1 where urgent work comes on top of the hours or places a
+unit has (worked overtime, or booked over the list).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..config.schema import SimConfig
+from ..domain import DAYS_PER_YEAR, GRADES
+from ..model.offered_load import start_load
+from .catalogue import HEADLINE, TIME_TO_ARREST, UTILISATION, metric
+from .tables import Results
+
+SATURATED = 0.95
+"""Measured use of capacity from which a unit counts as full: a queue in front of it grows
+with any rise in demand."""
+GROWING = 1.25
+"""The cases at a unit's stage at the end of the run over their level a fifth of the way in,
+from which the queue counts as growing without bound (and at least ``GROWING_CASES`` more)."""
+GROWING_CASES = 20
+BUSY = 0.80
+"""Use of capacity below which no unit is called a bottleneck."""
+TARGET_MET_SHARE = 0.10
+"""A grade's target counts as met when at most this share of its cases miss it."""
+
+UNIT_WORDS: dict[str, tuple[str, str, str, str, str]] = {
+    # pool: (the unit, one of its members, several, the stage whose queue it serves, what to add)
+    "intake": ("intake", "intake researcher", "intake researchers", "intake", "intake staff"),
+    "research": ("research", "researcher", "researchers", "research", "researchers"),
+    "assessment": ("risk assessment", "assessor", "assessors", "assessment", "assessors"),
+    "investigators": ("investigators' hands-on time", "investigator", "investigators", "planning", "investigators"),
+    "caseload": ("investigators' caseload", "caseload slot", "caseload slots", "allocation",
+                 "investigators or a higher caseload limit"),
+    "court": ("warrant hearings", "hearing slot a sitting day", "hearing slots a sitting day", "warrant",
+              "hearing slots"),
+    "search_teams": ("search teams", "search team", "search teams", "execution", "search teams"),
+}
+"""How findings name each capacity of ``sim.results.catalogue.POOLS``."""
+STAGE_WORDS = {"intake": "at intake", "research": "in research", "assessment": "waiting for risk assessment",
+               "allocation": "waiting for an investigator", "planning": "at enforcement planning",
+               "warrant": "at the warrant stage", "execution": "waiting for a search team"}
+"""Where a stage's cases are, in words: "N cases {words}"."""
+GRADE_WORDS = {"VH": "very high risk", "H": "high risk", "M": "medium risk", "L": "low risk"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding: its ``topic`` (``overload``, ``bottleneck``, ``targets``, ``misgraded`` or
+    ``lever``), the ``force`` it is about (or the region's total) and its ``text``, one or two
+    sentences with their numbers."""
+
+    topic: str
+    force: str
+    text: str
+
+
+def run_findings(results: Results, summary: pd.DataFrame | None = None) -> list[Finding]:
+    """The findings of one run: what limits each force, its targets, its misgraded tail, then
+    a warning for each unit that cannot keep up, for each force (``summary`` is ``results.summary()``,
+    passed when already computed)."""
+    summary = results.summary() if summary is None else summary
+    findings: list[Finding] = []
+    for force in _forces(results):
+        rows = _Rows(summary, force)
+        findings += overloaded_units(results, rows, force)
+        findings += bottlenecks(results, rows, force)
+        findings += targets(results, rows, force)
+        findings += misgraded_tail(results, rows, force)
+    order = ("bottleneck", "targets", "misgraded", "overload")
+    return sorted(findings, key=lambda f: order.index(f.topic))
+
+
+# --------------------------------------------------------------------------- one run
+
+
+class _Rows:
+    """The summary's estimates for one force, looked up by (metric, by, grade)."""
+
+    def __init__(self, summary: pd.DataFrame, force: str):
+        rows = summary[summary["force"] == force]
+        self.estimate = {(m, b, g): e for m, b, g, e in rows[["metric", "by", "grade", "estimate"]].itertuples(index=False)}
+
+    def get(self, name: str, by: str = "all", grade: str = "all") -> float:
+        return float(self.estimate.get((name, by, grade), np.nan))
+
+
+def _forces(results: Results) -> list[str]:
+    """The forces findings speak of: each force of a region, or the one force."""
+    return list(dict.fromkeys(results.pools["force"].astype(str)))
+
+
+def _utilisation(rows: _Rows) -> dict[str, float]:
+    """Each pool's measured use of its capacity (mean over replications), where measured."""
+    use = {pool: rows.get(UTILISATION.name(pool), "pool") for pool in UNIT_WORDS}
+    return {pool: u for pool, u in use.items() if np.isfinite(u)}
+
+
+def stage_growth(results: Results, force: str, stage: str) -> tuple[float, float]:
+    """(cases at ``stage`` a fifth of the way through the measured window, cases there at the
+    end), means over replications, from the work in progress over time."""
+    ts = results.timeseries
+    wip = ts[(ts["series"] == "wip") & (ts["name"] == stage) & (ts["force"].astype(str) == force)]
+    if wip.empty:
+        return np.nan, np.nan
+    per_day = wip.groupby(["replication", "day"], observed=True)["value"].sum().groupby("day").mean()
+    run = results.config.run
+    early_day = run.warmup_days + 0.2 * (run.horizon_days - run.warmup_days)
+    early = per_day[per_day.index <= early_day]
+    return float(early.iloc[-1] if len(early) else per_day.iloc[0]), float(per_day.iloc[-1])
+
+
+def _size(results: Results, force: str, pool: str) -> int:
+    """The pool's headcount (or slots, or places a working day), as the pools table gives it."""
+    pools = results.pools
+    return int(round(pools.loc[(pools["force"].astype(str) == force) & (pools["pool"] == pool), "capacity"].max()))
+
+
+def _referrals_per_month(cfg: SimConfig, force: str) -> float:
+    loads = [load for load in start_load(cfg) if load.force == force]
+    return loads[0].referrals_per_month if loads else np.nan
+
+
+def overloaded_units(results: Results, rows: _Rows, force: str) -> list[Finding]:
+    """A finding for each unit of ``force`` whose queue grows without bound: it works at
+    ``SATURATED`` or more of its capacity over the run or at the end, and the cases at its
+    stage grow (``GROWING``)."""
+    cfg = results.config
+    keys = {load.pool: load.key for load in start_load(cfg) if load.force == force}
+    findings = []
+    for pool, u in _utilisation(rows).items():
+        unit, one, several, stage, more = UNIT_WORDS[pool]
+        early, end = stage_growth(results, force, stage)
+        growing = end >= GROWING * early and end - early >= GROWING_CASES
+        full_at_end = end_use(results, force, pool)
+        if not (growing and max(u, full_at_end) >= SATURATED):
+            continue
+        size = _size(results, force, pool)
+        key = keys.get(pool, "")
+        referrals = _referrals_per_month(cfg, force)
+        use = f"working at {_pct(u)} of capacity" + (f" ({_pct(full_at_end)} at the end)" if full_at_end > u + 0.05 else "")
+        text = (f"{_force_prefix(results, force)}{unit[0].upper() + unit[1:]} cannot keep up: {size:,} "
+                f"{one if size == 1 else several} for {referrals:,.0f} referrals a month at the start, {use}; "
+                f"{end:,.0f} cases {STAGE_WORDS[stage]} at the end, up from {early:,.0f}. "
+                f"Add {more}{f' ({key})' if key else ''} or expect these waits to keep growing.")
+        findings.append(Finding("overload", force, text))
+    return findings
+
+
+def end_use(results: Results, force: str, pool: str) -> float:
+    """Share of ``pool``'s staff or slots busy over the last tenth of the run (mean over
+    replications); NaN for capacities the run does not sample (court, search teams)."""
+    ts = results.timeseries
+    busy = ts[(ts["series"] == "busy") & (ts["name"] == pool) & (ts["force"].astype(str) == force)]
+    size = _size(results, force, pool)
+    if busy.empty or size <= 0:
+        return np.nan
+    run = results.config.run
+    last = busy[busy["day"] >= run.horizon_days - 0.1 * (run.horizon_days - run.warmup_days)]
+    return float(last["value"].mean() / size)
+
+
+def bottlenecks(results: Results, rows: _Rows, force: str) -> list[Finding]:
+    """What limits ``force`` most, and next: among the units working at ``BUSY`` or more of
+    their capacity, the one whose queue grew most over the run (by use of capacity where no
+    queue grew); or that no unit is near its capacity."""
+    ranked = []
+    for pool, u in _utilisation(rows).items():
+        early, end = stage_growth(results, force, UNIT_WORDS[pool][3])
+        last = end_use(results, force, pool)
+        at_end = bool(last > u + 0.05)
+        use = last if at_end else u
+        if use >= BUSY:
+            ranked.append((end - early if np.isfinite(end - early) else 0.0, use, pool, early, end, at_end))
+    prefix = _force_prefix(results, force)
+    if not ranked:
+        use = _utilisation(rows)
+        if not use:
+            return []
+        busiest = max(use, key=use.get)
+        return [Finding("bottleneck", force, f"{prefix}No unit is near its capacity: the busiest, "
+                                             f"{UNIT_WORDS[busiest][0]}, works at {_pct(use[busiest])}.")]
+    ranked.sort(key=lambda r: (-max(r[0], 0.0), -r[1]))
+
+    def words(growth, use, pool, early, end, at_end):
+        queue = (f"{end:,.0f} cases {STAGE_WORDS[UNIT_WORDS[pool][3]]} at the end, up from {early:,.0f}"
+                 if growth >= GROWING_CASES else f"its queue steady at about {end:,.0f} cases")
+        return f"{UNIT_WORDS[pool][0]} ({_pct(use)} of capacity{' at the end' if at_end else ''}; {queue})"
+
+    text = f"{prefix}What limits the force most is {words(*ranked[0])}"
+    if len(ranked) > 1:
+        text += f"; next, {words(*ranked[1])}"
+    return [Finding("bottleneck", force, text + ".")]
+
+
+def targets(results: Results, rows: _Rows, force: str) -> list[Finding]:
+    """Which grades' targets are met (at most ``TARGET_MET_SHARE`` of cases past them) and by
+    how far the others are missed, by assigned grade."""
+    met, missed = [], []
+    for grade, target_days in zip(GRADES, results.config.targets_days.as_tuple()):
+        late = rows.get("share_past_target", "assigned_grade", grade)
+        if not np.isfinite(late):
+            continue
+        median = rows.get(TIME_TO_ARREST.name("p50"), "assigned_grade", grade)
+        words = f"{GRADE_WORDS[grade]} ({target_days:g} day{'' if target_days == 1 else 's'})"
+        if late <= TARGET_MET_SHARE:
+            met.append(words)
+        else:
+            median_words = f"median {_days(median)}" if np.isfinite(median) else "median not reached"
+            missed.append(f"{words}: {_pct(late)} of cases miss it, {median_words}")
+    if not met and not missed:
+        return []
+    parts = []
+    if missed:
+        parts.append(f"{_force_prefix(results, force)}Targets missed, " + "; ".join(missed) + ".")
+    if met:
+        parts.append("Targets met (9 in 10 cases or more): " + ", ".join(met) + ".")
+    return [Finding("targets", force, " ".join(parts))]
+
+
+def misgraded_tail(results: Results, rows: _Rows, force: str) -> list[Finding]:
+    """How many truly high-risk suspects are graded medium or low, how long they wait, and how
+    many a year wait over a year."""
+    misgraded = rows.get("cases", "misgraded_high_risk")
+    high = sum(rows.get("cases", "true_risk", g) for g in GRADES[:2])
+    if not (misgraded > 0 and high > 0):
+        return []
+    one_in = high / misgraded
+    median = rows.get(TIME_TO_ARREST.name("p50"), "misgraded_high_risk")
+    cases = results.referrals
+    cases = cases[(cases["force"].astype(str) == force) & cases["misgraded"].astype(bool)
+                  & cases["true_risk"].isin(GRADES[:2])]
+    waited = cases["time_to_arrest_days"].fillna(cases["followup_days"]) > DAYS_PER_YEAR
+    run = results.config.run
+    years = (run.horizon_days - run.warmup_days) / DAYS_PER_YEAR
+    per_year = waited.sum() / max(results.cases["replication"].nunique(), 1) / years
+    many = (f"{per_year:,.0f} a year {'waits' if round(per_year) == 1 else 'wait'}" if per_year >= 0.5
+            else "fewer than one a year waits" if per_year > 0 else "none waits")
+    median_words = f"their median wait for arrest is {_days(median)}" if np.isfinite(median) else \
+        "over half of them are not arrested within the run"
+    text = (f"{_force_prefix(results, force)}1 in {one_in:.0f} truly high-risk suspects is graded medium or low; "
+            f"{median_words}, and {many} over a year.")
+    return [Finding("misgraded", force, text)]
+
+
+# --------------------------------------------------------------------------- comparisons
+
+
+def comparison_findings(table: pd.DataFrame, force: str) -> list[Finding]:
+    """For each scenario of a comparison (``Comparison.table``, one force's rows): its largest
+    real improvement among the headline metrics, and each headline metric it made worse
+    (the interval of the paired difference excluding 0), with the capacity whose use rose
+    most as the reason."""
+    rows = table[table["force"] == force]
+    findings = []
+    for scenario, own in rows.groupby("scenario", sort=False):
+        headline = own[[(m, b, g) in HEADLINE for m, b, g in own[["metric", "by", "grade"]].itertuples(index=False)]]
+        real = headline[(headline["ci_low"] > 0) | (headline["ci_high"] < 0)]
+        better, worse = [], []
+        for row in real.itertuples(index=False):
+            direction = metric(row.metric).better
+            if not direction:
+                continue
+            good = (row.difference < 0) == (direction == "lower")
+            (better if good else worse).append(row)
+        if better:
+            best = max(better, key=lambda r: abs(r.relative_difference) if np.isfinite(r.relative_difference) else 0)
+            findings.append(Finding("lever", force, f"{scenario}: {_describe(best)}."))
+        for row in worse:
+            reason = _shifted_bottleneck(own)
+            findings.append(Finding("lever", force, f"{scenario} makes one thing worse: {_describe(row)}"
+                                                    f"{f', because {reason}' if reason else ''}."))
+    return findings
+
+
+def _describe(row) -> str:
+    """``row`` of a comparison in words: the metric, baseline to scenario, the difference and its interval."""
+    label, unit = metric_words(row.metric, row.by, row.grade)
+    fmt = _formatter(unit)
+    return (f"{label} {fmt(row.baseline)} → {fmt(row.value)} ({_signed(fmt, row.difference)}, "
+            f"95 % CI {_signed(fmt, row.ci_low)} to {_signed(fmt, row.ci_high)})")
+
+
+def _shifted_bottleneck(own: pd.DataFrame) -> str:
+    """The capacity whose use rose most in the scenario, if it ended above ``BUSY``."""
+    use = own[own["by"] == "pool"]
+    use = use[use["metric"].str.startswith("utilisation_")]
+    if use.empty:
+        return ""
+    rose = use.loc[use["difference"].idxmax()]
+    pool = UTILISATION.member_of(rose["metric"])
+    if pool is None or rose["difference"] <= 0 or rose["value"] < BUSY:
+        return ""
+    return (f"{UNIT_WORDS[pool][0]} became the constraint ({_pct(rose['baseline'])} → {_pct(rose['value'])} "
+            f"of capacity)")
+
+
+# --------------------------------------------------------------------------- words
+
+
+def metric_words(name: str, by: str, grade: str) -> tuple[str, str]:
+    """(a planner's words for the metric row, its unit): ``("high-risk median days to
+    arrest", "days")`` for (``time_to_arrest_p50_days``, ``true_risk``, ``H``)."""
+    entry = metric(name)
+    who = {"true_risk": f"truly {GRADE_WORDS.get(grade, grade)}", "assigned_grade": f"graded {GRADE_WORDS.get(grade, grade)}",
+           "misgraded_high_risk": "misgraded high-risk", "initial_backlog": "backlog", "pool": "", "all": ""}[by]
+    quantile = TIME_TO_ARREST.member_of(name)
+    if quantile:
+        what = {"p50": "median", "p90": "90th percentile", "p95": "95th percentile", "p99": "99th percentile"}[quantile]
+        label = f"{what} days to arrest"
+    elif name == "share_past_target":
+        label = "share past target"
+    elif name == "longest_wait_days":
+        label = "longest wait (days)"
+    elif name == "cases_past_18_months":
+        label = "cases waiting past 18 months"
+    elif name == "child_days_at_risk_per_year":
+        label = "child-days at risk a year"
+    elif name == "backlog_at_end":
+        label = "cases open at the end"
+    elif UTILISATION.member_of(name):
+        label = f"use of {UNIT_WORDS[UTILISATION.member_of(name)][0]}"
+    else:
+        label = entry.meaning
+    return (f"{who}: {label}" if who else label[0].upper() + label[1:]), entry.unit
+
+
+def _formatter(unit: str):
+    if unit in ("share", "share of capacity"):
+        return lambda v: _pct(v) if np.isfinite(v) else "n/a"
+    if unit == "days":
+        return lambda v: f"{v:,.1f} days" if np.isfinite(v) else "n/a"
+    return lambda v: f"{v:,.0f}" if np.isfinite(v) else "n/a"
+
+
+def _signed(fmt, value: float) -> str:
+    text = fmt(abs(value))
+    return text if not np.isfinite(value) else ("+" if value >= 0 else "−") + text
+
+
+def _days(days: float) -> str:
+    """Days in words a planner reads: ``1 day``, ``19 days``, ``7 months``."""
+    if not np.isfinite(days):
+        return "n/a"
+    if days < 1.5:
+        return f"{days:.1f} days"
+    if days < 120:
+        return f"{days:.0f} days"
+    return f"{days / (DAYS_PER_YEAR / 12):.0f} months"
+
+
+def _pct(share: float) -> str:
+    """A share as a whole percentage, as the reports write it: ``"54 %"``."""
+    return f"{share * 100:.0f} %"
+
+
+def _force_prefix(results: Results, force: str) -> str:
+    return f"{force}: " if results.config.forces else ""

@@ -1,0 +1,112 @@
+"""Findings in plain words (sim/results/findings.py): each appears on a configuration built to
+trigger it and not on one built not to, and its numbers are the run's own."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.results.findings import comparison_findings, run_findings
+
+SHORT = ["run.replications=2", "run.horizon_days=730", "run.progress=false"]
+NEVER_MISGRADED = ["training.under_grade_probability_trained=0", "training.under_grade_probability_untrained=0"]
+
+
+def _findings(*overrides: str) -> tuple[sim.Results, dict[str, list[str]]]:
+    res = sim.simulate(sim.load_config([*SHORT, *overrides]))
+    by_topic: dict[str, list[str]] = {}
+    for finding in run_findings(res):
+        by_topic.setdefault(finding.topic, []).append(finding.text)
+    return res, by_topic
+
+
+@pytest.fixture(scope="module")
+def jammed_intake():
+    """One intake researcher for 80 referrals a month: intake's queue grows without bound."""
+    return _findings("demand.referrals_per_month=80", "staffing.intake_researchers=1", "staffing.researchers=8",
+                     "staffing.investigators=40", "staffing.search_teams=4",
+                     "stages.warrant.slots_per_sitting_day=8")
+
+
+@pytest.fixture(scope="module")
+def light():
+    """A small force's demand on the medium force's staff: nothing near its capacity."""
+    return _findings("demand.referrals_per_month=15", *NEVER_MISGRADED)
+
+
+def test_an_overloaded_unit_is_named_with_its_numbers_and_the_key_to_change(jammed_intake):
+    res, found = jammed_intake
+    intake = [text for text in found.get("overload", []) if text.startswith("Intake cannot keep up")]
+    assert len(intake) == 1, found
+    text = intake[0]
+    assert "1 intake researcher for 80 referrals a month" in text and "staffing.intake_researchers" in text
+    ts = res.timeseries
+    end = ts[(ts["series"] == "wip") & (ts["name"] == "intake") & (ts["day"] == ts["day"].max())]
+    waiting = end.groupby("replication")["value"].sum().mean()
+    assert f"{waiting:,.0f} cases at intake at the end" in text
+    assert "What limits the force most is intake" in found["bottleneck"][0]
+
+
+def test_no_overload_and_no_bottleneck_where_nothing_is_near_capacity(light):
+    _, found = light
+    assert "overload" not in found
+    assert found["bottleneck"][0].startswith("No unit is near its capacity")
+
+
+def test_targets_are_reported_met_or_missed_from_the_share_past_target(light, jammed_intake):
+    for res, found in (light, jammed_intake):
+        summary = res.summary()
+        late = summary[(summary["metric"] == "share_past_target") & (summary["by"] == "assigned_grade")]
+        text = found["targets"][0]
+        for grade, words in (("VH", "very high risk"), ("H", "high risk"), ("M", "medium risk"), ("L", "low risk")):
+            share = late.loc[late["grade"] == grade, "estimate"].iloc[0]
+            if share > 0.10:
+                assert f"{words} (" in text.split("Targets met")[0] and f"{share * 100:.0f} % of cases miss it" in text
+            else:
+                assert "Targets met" in text and words in text.split("Targets met")[1]
+    assert "Targets met" in light[1]["targets"][0]
+    assert "Targets met" not in jammed_intake[1]["targets"][0]
+
+
+def test_the_misgraded_tail_appears_only_where_assessors_misgrade(jammed_intake, light):
+    res, found = jammed_intake
+    (text,) = found["misgraded"]
+    summary = res.summary()
+    rows = summary[summary["metric"] == "cases"]
+    misgraded = rows.loc[rows["by"] == "misgraded_high_risk", "estimate"].iloc[0]
+    high = rows.loc[(rows["by"] == "true_risk") & rows["grade"].isin(["VH", "H"]), "estimate"].sum()
+    assert text.startswith(f"1 in {high / misgraded:.0f} truly high-risk suspects is graded medium or low")
+    assert "misgraded" not in light[1]
+
+
+def _comparison_row(scenario, metric, by, grade, baseline, value, half_width):
+    difference = value - baseline
+    return {"scenario": scenario, "force": "medium_force", "metric": metric, "by": by, "grade": grade,
+            "baseline": baseline, "value": value, "difference": difference, "ci_low": difference - half_width,
+            "ci_high": difference + half_width, "relative_difference": difference / baseline, "n_pairs": 10, "note": ""}
+
+
+def test_a_lever_that_moves_a_metric_the_wrong_way_is_explained_by_the_shifted_bottleneck():
+    table = pd.DataFrame([
+        _comparison_row("more_investigators", "time_to_arrest_p50_days", "true_risk", "H", 19.0, 10.0, 1.0),
+        _comparison_row("more_investigators", "time_to_arrest_p50_days", "true_risk", "M", 33.0, 48.0, 4.0),
+        _comparison_row("more_investigators", "time_to_arrest_p90_days", "true_risk", "L", 500.0, 498.0, 30.0),
+        _comparison_row("more_investigators", "utilisation_search_teams", "pool", "all", 1.22, 1.36, 0.01),
+        _comparison_row("more_investigators", "utilisation_investigators", "pool", "all", 1.05, 0.85, 0.01),
+    ])
+    texts = [f.text for f in comparison_findings(table, "medium_force")]
+    assert texts[0].startswith("more_investigators: truly high risk: median days to arrest 19.0 days → 10.0 days")
+    (worse,) = [t for t in texts if "worse" in t]
+    assert "truly medium risk: median days to arrest 33.0 days → 48.0 days (+15.0 days" in worse
+    assert "because search teams became the constraint (122 % → 136 % of capacity)" in worse
+    assert not any("low risk" in t for t in texts)  # its interval spans 0: not a finding
+
+
+def test_a_lever_with_no_real_difference_has_no_finding():
+    table = pd.DataFrame([
+        _comparison_row("training", "time_to_arrest_p50_days", "true_risk", "H", 19.0, 18.5, 1.0),
+        _comparison_row("training", "utilisation_search_teams", "pool", "all", 1.22, 1.22, 0.01),
+    ])
+    assert comparison_findings(table, "medium_force") == []
