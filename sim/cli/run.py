@@ -41,6 +41,7 @@ from omegaconf import DictConfig, OmegaConf
 from ..config.convert import normalise_overrides
 from ..config.load import CONFIG_DIR, build_config, compose_config
 from ..errors import ConfigError
+from . import run_log
 from .common import claim_output_folder, command, warn_overloaded
 
 if TYPE_CHECKING:
@@ -127,6 +128,7 @@ def _as_override(key: str, folder: Path) -> str:
 
 
 @command("casesim")
+@run_log.kept_until_the_job
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: validate, pick the run (or multirun) folder, then hand over to Hydra."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -350,6 +352,7 @@ def _normalised(argv: list[str], multirun: bool) -> list[str]:
 
 
 @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
+@run_log.written_in_the_job_folder
 @command("casesim")
 def _hydra_main(composed: DictConfig) -> None:
     """One Hydra job: a single run, or one job of a multirun."""
