@@ -1,7 +1,9 @@
-"""The data dictionaries list every key and every output column."""
+"""The data dictionaries list every key and every output column; the README's commands write
+into folders git ignores."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sim.config.convert import leaves
@@ -25,3 +27,14 @@ def test_every_output_column_is_documented(quick_results):
     missing = [m for m in metrics if f"`{m}`" not in text and not any(
         m.startswith(p.strip("`*")) for p in ("`mean_wait_days_*`", "`mean_time_days_*`", "`utilisation_*`", "`backlog_at_end_*`"))]
     assert not missing
+
+
+def test_readme_commands_write_into_git_ignored_folders():
+    """The folder each README command example writes into (``--out``, ``hydra.run.dir``,
+    ``hydra.sweep.dir``) is one git ignores, so trying the examples leaves the clone clean."""
+    root = DOCS.parent
+    commands = "\n".join(re.findall(r"```bash\n(.*?)```", (root / "README.md").read_text(), re.DOTALL))
+    folders = re.findall(r"(?:--out[ =]|hydra\.(?:run|sweep)\.dir=)(\S+)", commands)
+    assert folders  # the examples do name folders
+    ignored = {line.strip() for line in (root / ".gitignore").read_text().splitlines() if line.strip().endswith("/")}
+    assert [folder for folder in folders if folder.split("/", 1)[0] + "/" not in ignored] == []
