@@ -1,7 +1,8 @@
 """casesim-compare, casesim-search, casesim-replications and casesim-sweep: an encrypted
 scheduler without this machine's TLS settings is one line, and so is an address where
 something other than a Dask scheduler answers; options and positionals mix in
-any order; the search's default folder is new each time. (Their bad input, a row each:
+any order; the search's default folder is new each time, timestamped, and holds its target, overrides,
+runs.csv (every column documented) and manifest.json. (Their bad input, a row each:
 tests/test_bad_input.py; each command's finished run and its complete manifest:
 tests/test_compare.py, test_search.py, test_replications.py; interrupted runs:
 tests/test_analysis_interrupts.py.)"""
@@ -9,9 +10,11 @@ tests/test_analysis_interrupts.py.)"""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -19,6 +22,7 @@ import pytest
 from sim import cli
 
 QUICK = ["run.horizon_days=60", "run.progress=false"]
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "outputs.md"
 
 
 def _exit_2_with_one_line(command: str, argv: list[str], capsys) -> str:
@@ -90,15 +94,24 @@ def test_search_writes_a_new_folder_each_time_with_its_manifest(tmp_path, monkey
     cli.search_main(argv)
     folders = sorted((tmp_path / "outputs" / "search").iterdir())
     assert len(folders) == 2  # the second search did not overwrite the first
+    documented = DOCS.read_text().split("## staffing search", 1)[1].split("\n## ", 1)[0]
     for folder in folders:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d(_\d+)?", folder.name)  # as the other commands'
+        assert sorted(path.name for path in folder.iterdir()) == ["manifest.json", "runs.csv"]
         manifest = json.loads((folder / "manifest.json").read_text())
         assert manifest["complete"] is True
-        assert manifest["target"]["risks"] == ["L"] and manifest["target"]["within_days"] == 30
+        assert manifest["target"] == {"risks": ["L"], "within_days": 30.0, "max_share_late": 0.99,
+                                      "max_cases_past_18_months": 0, "confidence": 0.9}
         assert manifest["grid"] == {"staffing.investigators": [20.0, 22.0]}
         assert manifest["costs"] == {"staffing.investigators": 1.0}
+        assert manifest["overrides"] == [*QUICK, "run.replications=2"]
         assert manifest["config"]["run"]["horizon_days"] == 60 and manifest["git_revision"]
+        assert manifest["command"] and manifest["versions"]["casesim"]
         runs = pd.read_csv(folder / "runs.csv")
         assert manifest["levels_run"] == len(runs) >= 1
+        assert list(runs.columns[:1]) == ["staffing.investigators"] and "cost" in runs
+        undocumented = [name for name in [*runs.columns, *manifest["target"], *manifest] if f"`{name}`" not in documented]
+        assert undocumented == []
     assert "wrote outputs/search/" in capsys.readouterr().out
 
 
