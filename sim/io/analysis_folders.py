@@ -22,6 +22,7 @@ from ..results.comparison import Comparison
 from ..results.sensitivity import regression_indices
 from .atomic import atomic_write
 from .manifest import manifest, provenance, replication_study_manifest, write_manifest
+from .spreadsheet import write_comparison_headline
 
 
 def start_folder(folder: str | Path, description: Mapping[str, Any]) -> Path:
@@ -52,7 +53,8 @@ def write_comparison_folder(comparison: Comparison, folder: str | Path, override
                             complete: bool = True) -> dict[str, Path]:
     """Write a comparison into ``folder`` (created): ``summary.csv`` (each run's summary,
     the baseline's first, with a ``scenario`` column; ``summaries`` by scenario if already
-    computed), ``comparison.csv`` (the paired differences, if a scenario finished) and, last,
+    computed), ``headline.xlsx`` and ``headline.csv`` (their headline tables),
+    ``comparison.csv`` (the paired differences, if a scenario finished) and, last,
     ``manifest.json``: ``complete``, the ``scenarios`` asked for (default: those in
     ``comparison``), those ``finished``, and one run manifest per finished scenario under
     ``runs`` (``wall_time_seconds`` is the comparison's). A comparison stopped part way is
@@ -66,6 +68,7 @@ def write_comparison_folder(comparison: Comparison, folder: str | Path, override
                          for name, results in runs.items()], ignore_index=True)
     summary = summary[["scenario", *summary.columns.drop("scenario")]]
     atomic_write(paths["summary"], lambda tmp: summary.to_csv(tmp, index=False))
+    paths.update(write_comparison_headline(folder, summary, {name: results.config for name, results in runs.items()}))
     if comparison.scenarios:
         paths["comparison"] = folder / "comparison.csv"
         atomic_write(paths["comparison"], lambda tmp: comparison.table.to_csv(tmp, index=False))
