@@ -73,12 +73,48 @@ def test_bytes_that_are_no_known_encoding_are_refused(tmp_path):
     assert "save it as CSV UTF-8" in _refused(_file(tmp_path, b"age_days\n\x81\x8d\n"))
 
 
-@pytest.mark.parametrize("separator,named", [(";", "';'"), ("\t", "tabs")])
-def test_a_file_separated_by_semicolons_or_tabs_names_the_separator(tmp_path, separator, named):
+@pytest.mark.parametrize("separator,named", [("\t", "tabs"), ("|", "'|'")])
+def test_a_file_separated_by_tabs_names_the_separator(tmp_path, separator, named):
     text = GOOD.replace(",", separator)
     message = _refused(_file(tmp_path, text))
     assert f"columns separated by {named}; save it as comma-separated CSV" in message
     assert "age_days' column" not in message
+
+
+# As Excel saves it where the decimal mark is a comma: ";" between columns, decimal commas,
+# a byte-order mark and Windows line ends.
+EXCEL_SEMICOLONS = ("age_days;stage;assigned_grade;true_risk;child_in_household\r\n"
+                    "400,5;allocation;L;H;true\r\n30;research;;;\r\n0,25;planning;M;;no\r\n")
+PLAIN = ("age_days,stage,assigned_grade,true_risk,child_in_household\n"
+         "400.5,allocation,L,H,true\n30,research,,,\n0.25,planning,M,,no\n")
+
+
+@pytest.mark.parametrize("encode", [str.encode, lambda text: codecs.BOM_UTF8 + text.encode(),
+                                    lambda text: text.encode("cp1252"), lambda text: text.encode("utf-16")],
+                         ids=["utf-8", "bom", "cp1252", "utf-16"])
+def test_semicolons_and_decimal_commas_read_as_the_plain_file(tmp_path, encode):
+    cases = read_backlog_csv(_file(tmp_path, encode(EXCEL_SEMICOLONS)))
+    assert cases == read_backlog_csv(_file(tmp_path, PLAIN, "plain.csv"))
+    assert [c.age_days for c in cases] == [400.5, 30.0, 0.25]
+
+
+def test_a_quoted_decimal_comma_in_a_comma_separated_file_is_refused(tmp_path):
+    # Only a file separated by ";" has decimal commas: in a comma-separated one, "12,5" is a typo.
+    assert 'row 2 column age_days=\'12,5\'' in _refused(_file(tmp_path, 'age_days,stage\n"12,5",research\n'))
+
+
+@pytest.mark.parametrize("age", ["1.234", "12.5", "1.234,5", "12,5,1", "12;5"])
+def test_an_age_a_semicolon_file_cannot_mean_one_way_is_refused_by_row_and_column(tmp_path, age):
+    text = f"age_days;stage\n10;research\n\"{age}\";research\n"
+    message = _refused(_file(tmp_path, text))
+    assert message.startswith(f"backlog.csv row 3 column age_days={age!r}: a number of days from 0 to 36,525")
+    assert "with a decimal comma (12,5) in a file separated by ';'" in message
+
+
+def test_a_header_split_both_at_commas_and_at_semicolons_is_refused_by_row(tmp_path):
+    message = _refused(_file(tmp_path, "\n;\nage_days,stage;assigned_grade\n10,research;L\n"))
+    assert message == ("backlog.csv row 3='age_days,stage;assigned_grade': the header splits into columns both at "
+                       "',' and at ';': save the file with one separator (Excel: CSV UTF-8, comma-separated)")
 
 
 def test_a_header_without_rows_is_refused_with_how_to_run_no_backlog(tmp_path):

@@ -11,7 +11,8 @@ Most rows call the command's ``main(argv)`` in this process, with the simulation
 points (and ``casesim``'s hand-over to Hydra) replaced by a tripwire, so a row that got past
 the checks fails at once instead of simulating; a few rows of each command run the installed
 command in a subprocess, end to end. Inputs accepted rather than refused (an Excel BOM,
-spaces after the commas, latin-1) are tested for the acceptance instead, below the table.
+spaces after the commas, latin-1, semicolons with decimal commas) are tested for the
+acceptance instead, below the table.
 Damaged sweep folders, which ``casesim-collect`` reports and marks failed (exit 1):
 tests/test_sweep_integrity.py.
 """
@@ -278,8 +279,14 @@ BACKLOG_CSV = [
     backlog_run("10,20,allocation,H\n", "age_days", header="age_days,age_days,stage,assigned_grade\n",
                 name="backlog: a duplicate header"),
     backlog_run("allocation,H\n", "age_days", header="stage,assigned_grade\n", name="backlog: no age_days column"),
-    backlog_run("10;allocation;H\r\n", "demand.initial_backlog.csv='{in}/backlog.csv': columns separated by ';'",
-                header="age_days;stage;assigned_grade\r\n", name="backlog: semicolons"),
+    backlog_run("10,5;allocation;H\r\n1.234;allocation;H\r\n",
+                "backlog.csv row 3 column age_days='1.234': a number of days from 0 to 36,525",
+                header="age_days;stage;assigned_grade\r\n", name="backlog: semicolons, an age with a point"),
+    backlog_run("10,allocation;H\r\n", "backlog.csv row 1='age_days,stage;assigned_grade': the header splits into "
+                "columns both at ',' and at ';'", header="age_days,stage;assigned_grade\r\n",
+                name="backlog: commas and semicolons"),
+    backlog_run("10\tallocation\tH\n", "demand.initial_backlog.csv='{in}/backlog.csv': columns separated by tabs",
+                header="age_days\tstage\tassigned_grade\n", name="backlog: tabs"),
     backlog_run(b"10,allocation,H\n12,r\xe9serv\xe9,H\n", "latin1.csv", file="latin1.csv",
                 header=BACKLOG_HEADER.encode()),
     backlog_run(b"\x00\xff\xfe\x00garbage\n", "garbage.csv", file="garbage.csv", header=b""),
@@ -722,7 +729,9 @@ def _load_with_backlog(tmp_path: Path, content: bytes):
     "\ufeffage_days,stage,assigned_grade\n10,allocation,H\n40,research,\n".encode("utf-8"),  # Excel's "CSV UTF-8"
     b"age_days, stage, assigned_grade\n10, allocation, H\n40, research,\n",  # spaces after the commas
     b" age_days ,stage ,assigned_grade \n10,allocation,H\n40,research,\n",  # spaces around the names
-], ids=["byte order mark", "spaces after commas", "spaces around names"])
+    # Excel where the decimal mark is a comma
+    "\ufeffage_days;stage;assigned_grade\r\n10,0;allocation;H\r\n40;research;\r\n".encode("utf-8"),
+], ids=["byte order mark", "spaces after commas", "spaces around names", "semicolons and decimal commas"])
 def test_backlog_csv_with_bom_or_spaces_is_read_as_written(tmp_path, content):
     cases = _load_with_backlog(tmp_path, content).cases
     assert [(c.age_days, c.stage, c.assigned_grade) for c in cases] == [(10.0, "allocation", "H"),

@@ -137,7 +137,13 @@ REFUSALS = [
     ("blank lines only", b"  \r\n\n", {}, ["the file is empty"]),
     ("binary", b"\x00\x01\x02PK\x03\x04 binary\xff", {}, ["holds binary data, not text"]),
     ("no known encoding", b"case_id,referral_date\n\x81\x8d,2024-01-01\n", {}, ["save it as CSV UTF-8"]),
-    ("semicolons", GOOD.replace(",", ";"), {}, ["columns separated by ';'; save it as comma-separated CSV"]),
+    ("a header split both at commas and at semicolons", "case_id,referral_date;grade\nC1,2024-01-01;H\n", {},
+     ["log.csv row 1='case_id,referral_date;grade': the header splits into columns both at ',' and at ';': save the "
+      "file with one separator (Excel: CSV UTF-8, comma-separated)"]),
+    ("a short row of a file separated by semicolons", GOOD.replace(",", ";") + "C8;2024-04-02\n", {},
+     ["log.csv row 9='C8;2024-04-02': has 2 fields and the header names 14 columns"]),
+    ("a bad value of a file separated by semicolons", _with(1, grade="X").replace(",", ";"), {},
+     ["log.csv row 3 column grade='X': one of VH, H, M, L"]),
     ("tabs", GOOD.replace(",", "\t"), {}, ["columns separated by tabs; save it as comma-separated CSV"]),
     ("unclosed quote", 'case_id,referral_date\n"' + "1" * 200_000 + "\n", {}, ["is not a readable CSV"]),
     ("no referral_date column", "case_id,grade\nC1,H\n", {},
@@ -360,6 +366,11 @@ ACCEPTED = {
     "blank rows and a stray empty column": "\n" + _padded(GOOD, "").replace("\n", ",\n").replace(
         "C3,", "\n,,,,,,,,,,,,,,\nC3,"),
     "columns in another order": "\n".join(",".join(reversed(line.split(","))) for line in GOOD.splitlines()) + "\n",
+    # Excel where the decimal mark is a comma: ";" between columns.
+    "semicolons": GOOD.replace(",", ";"),
+    "semicolons, a byte-order mark, CRLF and UK dates":
+        codecs.BOM_UTF8 + _uk(GOOD).replace(",", ";").replace("\n", "\r\n").encode(),
+    "semicolons in Windows-1252": GOOD.replace(",", ";").encode("cp1252"),
 }
 
 
@@ -391,6 +402,16 @@ def test_a_columns_mapping_renames_a_forces_own(tmp_path, good):
     pd.testing.assert_frame_equal(read_case_log(path, columns=str(yaml_file)).cases, good.cases)
     pd.testing.assert_frame_equal(read_case_log(_file(tmp_path, GOOD, "plain.csv"), columns={"grade": "grade"}).cases,
                                   good.cases)
+
+
+def test_a_header_split_both_ways_is_read_by_the_split_that_names_its_columns(tmp_path):
+    # Separated by ";", one of the force's own names holding a comma: only the ";" split
+    # names columns the log and its mapping know.
+    path = _file(tmp_path, "Ref, No;referral_date;grade\nR1;2024-01-05;H\nR2;06/01/2024;\n")
+    log = read_case_log(path, columns={"case_id": "Ref, No"})
+    assert list(log.cases.case_id) == ["R1", "R2"] and list(log.cases.grade) == ["H", np.nan]
+    message = _refused(read_case_log, path)
+    assert "log.csv row 1='Ref, No;referral_date;grade': the header splits into columns both" in message
 
 
 def test_an_excel_sheet_of_date_cells_numbers_and_truth_values(tmp_path):

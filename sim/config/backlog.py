@@ -3,9 +3,11 @@
 What a spreadsheet saves is taken as it is when that is safe, and refused in one line naming
 the file when it is not: a UTF-8 byte-order mark (Excel's "CSV UTF-8") and spaces around the
 header's names are accepted, and so is Windows-1252 (latin-1) text, since every value the
-file may hold is plain ASCII and a letter outside it is reported as a bad value anyway. A
-file separated by semicolons or tabs is refused with the separator named (a spreadsheet set
-to a European locale writes both ";" and decimal commas, so guessing could misread an age).
+file may hold is plain ASCII and a letter outside it is reported as a bad value anyway.
+Excel set to a locale whose decimal mark is a comma separates columns by ";" and writes
+decimal commas: such a file is read so, its ages with a decimal comma (``12,5``), and an age
+holding a point is refused there, since ``1.234`` may be a thousands separator's 1234. A file
+separated by tabs is refused with the separator named.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from ..domain import BACKLOG_STAGES, GRADED_BACKLOG_STAGES, GRADES
 from ..errors import ConfigError, check
 from .limits import DAYS, MAX_CASES_PER_REPLICATION
 from .schema import BacklogCase
-from .text_file import read_text, shown
+from .text_file import csv_separator, read_text, shown
 
 BACKLOG_CSV_COLUMNS = ("age_days", "stage", "assigned_grade", "true_risk", "child_in_household")
 
@@ -28,7 +30,8 @@ MAX_BACKLOG_CSV_BYTES = 256 * 2**20
 
 KEY = "demand.initial_backlog.csv"
 TRUTH = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False, "": None}
-SEPARATORS = {";": "';'", "\t": "tabs", "|": "'|'"}
+SEPARATORS = {"\t": "tabs", "|": "'|'"}
+"""Separators refused by name: a header of one name holding one was split by it."""
 
 
 def read_backlog_csv(path: str | Path) -> tuple[BacklogCase, ...]:
@@ -39,6 +42,8 @@ def read_backlog_csv(path: str | Path) -> tuple[BacklogCase, ...]:
     planning, warrant, execution or post_arrest; default allocation), ``assigned_grade``
     (required from allocation on), ``true_risk`` and ``child_in_household``
     (true/false/1/0/yes/no) are optional. Every row has as many fields as the header has names; blank rows are skipped.
+    Columns are separated by commas, or by semicolons as Excel writes where the decimal mark
+    is a comma: then an age takes a decimal comma (``12,5``), and one with a point is refused.
 
     A file that lists no case (a header alone) is refused, not read as "no backlog": an
     empty ``cases`` means "use ``counts``" to the model, so it would silently run the YAML's
@@ -57,7 +62,8 @@ def read_backlog_csv(path: str | Path) -> tuple[BacklogCase, ...]:
     text = read_text(path, KEY, MAX_BACKLOG_CSV_BYTES, "a backlog CSV",
                      "it needs a header row naming the columns "
                      f"(age_days and any of {', '.join(BACKLOG_CSV_COLUMNS[1:])}) and one row a case")
-    rows = csv.reader(io.StringIO(text, newline=""))
+    separator = csv_separator(text, name, BACKLOG_CSV_COLUMNS)
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     try:
         columns = _columns(next(rows, []), str(path))
         cases = []
@@ -65,11 +71,11 @@ def read_backlog_csv(path: str | Path) -> tuple[BacklogCase, ...]:
             if not any(field.strip() for field in row):
                 continue
             where = f"{name} row {rows.line_num}"
-            check(len(row) == len(columns), where, shown(",".join(row)),
+            check(len(row) == len(columns), where, shown(separator.join(row)),
                   f"has {len(row)} fields and the header names {len(columns)} columns ({', '.join(columns)})")
             check(len(cases) < MAX_CASES_PER_REPLICATION, KEY, str(path),
                   f"lists more than {MAX_CASES_PER_REPLICATION:,} cases")
-            cases.append(_case(dict(zip(columns, (field.strip() for field in row))), where))
+            cases.append(_case(dict(zip(columns, (field.strip() for field in row))), where, separator))
     except csv.Error as exc:
         raise ConfigError(KEY, str(path), f"is not a readable CSV (line {rows.line_num}: {exc})") from None
     check(bool(cases), KEY, str(path),
@@ -97,8 +103,9 @@ def _columns(header: list[str], shown_path: str) -> list[str]:
     return names
 
 
-def _case(row: dict[str, str], where: str) -> BacklogCase:
-    """One row's case; ``where`` names the file and row for a bad value."""
+def _case(row: dict[str, str], where: str, separator: str = ",") -> BacklogCase:
+    """One row's case; ``where`` names the file and row for a bad value; in a file separated
+    by ``";"`` an age takes a decimal comma."""
 
     def at(column: str) -> str:
         return f"{where} column {column}"
@@ -106,8 +113,11 @@ def _case(row: dict[str, str], where: str) -> BacklogCase:
     raw = row["age_days"]
     # The schema's limit on days: an age past a century is a typo (hours, a date read as a number).
     allowed_age = f"a number of days from 0 to {DAYS.value:,} ({DAYS.why})"
+    if separator == ";":
+        allowed_age += ", with a decimal comma (12,5) in a file separated by ';' (no point: 1.234 may mean 1234)"
     try:
-        age = float(raw)
+        check(separator != ";" or "." not in raw, at("age_days"), shown(raw), allowed_age)
+        age = float(raw.replace(",", ".", 1) if separator == ";" else raw)
     except ValueError:
         raise ConfigError(at("age_days"), shown(raw), allowed_age) from None
     check(math.isfinite(age) and 0 <= age <= DAYS.value, at("age_days"), shown(raw), allowed_age)

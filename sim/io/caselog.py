@@ -91,7 +91,9 @@ def read_case_log(path: str | os.PathLike, as_of: Any = None, columns: Mapping[s
     ``as_of`` is the extract date (a date, or text as the log's dates: YYYY-MM-DD or
     DD/MM/YYYY); by default the latest date anywhere in the log. ``columns`` renames a
     force's own columns: {case log column: the file's column}, or the path of a YAML file
-    holding that mapping. Any bad input raises ConfigError in one line (docs/caselog.md).
+    holding that mapping. A CSV's columns are separated by commas, or by semicolons (as Excel
+    writes them where the decimal mark is a comma). Any bad input raises ConfigError in one
+    line (docs/caselog.md).
 
     >>> _ = Path("log.csv").write_text(
     ...     "case_id,referral_date,grade,graded_date,enforcement_date,outcome\\n"
@@ -106,7 +108,8 @@ def read_case_log(path: str | os.PathLike, as_of: Any = None, columns: Mapping[s
     name = printable(os.fspath(path))
     day = None if as_of is None else _day(as_of, "as_of")
     mapping = _mapping(columns)
-    return _from_table(read_table(Path(path), name, sheet), name, as_of, day, mapping)
+    table = read_table(Path(path), name, sheet, known=(*CASE_LOG_COLUMNS, *mapping.values()))
+    return _from_table(table, name, as_of, day, mapping)
 
 
 def case_log_from_frame(frame: pd.DataFrame, as_of: Any = None, name: str = "frame",

@@ -4,7 +4,8 @@ written back to any of the three (docs/caselog.md).
 
 What a cell holds is decided later, by the case log's own rules (sim/io/caselog.py); here a
 file is only made readable, or refused in one line naming it: missing, too large, not the
-kind its suffix says, or a CSV separated by something other than commas or with a row of
+kind its suffix says, or a CSV separated by something other than commas or semicolons
+(Excel's separator where the decimal mark is a comma), split both ways, or with a row of
 another length than its header.
 """
 
@@ -23,7 +24,7 @@ import pandas as pd
 
 from ..config.backlog import SEPARATORS
 from ..config.limits import CASES
-from ..config.text_file import decode_text, shown
+from ..config.text_file import csv_separator, decode_text, shown
 from ..errors import ConfigError, check
 from .atomic import atomic_write
 
@@ -55,10 +56,11 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
-def read_table(path: Path, name: str, sheet: str | int | None = None) -> TextTable:
+def read_table(path: Path, name: str, sheet: str | int | None = None, known: tuple[str, ...] = ()) -> TextTable:
     """The text table of the case log file at ``path`` (.csv, .xlsx or .parquet by suffix;
     ``sheet``, an Excel workbook's sheet by name or 0-based position, the first if None);
-    ``name``, the path as given and printable, names it in refusals."""
+    ``name``, the path as given and printable, names it in refusals; ``known``, the column
+    names a file may have, tells a CSV's separator should its header split both ways."""
     check(path.is_file(), KEY, name, "no such file" if not path.exists() else "not a file")
     suffix = path.suffix.lower()
     allowed_suffix = "a case log is a .csv, .xlsx or .parquet file"
@@ -71,7 +73,7 @@ def read_table(path: Path, name: str, sheet: str | int | None = None) -> TextTab
               f"is larger than {MAX_CASE_LOG_BYTES // 2**20} MiB: not a case log (1.7 million cases fit in less)")
         check(size > 0, KEY, name, f"the file is empty; {EMPTY_HINT}")
         if suffix == ".csv":
-            return _csv_table(decode_text(path.read_bytes(), KEY, name, EMPTY_HINT), name)
+            return _csv_table(decode_text(path.read_bytes(), KEY, name, EMPTY_HINT), name, known)
     except OSError as exc:
         raise ConfigError(KEY, name, f"cannot be read ({exc.strerror or exc})") from None
     if suffix == ".xlsx":
@@ -84,11 +86,14 @@ def _one_line(exc: Exception) -> str:
     return shown(" ".join(f"{type(exc).__name__}: {exc}".split()), 120)
 
 
-def _csv_table(text: str, name: str) -> TextTable:
+def _csv_table(text: str, name: str, known: tuple[str, ...] = ()) -> TextTable:
+    """The text table of a CSV's ``text``, separated by commas or semicolons as its header
+    shows (``known``: the column names it may have, should the header split both ways)."""
     # The csv module, not pandas' reader: pandas fills a short row's missing fields with
     # blanks, renames a repeated header name and takes an extra field as the index, and each
     # of those would read a broken file as another one.
-    reader = csv.reader(io.StringIO(text, newline=""))
+    separator = csv_separator(text, name, known)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     header: list[str] | None = None
     records: list[list[str]] = []
     numbers: list[int] = []
@@ -102,7 +107,7 @@ def _csv_table(text: str, name: str) -> TextTable:
                 records.append(record)
                 numbers.append(number)
             elif any(field.strip() for field in record):  # a blank row may have any length
-                raise ConfigError(f"{name} row {number}", shown(",".join(record)),
+                raise ConfigError(f"{name} row {number}", shown(separator.join(record)),
                                   f"has {len(record)} fields and the header names {len(header)} columns")
     except csv.Error as exc:
         raise ConfigError(KEY, name, f"is not a readable CSV (line {reader.line_num}: {exc})") from None
