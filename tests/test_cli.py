@@ -43,6 +43,19 @@ def test_run_writes_every_output(tmp_path):
     assert m["wall_time_seconds"] > 0 and m["git_revision"]
     assert m["command"][1:] == [*QUICK, f"hydra.run.dir={out}"]  # as typed, not as Hydra was handed it
     assert "VH" in r.stdout and "wrote" in r.stdout
+    _reads_as_a_planner_would(r.stdout)
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert report.index("What the run shows") < report.index("Time from referral to arrest")
+    findings = pd.read_excel(out / "headline.xlsx", sheet_name="Findings")["Finding"].tolist()
+    assert " ".join(findings[0].split()) in " ".join(r.stdout.split())  # the same findings, wrapped on screen
+
+
+def _reads_as_a_planner_would(printed: str) -> None:
+    """Both tables, intervals, findings; nothing of a program's insides."""
+    assert "by assigned grade" in printed and "by true risk" in printed and "(95 % interval in brackets)" in printed
+    assert "What limits the force most" in printed or "No unit is near its capacity" in printed
+    for raw in ("nan", "NaN", "{", "}", "('", "e+0", "e-0", "_days", "share_past_target"):
+        assert raw not in printed, raw
 
 
 def test_own_config_folder_builds_on_the_baseline(tmp_path):

@@ -3,7 +3,6 @@ trigger it and not on one built not to, and its numbers are the run's own."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -97,9 +96,9 @@ def test_a_lever_that_moves_a_metric_the_wrong_way_is_explained_by_the_shifted_b
         _comparison_row("more_investigators", "utilisation_investigators", "pool", "all", 1.05, 0.85, 0.01),
     ])
     texts = [f.text for f in comparison_findings(table, "medium_force")]
-    assert texts[0].startswith("more_investigators: truly high risk: median days to arrest 19.0 days → 10.0 days")
+    assert texts[0].startswith("more_investigators improves the median time to arrest of truly high-risk cases: 19.0 days → 10.0 days")
     (worse,) = [t for t in texts if "worse" in t]
-    assert "truly medium risk: median days to arrest 33.0 days → 48.0 days (+15.0 days" in worse
+    assert "median time to arrest of truly medium-risk cases worse: 33.0 days → 48.0 days (+15.0 days" in worse
     assert "because search teams became the constraint (122 % → 136 % of capacity)" in worse
     assert not any("low risk" in t for t in texts)  # its interval spans 0: not a finding
 

@@ -9,8 +9,6 @@ from typing import Sequence
 from ..errors import ConfigError
 from .common import Parser, claim_output_folder, command, kept_nothing, save_figures, warn_overloaded
 
-HEADLINE_COLUMNS = ["scenario", "metric", "by", "grade", "baseline", "difference", "ci_low", "ci_high"]
-
 
 @command("casesim-compare")
 def main(argv: Sequence[str] | None = None) -> None:
@@ -29,6 +27,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise ConfigError("scenarios", "", "name at least one scenario from configs/scenario/")
 
     from ..io.analysis_folders import start_folder, write_comparison_folder
+    from ..results.findings import comparison_findings
     from ..results.summary import summarise_metrics
     from ..running.scenarios import compare, load_scenarios
 
@@ -49,17 +48,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         comparison = compare(baseline, scenarios, on_finished=keep)
         _draw(comparison, folder)
-        write_comparison_folder(comparison, folder, overrides, time.perf_counter() - started, requested, summaries)
+        findings = comparison_findings(comparison.table, comparison.total_name)
+        write_comparison_folder(comparison, folder, overrides, time.perf_counter() - started, requested, summaries,
+                                findings=[f.text for f in findings])
     except KeyboardInterrupt:
         if not summaries:
             raise KeyboardInterrupt(f"no run had finished; {kept_nothing(folder)}") from None
         raise KeyboardInterrupt(f"finished runs kept in {folder} ({', '.join(summaries)}: {len(summaries)} of "
                                 f"{len(requested)}; manifest.json says complete: false)") from None
-    from ..results.comparison import headline_differences
+    from ..present.console import findings_text
+    from ..present.report import difference_table
 
-    headline = headline_differences(comparison.table, comparison.total_name)[HEADLINE_COLUMNS]
-    print(headline.round(3).to_string(index=False))
-    print(f"\nwrote {folder}")
+    print(difference_table(comparison.table, comparison.total_name).drop(columns="Note").to_string(index=False))
+    print("\n" + (findings_text(findings, top=len(findings)) if findings else
+                  "No scenario changes a headline measure by more than its run-to-run noise."))
+    print(f"\nwrote {folder} (report.html first)")
 
 
 def _draw(comparison, folder) -> None:

@@ -371,19 +371,31 @@ def _hydra_main(composed: DictConfig) -> None:
 
 def _single_run(cfg, folder: str, given: list[str], started: float) -> None:
     """Run into the run folder (resuming what a stopped run of this configuration kept
-    there), write its tables and figures, and print the headline table."""
+    there), write its tables, figures and one-page report, and print the headline table and
+    the findings."""
+    from ..config.schema import SimConfig
+    from ..present.console import findings_text, headline_text
     from ..present.plots import save_all  # matplotlib only when figures are made
-    from ..results.summary import table_by_true_risk
+    from ..present.run_report import write_run_report
+    from ..results.findings import run_findings
+    from ..results.headline import headline_sheets
     from ..running.resumable import run_in_folder
     from ..running.runner import Interrupted
 
+    said: dict = {}
+
+    def finish(results, summary) -> None:
+        figures = save_all(results, f"{folder}/figures")
+        said["sheets"], said["findings"] = headline_sheets(summary, cfg), run_findings(results, summary)
+        write_run_report(f"{folder}/report.html", cfg, said["sheets"], said["findings"], figures, SimConfig())
+
     try:
-        _, summary = run_in_folder(cfg, folder, given, started,
-                                   finish=lambda results, _: save_all(results, f"{folder}/figures"))
+        run_in_folder(cfg, folder, given, started, finish=finish)
     except Interrupted as stop:
         raise KeyboardInterrupt(f"{stop}; run the same command to resume") from None
-    print(table_by_true_risk(summary, cfg).to_string())
-    print(f"\nwrote {folder}")
+    print(headline_text(said["sheets"], cfg.force_names if cfg.forces else ()))
+    print("\n" + findings_text(said["findings"]))
+    print(f"\nwrote {folder} (report.html first)")
 
 
 def _multirun_job(cfg, hydra_config, given: list[str], started: float) -> None:

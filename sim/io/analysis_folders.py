@@ -50,7 +50,7 @@ def abandon_folder(folder: str | Path) -> bool:
 def write_comparison_folder(comparison: Comparison, folder: str | Path, overrides: Sequence[str] = (),
                             wall_time_seconds: float = float("nan"), scenarios: Sequence[str] | None = None,
                             summaries: Mapping[str, pd.DataFrame] | None = None,
-                            complete: bool = True) -> dict[str, Path]:
+                            complete: bool = True, findings: Sequence[str] | None = None) -> dict[str, Path]:
     """Write a comparison into ``folder`` (created): ``summary.csv`` (each run's summary,
     the baseline's first, with a ``scenario`` column; ``summaries`` by scenario if already
     computed), ``headline.xlsx`` and ``headline.csv`` (their headline tables),
@@ -58,7 +58,8 @@ def write_comparison_folder(comparison: Comparison, folder: str | Path, override
     ``manifest.json``: ``complete``, the ``scenarios`` asked for (default: those in
     ``comparison``), those ``finished``, and one run manifest per finished scenario under
     ``runs`` (``wall_time_seconds`` is the comparison's). A comparison stopped part way is
-    written with ``complete=False``. Returns the paths by name."""
+    written with ``complete=False``. ``findings`` fill the workbook's Findings sheet.
+    Returns the paths by name."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     runs = comparison.all_results
@@ -68,7 +69,8 @@ def write_comparison_folder(comparison: Comparison, folder: str | Path, override
                          for name, results in runs.items()], ignore_index=True)
     summary = summary[["scenario", *summary.columns.drop("scenario")]]
     atomic_write(paths["summary"], lambda tmp: summary.to_csv(tmp, index=False))
-    paths.update(write_comparison_headline(folder, summary, {name: results.config for name, results in runs.items()}))
+    paths.update(write_comparison_headline(folder, summary, {name: results.config for name, results in runs.items()},
+                                           findings))
     if comparison.scenarios:
         paths["comparison"] = folder / "comparison.csv"
         atomic_write(paths["comparison"], lambda tmp: comparison.table.to_csv(tmp, index=False))

@@ -27,10 +27,12 @@ __all__ = ["FolderHold", "hold_folder", "partial_runs", "read_manifest", "write_
 
 def write_run_folder(results: Results, folder: str | Path, overrides: Sequence[str] = (),
                      wall_time_seconds: float = float("nan"), summary: pd.DataFrame | None = None,
-                     complete: bool = True, replications_done: int | None = None) -> dict[str, Path]:
-    """Write cases.parquet, timeseries.parquet, pools.csv, summary.csv, headline.xlsx,
-    headline.csv and then manifest.json into ``folder``; the manifest says whether the run is ``complete`` and how
-    many replications the tables hold (default: all). Returns the paths by name."""
+                     complete: bool = True, replications_done: int | None = None,
+                     findings: Sequence[str] | None = None) -> dict[str, Path]:
+    """Write cases.parquet, timeseries.parquet, pools.csv, summary.csv, headline.xlsx (with
+    ``findings`` on its Findings sheet), headline.csv and then manifest.json into ``folder``;
+    the manifest says whether the run is ``complete`` and how many replications the tables
+    hold (default: all). Returns the paths by name."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     summary = results.summary() if summary is None else summary
@@ -45,7 +47,7 @@ def write_run_folder(results: Results, folder: str | Path, overrides: Sequence[s
     atomic_write(paths["timeseries"], lambda p: results.timeseries.to_parquet(p, index=False))
     atomic_write(paths["pools"], lambda p: results.pools.to_csv(p, index=False))
     atomic_write(paths["summary"], lambda p: summary.to_csv(p, index=False))
-    paths.update(write_run_headline(folder, summary, results.config))
+    paths.update(write_run_headline(folder, summary, results.config, findings))
     write_manifest(folder, manifest(results, overrides, wall_time_seconds, complete, replications_done))
     return paths
 

@@ -26,7 +26,7 @@ import pandas as pd
 from ..config.schema import SimConfig
 from ..domain import DAYS_PER_YEAR, GRADES
 from ..model.offered_load import start_load
-from .catalogue import HEADLINE, TIME_TO_ARREST, UTILISATION, metric
+from .catalogue import HEADLINE, LOWER, TIME_TO_ARREST, UTILISATION, metric
 from .tables import Results
 
 SATURATED = 0.95
@@ -38,6 +38,9 @@ from which the queue counts as growing without bound (and at least ``GROWING_CAS
 GROWING_CASES = 20
 BUSY = 0.80
 """Use of capacity below which no unit is called a bottleneck."""
+SHIFT = 0.03
+"""The rise in a capacity's use (a share of capacity) from which a comparison names it as the
+constraint a lever moved the load onto."""
 TARGET_MET_SHARE = 0.10
 """A grade's target counts as met when at most this share of its cases miss it."""
 
@@ -271,31 +274,45 @@ def comparison_findings(table: pd.DataFrame, force: str) -> list[Finding]:
     rows = table[table["force"] == force]
     findings = []
     for scenario, own in rows.groupby("scenario", sort=False):
-        headline = own[[(m, b, g) in HEADLINE for m, b, g in own[["metric", "by", "grade"]].itertuples(index=False)]]
-        real = headline[(headline["ci_low"] > 0) | (headline["ci_high"] < 0)]
         better, worse = [], []
-        for row in real.itertuples(index=False):
-            direction = metric(row.metric).better
-            if not direction:
-                continue
-            good = (row.difference < 0) == (direction == "lower")
-            (better if good else worse).append(row)
+        for row in headline_rows(own).itertuples(index=False):
+            verdict = verdict_of(row)
+            if verdict in ("better", "worse"):
+                (better if verdict == "better" else worse).append(row)
         if better:
             best = max(better, key=lambda r: abs(r.relative_difference) if np.isfinite(r.relative_difference) else 0)
-            findings.append(Finding("lever", force, f"{scenario}: {_describe(best)}."))
+            label, values = _described(best)
+            findings.append(Finding("lever", force, f"{scenario} improves the {label}: {values}."))
+        reason = _shifted_bottleneck(own)
         for row in worse:
-            reason = _shifted_bottleneck(own)
-            findings.append(Finding("lever", force, f"{scenario} makes one thing worse: {_describe(row)}"
+            label, values = _described(row)
+            findings.append(Finding("lever", force, f"{scenario} makes the {label} worse: {values}"
                                                     f"{f', because {reason}' if reason else ''}."))
     return findings
 
 
-def _describe(row) -> str:
-    """``row`` of a comparison in words: the metric, baseline to scenario, the difference and its interval."""
+def headline_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a comparison table that are headline metrics (``catalogue.HEADLINE``)."""
+    keys = rows[["metric", "by", "grade"]].itertuples(index=False)
+    return rows[[tuple(key) in HEADLINE for key in keys]]
+
+
+def verdict_of(row) -> str:
+    """``better`` or ``worse`` where a difference's interval excludes 0 and its metric has a
+    better direction; ``higher`` or ``lower`` where it has none; else ``no real difference``."""
+    if not (row.ci_low > 0 or row.ci_high < 0):
+        return "no real difference"
+    direction = metric(row.metric).better
+    if not direction:
+        return "higher" if row.difference > 0 else "lower"
+    return "better" if (row.difference < 0) == (direction == LOWER) else "worse"
+
+
+def _described(row) -> tuple[str, str]:
+    """(the metric row in words, baseline to scenario with the difference and its interval)."""
     label, unit = metric_words(row.metric, row.by, row.grade)
-    fmt = _formatter(unit)
-    return (f"{label} {fmt(row.baseline)} → {fmt(row.value)} ({_signed(fmt, row.difference)}, "
-            f"95 % CI {_signed(fmt, row.ci_low)} to {_signed(fmt, row.ci_high)})")
+    return label, (f"{value_text(row.baseline, unit)} → {value_text(row.value, unit)} "
+                   f"({difference_text(row.difference, unit)}, 95 % interval {interval_text(row.ci_low, row.ci_high, unit)})")
 
 
 def _shifted_bottleneck(own: pd.DataFrame) -> str:
@@ -306,7 +323,7 @@ def _shifted_bottleneck(own: pd.DataFrame) -> str:
         return ""
     rose = use.loc[use["difference"].idxmax()]
     pool = UTILISATION.member_of(rose["metric"])
-    if pool is None or rose["difference"] <= 0 or rose["value"] < BUSY:
+    if pool is None or rose["difference"] < SHIFT or rose["value"] < BUSY:
         return ""
     return (f"{UNIT_WORDS[pool][0]} became the constraint ({_pct(rose['baseline'])} → {_pct(rose['value'])} "
             f"of capacity)")
@@ -316,30 +333,50 @@ def _shifted_bottleneck(own: pd.DataFrame) -> str:
 
 
 def metric_words(name: str, by: str, grade: str) -> tuple[str, str]:
-    """(a planner's words for the metric row, its unit): ``("high-risk median days to
-    arrest", "days")`` for (``time_to_arrest_p50_days``, ``true_risk``, ``H``)."""
+    """(a planner's words for the metric row, its unit): ``("median time to arrest of truly
+    high-risk cases", "days")`` for (``time_to_arrest_p50_days``, ``true_risk``, ``H``)."""
     entry = metric(name)
-    who = {"true_risk": f"truly {GRADE_WORDS.get(grade, grade)}", "assigned_grade": f"graded {GRADE_WORDS.get(grade, grade)}",
-           "misgraded_high_risk": "misgraded high-risk", "initial_backlog": "backlog", "pool": "", "all": ""}[by]
+    risk = GRADE_WORDS.get(grade, grade).replace(" risk", "-risk")
+    whose = {"true_risk": f" of truly {risk} cases", "assigned_grade": f" of cases graded {GRADE_WORDS.get(grade, grade)}",
+             "misgraded_high_risk": " of misgraded high-risk cases", "initial_backlog": " of the starting backlog",
+             "pool": "", "all": ""}[by]
     quantile = TIME_TO_ARREST.member_of(name)
+    pool = UTILISATION.member_of(name)
     if quantile:
         what = {"p50": "median", "p90": "90th percentile", "p95": "95th percentile", "p99": "99th percentile"}[quantile]
-        label = f"{what} days to arrest"
+        label = f"{what} time to arrest{whose}"
     elif name == "share_past_target":
-        label = "share past target"
+        label = f"share{whose} past target"
     elif name == "longest_wait_days":
-        label = "longest wait (days)"
-    elif name == "cases_past_18_months":
-        label = "cases waiting past 18 months"
-    elif name == "child_days_at_risk_per_year":
-        label = "child-days at risk a year"
-    elif name == "backlog_at_end":
-        label = "cases open at the end"
-    elif UTILISATION.member_of(name):
-        label = f"use of {UNIT_WORDS[UTILISATION.member_of(name)][0]}"
+        label = f"longest wait{whose}"
+    elif pool:
+        label = f"use of {UNIT_WORDS[pool][0]}"
     else:
-        label = entry.meaning
-    return (f"{who}: {label}" if who else label[0].upper() + label[1:]), entry.unit
+        label = {"cases_past_18_months": "cases waiting past 18 months", "child_days_at_risk_per_year":
+                 "child-days at risk a year", "backlog_at_end": "cases open at the end"}.get(name, entry.meaning) + whose
+    return label, entry.unit
+
+
+def interval_text(low: float, high: float, unit: str) -> str:
+    """An interval of differences, the unit written once: ``"−217.1 to −107.2 days"``."""
+    low_text, high_text = difference_text(low, unit), difference_text(high, unit)
+    for suffix in (" days", " points"):
+        if low_text.endswith(suffix) and high_text.endswith(suffix):
+            return f"{low_text.removesuffix(suffix)} to {high_text}"
+    return f"{low_text} to {high_text}"
+
+
+def value_text(value: float, unit: str) -> str:
+    """``value`` of a metric in ``unit`` as the reports write it: shares as whole percentages,
+    days to 1 decimal, counts whole; ``n/a`` where it does not exist."""
+    return _formatter(unit)(value)
+
+
+def difference_text(value: float, unit: str) -> str:
+    """A difference in ``unit`` with its sign (a true minus sign); of shares, in percentage points."""
+    if unit in ("share", "share of capacity"):
+        return _signed(lambda v: f"{v * 100:.0f} points" if np.isfinite(v) else "n/a", value)
+    return _signed(_formatter(unit), value)
 
 
 def _formatter(unit: str):

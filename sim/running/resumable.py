@@ -24,6 +24,7 @@ from ..io.manifest import manifest, run_manifest, write_manifest
 from ..io.run_folder import write_run_folder
 from ..model import ReplicationOutput
 from ..results import Results, build_results
+from ..results.findings import run_findings
 from .runner import Interrupted, run_replications
 
 __all__ = ["run_in_folder"]
@@ -77,7 +78,8 @@ def run_in_folder(cfg: SimConfig, folder: str | Path, overrides: Sequence[str] =
     try:
         results = build_results(cfg, outputs)
         summary = results.summary()
-        write_run_folder(results, folder, overrides, seconds(), summary, complete=False)
+        findings = [finding.text for finding in run_findings(results, summary)]
+        write_run_folder(results, folder, overrides, seconds(), summary, complete=False, findings=findings)
         if finish is not None:
             finish(results, summary)
         write_manifest(folder, manifest(results, overrides, seconds()))  # complete: after every table and figure

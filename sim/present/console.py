@@ -1,0 +1,87 @@
+"""What ``casesim`` prints when a run ends: the headline table by assigned grade and by true
+risk, each value with its 95 % interval and unit, a note wherever a value does not exist (a
+percentile not reached), then the run's findings in plain words and a warning for each unit
+that cannot keep up. Plain text, as wide as a terminal; the tables come from
+``sim.results.headline`` and the sentences from ``sim.results.findings``."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+
+import pandas as pd
+
+from ..results.findings import Finding
+from ..results.headline import HEADLINE_SHEET, MEASURES
+from .headline_cells import cell_text
+
+WIDTH = 100
+"""Characters a printed line holds."""
+TOP_FINDINGS = 3
+"""Findings printed under the table (every warning is printed besides); the report and
+``findings.csv`` hold them all."""
+_COLUMNS = [("Target (days)", "target"), *((m.heading, m.heading) for m in MEASURES)]
+_SHORT = {"Target (days)": "target", "Cases": "cases", "Median days to arrest": "median days",
+          "90th percentile (days)": "90th pct days", "Share past target (%)": "past target %",
+          "Cases past 18 months": "past 18 months"}
+
+
+def headline_text(sheets: dict[str, pd.DataFrame], forces: Sequence[str] = ()) -> str:
+    """The headline sheet (``sim.results.headline.headline_sheets``) as text: one block by
+    assigned grade and one by true risk, for the whole run; a region of several forces
+    (``forces``) gets a line per force and grouping below it. Notes instead of blanks."""
+    table = sheets[HEADLINE_SHEET]
+    lines = [_title(table)]
+    for grouping in ("Assigned grade", "True risk"):
+        rows = table[table["Grouped by"] == grouping]
+        lines.append(_block(grouping, rows))
+    lines += _notes(table)
+    for force in forces:
+        if force in sheets:
+            rows = sheets[force]
+            lines.append(f"{force}:\n" + _block("Assigned grade", rows[rows["Grouped by"] == "Assigned grade"]))
+            lines += _notes(rows[rows["Grouped by"] == "Assigned grade"])
+    return "\n\n".join(lines)
+
+
+def _notes(rows: pd.DataFrame) -> list[str]:
+    """Why a cell shows a dash, or a mean over fewer replications: the summary's notes."""
+    notes = [f"  {_row_name(row)}: {row['Note']}" for _, row in rows.iterrows()
+             if isinstance(row["Note"], str) and row["Note"]]
+    return ["Not every value exists in every replication:\n" + "\n".join(notes)] if notes else []
+
+
+def findings_text(findings: Sequence[Finding], top: int = TOP_FINDINGS) -> str:
+    """The first ``top`` findings other than warnings, then every warning, one paragraph each."""
+    plain = [f for f in findings if f.topic != "overload"][:top]
+    warnings = [f for f in findings if f.topic == "overload"]
+    lines = [_wrapped("- ", f.text) for f in plain] + [_wrapped("warning: ", f.text) for f in warnings]
+    return "\n".join(lines)
+
+
+def _wrapped(first: str, text: str) -> str:
+    # a number keeps its unit on its line: "91 %" is not broken after the 91
+    glued = textwrap.fill(text.replace(" %", "\u00a0%"), WIDTH, initial_indent=first, subsequent_indent=" " * 2)
+    return glued.replace("\u00a0%", " %")
+
+
+def _row_name(row: pd.Series) -> str:
+    grade = row["Risk grade"]
+    return row["Grouped by"] if grade == "All" else f"{row['Grouped by']} {grade}"
+
+
+def _title(table: pd.DataFrame) -> str:
+    replications = table["Replications"].dropna()
+    n = int(replications.max()) if len(replications) else 0
+    return (f"Time from referral to arrest or voluntary interview, mean of {n} replication{'s' if n != 1 else ''} "
+            f"(95 % interval in brackets)")
+
+
+def _block(grouping: str, rows: pd.DataFrame) -> str:
+    """One grouping's rows as an aligned text table."""
+    cells = [["by " + grouping.lower(), *(_SHORT[h] for h, _ in _COLUMNS)]]
+    for _, row in rows.iterrows():
+        cells.append([str(row["Risk grade"]), *(cell_text(row, heading) for heading, _ in _COLUMNS)])
+    widths = [max(len(line[k]) for line in cells) for k in range(len(cells[0]))]
+    return "\n".join("  ".join(c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(line, widths)))
+                     for line in cells)
