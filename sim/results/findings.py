@@ -239,18 +239,17 @@ def targets(results: Results, rows: _Rows, force: str) -> list[Finding]:
 
 
 def misgraded_tail(results: Results, rows: _Rows, force: str) -> list[Finding]:
-    """How many truly high-risk suspects are graded medium or low, how long they wait, and how
-    many a year wait over a year."""
-    misgraded = rows.get("cases", "misgraded_high_risk")
-    high = sum(rows.get("cases", "true_risk", g) for g in GRADES[:2])
-    if not (misgraded > 0 and high > 0):
-        return []
-    one_in = high / misgraded
-    median = rows.get(TIME_TO_ARREST.name("p50"), "misgraded_high_risk")
+    """How many of the truly high-risk suspects that were graded are graded medium or low,
+    how long they wait (the summary's median), and how many a year wait over a year."""
     cases = results.referrals
-    cases = cases[(cases["force"].astype(str) == force) & cases["misgraded"].astype(bool)
-                  & cases["true_risk"].isin(GRADES[:2])]
-    waited = cases["time_to_arrest_days"].fillna(cases["followup_days"]) > DAYS_PER_YEAR
+    cases = cases[(cases["force"].astype(str) == force) & cases["true_risk"].isin(GRADES[:2])
+                  & cases["assigned_grade"].notna()]
+    low = cases[cases["assigned_grade"].isin(GRADES[2:])]
+    if low.empty:
+        return []
+    one_in = len(cases) / len(low)
+    median = rows.get(TIME_TO_ARREST.name("p50"), "misgraded_high_risk")
+    waited = low["time_to_arrest_days"].fillna(low["followup_days"]) > DAYS_PER_YEAR
     run = results.config.run
     years = (run.horizon_days - run.warmup_days) / DAYS_PER_YEAR
     per_year = waited.sum() / max(results.cases["replication"].nunique(), 1) / years
