@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from ..results.catalogue import KEY_COLUMNS
-from .style import metric_label, rows_of_key
+from .style import metric_label, metric_title, rows_of_key
 
 # --------------------------------------------------------------------------- sensitivity
 
@@ -94,7 +94,7 @@ def replications_plot(trajectory: pd.DataFrame, precision: float = 0.05) -> Figu
     fig, ax = plt.subplots(figsize=(10, 5), layout="constrained")
     several = trajectory["force"].nunique() > 1
     for (force, metric, by, grade), rows in trajectory.groupby(KEY_COLUMNS, sort=False):
-        label = metric_label(metric, by, grade, force if several else "all")
+        label = metric_title(metric, by, grade) + (f" ({force})" if several else "")
         ax.plot(rows["replications"], rows["relative_half_width"], marker=".", lw=1.2, label=label)
     level = trajectory["level"].iloc[0] if len(trajectory) else 0.95
     ax.axhline(precision, color="black", ls="--", lw=1, label=f"precision wanted (±{precision:.0%})")
@@ -102,6 +102,7 @@ def replications_plot(trajectory: pd.DataFrame, precision: float = 0.05) -> Figu
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.set_title(f"How precise the estimates are after n replications ({level:.0%} intervals)")
     return fig
 
 
@@ -135,7 +136,7 @@ def warmup_plot(welch_frame: pd.DataFrame, warmup_days: float | None = None) -> 
         ax.set_ylim(bottom=low)
         ax.set_xlim(day.min(), day.max())
         ax.grid(True, alpha=0.3)
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)  # off the curves
     quantity = str(welch_frame["quantity"].iloc[0]) if "quantity" in welch_frame.columns else "value"
     reps = int(welch_frame["replications"].iloc[0]) if "replications" in welch_frame.columns else None
     axes[len(windows) // 2, 0].set_ylabel(quantity)

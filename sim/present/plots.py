@@ -7,7 +7,7 @@ comparison and analysis figures, so a notebook needs one import.
 """
 
 from .analysis_figures import replications_plot, tornado_plot, warmup_plot
-from .comparison_figures import SCENARIO_STYLES, forest_plot, survival_comparison
+from .comparison_figures import forest_plot, survival_comparison
 from .run_figures import (
                     save_all,
                     survival_by_grade,
@@ -17,17 +17,22 @@ from .run_figures import (
                     wip_over_time,
 )
 from .style import (
+                    BASELINE_COLOUR,
                     BY_LABELS,
                     DPI,
+                    EIGHTEEN_MONTHS_COLOUR,
                     EIGHTEEN_MONTHS_LABEL,
                     GRADE_COLOURS,
                     GRADE_NAMES,
                     MISGRADED_COLOUR,
+                    SCENARIO_COLOURS,
                     STAGE_LABELS,
                     UNGRADED_COLOUR,
+                    scenario_colours,
 )
 
-__all__ = ["BY_LABELS", "DPI", "EIGHTEEN_MONTHS_LABEL", "GRADE_COLOURS", "GRADE_NAMES", "MISGRADED_COLOUR",
-           "SCENARIO_STYLES", "STAGE_LABELS", "UNGRADED_COLOUR", "forest_plot", "replications_plot", "save_all",
-           "survival_by_grade", "survival_comparison", "survival_figure", "survival_misgraded", "tornado_plot",
-           "warmup_plot", "where_the_time_goes", "wip_over_time"]
+__all__ = ["BASELINE_COLOUR", "BY_LABELS", "DPI", "EIGHTEEN_MONTHS_COLOUR", "EIGHTEEN_MONTHS_LABEL", "GRADE_COLOURS", "GRADE_NAMES",
+           "MISGRADED_COLOUR", "SCENARIO_COLOURS", "STAGE_LABELS", "UNGRADED_COLOUR", "forest_plot",
+           "replications_plot", "save_all", "scenario_colours", "survival_by_grade", "survival_comparison",
+           "survival_figure", "survival_misgraded", "tornado_plot", "warmup_plot", "where_the_time_goes",
+           "wip_over_time"]
