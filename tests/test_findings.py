@@ -97,7 +97,7 @@ def test_a_lever_that_moves_a_metric_the_wrong_way_is_explained_by_the_shifted_b
     assert texts[0].startswith("more_investigators improves the median time to arrest of truly high-risk cases: 19.0 days → 10.0 days")
     (worse,) = [t for t in texts if "worse" in t]
     assert "median time to arrest of truly medium-risk cases worse: 33.0 days → 48.0 days (+15.0 days" in worse
-    assert "because search teams became the constraint (122 % → 136 % of capacity)" in worse
+    assert "Why: search teams became the constraint (122 % → 136 % of capacity)" in worse
     assert not any("low risk" in t for t in texts)  # its interval spans 0: not a finding
 
 
@@ -107,3 +107,16 @@ def test_a_lever_with_no_real_difference_has_no_finding():
         _comparison_row("training", "utilisation_search_teams", "pool", "all", 1.22, 1.22, 0.01),
     ])
     assert comparison_findings(table, "medium_force") == []
+
+
+def test_where_no_capacity_filled_up_the_reason_is_the_queue_that_moved_on():
+    table = pd.DataFrame([
+        _comparison_row("more_researchers", "cases_past_18_months", "all", "all", 1.0, 22.0, 17.0),
+        _comparison_row("more_researchers", "backlog_at_end_allocation", "all", "all", 301.0, 452.0, 23.0),
+        _comparison_row("more_researchers", "backlog_at_end_research", "all", "all", 139.0, 27.0, 20.0),
+        _comparison_row("more_researchers", "utilisation_caseload", "pool", "all", 0.79, 0.80, 0.01),
+    ])
+    (worse,) = [f.text for f in comparison_findings(table, "medium_force")]
+    assert worse.startswith("more_researchers makes the cases waiting past 18 months worse: 1 → 22")
+    assert worse.endswith("Why: the queue moved on to the next stage (301 → 452 cases waiting for an investigator "
+                          "at the end).")

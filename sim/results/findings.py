@@ -26,7 +26,7 @@ import pandas as pd
 from ..config.schema import SimConfig
 from ..domain import DAYS_PER_YEAR, GRADES
 from ..model.offered_load import start_load
-from .catalogue import HEADLINE, LOWER, TIME_TO_ARREST, UTILISATION, metric
+from .catalogue import HEADLINE, LOWER, STAGE_BACKLOG, TIME_TO_ARREST, UTILISATION, metric
 from .tables import Results
 
 SATURATED = 0.95
@@ -59,7 +59,8 @@ UNIT_WORDS: dict[str, tuple[str, str, str, str, str]] = {
 """How findings name each capacity of ``sim.results.catalogue.POOLS``."""
 STAGE_WORDS = {"intake": "at intake", "research": "in research", "assessment": "waiting for risk assessment",
                "allocation": "waiting for an investigator", "planning": "at enforcement planning",
-               "warrant": "at the warrant stage", "execution": "waiting for a search team"}
+               "warrant": "at the warrant stage", "execution": "waiting for a search team",
+               "post_arrest": "in post-arrest work"}
 """Where a stage's cases are, in words: "N cases {words}"."""
 GRADE_WORDS = {"VH": "very high risk", "H": "high risk", "M": "medium risk", "L": "low risk"}
 
@@ -282,11 +283,11 @@ def comparison_findings(table: pd.DataFrame, force: str) -> list[Finding]:
             best = max(better, key=lambda r: abs(r.relative_difference) if np.isfinite(r.relative_difference) else 0)
             label, values = _described(best)
             findings.append(Finding("lever", force, f"{scenario} improves the {label}: {values}."))
-        reason = _shifted_bottleneck(own)
-        for row in worse:
-            label, values = _described(row)
-            findings.append(Finding("lever", force, f"{scenario} makes the {label} worse: {values}"
-                                                    f"{f', because {reason}' if reason else ''}."))
+        if worse:
+            reason = _shifted_bottleneck(own)
+            measures = "; ".join("the {} worse: {}".format(*_described(row)) for row in worse)
+            findings.append(Finding("lever", force, f"{scenario} makes {measures}"
+                                                    f"{f'. Why: {reason}' if reason else ''}."))
     return findings
 
 
@@ -315,17 +316,23 @@ def _described(row) -> tuple[str, str]:
 
 
 def _shifted_bottleneck(own: pd.DataFrame) -> str:
-    """The capacity whose use rose most in the scenario, if it ended above ``BUSY``."""
-    use = own[own["by"] == "pool"]
-    use = use[use["metric"].str.startswith("utilisation_")]
+    """Why a lever made something worse: the capacity whose use rose most (by ``SHIFT`` or
+    more, to ``BUSY`` or more) and the stage whose queue at the end grew most (its interval
+    above 0), in words; "" if neither."""
+    use = own[(own["by"] == "pool") & own["metric"].str.startswith("utilisation_")]
+    use = use[(use["value"] >= BUSY) & (use["difference"] >= SHIFT)]
+    queues = own[own["metric"].map(STAGE_BACKLOG.member_of).notna() & (own["ci_low"] > 0)]
+    queue = ""
+    if not queues.empty:
+        grew = queues.loc[queues["difference"].idxmax()]
+        stage = STAGE_BACKLOG.member_of(grew["metric"])
+        queue = f"{grew['baseline']:,.0f} → {grew['value']:,.0f} cases {STAGE_WORDS.get(stage, 'at ' + stage)} at the end"
     if use.empty:
-        return ""
+        return f"the queue moved on to the next stage ({queue})" if queue else ""
     rose = use.loc[use["difference"].idxmax()]
     pool = UTILISATION.member_of(rose["metric"])
-    if pool is None or rose["difference"] < SHIFT or rose["value"] < BUSY:
-        return ""
     return (f"{UNIT_WORDS[pool][0]} became the constraint ({_pct(rose['baseline'])} → {_pct(rose['value'])} "
-            f"of capacity)")
+            f"of capacity{'; ' + queue if queue else ''})")
 
 
 # --------------------------------------------------------------------------- words
