@@ -49,3 +49,16 @@ def test_findings_come_first_then_every_warning_and_lines_fit_the_terminal():
     assert "a fourth" not in text
     assert all(len(line) <= WIDTH for line in text.splitlines())
     assert "105 %" in text
+
+
+def test_arrests_and_voluntary_interviews_are_named_apart():
+    from sim.present.console import outcomes_text
+
+    rows = [("f", "enforcements_per_month", "all", "all", 49.4), ("f", "arrests_per_month", "all", "all", 25.7),
+            ("f", "voluntary_interviews_per_month", "all", "all", 23.7), ("f", "share_ending_arrest", "all", "all", 0.318),
+            ("f", "share_ending_voluntary_interview", "all", "all", 0.292), ("f", "share_ending_open", "all", "all", 0.39)]
+    summary = pd.DataFrame(rows, columns=["force", "metric", "by", "grade", "estimate"])
+    text = outcomes_text(summary, "f")
+    assert "49 suspects are arrested or interviewed voluntarily" in text
+    assert "26 arrests and 24 voluntary interviews" in text
+    assert "still open 39 %, arrest 32 %, voluntary interview 29 %" in text

@@ -25,7 +25,8 @@ def test_every_output_column_is_documented(quick_results):
         assert not missing
     metrics = set(quick_results.summary()["metric"])
     missing = [m for m in metrics if f"`{m}`" not in text and not any(
-        m.startswith(p.strip("`*")) for p in ("`mean_wait_days_*`", "`mean_time_days_*`", "`utilisation_*`", "`backlog_at_end_*`"))]
+        m.startswith(p.strip("`*")) for p in ("`mean_wait_days_*`", "`mean_time_days_*`", "`utilisation_*`", "`backlog_at_end_*`",
+                                              "`share_ending_*`"))]
     assert not missing
 
 

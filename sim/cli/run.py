@@ -374,7 +374,7 @@ def _single_run(cfg, folder: str, given: list[str], started: float) -> None:
     there), write its tables, figures and one-page report, and print the headline table and
     the findings."""
     from ..config.schema import SimConfig
-    from ..present.console import findings_text, headline_text
+    from ..present.console import findings_text, headline_text, outcomes_text, wrapped
     from ..present.plots import save_all  # matplotlib only when figures are made
     from ..present.run_report import write_run_report
     from ..results.findings import run_findings
@@ -386,14 +386,16 @@ def _single_run(cfg, folder: str, given: list[str], started: float) -> None:
 
     def finish(results, summary) -> None:
         figures = save_all(results, f"{folder}/figures")
-        said["sheets"], said["findings"] = headline_sheets(summary, cfg), run_findings(results, summary)
-        write_run_report(f"{folder}/report.html", cfg, said["sheets"], said["findings"], figures, SimConfig())
+        said.update(sheets=headline_sheets(summary, cfg), findings=run_findings(results, summary), summary=summary)
+        write_run_report(f"{folder}/report.html", cfg, said["sheets"], said["findings"], figures, SimConfig(),
+                         outcomes=outcomes_text(summary, cfg.total_name))
 
     try:
         run_in_folder(cfg, folder, given, started, finish=finish)
     except Interrupted as stop:
         raise KeyboardInterrupt(f"{stop}; run the same command to resume") from None
     print(headline_text(said["sheets"], cfg.force_names if cfg.forces else ()))
+    print("\n" + wrapped(outcomes_text(said["summary"], cfg.total_name)))
     print("\n" + findings_text(said["findings"]))
     print(f"\nwrote {folder} (report.html first)")
 

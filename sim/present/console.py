@@ -55,13 +55,16 @@ def findings_text(findings: Sequence[Finding], top: int = TOP_FINDINGS) -> str:
     """The first ``top`` findings other than warnings, then every warning, one paragraph each."""
     plain = [f for f in findings if f.topic != "overload"][:top]
     warnings = [f for f in findings if f.topic == "overload"]
-    lines = [_wrapped("- ", f.text) for f in plain] + [_wrapped("warning: ", f.text) for f in warnings]
+    lines = [wrapped(f.text, "- ") for f in plain] + [wrapped(f.text, "warning: ") for f in warnings]
     return "\n".join(lines)
 
 
-def _wrapped(first: str, text: str) -> str:
+def wrapped(text: str, first: str = "") -> str:
+    """``text`` wrapped to ``WIDTH``, after ``first`` on its first line, later lines indented
+    when ``first`` is given."""
     # a number keeps its unit on its line: "91 %" is not broken after the 91
-    glued = textwrap.fill(text.replace(" %", "\u00a0%"), WIDTH, initial_indent=first, subsequent_indent=" " * 2)
+    glued = textwrap.fill(text.replace(" %", "\u00a0%"), WIDTH, initial_indent=first,
+                          subsequent_indent=" " * 2 if first else "")
     return glued.replace("\u00a0%", " %")
 
 
@@ -85,3 +88,26 @@ def _block(grouping: str, rows: pd.DataFrame) -> str:
     widths = [max(len(line[k]) for line in cells) for k in range(len(cells[0]))]
     return "\n".join("  ".join(c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(line, widths)))
                      for line in cells)
+
+
+OUTCOME_WORDS = {"arrest": "arrest", "voluntary_interview": "voluntary interview", "no_trace": "suspect not found",
+                 "duplicate": "duplicate", "untraceable": "untraceable at research",
+                 "warrant_refused": "warrant refused", "warrant_lapsed": "warrant lapsed", "open": "still open"}
+"""How the outcomes of ``sim.domain.OUTCOMES`` are written."""
+
+
+def outcomes_text(summary: pd.DataFrame, force: str) -> str:
+    """Arrests and voluntary interviews a month, apart and together, and how the referrals
+    ended, in two sentences, from ``force``'s rows of the summary."""
+    rows = summary[(summary["force"] == force) & (summary["by"] == "all")]
+    value = dict(zip(rows["metric"], rows["estimate"]))
+    enforced, arrests = value.get("enforcements_per_month"), value.get("arrests_per_month")
+    interviews = value.get("voluntary_interviews_per_month")
+    if enforced is None or pd.isna(enforced):
+        return ""
+    ended = sorted(((value.get(f"share_ending_{o}", 0.0), words) for o, words in OUTCOME_WORDS.items()),
+                   key=lambda item: -item[0])
+    shares = ", ".join(f"{words} {share * 100:.0f} %" for share, words in ended if share >= 0.005)
+    return (f"Each month {enforced:,.0f} suspects are arrested or interviewed voluntarily after a warrant: "
+            f"{arrests:,.0f} arrests and {interviews:,.0f} voluntary interviews (the times to arrest count both). "
+            f"How the referrals ended: {shares}.")

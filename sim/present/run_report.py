@@ -28,11 +28,12 @@ _HEADINGS = {"Target (days)": "Target (days)", "Cases": "Cases", "Median days to
 
 
 def render_run_report(config: SimConfig, sheets: dict[str, pd.DataFrame], findings: Sequence[Finding],
-                      figures: Sequence[Path], baseline: SimConfig | None = None) -> str:
+                      figures: Sequence[Path], baseline: SimConfig | None = None, outcomes: str = "") -> str:
     """The report as one HTML string: ``sheets`` are the run's headline sheets
     (``sim.results.headline.headline_sheets``), ``findings`` its findings, ``figures`` the
-    PNG files to embed (those named in ``FIGURE_TITLES``, in its order) and ``baseline``
-    the configuration the changed parameters are listed against (none: not listed)."""
+    PNG files to embed (those named in ``FIGURE_TITLES``, in its order), ``baseline`` the
+    configuration the changed parameters are listed against (none: not listed) and
+    ``outcomes`` the sentences on arrests and outcomes (``sim.present.console.outcomes_text``)."""
     forces = ", ".join(config.force_names)
     run = config.run
     parts = [
@@ -47,6 +48,7 @@ def render_run_report(config: SimConfig, sheets: dict[str, pd.DataFrame], findin
         "<p>Means over the replications, with 95 % intervals in brackets; a dash where the value "
         "is not reached (the note says in how many replications).</p>",
         headline_html(sheets[HEADLINE_SHEET]),
+        f"<p>{html.escape(outcomes)}</p>" if outcomes else "",
     ]
     if config.forces:
         for force in config.force_names:

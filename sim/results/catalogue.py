@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..domain import GRADES, STAGES, TIMED_STAGES
+from ..domain import GRADES, OUTCOMES, STAGES, TIMED_STAGES
 
 KEY_COLUMNS = ["force", "metric", "by", "grade"]
 """The columns that key a metric's row in the per-replication metrics, the summary, the
@@ -131,8 +131,12 @@ UTILISATION = MetricFamily(
     "utilisation_{member}", tuple(POOLS), "share of capacity",
     "use of the {member} capacity inside the window (above 1 where urgent work comes on top)", NEITHER)
 
+OUTCOME_SHARE = MetricFamily(
+    "share_ending_{member}", OUTCOMES, "share",
+    "share of the referrals measured whose case ended as {member} by the horizon (open: not ended)", NEITHER)
+
 FAMILIES: tuple[MetricFamily, ...] = (TIME_TO_ARREST, TIME_FROM_DAY0_TO_ARREST, TIME_TO_SAFEGUARDING, STAGE_WAIT,
-                                      STAGE_TIME, STAGE_BACKLOG, UTILISATION)
+                                      STAGE_TIME, STAGE_BACKLOG, UTILISATION, OUTCOME_SHARE)
 
 _SINGLE_METRICS: tuple[Metric, ...] = (
     Metric("cases", "cases", "cases counted", NEITHER),
@@ -146,8 +150,12 @@ _SINGLE_METRICS: tuple[Metric, ...] = (
            "days from referral to the earlier of arrest and safeguarding referral, summed over cases with a child "
            "in the household, per year of the window"),
     Metric("backlog_at_end", "cases", "cases open at the horizon"),
-    Metric("arrests_per_month", "arrests per month", "arrests and voluntary interviews inside the window, per month",
-           HIGHER),
+    Metric("arrests_per_month", "arrests per month", "arrests inside the window, per month (voluntary interviews "
+           "not counted)", HIGHER),
+    Metric("voluntary_interviews_per_month", "interviews per month",
+           "voluntary interviews after a warrant's execution inside the window, per month", HIGHER),
+    Metric("enforcements_per_month", "enforcements per month",
+           "arrests and voluntary interviews inside the window, per month: the events that end time to arrest", HIGHER),
     Metric("handed_over_share", "share", "share of cases handed between units at least once", NEITHER),
 )
 

@@ -20,11 +20,12 @@ import pandas as pd
 from scipy import stats
 
 from ..config.schema import SimConfig
-from ..domain import EIGHTEEN_MONTHS_DAYS, GRADES, REGION, STAGES, TIMED_STAGES
+from ..domain import EIGHTEEN_MONTHS_DAYS, GRADES, OUTCOMES, REGION, STAGES, TIMED_STAGES
 from .catalogue import (
     HIGH_RISK_GRADES,
     KEY_COLUMNS,
     METRICS,
+    OUTCOME_SHARE,
     REPLICATION_METRIC_COLUMNS,
     STAGE_BACKLOG,
     STAGE_TIME,
@@ -201,7 +202,8 @@ def _stage_time_rows(cfg: SimConfig, measured: pd.DataFrame) -> list[MetricRow]:
 
 def _end_of_run_rows(cfg: SimConfig, measured: pd.DataFrame, every_case: pd.DataFrame) -> list[MetricRow]:
     """The state at the end (every case, warm-up included: the queue is the queue), the
-    arrests inside the window and the share of measured cases handed over."""
+    enforcements inside the window (arrests and voluntary interviews, each and together),
+    how the referrals ended, and the share of measured cases handed over."""
     rows: list[MetricRow] = []
     still_open = every_case[every_case["stage_at_end"].notna()]
     rows.append(("backlog_at_end", "all", "all", len(still_open)))
@@ -209,8 +211,17 @@ def _end_of_run_rows(cfg: SimConfig, measured: pd.DataFrame, every_case: pd.Data
         rows.append(("backlog_at_end", "assigned_grade", grade, (still_open["assigned_grade"] == grade).sum()))
     for stage in STAGES:
         rows.append((STAGE_BACKLOG.name(stage), "all", "all", (still_open["stage_at_end"] == stage).sum()))
-    arrested_in_window = ~every_case["censored"] & (every_case["arrest_day"] >= cfg.run.warmup_days)
-    rows.append(("arrests_per_month", "all", "all", arrested_in_window.sum() / (_window_years(cfg) * 12)))
+    # a voluntary interview ends the wait as an arrest does (its day is the arrest_day), but a
+    # planner holds arrests against the published figures: each is counted apart
+    enforced_in_window = ~every_case["censored"] & (every_case["arrest_day"] >= cfg.run.warmup_days)
+    months = _window_years(cfg) * 12
+    rows.append(("enforcements_per_month", "all", "all", enforced_in_window.sum() / months))
+    for name, outcome in (("arrests_per_month", "arrest"), ("voluntary_interviews_per_month", "voluntary_interview")):
+        rows.append((name, "all", "all", (enforced_in_window & (every_case["outcome"] == outcome)).sum() / months))
+    referrals = measured[~measured["backlog"]]
+    for outcome in OUTCOMES:
+        share = (referrals["outcome"] == outcome).mean() if len(referrals) else np.nan
+        rows.append((OUTCOME_SHARE.name(outcome), "all", "all", share))
     rows.append(("handed_over_share", "all", "all", (measured["handoff_days"] > 0).mean() if len(measured) else np.nan))
     return rows
 
