@@ -20,7 +20,7 @@ import sim  # noqa: E402
 from sim import plots  # noqa: E402
 from sim.domain import DAYS_PER_MONTH, EIGHTEEN_MONTHS_DAYS, GRADES  # noqa: E402
 from sim.results import Results  # noqa: E402
-from sim.results.catalogue import HEADLINE, metric  # noqa: E402
+from sim.results.catalogue import HEADLINE, REPLICATION_KEYS, TAIL_METRICS, metric  # noqa: E402
 from sim.results.comparison import headline_differences  # noqa: E402
 from sim.results.sensitivity import regression_indices  # noqa: E402
 from sim.results.warmup import welch  # noqa: E402
@@ -306,6 +306,20 @@ def test_a_scenario_has_one_colour_in_every_figure_of_a_comparison(comparison):
     assert len(set(colours.values())) == len(names)  # no two scenarios alike
     assert colours == {name: to_hex(colour) for name, colour in
                        plots.scenario_colours(names[1:], baseline=names[0]).items()}
+
+
+@pytest.mark.parametrize("key", sorted(set(HEADLINE) | set(REPLICATION_KEYS) | set(TAIL_METRICS)))
+def test_the_metrics_figures_show_have_words_and_units(key):
+    """Every metric a figure titles by default reads in words, with its unit: shares in %."""
+    title = plots.metric_title(*key)
+    unit = metric(key[0]).unit
+    assert "_" not in title
+    if unit.startswith("share"):
+        assert "(%" in title
+    elif unit == "days":
+        assert "days" in title
+    if key[1] in ("true_risk", "assigned_grade"):
+        assert f"{key[2]} ({plots.GRADE_NAMES[key[2]]})" in title
 
 
 # --------------------------------------------------------------------------- every figure

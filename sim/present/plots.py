@@ -28,11 +28,12 @@ from .style import (
                     SCENARIO_COLOURS,
                     STAGE_LABELS,
                     UNGRADED_COLOUR,
+                    metric_title,
                     scenario_colours,
 )
 
-__all__ = ["BASELINE_COLOUR", "BY_LABELS", "DPI", "EIGHTEEN_MONTHS_COLOUR", "EIGHTEEN_MONTHS_LABEL", "GRADE_COLOURS", "GRADE_NAMES",
-           "MISGRADED_COLOUR", "SCENARIO_COLOURS", "STAGE_LABELS", "UNGRADED_COLOUR", "forest_plot",
-           "replications_plot", "save_all", "scenario_colours", "survival_by_grade", "survival_comparison",
-           "survival_figure", "survival_misgraded", "tornado_plot", "warmup_plot", "where_the_time_goes",
-           "wip_over_time"]
+__all__ = ["BASELINE_COLOUR", "BY_LABELS", "DPI", "EIGHTEEN_MONTHS_COLOUR", "EIGHTEEN_MONTHS_LABEL", "GRADE_COLOURS",
+           "GRADE_NAMES", "MISGRADED_COLOUR", "SCENARIO_COLOURS", "STAGE_LABELS", "UNGRADED_COLOUR", "forest_plot",
+           "metric_title", "replications_plot", "save_all", "scenario_colours", "survival_by_grade",
+           "survival_comparison", "survival_figure", "survival_misgraded", "tornado_plot", "warmup_plot",
+           "where_the_time_goes", "wip_over_time"]

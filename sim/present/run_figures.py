@@ -118,8 +118,9 @@ def survival_figure(results: Results) -> Figure:
     for ax in axes[1:]:
         ax.set_ylabel("")
     cfg = results.config
-    fig.suptitle(f"How long referrals wait for an arrest ({cfg.force}, {cfg.run.replications} replications "
-                 f"pooled; shaded: 95 % band)", fontsize=13)
+    fig.suptitle(f"How long referrals wait for an arrest or voluntary interview ({cfg.force}, "
+                 f"{cfg.run.replications} replications pooled; shaded: 95 % band; a referral closed without one "
+                 f"counts as waiting until it closes)", fontsize=12)
     return fig
 
 

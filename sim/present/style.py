@@ -19,7 +19,7 @@ from matplotlib.transforms import offset_copy
 
 from ..domain import DAYS_PER_MONTH, EIGHTEEN_MONTHS_DAYS, GRADES
 from ..results import Results, kaplan_meier
-from ..results.catalogue import TIME_TO_ARREST, UTILISATION, metric
+from ..results.catalogue import OUTCOME_SHARE, TIME_TO_ARREST, UTILISATION, metric
 
 #: One colour per grade, the same in every figure: the higher the risk, the hotter.
 GRADE_COLOURS: dict[str, str] = {"VH": "#8b0000", "H": "#e66c00", "M": "#c9a100", "L": "#5a7fa6"}
@@ -97,7 +97,9 @@ _METRIC_WORDS = {  # the unit in the words: a count's is the thing counted
     "cases_past_18_months": "Cases waiting past 18 months",
     "child_days_at_risk_per_year": "Child-days at risk a year",
     "backlog_at_end": "Cases open at the end",
-    "arrests_per_month": "Arrests and voluntary interviews a month",
+    "arrests_per_month": "Arrests a month",
+    "voluntary_interviews_per_month": "Voluntary interviews a month",
+    "enforcements_per_month": "Arrests and voluntary interviews a month",
     "cases": "Cases",
 }
 _POOL_WORDS = {"intake": "Intake staff", "research": "Researchers", "assessment": "Assessors",
@@ -130,8 +132,12 @@ def metric_title(name: str, by: str = "all", grade: str = "all") -> str:
         return metric_label(name, by, grade)
     quantile = TIME_TO_ARREST.member_of(name)
     pool = UTILISATION.member_of(name)
+    outcome = OUTCOME_SHARE.member_of(name)
     _, unit = display_unit(entry.unit)
-    if quantile:
+    if outcome:
+        what = ("Share still open at the end" if outcome == "open"
+                else f"Share ending in {outcome.replace('_', ' ')}") + f" ({unit})"
+    elif quantile:
         what = f"{_QUANTILE_WORDS[quantile].capitalize()} days to arrest"
     elif pool:
         what = f"{_POOL_WORDS.get(pool, pool)} used ({unit})"
@@ -243,7 +249,8 @@ def days_range(cases: pd.DataFrame) -> tuple[float, float]:
 
 def format_days_axis(ax: Axes, cases: pd.DataFrame) -> None:
     """The survival figures' axes: days since the referral on a log scale, with the weeks and
-    months they make marked under them, against the share still waiting."""
+    months they make marked under them, against the share still waiting (time to arrest ends
+    at an arrest or a voluntary interview, as ``time_to_arrest_days`` does)."""
     ax.set_xscale("log")
     ax.set_xlim(*days_range(cases))
     ticks = [t for t in _X_TICKS_DAYS if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
@@ -254,7 +261,7 @@ def format_days_axis(ax: Axes, cases: pd.DataFrame) -> None:
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel("days since the referral reached the force (log scale)")
-    ax.set_ylabel("share of referrals with no arrest yet")
+    ax.set_ylabel("share not yet arrested or interviewed")
     ax.grid(True, which="major", alpha=0.3)
 
 
