@@ -36,21 +36,26 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="search the cheapest mix of these levels instead of investigators alone; "
                              "once per key (default: investigators from today's to --max-investigators)")
     parser.add_argument("--cost", action="append", default=[], metavar="KEY=PER_UNIT",
-                        help="the cost of one unit of a --grid key (e.g. a post's cost a year); once per key")
+                        help="the cost of one unit of a --grid key, once per key; a headcount's defaults to "
+                             "its price a year in costs.* (e.g. costs.investigator_gbp_per_year)")
     parser.add_argument("--out", help="output folder (default: a new outputs/search/DATE_TIME)")
     args = parser.parse_intermixed_args(argv)
 
     from ..config.load import load_config
+    from ..config.schema import post_cost_per_year
     from ..io.analysis_folders import search_description, start_folder, write_search_folder
     from ..running.search import Target, check_search, search_investigators, search_mix
 
     cfg = load_config(args.overrides)
     risks = tuple(risk.strip() for risk in args.risks.split(","))
     grid = _entries(args.grid, "--grid", _levels, "KEY=V1,V2,... with numbers, e.g. staffing.investigators=20,22")
-    costs = _entries(args.cost, "--cost", float, "KEY=PER_UNIT with a number, e.g. staffing.investigators=55000")
+    given = _entries(args.cost, "--cost", float, "KEY=PER_UNIT with a number, e.g. staffing.investigators=55000")
     target = Target(risks, args.within_days, args.max_share_late, 0, args.confidence)
-    if costs and not grid:
+    if given and not grid:
         raise ConfigError("--cost", args.cost[0], "prices a --grid key: give the --grid it prices")
+    # a headcount is priced by the costs table (costs.*) unless --cost says otherwise
+    priced = {key: post_cost_per_year(cfg, key) for key in grid}
+    costs = {**{key: price for key, price in priced.items() if price is not None}, **given}
     check_search(cfg, target, grid, costs, high=None if grid else args.max_investigators, names=OPTIONS)
 
     folder = claim_output_folder(args.out, "outputs/search/{time}")

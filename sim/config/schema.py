@@ -510,6 +510,51 @@ class SurgeConfig:
     handoff_days: Distribution = delay_in_days(Uniform(1.0, 5.0))
 
 
+COSTED_POOLS: dict[str, str] = {
+    "intake": "intake_researcher_gbp_per_year", "research": "researcher_gbp_per_year",
+    "assessment": "assessor_gbp_per_year", "investigators": "investigator_gbp_per_year",
+    "search_teams": "search_team_gbp_per_day", "court": "warrant_hearing_gbp",
+}
+"""The capacity (a pool of ``pools.csv``) each price of ``CostsConfig`` pays for."""
+
+
+POST_PRICES: dict[str, str] = {
+    "staffing.intake_researchers": "intake_researcher_gbp_per_year", "staffing.researchers": "researcher_gbp_per_year",
+    "staffing.assessors": "assessor_gbp_per_year", "staffing.investigators": "investigator_gbp_per_year",
+}
+"""The headcount keys whose one more post ``CostsConfig`` prices a year."""
+
+
+def post_cost_per_year(cfg: "SimConfig", key: str) -> float | None:
+    """What one more unit of the headcount ``key`` costs a year at ``cfg.costs``' prices (a
+    search team: its price a day over the calendar's working days a year); None for a key
+    with no price (a trained share, say)."""
+    if key in POST_PRICES:
+        return getattr(cfg.costs, POST_PRICES[key])
+    if key == "staffing.search_teams":
+        return cfg.costs.search_team_gbp_per_day * cfg.calendar.working_days_per_week * 52
+    return None
+
+
+@dataclass(frozen=True)
+class CostsConfig:
+    """What the force pays, in pounds, so that every run reports its staffing cost and every
+    comparison what a lever costs: a post a year for each role (pay with the employer's
+    pension and National Insurance), a search team's working day, and a warrant hearing (the
+    officer's time to prepare and attend). Estimates [E] with their basis in docs/sources.md
+    ('cost'); set your force's own. Costs only report: they change no result."""
+
+    intake_researcher_gbp_per_year: float = bounded(45_000.0, limits.PRICE, limits.NOT_NEGATIVE)
+    researcher_gbp_per_year: float = bounded(45_000.0, limits.PRICE, limits.NOT_NEGATIVE)
+    assessor_gbp_per_year: float = bounded(45_000.0, limits.PRICE, limits.NOT_NEGATIVE)
+    investigator_gbp_per_year: float = bounded(65_000.0, limits.PRICE, limits.NOT_NEGATIVE)
+    search_team_gbp_per_day: float = bounded(2_000.0, limits.PRICE, limits.NOT_NEGATIVE)
+    warrant_hearing_gbp: float = bounded(150.0, limits.PRICE, limits.NOT_NEGATIVE)
+
+    def validate(self, key: str) -> None:
+        check_declared(self, key)
+
+
 @dataclass(frozen=True)
 class CollaborationConfig:
     """How the forces of a region work together: the parameters of the collaboration policy
@@ -550,6 +595,7 @@ class SimConfig:
     stages: StagesConfig = field(default_factory=StagesConfig)
     forces: tuple[ForceConfig, ...] = ()
     collaboration: CollaborationConfig = field(default_factory=CollaborationConfig)
+    costs: CostsConfig = field(default_factory=CostsConfig)
 
     def validate(self) -> "SimConfig":
         """Check every value; raise ConfigError on the first bad one. Returns self."""
@@ -557,7 +603,7 @@ class SimConfig:
             check(v > 0, f"targets_days.{g}", v, "must be > 0")
             limits.DAYS.check(f"targets_days.{g}", v)
         limits.FORCES.check("forces", len(self.forces))
-        for name in ("run", "calendar"):
+        for name in ("run", "calendar", "costs"):
             getattr(self, name).validate(name)
         names = [f.name for f in self.forces]
         for k, name in enumerate(names):

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from ..results.findings import Finding
+from ..results.findings import Finding, money_text
 from ..results.headline import HEADLINE_SHEET, MEASURES
 from .headline_cells import cell_text
 
@@ -97,8 +97,8 @@ OUTCOME_WORDS = {"arrest": "arrest", "voluntary_interview": "voluntary interview
 
 
 def outcomes_text(summary: pd.DataFrame, force: str) -> str:
-    """Arrests and voluntary interviews a month, apart and together, and how the referrals
-    ended, in two sentences, from ``force``'s rows of the summary."""
+    """Arrests and voluntary interviews a month, apart and together, how the referrals
+    ended, and what the staffing costs, from ``force``'s rows of the summary."""
     rows = summary[(summary["force"] == force) & (summary["by"] == "all")]
     value = dict(zip(rows["metric"], rows["estimate"]))
     enforced, arrests = value.get("enforcements_per_month"), value.get("arrests_per_month")
@@ -108,6 +108,10 @@ def outcomes_text(summary: pd.DataFrame, force: str) -> str:
     ended = sorted(((value.get(f"share_ending_{o}", 0.0), words) for o, words in OUTCOME_WORDS.items()),
                    key=lambda item: -item[0])
     shares = ", ".join(f"{words} {share * 100:.0f} %" for share, words in ended if share >= 0.005)
+    cost, per_arrest = value.get("staffing_cost_per_year"), value.get("cost_per_arrest")
+    costs = ("" if cost is None or pd.isna(cost) else
+             f" Staffing costs {money_text(cost)} a year at the prices of costs.*"
+             + (f", {money_text(per_arrest)} per arrest." if per_arrest is not None and not pd.isna(per_arrest) else "."))
     return (f"Each month {enforced:,.0f} suspects are arrested or interviewed voluntarily after a warrant: "
             f"{arrests:,.0f} arrests and {interviews:,.0f} voluntary interviews (the times to arrest count both). "
-            f"How the referrals ended: {shares}.")
+            f"How the referrals ended: {shares}.{costs}")

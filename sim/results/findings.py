@@ -67,8 +67,8 @@ GRADE_WORDS = {"VH": "very high risk", "H": "high risk", "M": "medium risk", "L"
 
 @dataclass(frozen=True)
 class Finding:
-    """One finding: its ``topic`` (``overload``, ``bottleneck``, ``targets``, ``misgraded`` or
-    ``lever``), the ``force`` it is about (or the region's total) and its ``text``, one or two
+    """One finding: its ``topic`` (``overload``, ``bottleneck``, ``targets``, ``misgraded``,
+    ``lever`` or ``cost``), the ``force`` it is about (or the region's total) and its ``text``, one or two
     sentences with their numbers."""
 
     topic: str
@@ -283,12 +283,45 @@ def comparison_findings(table: pd.DataFrame, force: str) -> list[Finding]:
             best = max(better, key=lambda r: abs(r.relative_difference) if np.isfinite(r.relative_difference) else 0)
             label, values = _described(best)
             findings.append(Finding("lever", force, f"{scenario} improves the {label}: {values}."))
+        cost = _cost_words(scenario, own)
+        if cost:
+            findings.append(Finding("cost", force, cost))
         if worse:
             reason = _shifted_bottleneck(own)
             measures = "; ".join("the {} worse: {}".format(*_described(row)) for row in worse)
             findings.append(Finding("lever", force, f"{scenario} makes {measures}"
                                                     f"{f'. Why: {reason}' if reason else ''}."))
     return findings
+
+
+def _cost_words(scenario: str, own: pd.DataFrame) -> str:
+    """What ``scenario`` costs a year against the baseline and, where it cuts the child-days
+    at risk (its interval below 0), what each child-day avoided costs; "" where costs are
+    not in the table or do not change."""
+    row = {m: r for m, r in zip(own["metric"], own.itertuples(index=False)) if m in
+           ("staffing_cost_per_year", "cost_per_arrest", "child_days_at_risk_per_year")}
+    cost = row.get("staffing_cost_per_year")
+    if cost is None or not np.isfinite(cost.difference) or abs(cost.difference) < 1:
+        return ""
+    more = "more" if cost.difference > 0 else "less"
+    text = (f"{scenario} costs {money_text(abs(cost.difference))} a year {more} ({money_text(cost.baseline)} → "
+            f"{money_text(cost.value)}, at the prices of costs.*)")
+    per_arrest = row.get("cost_per_arrest")
+    if per_arrest is not None and np.isfinite(per_arrest.value):
+        text += f"; {money_text(per_arrest.value)} per arrest against {money_text(per_arrest.baseline)}"
+    harm = row.get("child_days_at_risk_per_year")
+    if harm is not None and harm.ci_high < 0 and cost.difference > 0:
+        text += f"; {money_text(cost.difference / -harm.difference)} per child-day at risk avoided"
+    return text + "."
+
+
+def money_text(pounds: float) -> str:
+    """Pounds as a planner reads them: ``£2.97 million``, ``£9,620``."""
+    if not np.isfinite(pounds):
+        return "n/a"
+    if abs(pounds) >= 1e6:
+        return f"£{pounds / 1e6:,.2f} million"
+    return f"£{pounds:,.0f}"
 
 
 def headline_rows(rows: pd.DataFrame) -> pd.DataFrame:

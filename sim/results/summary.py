@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..config.schema import SimConfig
+from ..config.schema import COSTED_POOLS, SimConfig
+from ..core.calendar import Calendar
 from ..domain import EIGHTEEN_MONTHS_DAYS, GRADES, OUTCOMES, REGION, STAGES, TIMED_STAGES
 from .catalogue import (
     HIGH_RISK_GRADES,
@@ -74,9 +75,43 @@ def replication_metrics(results: RunTables) -> pd.DataFrame:
             every_case = cases_rep if force is None else cases_rep[cases_rep["force"] == force]
             for metric_name, by, grade, value in _case_metrics(cfg, measured_cases, every_case):
                 rows.append((cfg.scenario, int(replication), label, metric_name, by, grade, float(value)))
-        for owner, metric_name, value in _use_metrics(cfg, pools[pools["replication"] == replication]):
+        pools_rep = pools[pools["replication"] == replication]
+        for owner, metric_name, value in _use_metrics(cfg, pools_rep):
             rows.append((cfg.scenario, int(replication), owner, metric_name, "pool", "all", float(value)))
+        for owner, metric_name, value in _cost_metrics(cfg, pools_rep, cases_rep):
+            rows.append((cfg.scenario, int(replication), owner, metric_name, "all", "all", float(value)))
     return pd.DataFrame(rows, columns=REPLICATION_METRIC_COLUMNS)
+
+
+def _cost_metrics(cfg: SimConfig, pools: pd.DataFrame, every_case: pd.DataFrame) -> list[tuple[str, str, float]]:
+    """(force, metric, value) of cost (``cfg.costs``, pounds): the staffing cost a year of
+    each force's own units and of the whole run (a region's shared units in its total only),
+    and the whole run's cost per arrest. Posts are paid for as they are in post (recruits
+    from their arrival); search-team days and warrant hearings as they are used."""
+    cal = Calendar(cfg.calendar)
+    window_hours = cal.work_hours_until(cfg.run.horizon_days) - cal.work_hours_until(cfg.run.warmup_days)
+    years = _window_years(cfg)
+    per_team_day = {name: fc.stages.execution.warrants_per_team_per_day
+                    for name, fc in zip(cfg.force_names, cfg.force_configs())}
+
+    def cost_per_year(row) -> float:
+        price = getattr(cfg.costs, COSTED_POOLS[row["pool"]])
+        if row["pool"] == "court":
+            return row["busy"] / years * price
+        if row["pool"] == "search_teams":
+            return row["busy"] / per_team_day.get(row["force"], cfg.stages.execution.warrants_per_team_per_day) / years * price
+        return row["available"] / window_hours * price  # the posts in post, on average
+
+    costed = pools[pools["pool"].isin(list(COSTED_POOLS))]
+    by_owner = costed.assign(cost=[cost_per_year(row) for _, row in costed.iterrows()]).groupby("force")["cost"].sum()
+    out = [(owner, "staffing_cost_per_year", cost) for owner, cost in by_owner.items()
+           if cfg.forces and owner in cfg.force_names]
+    total = float(by_owner.sum())
+    arrests = (~every_case["censored"] & (every_case["arrest_day"] >= cfg.run.warmup_days)
+               & (every_case["outcome"] == "arrest")).sum()
+    out += [(cfg.total_name, "staffing_cost_per_year", total),
+            (cfg.total_name, "cost_per_arrest", total * years / arrests if arrests else np.nan)]
+    return out
 
 
 def _use_metrics(cfg: SimConfig, pools: pd.DataFrame) -> list[tuple[str, str, float]]:
