@@ -120,3 +120,18 @@ def test_where_no_capacity_filled_up_the_reason_is_the_queue_that_moved_on():
     assert worse.startswith("more_researchers makes the cases waiting past 18 months worse: 1 → 22")
     assert worse.endswith("Why: the queue moved on to the next stage (301 → 452 cases waiting for an investigator "
                           "at the end).")
+
+
+def test_a_lever_s_cost_is_said_a_year_and_per_child_day_at_risk_avoided():
+    table = pd.DataFrame([
+        _comparison_row("more_investigators", "staffing_cost_per_year", "all", "all", 2_980_000.0, 3_520_000.0, 1.0),
+        _comparison_row("more_investigators", "cost_per_arrest", "all", "all", 9_789.0, 10_395.0, 100.0),
+        _comparison_row("more_investigators", "child_days_at_risk_per_year", "all", "all", 5_577.0, 5_562.0, 5.0),
+    ])
+    (cost,) = [f.text for f in comparison_findings(table, "medium_force") if f.topic == "cost"]
+    assert cost == ("more_investigators costs £540,000 a year more (£2.98 million → £3.52 million, at the prices "
+                    "of costs.*); £10,395 per arrest against £9,789; £36,000 per child-day at risk avoided.")
+    # a cut in child-days whose interval reaches 0 is no cut: nothing is priced per child-day
+    wide = table.assign(ci_high=lambda t: t["ci_high"].where(t["metric"] != "child_days_at_risk_per_year", 1.0))
+    (cost,) = [f.text for f in comparison_findings(wide, "medium_force") if f.topic == "cost"]
+    assert "child-day" not in cost
