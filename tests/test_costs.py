@@ -65,5 +65,5 @@ def test_a_region_costs_its_forces_and_its_shared_units():
 
 
 def test_a_negative_price_is_refused_in_one_line():
-    with pytest.raises(sim.ConfigError, match=r"costs\.search_team_gbp_per_day=-1.*at least 0"):
+    with pytest.raises(sim.ConfigError, match=r"costs\.search_team_gbp_per_day=-1.*>= 0"):
         sim.load_config(["costs.search_team_gbp_per_day=-1"])

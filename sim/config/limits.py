@@ -82,7 +82,6 @@ FORCES = Limit(100, "forces in one region; the UK has fewer than fifty")
 
 # Money.
 PRICE = Limit(10_000_000, "pounds for one post a year, one day or one hearing; far beyond any police pay")
-NOT_NEGATIVE = Limit(0, "a cost cannot be negative", lowest=True)
 
 # Below these, an hour of effort takes so long in elapsed time that the clock overflows.
 WORKING_DAY_HOURS = Limit(1 / 60, "a minute, in hours", lowest=True)

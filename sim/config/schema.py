@@ -544,12 +544,12 @@ class CostsConfig:
     officer's time to prepare and attend). Estimates [E] with their basis in docs/sources.md
     ('cost'); set your force's own. Costs only report: they change no result."""
 
-    intake_researcher_gbp_per_year: float = bounded(45_000.0, limits.PRICE, limits.NOT_NEGATIVE)
-    researcher_gbp_per_year: float = bounded(45_000.0, limits.PRICE, limits.NOT_NEGATIVE)
-    assessor_gbp_per_year: float = bounded(45_000.0, limits.PRICE, limits.NOT_NEGATIVE)
-    investigator_gbp_per_year: float = bounded(65_000.0, limits.PRICE, limits.NOT_NEGATIVE)
-    search_team_gbp_per_day: float = bounded(2_000.0, limits.PRICE, limits.NOT_NEGATIVE)
-    warrant_hearing_gbp: float = bounded(150.0, limits.PRICE, limits.NOT_NEGATIVE)
+    intake_researcher_gbp_per_year: float = non_negative(45_000.0, limits.PRICE)
+    researcher_gbp_per_year: float = non_negative(45_000.0, limits.PRICE)
+    assessor_gbp_per_year: float = non_negative(45_000.0, limits.PRICE)
+    investigator_gbp_per_year: float = non_negative(65_000.0, limits.PRICE)
+    search_team_gbp_per_day: float = non_negative(2_000.0, limits.PRICE)
+    warrant_hearing_gbp: float = non_negative(150.0, limits.PRICE)
 
     def validate(self, key: str) -> None:
         check_declared(self, key)
