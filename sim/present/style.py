@@ -19,7 +19,7 @@ from matplotlib.transforms import offset_copy
 
 from ..domain import DAYS_PER_MONTH, EIGHTEEN_MONTHS_DAYS, GRADES
 from ..results import Results, kaplan_meier
-from ..results.catalogue import OUTCOME_SHARE, TIME_TO_ARREST, UTILISATION, metric
+from ..results.catalogue import OUTCOME_SHARE, QUANTILE_WORDS, TIME_TO_ARREST, UTILISATION, metric
 
 #: One colour per grade, the same in every figure: the higher the risk, the hotter.
 GRADE_COLOURS: dict[str, str] = {"VH": "#8b0000", "H": "#e66c00", "M": "#c9a100", "L": "#5a7fa6"}
@@ -88,7 +88,6 @@ def metric_label(metric: str, by: str = "all", grade: str = "all", force: str = 
     return metric.replace("_", " ") + (f" ({where})" if where else "")
 
 
-_QUANTILE_WORDS = {"p50": "median", "p90": "90th percentile", "p95": "95th percentile", "p99": "99th percentile"}
 _METRIC_WORDS = {  # the unit in the words: a count's is the thing counted
     "share_past_target": "Share past target (%)",
     "share_past_18_months": "Share waiting past 18 months (%)",
@@ -138,7 +137,7 @@ def metric_title(name: str, by: str = "all", grade: str = "all") -> str:
         what = ("Share still open at the end" if outcome == "open"
                 else f"Share ending in {outcome.replace('_', ' ')}") + f" ({unit})"
     elif quantile:
-        what = f"{_QUANTILE_WORDS[quantile].capitalize()} days to arrest"
+        what = f"{QUANTILE_WORDS[quantile].capitalize()} days to arrest"
     elif pool:
         what = f"{_POOL_WORDS.get(pool, pool)} used ({unit})"
     elif name in _METRIC_WORDS:

@@ -109,6 +109,9 @@ class MetricFamily:
 
 TIME_TO_ARREST_QUANTILES: dict[str, float] = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
 """The Kaplan-Meier quantiles of time to arrest the summary gives, by name."""
+QUANTILE_WORDS: dict[str, str] = {"p50": "median", "p90": "90th percentile", "p95": "95th percentile",
+                                  "p99": "99th percentile"}
+"""How the reports, findings and figures write each quantile."""
 
 TIME_TO_ARREST = MetricFamily(
     "time_to_arrest_{member}_days", tuple(TIME_TO_ARREST_QUANTILES), "days",

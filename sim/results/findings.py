@@ -26,7 +26,7 @@ import pandas as pd
 from ..config.schema import SimConfig
 from ..domain import DAYS_PER_YEAR, GRADES
 from ..model.offered_load import start_load
-from .catalogue import HEADLINE, LOWER, STAGE_BACKLOG, TIME_TO_ARREST, UTILISATION, metric
+from .catalogue import HEADLINE, LOWER, QUANTILE_WORDS, STAGE_BACKLOG, TIME_TO_ARREST, UTILISATION, metric
 from .tables import Results
 
 SATURATED = 0.95
@@ -382,7 +382,7 @@ def metric_words(name: str, by: str, grade: str) -> tuple[str, str]:
     quantile = TIME_TO_ARREST.member_of(name)
     pool = UTILISATION.member_of(name)
     if quantile:
-        what = {"p50": "median", "p90": "90th percentile", "p95": "95th percentile", "p99": "99th percentile"}[quantile]
+        what = QUANTILE_WORDS[quantile]
         label = f"{what} time to arrest{whose}"
     elif name == "share_past_target":
         label = f"share{whose} past target"
