@@ -45,8 +45,8 @@ def page_start(title: str, width_px: int = 1200) -> str:
     return ("<!doctype html><html><head><meta charset='utf-8'><title>" + html.escape(title) + "</title><style>"
             f"body{{font-family:sans-serif;max-width:{width_px}px;margin:2em auto;color:#222}}"
             "table.t{border-collapse:collapse;font-size:13px}table.t td,table.t th{padding:3px 8px;"
-            "border-bottom:1px solid #ddd;text-align:right}table.t th{background:#f4f4f4}.l{text-align:left!important}"
-            ".note{color:#555;font-size:12px}.meta{color:#555}ul.findings li{margin:.4em 0;line-height:1.4}"
+            "border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}table.t th{background:#f4f4f4}.l{text-align:left!important}"
+            ".note{color:#555;font-size:12px;white-space:normal!important}.meta{color:#555}ul.findings li{margin:.4em 0;line-height:1.4}"
             "li.warning{color:#8a3b00}.better{color:#1a6e2e;font-weight:bold}.worse{color:#b00020;font-weight:bold}"
             ".same{color:#555}img{max-width:100%}</style></head><body>")
 

@@ -43,12 +43,12 @@ def render_run_report(config: SimConfig, sheets: dict[str, pd.DataFrame], findin
         f"({run.horizon_days:g} days{f', the first {run.warmup_days:g} a warm-up' if run.warmup_days else ''}), "
         f"seed {run.seed}.</p>",
         "<h2>What the run shows</h2>",
+        f"<p>{html.escape(outcomes)}</p>" if outcomes else "",
         findings_html(findings),
         "<h2>Time from referral to arrest or voluntary interview</h2>",
         "<p>Means over the replications, with 95 % intervals in brackets; a dash where the value "
         "is not reached (the note says in how many replications).</p>",
         headline_html(sheets[HEADLINE_SHEET]),
-        f"<p>{html.escape(outcomes)}</p>" if outcomes else "",
     ]
     if config.forces:
         for force in config.force_names:
@@ -70,7 +70,7 @@ def headline_html(sheet: pd.DataFrame) -> str:
     truly high-risk referrals graded lower and all referrals; notes in the last column."""
     columns = ["Target (days)", *(m.heading for m in MEASURES)]
     head = "".join(f"<th>{html.escape(_HEADINGS[c])}</th>" for c in ["Target (days)", *(m.heading for m in MEASURES)])
-    rows = [f"<tr><th>Grouped by</th><th>Grade</th>{head}<th>Note</th></tr>"]
+    rows = [f"<tr><th class='l'>Grouped by</th><th class='l'>Grade</th>{head}<th class='l'>Note</th></tr>"]
     for _, row in sheet.iterrows():
         cells = "".join(f"<td>{html.escape(cell_text(row, c))}</td>" for c in columns)
         note = row["Note"] if isinstance(row["Note"], str) else ""

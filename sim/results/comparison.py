@@ -52,14 +52,17 @@ def paired_differences(baseline: pd.DataFrame, scenario: pd.DataFrame, level: fl
 
 def headline_differences(comparison: pd.DataFrame, force: str) -> pd.DataFrame:
     """The rows of ``sim.results.catalogue.HEADLINE`` for ``force`` (the total's label,
-    ``SimConfig.total_name``, for the whole region), in its order, for every scenario."""
+    ``SimConfig.total_name``, for the whole region), in its order, for every scenario in the
+    order they were run."""
     comparison = comparison[comparison["force"] == force]
     row_key = KEY_COLUMNS[1:]  # (metric, by, grade)
     position = {key: k for k, key in enumerate(HEADLINE)}
     keys = [tuple(row) for row in comparison[row_key].itertuples(index=False)]
     out = comparison[[key in position for key in keys]].copy()
     out["_order"] = [position[key] for key in keys if key in position]
-    return out.sort_values(["scenario", "_order"]).drop(columns="_order").reset_index(drop=True)
+    # the scenarios in the order they were run (as asked for), not alphabetically
+    out["_scenario"] = out["scenario"].map({name: k for k, name in enumerate(dict.fromkeys(comparison["scenario"]))})
+    return out.sort_values(["_scenario", "_order"]).drop(columns=["_scenario", "_order"]).reset_index(drop=True)
 
 
 @dataclass
