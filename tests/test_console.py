@@ -62,3 +62,23 @@ def test_arrests_and_voluntary_interviews_are_named_apart():
     assert "49 suspects are arrested or interviewed voluntarily" in text
     assert "26 arrests and 24 voluntary interviews" in text
     assert "still open 39 %, arrest 32 %, voluntary interview 29 %" in text
+
+
+def test_a_search_reads_in_whole_posts_percentages_and_pounds():
+    from sim.present.console import search_text
+
+    runs = pd.DataFrame({"staffing.investigators": [20.0, 22.0], "share_late": [0.543, 0.448],
+                         "share_late_upper": [0.61, 0.49], "worst_cases_past_18_months": [2, 0],
+                         "replications": [10, 10], "meets_target": [False, True], "cost": [1_300_000.0, 1_430_000.0]})
+    text = search_text(runs, runs.iloc[1].to_dict())
+    assert "20.0" not in text and " 22 " in text and "54.3" in text and "£1.43 million" in text
+    assert "yes" in text and "False" not in text and "{" not in text
+    assert text.endswith("Answer: staffing.investigators = 22 (costs £1.43 million a year).")
+    assert search_text(runs.iloc[:1], None).endswith("No level searched meets the target.")
+
+
+def test_sweep_points_are_counted_in_words():
+    from sim.present.console import counts_text
+
+    assert counts_text({"ok": 3, "failed": 1}) == "4 points: 3 ok, 1 failed"
+    assert counts_text({"ok": 1}) == "1 point: 1 ok"

@@ -85,7 +85,7 @@ def test_search_command(tmp_path):
            "--within-days", "60", "--max-share-late", "0.5", "--max-investigators", "30", "--out", str(out), *QUICK]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
-    assert "answer:" in r.stdout
+    assert "Answer: staffing.investigators = " in r.stdout and "{" not in r.stdout
     runs = pd.read_csv(out / "runs.csv")
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["complete"] is True and manifest["levels_run"] == len(runs)

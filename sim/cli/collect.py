@@ -31,6 +31,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     import pandas as pd
 
     from ..io.collect import collect, design_problem, status_counts
+    from ..present.console import counts_text
 
     damaged: list[str] = []
 
@@ -43,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
         raise ConfigError("directory", args.directory, f"cannot be collected: {exc.strerror or exc}{where}") from None
-    print(f"{status_counts(folder)} -> {folder / 'sweep.parquet'}")
+    print(f"collected {counts_text(status_counts(folder))} into {folder / 'sweep.parquet'}")
     points = pd.read_parquet(folder / "sweep.parquet", columns=["point", "status"]).drop_duplicates("point")
     for status in ("failed", "missing"):
         for key in points.loc[points["status"] == status, "point"]:

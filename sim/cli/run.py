@@ -448,6 +448,7 @@ class CollectMultirun(Callback):
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         from ..io.collect import collect, status_counts
+        from ..present.console import counts_text
 
         collect(config.hydra.sweep.dir, table=False)
-        print(f"collected {status_counts(config.hydra.sweep.dir)} into {config.hydra.sweep.dir}/sweep.parquet")
+        print(f"collected {counts_text(status_counts(config.hydra.sweep.dir))} into {config.hydra.sweep.dir}/sweep.parquet")

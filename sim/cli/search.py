@@ -84,8 +84,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise KeyboardInterrupt(f"no level had finished; {kept_nothing(folder)}") from None
         raise KeyboardInterrupt(f"finished levels ({levels_kept}) kept in {folder}/runs.csv "
                                 "(manifest.json says complete: false)") from None
-    print(result.runs.to_string(index=False))
-    print("\nno level searched meets the target" if result.answer is None else f"\nanswer: {result.answer}")
+    from ..present.console import search_text
+
+    print(search_text(result.runs, result.answer))
     print(f"wrote {runs_path}")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..results.findings import Finding, money_text
@@ -115,3 +116,46 @@ def outcomes_text(summary: pd.DataFrame, force: str) -> str:
     return (f"Each month {enforced:,.0f} suspects are arrested or interviewed voluntarily after a warrant: "
             f"{arrests:,.0f} arrests and {interviews:,.0f} voluntary interviews (the times to arrest count both). "
             f"How the referrals ended: {shares}.{costs}")
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """Sweep points by status in words: ``"4 points: 3 ok, 1 failed"``."""
+    total = sum(counts.values())
+    parts = ", ".join(f"{n:,} {status}" for status, n in sorted(counts.items(), key=lambda item: -item[1]))
+    return f"{total:,} point{'' if total == 1 else 's'}: {parts}" if total else "no points"
+
+
+_SEARCH_COLUMNS = {"share_late": "late (%)", "share_late_upper": "upper bound (%)",
+                   "worst_cases_past_18_months": "worst past 18 months", "replications": "replications",
+                   "meets_target": "meets the target", "cost": "cost a year"}
+
+
+def search_text(runs: pd.DataFrame, answer: dict | None) -> str:
+    """A staffing search's levels (``runs.csv``) as a table a planner reads: headcounts and
+    counts whole, shares late as percentages, the verdict in words, costs in pounds; then the
+    answer in one line."""
+    table = pd.DataFrame()
+    for column in runs.columns:
+        values = runs[column]
+        if column in ("share_late", "share_late_upper"):
+            table[_SEARCH_COLUMNS[column]] = [f"{v * 100:.1f}" for v in values]
+        elif column == "meets_target":
+            table[_SEARCH_COLUMNS[column]] = ["yes" if v else "no" for v in values]
+        elif column == "cost":
+            table[_SEARCH_COLUMNS[column]] = [money_text(v) for v in values]
+        else:  # a level searched (a headcount, a share) or a count: whole where it is whole
+            table[_SEARCH_COLUMNS.get(column, column)] = [_level_text(v) for v in values]
+    if answer is None:
+        verdict = "No level searched meets the target."
+    else:
+        levels = ", ".join(f"{key} = {_level_text(value)}" for key, value in answer.items() if "." in key)
+        cost = f" (costs {money_text(answer['cost'])} a year)" if "cost" in answer else ""
+        verdict = f"Answer: {levels}{cost}."
+    return table.to_string(index=False) + "\n\n" + verdict
+
+
+def _level_text(value) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    number = float(value)
+    return f"{number:,.0f}" if number.is_integer() else f"{number:g}"
