@@ -82,3 +82,14 @@ def test_sweep_points_are_counted_in_words():
 
     assert counts_text({"ok": 3, "failed": 1}) == "4 points: 3 ok, 1 failed"
     assert counts_text({"ok": 1}) == "1 point: 1 ok"
+
+
+def test_a_region_labels_its_total_and_each_force():
+    import sim
+
+    res = sim.simulate(sim.load_config(["run.replications=2", "run.horizon_days=200", "run.progress=false",
+                                        "forces=three_forces"]))
+    text = headline_text(headline_sheets(res.summary(), res.config), res.config.force_names)
+    assert "The whole region, 3 forces (small_force, medium_force, large_force):" in text
+    for force in res.config.force_names:
+        assert f"The force {force}:" in text

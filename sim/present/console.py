@@ -33,6 +33,8 @@ def headline_text(sheets: dict[str, pd.DataFrame], forces: Sequence[str] = ()) -
     (``forces``) gets a line per force and grouping below it. Notes instead of blanks."""
     table = sheets[HEADLINE_SHEET]
     lines = [_title(table)]
+    if forces:
+        lines.append(f"The whole region, {len(forces)} forces ({', '.join(forces)}):")
     for grouping in ("Assigned grade", "True risk"):
         rows = table[table["Grouped by"] == grouping]
         lines.append(_block(grouping, rows))
@@ -40,7 +42,7 @@ def headline_text(sheets: dict[str, pd.DataFrame], forces: Sequence[str] = ()) -
     for force in forces:
         if force in sheets:
             rows = sheets[force]
-            lines.append(f"{force}:\n" + _block("Assigned grade", rows[rows["Grouped by"] == "Assigned grade"]))
+            lines.append(f"The force {force}:\n" + _block("Assigned grade", rows[rows["Grouped by"] == "Assigned grade"]))
             lines += _notes(rows[rows["Grouped by"] == "Assigned grade"])
     return "\n\n".join(lines)
 
