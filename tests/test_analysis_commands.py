@@ -91,10 +91,10 @@ def test_a_grid_of_posts_is_priced_by_the_costs_table_unless_cost_says_otherwise
               "run.replications=2", "--risks", "L", "--within-days", "30", "--max-share-late", "0.99"]
     cli.search_main([*common, "costs.investigator_gbp_per_year=70000", "--out", str(tmp_path / "table")])
     priced = json.loads((tmp_path / "table" / "manifest.json").read_text())["costs"]
-    assert priced == {"staffing.investigators": 70000.0, "staffing.search_teams": 2000.0 * 5 * 52}
+    assert priced == {"staffing.investigators": 70000.0, "staffing.search_teams": pytest.approx(2000.0 * 5 * 365 / 7)}
     cli.search_main([*common, "--cost", "staffing.investigators=1", "--out", str(tmp_path / "given")])
     given = json.loads((tmp_path / "given" / "manifest.json").read_text())["costs"]
-    assert given["staffing.investigators"] == 1.0 and given["staffing.search_teams"] == 2000.0 * 5 * 52
+    assert given["staffing.investigators"] == 1.0 and given["staffing.search_teams"] == pytest.approx(2000.0 * 5 * 365 / 7)
 
 
 def test_search_writes_a_new_folder_each_time_with_its_manifest(tmp_path, monkeypatch, capsys):

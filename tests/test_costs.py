@@ -26,14 +26,16 @@ def test_the_staffing_cost_is_the_posts_the_search_days_and_the_hearings(baselin
     cfg = baseline.config
     prices = cfg.costs
     years = cfg.run.horizon_days / 365.0
-    pools = baseline.pools.groupby("pool")["busy"].mean()
+    pools = baseline.pools.groupby("pool")["busy"].mean()  # places booked
     posts = (cfg.staffing.intake_researchers * prices.intake_researcher_gbp_per_year
              + cfg.staffing.researchers * prices.researcher_gbp_per_year
              + cfg.staffing.assessors * prices.assessor_gbp_per_year
              + cfg.staffing.investigators * prices.investigator_gbp_per_year)
-    search = pools["search_teams"] / cfg.stages.execution.warrants_per_team_per_day / years * prices.search_team_gbp_per_day
+    # every working day of the teams in post (five a week here), and each hearing held
+    team_days_per_year = cfg.staffing.search_teams * cfg.calendar.working_days_per_week * 365 / 7
+    search = team_days_per_year * prices.search_team_gbp_per_day
     court = pools["court"] / years * prices.warrant_hearing_gbp
-    assert _costs(baseline)[(cfg.total_name, "staffing_cost_per_year")] == pytest.approx(posts + search + court)
+    assert _costs(baseline)[(cfg.total_name, "staffing_cost_per_year")] == pytest.approx(posts + search + court, rel=2e-3)
 
 
 def test_the_cost_per_arrest_counts_arrests_only(baseline):
@@ -67,3 +69,23 @@ def test_a_region_costs_its_forces_and_its_shared_units():
 def test_a_negative_price_is_refused_in_one_line():
     with pytest.raises(sim.ConfigError, match=r"costs\.search_team_gbp_per_day=-1.*>= 0"):
         sim.load_config(["costs.search_team_gbp_per_day=-1"])
+
+
+def test_a_warm_up_and_recruits_are_costed_over_the_measured_window_only():
+    """Four investigators recruited mid-run are paid from their arrival: the cost lies between
+    today's team and the bigger one; arrests before the warm-up's end are not counted."""
+    overrides = [*SHORT, "run.warmup_days=100", "staffing.recruitment.investigators=4",
+                 "staffing.recruitment.lead_time_days=200"]
+    res = sim.simulate(sim.load_config(overrides))
+    cfg = res.config
+    name = cfg.total_name
+    costs = _costs(res)
+    base = _costs(sim.simulate(sim.load_config([*SHORT, "run.warmup_days=100"])))
+    extra = costs[(name, "staffing_cost_per_year")] - base[(name, "staffing_cost_per_year")]
+    assert 0 < extra < 4 * cfg.costs.investigator_gbp_per_year
+    cases = res.cases
+    arrests = (~cases["censored"] & (cases["outcome"] == "arrest") & (cases["arrest_day"] >= 100)).groupby(
+        cases["replication"]).sum()
+    years = (cfg.run.horizon_days - 100) / 365.0
+    assert costs[(name, "cost_per_arrest")] == pytest.approx(
+        (costs[(name, "staffing_cost_per_year")] * years / arrests).mean(), rel=0.05)

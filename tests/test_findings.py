@@ -130,8 +130,25 @@ def test_a_lever_s_cost_is_said_a_year_and_per_child_day_at_risk_avoided():
     ])
     (cost,) = [f.text for f in comparison_findings(table, "medium_force") if f.topic == "cost"]
     assert cost == ("more_investigators costs £540,000 a year more (£2.98 million → £3.52 million, at the prices "
-                    "of costs.*); £10,395 per arrest against £9,789; £36,000 per child-day at risk avoided.")
+                    "in the costs settings); £10,395 per arrest against £9,789; £36,000 per child-day at risk avoided.")
     # a cut in child-days whose interval reaches 0 is no cut: nothing is priced per child-day
     wide = table.assign(ci_high=lambda t: t["ci_high"].where(t["metric"] != "child_days_at_risk_per_year", 1.0))
     (cost,) = [f.text for f in comparison_findings(wide, "medium_force") if f.topic == "cost"]
     assert "child-day" not in cost
+
+
+def test_a_region_s_findings_speak_of_its_forces_and_never_of_nan():
+    """Pooled investigators and a surge unit belong to the region, not a force: findings are
+    each force's, named, and hold no missing number."""
+    res = sim.simulate(sim.load_config([*SHORT, "forces=three_forces", "scenario=regional_pooling",
+                                        "collaboration.surge.investigators=4"]))
+    findings = run_findings(res)
+    assert {f.force for f in findings} == set(res.config.force_names)
+    for f in findings:
+        assert f.text.startswith(f"{f.force}: ") and "nan" not in f.text.lower(), f.text
+    assert {f.topic for f in findings} >= {"bottleneck", "targets"}
+
+
+def test_a_run_too_short_to_see_a_year_says_so():
+    _, found = _findings("run.horizon_days=300")
+    assert "too short to see who waits over a year" in found["misgraded"][0]

@@ -43,10 +43,14 @@ def reports(tmp_path_factory) -> dict[str, Path]:
     where = tmp_path_factory.mktemp("reports")
     _command(["casesim", *SHORT, "staffing.investigators=24", f"hydra.run.dir={where / 'run'}"], where)
     _command(["casesim-compare", "more_investigators", "fast_warrants", *SHORT, "--out", str(where / "compare")], where)
-    return {"run": where / "run" / "report.html", "compare": where / "compare" / "report.html"}
+    _command(["casesim", *SHORT, "forces=three_forces", "scenario=regional_pooling", "collaboration.surge.investigators=4",
+              f"hydra.run.dir={where / 'region'}"], where)
+    return {"run": where / "run" / "report.html", "compare": where / "compare" / "report.html",
+            "region": where / "region" / "report.html"}
 
 
-@pytest.mark.parametrize("name, first", [("run", "What the run shows"), ("compare", "What the scenarios change")])
+@pytest.mark.parametrize("name, first", [("run", "What the run shows"), ("compare", "What the scenarios change"),
+                                         ("region", "What the run shows")])
 def test_a_planner_reads_findings_first_and_no_program_internals(page, reports, name, first):
     page.goto(reports[name].as_uri())
     assert page.locator("h2").first.inner_text() == first
@@ -54,7 +58,7 @@ def test_a_planner_reads_findings_first_and_no_program_internals(page, reports, 
     assert findings.count() >= 1
     text = page.inner_text("body")
     assert not re.search(r"\d[eE][+-]?\d", text), "a number in scientific notation"
-    for raw in ("('", "()", "NaN", "nan ", "None", "{", "}"):
+    for raw in ("('", "()", "NaN", "nan ", "None", "{", "}", "costs.*"):
         assert raw not in text, raw
     shown = [internal for internal in INTERNAL if re.search(rf"(?<![\w.]){re.escape(internal)}(?![\w.])", text)]
     assert not shown, f"internal names on the page: {shown}"
@@ -69,8 +73,9 @@ def test_the_run_report_shows_both_groupings_and_what_was_changed(page, reports)
     table = page.locator("table.t").first.inner_text()
     assert "Assigned grade" in table and "True risk" in table and "Median days" in table
     assert re.search(r"\d+\.\d \(\d+\.\d–\d+\.\d\)", table), "a median with its interval"
-    changes = page.locator("h2:has-text('What was run') + p + p + table").inner_text()
+    changes = page.locator("h2:has-text('What was run') ~ table").first.inner_text()
     assert "staffing.investigators" in changes and "24" in changes
+    assert "staffing.investigators=24" in page.locator("h2:has-text('What was run') ~ p").all_inner_texts()[1]
 
 
 def test_the_comparison_marks_better_and_worse_in_words_and_colour(page, reports):

@@ -27,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise ConfigError("scenarios", "", "name at least one scenario from configs/scenario/")
 
     from ..io.analysis_folders import start_folder, write_comparison_folder
-    from ..results.findings import comparison_findings
+    from ..results.findings import comparison_findings, no_comparison_findings
     from ..results.summary import summarise_metrics
     from ..running.scenarios import compare, load_scenarios
 
@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     print(difference_table(comparison.table, comparison.total_name).drop(columns="Note").to_string(index=False))
     print("\n" + (findings_text(findings, top=len(findings)) if findings else
-                  "No scenario changes a headline measure by more than its run-to-run noise."))
+                  no_comparison_findings(comparison.baseline.config.run.replications)))
     print(f"\nwrote {folder} (report.html first)")
 
 

@@ -387,7 +387,9 @@ def _single_run(cfg, folder: str, given: list[str], started: float) -> None:
     def finish(results, summary) -> None:
         figures = save_all(results, f"{folder}/figures")
         said.update(sheets=headline_sheets(summary, cfg), findings=run_findings(results, summary), summary=summary)
-        write_run_report(f"{folder}/report.html", cfg, said["sheets"], said["findings"], figures, SimConfig(),
+        # a region's forces are not keys of the single-force baseline: its overrides say what changed
+        write_run_report(f"{folder}/report.html", cfg, said["sheets"], said["findings"], figures,
+                         None if cfg.forces else SimConfig(), overrides=given,
                          outcomes=outcomes_text(summary, cfg.total_name))
 
     try:

@@ -185,6 +185,8 @@ def allowed_keys(path: str) -> list[str]:
 
 
 def changed_parameters(baseline: SimConfig, scenario: SimConfig) -> list[tuple[str, Any, Any]]:
-    """(key, baseline value, scenario value) for every parameter the scenario changes."""
+    """(key, baseline value, scenario value) for every parameter the scenario changes; a key
+    only one of them has (a region's forces against a single force) has None on the other side."""
     a, b = leaves(baseline), leaves(scenario)
-    return [(k, a[k], b[k]) for k in a if a[k] != b[k] and k != "scenario"]
+    keys = [*a, *(k for k in b if k not in a)]
+    return [(k, a.get(k), b.get(k)) for k in keys if a.get(k) != b.get(k) and k != "scenario"]

@@ -532,7 +532,7 @@ def post_cost_per_year(cfg: "SimConfig", key: str) -> float | None:
     if key in POST_PRICES:
         return getattr(cfg.costs, POST_PRICES[key])
     if key == "staffing.search_teams":
-        return cfg.costs.search_team_gbp_per_day * cfg.calendar.working_days_per_week * 52
+        return cfg.costs.search_team_gbp_per_day * cfg.calendar.working_days_per_week * DAYS_PER_YEAR / 7
     return None
 
 

@@ -20,7 +20,7 @@ WIDTH = 100
 """Characters a printed line holds."""
 TOP_FINDINGS = 3
 """Findings printed under the table (every warning is printed besides); the report and
-``findings.csv`` hold them all."""
+``headline.xlsx`` hold them all."""
 _COLUMNS = [("Target (days)", "target"), *((m.heading, m.heading) for m in MEASURES)]
 _SHORT = {"Target (days)": "target", "Cases": "cases", "Median days to arrest": "median days",
           "90th percentile (days)": "90th pct days", "Share past target (%)": "past target %",
@@ -113,7 +113,7 @@ def outcomes_text(summary: pd.DataFrame, force: str) -> str:
     shares = ", ".join(f"{words} {share * 100:.0f} %" for share, words in ended if share >= 0.005)
     cost, per_arrest = value.get("staffing_cost_per_year"), value.get("cost_per_arrest")
     costs = ("" if cost is None or pd.isna(cost) else
-             f" Staffing costs {money_text(cost)} a year at the prices of costs.*"
+             f" Staffing costs {money_text(cost)} a year at the prices in the costs settings"
              + (f", {money_text(per_arrest)} per arrest." if per_arrest is not None and not pd.isna(per_arrest) else "."))
     return (f"Each month {enforced:,.0f} suspects are arrested or interviewed voluntarily after a warrant: "
             f"{arrests:,.0f} arrests and {interviews:,.0f} voluntary interviews (the times to arrest count both). "

@@ -15,8 +15,8 @@ from matplotlib.figure import Figure
 from ..config.convert import changed_parameters
 from ..config.schema import SimConfig
 from ..results.comparison import Comparison, headline_differences
-from ..results.findings import (Finding, comparison_findings, difference_text, interval_text, metric_words, value_text,
-                                verdict_of)
+from ..results.findings import (Finding, comparison_findings, difference_text, interval_text, metric_words,
+                                no_comparison_findings, value_text, verdict_of)
 
 ASSUMPTIONS = (
     "Every scenario runs the same replications with the same seed: replication r of each sees the same "
@@ -67,12 +67,12 @@ def render(comparison: Comparison, figures: dict[str, Figure]) -> str:
     parts = [
         page_start("casesim comparison"),
         f"<h1>Scenarios against the baseline: {html.escape(', '.join(base.force_names))}</h1>",
-        f"<p class='meta'>{base.run.replications} replications of {base.run.horizon_days:g} days, seed "
+        f"<p class='meta'>{base.run.replications:,} replication{'' if base.run.replications == 1 else 's'} of "
+        f"{base.run.horizon_days:g} days, seed "
         f"{base.run.seed}, the same cases in every scenario; scenarios: "
         f"{', '.join(html.escape(name) for name in comparison.scenarios)}.</p>",
         "<h2>What the scenarios change</h2>",
-        findings_html(findings) if findings else
-        "<p>No scenario changes a headline measure by more than its run-to-run noise.</p>",
+        findings_html(findings) if findings else f"<p>{html.escape(no_comparison_findings(base.run.replications))}</p>",
         "<h2>Headline differences</h2>",
         "<p>Scenario minus baseline, paired replication by replication, with its 95 % interval. "
         "<span class='better'>Better</span> or <span class='worse'>worse</span> where the interval "
@@ -137,7 +137,10 @@ def changed_parameters_html(baseline: SimConfig, config: SimConfig) -> str:
 
 
 def plain_value(value) -> str:
-    """A parameter's value as a planner reads it: lists joined, whole numbers without ``.0``."""
+    """A parameter's value as a planner reads it: lists joined, whole numbers without ``.0``,
+    a dash where the configuration has no such key."""
+    if value is None:
+        return "—"
     if isinstance(value, tuple):
         return ", ".join(plain_value(v) for v in value) or "none"
     if isinstance(value, float) and value.is_integer():

@@ -118,7 +118,7 @@ def survival_figure(results: Results) -> Figure:
     for ax in axes[1:]:
         ax.set_ylabel("")
     cfg = results.config
-    fig.suptitle(f"How long referrals wait for an arrest or voluntary interview ({cfg.force}, "
+    fig.suptitle(f"How long referrals wait for an arrest or voluntary interview ({_forces_named(cfg)}, "
                  f"{cfg.run.replications} replications pooled; shaded: 95 % band; a referral closed without one "
                  f"counts as waiting until it closes)", fontsize=12)
     return fig
@@ -193,7 +193,7 @@ def wip_over_time(results: Results, queue_stages: tuple[str, ...] = ("allocation
         ax.set_ylim(bottom=0)
         format_months_axis(ax, cfg.run.horizon_days)
         _warmup_shade(ax, results)
-    fig.suptitle(f"Work in progress over time ({cfg.force}, mean of {cfg.run.replications} replications)",
+    fig.suptitle(f"Work in progress over time ({_forces_named(cfg)}, mean of {cfg.run.replications} replications)",
                  fontsize=12)
     return fig
 
@@ -264,7 +264,7 @@ def where_the_time_goes(results: Results) -> Figure:
     fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=8, frameon=False,
                title="stage, in the order a referral meets them", title_fontsize=8)
     cfg = results.config
-    fig.suptitle(f"Where the time goes: mean days per stage by assigned grade ({cfg.force}, "
+    fig.suptitle(f"Where the time goes: mean days per stage by assigned grade ({_forces_named(cfg)}, "
                  f"{cfg.run.replications} replications)", fontsize=12)
     # Under the bottom panel's axis label, as part of that panel, so the layout makes room for it.
     axes[-1].annotate("Each stage is averaged over the referrals of that grade that entered it; one still in a stage "
@@ -293,3 +293,9 @@ def save_all(results: Results, folder: str | Path) -> list[Path]:
         finally:
             plt.close(fig)
     return paths
+
+
+def _forces_named(cfg) -> str:
+    """The force a figure is about, or the region's forces."""
+    return ", ".join(cfg.force_names) if cfg.forces else cfg.force
+

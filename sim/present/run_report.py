@@ -28,18 +28,20 @@ _HEADINGS = {"Target (days)": "Target (days)", "Cases": "Cases", "Median days to
 
 
 def render_run_report(config: SimConfig, sheets: dict[str, pd.DataFrame], findings: Sequence[Finding],
-                      figures: Sequence[Path], baseline: SimConfig | None = None, outcomes: str = "") -> str:
+                      figures: Sequence[Path], baseline: SimConfig | None = None, outcomes: str = "",
+                      overrides: Sequence[str] = ()) -> str:
     """The report as one HTML string: ``sheets`` are the run's headline sheets
     (``sim.results.headline.headline_sheets``), ``findings`` its findings, ``figures`` the
     PNG files to embed (those named in ``FIGURE_TITLES``, in its order), ``baseline`` the
     configuration the changed parameters are listed against (none: not listed) and
-    ``outcomes`` the sentences on arrests and outcomes (``sim.present.console.outcomes_text``)."""
+    ``outcomes`` the sentences on arrests and outcomes (``sim.present.console.outcomes_text``)
+    and ``overrides`` those given on the command line."""
     forces = ", ".join(config.force_names)
     run = config.run
     parts = [
         page_start(f"casesim: {config.scenario}"),
         f"<h1>{html.escape(config.scenario)}: {html.escape(forces)}</h1>",
-        f"<p class='meta'>{run.replications} replications of {run.horizon_days / 365:.1f} years "
+        f"<p class='meta'>{_count(run.replications, 'replication')} of {run.horizon_days / 365:.1f} years "
         f"({run.horizon_days:g} days{f', the first {run.warmup_days:g} a warm-up' if run.warmup_days else ''}), "
         f"seed {run.seed}.</p>",
         "<h2>What the run shows</h2>",
@@ -59,7 +61,7 @@ def render_run_report(config: SimConfig, sheets: dict[str, pd.DataFrame], findin
         if name in by_name:
             data = base64.b64encode(by_name[name].read_bytes()).decode("ascii")
             parts.append(f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' src='data:image/png;base64,{data}'>")
-    parts.append("<h2>What was run</h2>" + what_was_run_html(config, baseline))
+    parts.append("<h2>What was run</h2>" + what_was_run_html(config, baseline, overrides))
     parts.append("<h2>Assumptions</h2><ul>" + "".join(f"<li>{html.escape(a)}</li>" for a in ASSUMPTIONS) + "</ul>")
     parts.append("</body></html>")
     return "\n".join(parts)
@@ -79,14 +81,24 @@ def headline_html(sheet: pd.DataFrame) -> str:
     return "<table class='t'>" + "".join(rows) + "</table>"
 
 
-def what_was_run_html(config: SimConfig, baseline: SimConfig | None) -> str:
-    """The scenario, its run settings and every parameter it changes from ``baseline``."""
+def what_was_run_html(config: SimConfig, baseline: SimConfig | None, overrides: Sequence[str] = ()) -> str:
+    """The scenario, its run settings, the overrides it was given and every parameter it
+    changes from ``baseline`` (none: not listed, as for a region, whose forces the
+    single-force baseline does not have)."""
     run = config.run
-    settings = (f"<p>Scenario <strong>{html.escape(config.scenario)}</strong>; {run.replications} replications; "
-                f"{run.horizon_days:g} days; warm-up {run.warmup_days:g} days; seed {run.seed}.</p>")
+    settings = (f"<p>Scenario <strong>{html.escape(config.scenario)}</strong>; {_count(run.replications, 'replication')}; "
+                f"{run.horizon_days:g} days; warm-up {run.warmup_days:g} days; seed {run.seed}"
+                + (f"; forces {html.escape(', '.join(config.force_names))}" if config.forces else "") + ".</p>")
+    if overrides:
+        settings += ("<p>Given on the command line: " + ", ".join(f"<code>{html.escape(o)}</code>" for o in overrides)
+                     + ".</p>")
     if baseline is None:
         return settings
     return settings + "<p>Parameters that differ from the baseline:</p>" + changed_parameters_html(baseline, config)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def write_run_report(path: str | Path, *args, **kwargs) -> Path:

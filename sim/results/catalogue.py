@@ -160,7 +160,8 @@ _SINGLE_METRICS: tuple[Metric, ...] = (
     Metric("enforcements_per_month", "enforcements per month",
            "arrests and voluntary interviews inside the window, per month: the events that end time to arrest", HIGHER),
     Metric("staffing_cost_per_year", "pounds a year",
-           "what the posts in post, the search-team days used and the warrant hearings cost a year (costs.*)", NEITHER),
+           "what the posts in post (search teams too) and the warrant hearings held cost a year, at the prices "
+           "of the costs settings", NEITHER),
     Metric("cost_per_arrest", "pounds", "the staffing cost of the window over its arrests (voluntary interviews "
            "not counted)"),
     Metric("handed_over_share", "share", "share of cases handed between units at least once", NEITHER),

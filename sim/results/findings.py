@@ -107,8 +107,11 @@ class _Rows:
 
 
 def _forces(results: Results) -> list[str]:
-    """The forces findings speak of: each force of a region, or the one force."""
-    return list(dict.fromkeys(results.pools["force"].astype(str)))
+    """The forces findings speak of: each force of a region, or the one force. Units a region
+    shares (pooled teams, a triage hub, a surge unit) have no force's cases to speak of; their
+    use is in the pools table and the summary."""
+    cfg = results.config
+    return list(cfg.force_names) if cfg.forces else [cfg.total_name]
 
 
 def _utilisation(rows: _Rows) -> dict[str, float]:
@@ -132,9 +135,11 @@ def stage_growth(results: Results, force: str, stage: str) -> tuple[float, float
 
 
 def _size(results: Results, force: str, pool: str) -> int:
-    """The pool's headcount (or slots, or places a working day), as the pools table gives it."""
+    """The pool's headcount (or slots, or places a working day), as the pools table gives it;
+    0 where the force has no such unit of its own."""
     pools = results.pools
-    return int(round(pools.loc[(pools["force"].astype(str) == force) & (pools["pool"] == pool), "capacity"].max()))
+    sizes = pools.loc[(pools["force"].astype(str) == force) & (pools["pool"] == pool), "capacity"]
+    return int(round(sizes.max())) if len(sizes) else 0
 
 
 def _referrals_per_month(cfg: SimConfig, force: str) -> float:
@@ -157,6 +162,8 @@ def overloaded_units(results: Results, rows: _Rows, force: str) -> list[Finding]
         if not (growing and max(u, full_at_end) >= SATURATED):
             continue
         size = _size(results, force, pool)
+        if size <= 0:
+            continue
         key = keys.get(pool, "")
         referrals = _referrals_per_month(cfg, force)
         use = f"working at {_pct(u)} of capacity" + (f" ({_pct(full_at_end)} at the end)" if full_at_end > u + 0.05 else "")
@@ -204,9 +211,16 @@ def bottlenecks(results: Results, rows: _Rows, force: str) -> list[Finding]:
     ranked.sort(key=lambda r: (-max(r[0], 0.0), -r[1]))
 
     def words(growth, use, pool, early, end, at_end):
-        queue = (f"{end:,.0f} cases {STAGE_WORDS[UNIT_WORDS[pool][3]]} at the end, up from {early:,.0f}"
-                 if growth >= GROWING_CASES else f"its queue steady at about {end:,.0f} cases")
-        return f"{UNIT_WORDS[pool][0]} ({_pct(use)} of capacity{' at the end' if at_end else ''}; {queue})"
+        where = STAGE_WORDS[UNIT_WORDS[pool][3]]
+        if not np.isfinite(end):
+            queue = ""
+        elif growth >= GROWING_CASES:
+            queue = f"; {end:,.0f} cases {where} at the end, up from {early:,.0f}"
+        elif growth <= -GROWING_CASES:
+            queue = f"; {end:,.0f} cases {where} at the end, down from {early:,.0f}"
+        else:
+            queue = f"; its queue steady at about {end:,.0f} cases"
+        return f"{UNIT_WORDS[pool][0]} ({_pct(use)} of capacity{' at the end' if at_end else ''}{queue})"
 
     text = f"{prefix}What limits the force most is {words(*ranked[0])}"
     if len(ranked) > 1:
@@ -233,10 +247,10 @@ def targets(results: Results, rows: _Rows, force: str) -> list[Finding]:
         return []
     parts = []
     if missed:
-        parts.append(f"{_force_prefix(results, force)}Targets missed, " + "; ".join(missed) + ".")
+        parts.append("Targets missed, " + "; ".join(missed) + ".")
     if met:
         parts.append("Targets met (9 in 10 cases or more): " + ", ".join(met) + ".")
-    return [Finding("targets", force, " ".join(parts))]
+    return [Finding("targets", force, _force_prefix(results, force) + " ".join(parts))]
 
 
 def misgraded_tail(results: Results, rows: _Rows, force: str) -> list[Finding]:
@@ -254,12 +268,18 @@ def misgraded_tail(results: Results, rows: _Rows, force: str) -> list[Finding]:
     run = results.config.run
     years = (run.horizon_days - run.warmup_days) / DAYS_PER_YEAR
     per_year = waited.sum() / max(results.cases["replication"].nunique(), 1) / years
-    many = (f"{per_year:,.0f} a year {'waits' if round(per_year) == 1 else 'wait'}" if per_year >= 0.5
-            else "fewer than one a year waits" if per_year > 0 else "none waits")
+    if run.horizon_days - low["arrival_day"].clip(lower=run.warmup_days).min() <= DAYS_PER_YEAR:
+        many = "the run is too short to see who waits over a year"  # no follow-up reaches a year
+    elif per_year >= 1.5:
+        many = f"{per_year:,.0f} a year wait over a year"
+    elif per_year >= 0.5:
+        many = "about one a year waits over a year"
+    else:
+        many = "fewer than one a year waits over a year" if per_year > 0 else "none waits over a year"
     median_words = f"their median wait for arrest is {_days(median)}" if np.isfinite(median) else \
         "over half of them are not arrested within the run"
     text = (f"{_force_prefix(results, force)}1 in {one_in:.0f} truly high-risk suspects is graded medium or low; "
-            f"{median_words}, and {many} over a year.")
+            f"{median_words}, and {many}.")
     return [Finding("misgraded", force, text)]
 
 
@@ -294,6 +314,14 @@ def comparison_findings(table: pd.DataFrame, force: str) -> list[Finding]:
     return findings
 
 
+def no_comparison_findings(replications: int) -> str:
+    """What a comparison says when it has no finding: with one replication there is no
+    interval to tell a difference from noise; otherwise nothing changed beyond it."""
+    if replications < 2:
+        return "One replication gives no intervals: run more (run.replications) to tell a real difference from noise."
+    return "No scenario changes a headline measure by more than its run-to-run noise."
+
+
 def _cost_words(scenario: str, own: pd.DataFrame) -> str:
     """What ``scenario`` costs a year against the baseline and, where it cuts the child-days
     at risk (its interval below 0), what each child-day avoided costs; "" where costs are
@@ -303,9 +331,12 @@ def _cost_words(scenario: str, own: pd.DataFrame) -> str:
     cost = row.get("staffing_cost_per_year")
     if cost is None or not np.isfinite(cost.difference) or abs(cost.difference) < 1:
         return ""
+    if cost.ci_low <= 0 <= cost.ci_high:  # the hearings held vary: a change within that is none
+        return (f"{scenario} costs about the same a year ({money_text(cost.baseline)} → {money_text(cost.value)}, "
+                f"a difference within the run-to-run noise, at the prices in the costs settings).")
     more = "more" if cost.difference > 0 else "less"
     text = (f"{scenario} costs {money_text(abs(cost.difference))} a year {more} ({money_text(cost.baseline)} → "
-            f"{money_text(cost.value)}, at the prices of costs.*)")
+            f"{money_text(cost.value)}, at the prices in the costs settings)")
     per_arrest = row.get("cost_per_arrest")
     if per_arrest is not None and np.isfinite(per_arrest.value):
         text += f"; {money_text(per_arrest.value)} per arrest against {money_text(per_arrest.baseline)}"
@@ -332,7 +363,10 @@ def headline_rows(rows: pd.DataFrame) -> pd.DataFrame:
 
 def verdict_of(row) -> str:
     """``better`` or ``worse`` where a difference's interval excludes 0 and its metric has a
-    better direction; ``higher`` or ``lower`` where it has none; else ``no real difference``."""
+    better direction; ``higher`` or ``lower`` where it has none; ``no interval`` where there
+    is none (one replication); else ``no real difference``."""
+    if not (np.isfinite(row.ci_low) and np.isfinite(row.ci_high)):
+        return "no interval" if np.isfinite(row.difference) else "no value"
     if not (row.ci_low > 0 or row.ci_high < 0):
         return "no real difference"
     direction = metric(row.metric).better

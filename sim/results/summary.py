@@ -87,7 +87,8 @@ def _cost_metrics(cfg: SimConfig, pools: pd.DataFrame, every_case: pd.DataFrame)
     """(force, metric, value) of cost (``cfg.costs``, pounds): the staffing cost a year of
     each force's own units and of the whole run (a region's shared units in its total only),
     and the whole run's cost per arrest. Posts are paid for as they are in post (recruits
-    from their arrival); search-team days and warrant hearings as they are used."""
+    from their arrival), search teams for every working day they are in post (as
+    ``post_cost_per_year`` prices one more), warrant hearings as they are held."""
     cal = Calendar(cfg.calendar)
     window_hours = cal.work_hours_until(cfg.run.horizon_days) - cal.work_hours_until(cfg.run.warmup_days)
     years = _window_years(cfg)
@@ -98,8 +99,9 @@ def _cost_metrics(cfg: SimConfig, pools: pd.DataFrame, every_case: pd.DataFrame)
         price = getattr(cfg.costs, COSTED_POOLS[row["pool"]])
         if row["pool"] == "court":
             return row["busy"] / years * price
-        if row["pool"] == "search_teams":
-            return row["busy"] / per_team_day.get(row["force"], cfg.stages.execution.warrants_per_team_per_day) / years * price
+        if row["pool"] == "search_teams":  # the teams in post: their working days, used or not
+            days = row["available"] / per_team_day.get(row["force"], cfg.stages.execution.warrants_per_team_per_day)
+            return days / years * price
         return row["available"] / window_hours * price  # the posts in post, on average
 
     costed = pools[pools["pool"].isin(list(COSTED_POOLS))]

@@ -89,6 +89,11 @@ def run_in_folder(cfg: SimConfig, folder: str | Path, overrides: Sequence[str] =
     return results, summary
 
 
+PARTIAL_RUN_FINDINGS = ("Not yet computed: the run stopped before all its replications finished; the same "
+                        "command resumes it and writes the findings.")
+"""A partial run's Findings sheet: its tables are kept, its findings come with the whole run."""
+
+
 def _write_partial(cfg: SimConfig, folder: Path, key: str, kept: list[ReplicationOutput],
                    saved: list[ReplicationOutput], finished: list[ReplicationOutput], overrides: Sequence[str],
                    wall_time_seconds: float) -> list[ReplicationOutput]:
@@ -102,7 +107,8 @@ def _write_partial(cfg: SimConfig, folder: Path, key: str, kept: list[Replicatio
     outputs = sorted({o.replication: o for o in [*kept, *finished]}.values(), key=lambda o: o.replication)
     if outputs:
         results = build_results(cfg, outputs)
-        write_run_folder(results, folder, overrides, wall_time_seconds, complete=False, replications_done=len(outputs))
+        write_run_folder(results, folder, overrides, wall_time_seconds, complete=False, replications_done=len(outputs),
+                         findings=[PARTIAL_RUN_FINDINGS])
     else:
         write_manifest(folder, run_manifest(cfg, overrides, wall_time_seconds, False, 0))
     return outputs
