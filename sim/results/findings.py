@@ -8,12 +8,13 @@ progress over time) and the configuration (headcounts, referrals), so a finding 
 when the numbers say it: a test builds a configuration that triggers each one and one that
 does not. The command line prints the first few under its table; the reports open with them.
 
-A unit is *overloaded* when its queue grows without bound: it works at or above its capacity
-(``SATURATED``) and the cases at its stage keep growing to the end of the run (``GROWING``),
-or its starting load already exceeds its capacity (``sim.model.offered_load``). The *binding
-bottleneck* is the unit working closest to (or past) its capacity; the next one is the one
-after it. Measured use can pass 1 where urgent work comes on top of the hours or places a
-unit has (worked overtime, or booked over the list).
+A unit *cannot keep up* when its queue grows without bound: it works at ``SATURATED`` of its
+capacity or more (over the run, or over its last tenth) and the cases at its stage grow to the
+end of the run (``GROWING``). What *limits the force most* is, among the units working at
+``BUSY`` or more, the one whose queue grew most (by use where no queue grew); the next is the
+one after it. Measured use can pass 1 where urgent work comes on top of the hours or places a
+unit has (worked overtime, or booked over the list). Findings are each force's: the units a
+region shares (pooled teams, a triage hub, a surge unit) are in the pools table.
 """
 
 from __future__ import annotations
@@ -68,8 +69,8 @@ GRADE_WORDS = {"VH": "very high risk", "H": "high risk", "M": "medium risk", "L"
 @dataclass(frozen=True)
 class Finding:
     """One finding: its ``topic`` (``overload``, ``bottleneck``, ``targets``, ``misgraded``,
-    ``lever`` or ``cost``), the ``force`` it is about (or the region's total) and its ``text``, one or two
-    sentences with their numbers."""
+    ``lever`` or ``cost``), the ``force`` it is about (or the region's total) and its
+    ``text``, one or two sentences with their numbers."""
 
     topic: str
     force: str
@@ -78,8 +79,8 @@ class Finding:
 
 def run_findings(results: Results, summary: pd.DataFrame | None = None) -> list[Finding]:
     """The findings of one run: what limits each force, its targets, its misgraded tail, then
-    a warning for each unit that cannot keep up, for each force (``summary`` is ``results.summary()``,
-    passed when already computed)."""
+    a warning for each unit that cannot keep up (``summary`` is ``results.summary()``, passed
+    when already computed)."""
     summary = results.summary() if summary is None else summary
     findings: list[Finding] = []
     for force in _forces(results):
