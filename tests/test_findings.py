@@ -85,14 +85,19 @@ def _comparison_row(scenario, metric, by, grade, baseline, value, half_width):
             "ci_high": difference + half_width, "relative_difference": difference / baseline, "n_pairs": 10, "note": ""}
 
 
+def _comparison(scenario: str, *rows: tuple) -> pd.DataFrame:
+    """One scenario's comparison table from (metric, by, grade, baseline, value, half-width) rows."""
+    return pd.DataFrame([_comparison_row(scenario, *row) for row in rows])
+
+
 def test_a_lever_that_moves_a_metric_the_wrong_way_is_explained_by_the_shifted_bottleneck():
-    table = pd.DataFrame([
-        _comparison_row("more_investigators", "time_to_arrest_p50_days", "true_risk", "H", 19.0, 10.0, 1.0),
-        _comparison_row("more_investigators", "time_to_arrest_p50_days", "true_risk", "M", 33.0, 48.0, 4.0),
-        _comparison_row("more_investigators", "time_to_arrest_p90_days", "true_risk", "L", 500.0, 498.0, 30.0),
-        _comparison_row("more_investigators", "utilisation_search_teams", "pool", "all", 1.22, 1.36, 0.01),
-        _comparison_row("more_investigators", "utilisation_investigators", "pool", "all", 1.05, 0.85, 0.01),
-    ])
+    table = _comparison("more_investigators",
+        ("time_to_arrest_p50_days", "true_risk", "H", 19.0, 10.0, 1.0),
+        ("time_to_arrest_p50_days", "true_risk", "M", 33.0, 48.0, 4.0),
+        ("time_to_arrest_p90_days", "true_risk", "L", 500.0, 498.0, 30.0),
+        ("utilisation_search_teams", "pool", "all", 1.22, 1.36, 0.01),
+        ("utilisation_investigators", "pool", "all", 1.05, 0.85, 0.01),
+    )
     texts = [f.text for f in comparison_findings(table, "medium_force")]
     assert texts[0].startswith("more_investigators improves the median time to arrest of truly high-risk cases: 19.0 days → 10.0 days")
     (worse,) = [t for t in texts if "worse" in t]
@@ -102,20 +107,20 @@ def test_a_lever_that_moves_a_metric_the_wrong_way_is_explained_by_the_shifted_b
 
 
 def test_a_lever_with_no_real_difference_has_no_finding():
-    table = pd.DataFrame([
-        _comparison_row("training", "time_to_arrest_p50_days", "true_risk", "H", 19.0, 18.5, 1.0),
-        _comparison_row("training", "utilisation_search_teams", "pool", "all", 1.22, 1.22, 0.01),
-    ])
+    table = _comparison("training",
+        ("time_to_arrest_p50_days", "true_risk", "H", 19.0, 18.5, 1.0),
+        ("utilisation_search_teams", "pool", "all", 1.22, 1.22, 0.01),
+    )
     assert comparison_findings(table, "medium_force") == []
 
 
 def test_where_no_capacity_filled_up_the_reason_is_the_queue_that_moved_on():
-    table = pd.DataFrame([
-        _comparison_row("more_researchers", "cases_past_18_months", "all", "all", 1.0, 22.0, 17.0),
-        _comparison_row("more_researchers", "backlog_at_end_allocation", "all", "all", 301.0, 452.0, 23.0),
-        _comparison_row("more_researchers", "backlog_at_end_research", "all", "all", 139.0, 27.0, 20.0),
-        _comparison_row("more_researchers", "utilisation_caseload", "pool", "all", 0.79, 0.80, 0.01),
-    ])
+    table = _comparison("more_researchers",
+        ("cases_past_18_months", "all", "all", 1.0, 22.0, 17.0),
+        ("backlog_at_end_allocation", "all", "all", 301.0, 452.0, 23.0),
+        ("backlog_at_end_research", "all", "all", 139.0, 27.0, 20.0),
+        ("utilisation_caseload", "pool", "all", 0.79, 0.80, 0.01),
+    )
     (worse,) = [f.text for f in comparison_findings(table, "medium_force")]
     assert worse.startswith("more_researchers makes the cases waiting past 18 months worse: 1 → 22")
     assert worse.endswith("Why: the queue moved on to the next stage (301 → 452 cases waiting for an investigator "
@@ -123,11 +128,11 @@ def test_where_no_capacity_filled_up_the_reason_is_the_queue_that_moved_on():
 
 
 def test_a_lever_s_cost_is_said_a_year_and_per_child_day_at_risk_avoided():
-    table = pd.DataFrame([
-        _comparison_row("more_investigators", "staffing_cost_per_year", "all", "all", 2_980_000.0, 3_520_000.0, 1.0),
-        _comparison_row("more_investigators", "cost_per_arrest", "all", "all", 9_789.0, 10_395.0, 100.0),
-        _comparison_row("more_investigators", "child_days_at_risk_per_year", "all", "all", 5_577.0, 5_562.0, 5.0),
-    ])
+    table = _comparison("more_investigators",
+        ("staffing_cost_per_year", "all", "all", 2_980_000.0, 3_520_000.0, 1.0),
+        ("cost_per_arrest", "all", "all", 9_789.0, 10_395.0, 100.0),
+        ("child_days_at_risk_per_year", "all", "all", 5_577.0, 5_562.0, 5.0),
+    )
     (cost,) = [f.text for f in comparison_findings(table, "medium_force") if f.topic == "cost"]
     assert cost == ("more_investigators costs £540,000 a year more (£2.98 million → £3.52 million, at the prices "
                     "in the costs settings); £10,395 per arrest against £9,789; £36,000 per child-day at risk avoided.")

@@ -129,9 +129,9 @@ def test_the_manifest_says_incomplete_before_the_first_replication_and_complete_
     monkeypatch.setattr(runner, "run_replication",
                         lambda cfg, r: seen.append(manifest_of(folder)["complete"]) or run_replication(cfg, r))
 
-    def figures(results, summary):
+    def figures(results, summary, findings):
         seen.append(manifest_of(folder)["complete"])
-        assert (folder / "summary.csv").is_file()
+        assert (folder / "summary.csv").is_file() and findings
 
     run_in_folder(cfg, folder, QUICK, finish=figures)
     assert seen == [False] * 4 and manifest_of(folder)["complete"] is True

@@ -377,27 +377,26 @@ def _single_run(cfg, folder: str, given: list[str], started: float) -> None:
     from ..present.console import findings_text, headline_text, outcomes_text, wrapped
     from ..present.plots import save_all  # matplotlib only when figures are made
     from ..present.run_report import write_run_report
-    from ..results.findings import run_findings
     from ..results.headline import headline_sheets
     from ..running.resumable import run_in_folder
     from ..running.runner import Interrupted
 
-    said: dict = {}
+    said: dict = {}  # what the report says, printed again once the run is complete
 
-    def finish(results, summary) -> None:
+    def finish(results, summary, findings) -> None:
         figures = save_all(results, f"{folder}/figures")
-        said.update(sheets=headline_sheets(summary, cfg), findings=run_findings(results, summary), summary=summary)
+        said.update(sheets=headline_sheets(summary, cfg), findings=findings,
+                    outcomes=outcomes_text(summary, cfg.total_name))
         # a region's forces are not keys of the single-force baseline: its overrides say what changed
-        write_run_report(f"{folder}/report.html", cfg, said["sheets"], said["findings"], figures,
-                         None if cfg.forces else SimConfig(), overrides=given,
-                         outcomes=outcomes_text(summary, cfg.total_name))
+        write_run_report(f"{folder}/report.html", cfg, said["sheets"], findings, figures,
+                         None if cfg.forces else SimConfig(), overrides=given, outcomes=said["outcomes"])
 
     try:
         run_in_folder(cfg, folder, given, started, finish=finish)
     except Interrupted as stop:
         raise KeyboardInterrupt(f"{stop}; run the same command to resume") from None
     print(headline_text(said["sheets"], cfg.force_names if cfg.forces else ()))
-    print("\n" + wrapped(outcomes_text(said["summary"], cfg.total_name)))
+    print("\n" + wrapped(said["outcomes"]))
     print("\n" + findings_text(said["findings"]))
     print(f"\nwrote {folder} (report.html first)")
 

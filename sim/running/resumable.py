@@ -24,7 +24,7 @@ from ..io.manifest import manifest, run_manifest, write_manifest
 from ..io.run_folder import write_run_folder
 from ..model import ReplicationOutput
 from ..results import Results, build_results
-from ..results.findings import run_findings
+from ..results.findings import Finding, run_findings
 from .runner import Interrupted, run_replications
 
 __all__ = ["run_in_folder"]
@@ -32,10 +32,11 @@ __all__ = ["run_in_folder"]
 
 def run_in_folder(cfg: SimConfig, folder: str | Path, overrides: Sequence[str] = (),
                   started: float | None = None,
-                  finish: Callable[[Results, pd.DataFrame], None] | None = None) -> tuple[Results, pd.DataFrame]:
+                  finish: Callable[[Results, pd.DataFrame, list[Finding]], None] | None = None,
+                  ) -> tuple[Results, pd.DataFrame]:
     """Run ``cfg``'s replications into the run folder ``folder``, reusing the replications
     a stopped run of the same configuration kept there; write its tables, call
-    ``finish(results, summary)`` (figures, say) and only then mark the folder complete.
+    ``finish(results, summary, findings)`` (figures and the report, say) and only then mark the folder complete.
     ``started`` (a ``time.perf_counter()`` reading) times the manifest's wall time.
 
     On Ctrl-C or SIGTERM this raises ``Interrupted`` (its ``finished``: every replication
@@ -78,10 +79,11 @@ def run_in_folder(cfg: SimConfig, folder: str | Path, overrides: Sequence[str] =
     try:
         results = build_results(cfg, outputs)
         summary = results.summary()
-        findings = [finding.text for finding in run_findings(results, summary)]
-        write_run_folder(results, folder, overrides, seconds(), summary, complete=False, findings=findings)
+        findings = run_findings(results, summary)
+        write_run_folder(results, folder, overrides, seconds(), summary, complete=False,
+                         findings=[finding.text for finding in findings])
         if finish is not None:
-            finish(results, summary)
+            finish(results, summary, findings)
         write_manifest(folder, manifest(results, overrides, seconds()))  # complete: after every table and figure
     except KeyboardInterrupt:  # every replication is kept: a rerun only writes the tables again
         raise Interrupted(outputs, kept_message(outputs)) from None
