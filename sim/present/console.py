@@ -21,7 +21,7 @@ WIDTH = 100
 TOP_FINDINGS = 3
 """Findings printed under the table (every warning is printed besides); the report and
 ``headline.xlsx`` hold them all."""
-_COLUMNS = [("Target (days)", "target"), *((m.heading, m.heading) for m in MEASURES)]
+_COLUMNS = ["Target (days)", *(m.heading for m in MEASURES)]
 _SHORT = {"Target (days)": "target", "Cases": "cases", "Median days to arrest": "median days",
           "90th percentile (days)": "90th pct days", "Share past target (%)": "past target %",
           "Cases past 18 months": "past 18 months"}
@@ -85,9 +85,9 @@ def _title(table: pd.DataFrame) -> str:
 
 def _block(grouping: str, rows: pd.DataFrame) -> str:
     """One grouping's rows as an aligned text table."""
-    cells = [["by " + grouping.lower(), *(_SHORT[h] for h, _ in _COLUMNS)]]
+    cells = [["by " + grouping.lower(), *(_SHORT[heading] for heading in _COLUMNS)]]
     for _, row in rows.iterrows():
-        cells.append([str(row["Risk grade"]), *(cell_text(row, heading) for heading, _ in _COLUMNS)])
+        cells.append([str(row["Risk grade"]), *(cell_text(row, heading) for heading in _COLUMNS)])
     widths = [max(len(line[k]) for line in cells) for k in range(len(cells[0]))]
     return "\n".join("  ".join(c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(line, widths)))
                      for line in cells)
