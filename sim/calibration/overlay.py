@@ -52,11 +52,16 @@ def yaml_value(value: Any) -> str:
     return yaml.safe_dump(str(value), default_flow_style=True).strip().removesuffix("...").strip()
 
 
-def _nested(lines_by_key: Mapping[str, tuple[Any, str]]) -> list[str]:
-    """YAML lines for dotted keys (value, comment), nested by their parts, in key order."""
+def nested_lines(texts: Mapping[str, str]) -> list[str]:
+    """YAML lines for dotted keys, nested by their parts, in key order; ``texts`` gives each
+    key's value as YAML text (with a comment after it, if any).
+
+    >>> nested_lines({"staffing.investigators": "24", "staffing.researchers": "5   # more"})
+    ['staffing:', '  investigators: 24', '  researchers: 5   # more']
+    """
     lines: list[str] = []
     opened: list[str] = []
-    for key in sorted(lines_by_key, key=lambda k: k.split(".")):
+    for key in sorted(texts, key=lambda k: k.split(".")):
         parts = key.split(".")
         common = 0
         while common < min(len(opened), len(parts) - 1) and opened[common] == parts[common]:
@@ -65,10 +70,13 @@ def _nested(lines_by_key: Mapping[str, tuple[Any, str]]) -> list[str]:
         for depth in range(common, len(parts) - 1):
             lines.append("  " * depth + f"{parts[depth]}:")
             opened.append(parts[depth])
-        value, comment = lines_by_key[key]
-        line = "  " * (len(parts) - 1) + f"{parts[-1]}: {yaml_value(value)}"
-        lines.append(f"{line}   # {comment}" if comment else line)
+        lines.append("  " * (len(parts) - 1) + f"{parts[-1]}: {texts[key]}")
     return lines
+
+
+def _commented(value: Any, comment: str) -> str:
+    """A value as YAML text, its comment after it."""
+    return f"{yaml_value(value)}   # {comment}" if comment else yaml_value(value)
 
 
 def force_overlay(baseline: SimConfig, calibrated: SimConfig, sources: Mapping[str, str], header: str,
@@ -80,7 +88,7 @@ def force_overlay(baseline: SimConfig, calibrated: SimConfig, sources: Mapping[s
     changed["demand.initial_backlog.csv"] = (str(backlog_csv.resolve()), "the cases open at the extract date")
     lines = [f"# {line}" if line else "#" for line in header.splitlines()]
     lines += ["defaults:", "  - config", "  - _self_", ""]
-    return "\n".join(lines + _nested(changed)) + "\n"
+    return "\n".join(lines + nested_lines({k: _commented(*v) for k, v in changed.items()})) + "\n"
 
 
 def projection_overlay(force_config_name: str, monthly: Any, which: str, header: str) -> str:

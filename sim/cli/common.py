@@ -56,7 +56,7 @@ def command(prog: str) -> Callable[[Command], Command]:
         @functools.wraps(run_command)
         def run(*args, **kwargs):
             try:
-                with _sigterm_as_interrupt():
+                with sigterm_as_interrupt():
                     return run_command(*args, **kwargs)
             except ConfigError as exc:
                 print(f"{prog}: error: {exc}", file=sys.stderr)
@@ -72,7 +72,7 @@ def command(prog: str) -> Callable[[Command], Command]:
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt():
+def sigterm_as_interrupt():
     """While inside, SIGTERM (a scheduler or ``kill`` stopping the command) raises
     ``KeyboardInterrupt`` as Ctrl-C does, so both keep finished work the same way. Only the
     main thread may set a signal handler; elsewhere nothing changes."""

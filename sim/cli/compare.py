@@ -3,11 +3,10 @@ comparison.csv, summary.csv, manifest.json, figures/ and report.html."""
 
 from __future__ import annotations
 
-import time
 from typing import Sequence
 
 from ..errors import ConfigError
-from .common import Parser, claim_output_folder, command, kept_nothing, save_figures, warn_overloaded
+from .common import Parser, claim_output_folder, command, warn_overloaded
 
 
 @command("casesim-compare")
@@ -26,36 +25,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not names:
         raise ConfigError("scenarios", "", "name at least one scenario from configs/scenario/")
 
-    from ..io.analysis_folders import start_folder, write_comparison_folder
-    from ..results.findings import comparison_findings, no_comparison_findings
-    from ..results.summary import summarise_metrics
-    from ..running.scenarios import compare, load_scenarios
+    from ..results.findings import no_comparison_findings
+    from ..running.scenarios import load_scenarios
+    from .outputs import compare_to_folder
 
     baseline, scenarios = load_scenarios(names, overrides)
     for cfg in (baseline, *scenarios):
         warn_overloaded("casesim-compare", cfg, cfg.scenario)
     folder = claim_output_folder(args.out, "outputs/compare/{time}")
-    requested = [cfg.scenario for cfg in (baseline, *scenarios)]
-    start_folder(folder, {"scenarios": requested, "finished": []})
-    started = time.perf_counter()
-    summaries = {}
-
-    def keep(comparison, name, metrics) -> None:
-        summaries[name] = summarise_metrics(metrics)
-        write_comparison_folder(comparison, folder, overrides, time.perf_counter() - started, requested, summaries,
-                                complete=False)
-
-    try:
-        comparison = compare(baseline, scenarios, on_finished=keep)
-        _draw(comparison, folder)
-        findings = comparison_findings(comparison.table, comparison.total_name)
-        write_comparison_folder(comparison, folder, overrides, time.perf_counter() - started, requested, summaries,
-                                findings=[f.text for f in findings])
-    except KeyboardInterrupt:
-        if not summaries:
-            raise KeyboardInterrupt(f"no run had finished; {kept_nothing(folder)}") from None
-        raise KeyboardInterrupt(f"finished runs kept in {folder} ({', '.join(summaries)}: {len(summaries)} of "
-                                f"{len(requested)}; manifest.json says complete: false)") from None
+    comparison, findings = compare_to_folder(baseline, scenarios, folder, overrides)
     from ..present.console import findings_text
     from ..present.report import difference_table
 
@@ -64,15 +42,3 @@ def main(argv: Sequence[str] | None = None) -> None:
                   no_comparison_findings(comparison.baseline.config.run.replications)))
     print(f"\nwrote {folder} (report.html first)")
 
-
-def _draw(comparison, folder) -> None:
-    """The comparison's figures and its HTML report, into ``folder``."""
-    from ..present import plots
-    from ..present.report import write_report
-
-    figures = {
-        "Time to arrest by true risk": plots.survival_comparison(comparison.all_results, "true_risk"),
-        "Differences from the baseline": plots.forest_plot(comparison.table, comparison.total_name),
-    }
-    save_figures(folder, dict(zip(("survival_comparison.png", "forest.png"), figures.values())))
-    write_report(comparison, folder / "report.html", figures)

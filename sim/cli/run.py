@@ -373,31 +373,17 @@ def _single_run(cfg, folder: str, given: list[str], started: float) -> None:
     """Run into the run folder (resuming what a stopped run of this configuration kept
     there), write its tables, figures and one-page report, and print the headline table and
     the findings."""
-    from ..config.schema import SimConfig
-    from ..present.console import findings_text, headline_text, outcomes_text, wrapped
-    from ..present.plots import save_all  # matplotlib only when figures are made
-    from ..present.run_report import write_run_report
-    from ..results.headline import headline_sheets
-    from ..running.resumable import run_in_folder
+    from ..present.console import findings_text, headline_text, wrapped
     from ..running.runner import Interrupted
-
-    said: dict = {}  # what the report says, printed again once the run is complete
-
-    def finish(results, summary, findings) -> None:
-        figures = save_all(results, f"{folder}/figures")
-        said.update(sheets=headline_sheets(summary, cfg), findings=findings,
-                    outcomes=outcomes_text(summary, cfg.total_name))
-        # a region's forces are not keys of the single-force baseline: its overrides say what changed
-        write_run_report(f"{folder}/report.html", cfg, said["sheets"], findings, figures,
-                         None if cfg.forces else SimConfig(), overrides=given, outcomes=said["outcomes"])
+    from .outputs import run_to_folder
 
     try:
-        run_in_folder(cfg, folder, given, started, finish=finish)
+        said = run_to_folder(cfg, folder, given, started)
     except Interrupted as stop:
         raise KeyboardInterrupt(f"{stop}; run the same command to resume") from None
-    print(headline_text(said["sheets"], cfg.force_names if cfg.forces else ()))
-    print("\n" + wrapped(said["outcomes"]))
-    print("\n" + findings_text(said["findings"]))
+    print(headline_text(said.sheets, cfg.force_names if cfg.forces else ()))
+    print("\n" + wrapped(said.outcomes))
+    print("\n" + findings_text(said.findings))
     print(f"\nwrote {folder} (report.html first)")
 
 

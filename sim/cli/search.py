@@ -3,11 +3,10 @@ service target; writes runs.csv and manifest.json."""
 
 from __future__ import annotations
 
-import time
 from typing import Sequence
 
 from ..errors import ConfigError
-from .common import Parser, claim_output_folder, command, kept_nothing
+from .common import Parser, claim_output_folder, command
 
 OPTIONS = {"risks": "--risks", "within_days": "--within-days", "max_share_late": "--max-share-late",
            "confidence": "--confidence", "high": "--max-investigators", "grid": "--grid", "costs": "--cost"}
@@ -43,8 +42,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     from ..config.load import load_config
     from ..config.schema import post_cost_per_year
-    from ..io.analysis_folders import search_description, start_folder, write_search_folder
-    from ..running.search import Target, check_search, search_investigators, search_mix
+    from ..running.search import Target, check_search
+    from .outputs import search_to_folder
 
     cfg = load_config(args.overrides)
     risks = tuple(risk.strip() for risk in args.risks.split(","))
@@ -59,35 +58,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     check_search(cfg, target, grid, costs, high=None if grid else args.max_investigators, names=OPTIONS)
 
     folder = claim_output_folder(args.out, "outputs/search/{time}")
-    started = time.perf_counter()
-
-    def description() -> dict:
-        return search_description(cfg, target, args.overrides, grid, costs, args.max_investigators,
-                                  time.perf_counter() - started)
-
-    start_folder(folder, {"levels_run": 0, **description()})
-    levels_kept = 0
-
-    def keep(runs) -> None:
-        nonlocal levels_kept
-        write_search_folder(runs, folder, description(), complete=False)
-        levels_kept = len(runs)
-
-    try:
-        if grid:
-            result = search_mix(cfg, grid, costs, target, on_level=keep)
-        else:
-            result = search_investigators(cfg, target, high=args.max_investigators, on_level=keep)
-        runs_path = write_search_folder(result.runs, folder, description())
-    except KeyboardInterrupt:
-        if not levels_kept:
-            raise KeyboardInterrupt(f"no level had finished; {kept_nothing(folder)}") from None
-        raise KeyboardInterrupt(f"finished levels ({levels_kept}) kept in {folder}/runs.csv "
-                                "(manifest.json says complete: false)") from None
+    result = search_to_folder(cfg, target, folder, args.overrides, grid, costs, args.max_investigators)
     from ..present.console import search_text
 
     print(search_text(result.runs, result.answer))
-    print(f"wrote {runs_path}")
+    print(f"wrote {folder / 'runs.csv'}")
 
 
 def _entries(entries: Sequence[str], option: str, parse, allowed: str) -> dict:

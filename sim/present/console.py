@@ -133,9 +133,14 @@ _SEARCH_COLUMNS = {"share_late": "late (%)", "share_late_upper": "upper bound (%
 
 
 def search_text(runs: pd.DataFrame, answer: dict | None) -> str:
-    """A staffing search's levels (``runs.csv``) as a table a planner reads: headcounts and
-    counts whole, shares late as percentages, the verdict in words, costs in pounds; then the
-    answer in one line."""
+    """A staffing search's levels (``runs.csv``) as a table a planner reads, then the answer
+    in one line (:func:`search_table`, :func:`search_answer`)."""
+    return search_table(runs).to_string(index=False) + "\n\n" + search_answer(answer)
+
+
+def search_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """A staffing search's levels (``runs.csv``) in words: headcounts and counts whole,
+    shares late as percentages, the verdict in words, costs in pounds."""
     table = pd.DataFrame()
     for column in runs.columns:
         values = runs[column]
@@ -147,13 +152,16 @@ def search_text(runs: pd.DataFrame, answer: dict | None) -> str:
             table[_SEARCH_COLUMNS[column]] = [money_text(v) for v in values]
         else:  # a level searched (a headcount, a share) or a count: whole where it is whole
             table[_SEARCH_COLUMNS.get(column, column)] = [_level_text(v) for v in values]
+    return table
+
+
+def search_answer(answer: dict | None) -> str:
+    """A staffing search's answer (``SearchResult.answer``) in one sentence."""
     if answer is None:
-        verdict = "No level searched meets the target."
-    else:
-        levels = ", ".join(f"{key} = {_level_text(value)}" for key, value in answer.items() if "." in key)
-        cost = f" (costs {money_text(answer['cost'])} a year)" if "cost" in answer else ""
-        verdict = f"Answer: {levels}{cost}."
-    return table.to_string(index=False) + "\n\n" + verdict
+        return "No level searched meets the target."
+    levels = ", ".join(f"{key} = {_level_text(value)}" for key, value in answer.items() if "." in key)
+    cost = f" (costs {money_text(answer['cost'])} a year)" if "cost" in answer else ""
+    return f"Answer: {levels}{cost}."
 
 
 def _level_text(value) -> str:

@@ -77,11 +77,11 @@ def render(comparison: Comparison, figures: dict[str, Figure]) -> str:
         "<p>Scenario minus baseline, paired replication by replication, with its 95 % interval. "
         "<span class='better'>Better</span> or <span class='worse'>worse</span> where the interval "
         "excludes no change.</p>",
-        _headline_table(comparison, total),
+        difference_html(comparison, total),
     ]
     if base.forces:  # a region: the same differences force by force
         for force in base.force_names:
-            parts += [f"<h3>{html.escape(force)}</h3>", _headline_table(comparison, force)]
+            parts += [f"<h3>{html.escape(force)}</h3>", difference_html(comparison, force)]
     for title, fig in figures.items():
         parts.append(f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' "
                      f"src='data:image/png;base64,{png_data(fig)}'>")
@@ -112,7 +112,7 @@ def difference_table(table: pd.DataFrame, force: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=DIFFERENCE_COLUMNS)
 
 
-def _headline_table(comparison: Comparison, force: str) -> str:
+def difference_html(comparison: Comparison, force: str) -> str:
     """``difference_table`` as HTML, each verdict coloured."""
     style = {"better": "better", "worse": "worse"}
     head = "".join(f"<th class='{'l' if c in ('Scenario', 'Measure', 'Verdict', 'Note') else ''}'>{c}</th>"

@@ -33,11 +33,13 @@ __all__ = ["run_in_folder"]
 def run_in_folder(cfg: SimConfig, folder: str | Path, overrides: Sequence[str] = (),
                   started: float | None = None,
                   finish: Callable[[Results, pd.DataFrame, list[Finding]], None] | None = None,
+                  on_replication: Callable[[ReplicationOutput], None] | None = None,
                   ) -> tuple[Results, pd.DataFrame]:
     """Run ``cfg``'s replications into the run folder ``folder``, reusing the replications
     a stopped run of the same configuration kept there; write its tables, call
     ``finish(results, summary, findings)`` (figures and the report, say) and only then mark the folder complete.
-    ``started`` (a ``time.perf_counter()`` reading) times the manifest's wall time.
+    ``started`` (a ``time.perf_counter()`` reading) times the manifest's wall time;
+    ``on_replication(output)``, if given, is called as each replication is kept.
 
     On Ctrl-C or SIGTERM this raises ``Interrupted`` (its ``finished``: every replication
     the folder now holds) after writing the partial run; on an exception in a replication
@@ -61,6 +63,8 @@ def run_in_folder(cfg: SimConfig, folder: str | Path, overrides: Sequence[str] =
     def keep(output: ReplicationOutput) -> None:
         save_replication(folder, output, key)
         finished_now.append(output)
+        if on_replication is not None:
+            on_replication(output)
 
     def kept_message(outputs: list[ReplicationOutput]) -> str:
         return f"finished {len(outputs)} of {wanted} replications, kept in {folder}"

@@ -77,9 +77,12 @@ def run_replications(cfg: SimConfig, replications: Iterable[int] | None = None,
     return sorted(outputs, key=lambda output: output.replication)
 
 
-def simulate(cfg: SimConfig, workers: int | None = None, progress: bool | None = None) -> Results:
-    """Run every replication of ``cfg`` and return its tables (``Results``)."""
-    return build_results(cfg, run_replications(cfg, workers=workers, progress=progress))
+def simulate(cfg: SimConfig, workers: int | None = None, progress: bool | None = None,
+             on_finished: Callable[[ReplicationOutput], None] | None = None) -> Results:
+    """Run every replication of ``cfg`` and return its tables (``Results``);
+    ``on_finished(output)``, if given, is called as each replication finishes (a progress
+    display counts them)."""
+    return build_results(cfg, run_replications(cfg, workers=workers, progress=progress, on_finished=on_finished))
 
 
 def _run_in_processes(cfg: SimConfig, reps: list[int], workers: int,

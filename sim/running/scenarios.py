@@ -11,6 +11,7 @@ from ..config.load import load_config
 from ..config.memory import check_memory
 from ..config.schema import SimConfig
 from ..errors import ConfigError
+from ..model import ReplicationOutput
 from ..results import replication_metrics
 from ..results.comparison import Comparison, paired_differences
 from .runner import simulate
@@ -63,15 +64,18 @@ def check_pairable(baseline: SimConfig, scenarios: Sequence[SimConfig]) -> None:
 
 def compare(baseline: SimConfig, scenarios: Sequence[SimConfig], workers: int | None = None,
             progress: bool | None = None,
-            on_finished: Callable[[Comparison, str, pd.DataFrame], None] | None = None) -> Comparison:
+            on_finished: Callable[[Comparison, str, pd.DataFrame], None] | None = None,
+            on_replication: Callable[[ReplicationOutput], None] | None = None) -> Comparison:
     """Run the baseline and every scenario (same seed and replications) and pair them.
 
     ``on_finished``, if given, is called after the baseline and after each scenario with
     the comparison so far (the baseline and the scenarios finished, paired), the name of the
     run just finished and its per-replication metrics (``replication_metrics``), so that a
-    caller can keep finished runs should the comparison be stopped part way."""
+    caller can keep finished runs should the comparison be stopped part way.
+    ``on_replication(output)``, if given, is called as each replication of every run
+    finishes (a progress display counts them)."""
     check_pairable(baseline, scenarios)
-    base = simulate(baseline, workers=workers, progress=progress)
+    base = simulate(baseline, workers=workers, progress=progress, on_finished=on_replication)
     base_metrics = replication_metrics(base)
     results, tables = {}, []
 
@@ -81,7 +85,7 @@ def compare(baseline: SimConfig, scenarios: Sequence[SimConfig], workers: int | 
     if on_finished is not None:
         on_finished(so_far(), baseline.scenario, base_metrics)
     for cfg in scenarios:
-        scenario = simulate(cfg, workers=workers, progress=progress)
+        scenario = simulate(cfg, workers=workers, progress=progress, on_finished=on_replication)
         metrics = replication_metrics(scenario)
         results[cfg.scenario] = scenario
         tables.append(paired_differences(base_metrics, metrics))

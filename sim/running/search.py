@@ -35,6 +35,7 @@ from ..config.convert import leaves, replace_path
 from ..config.schema import SimConfig
 from ..domain import EIGHTEEN_MONTHS_DAYS, GRADES
 from ..errors import ConfigError
+from ..model import ReplicationOutput
 from ..results import Results
 from ..results.metrics import km_share_waiting_past
 from .runner import simulate
@@ -246,33 +247,47 @@ def _combinations(grid: Mapping[str, Sequence[float]]) -> list[dict[str, float]]
 
 
 def _run_level(cfg: SimConfig, changes: Mapping[str, float], target: Target, runs: list[dict], progress: bool,
-               on_level: LevelCallback | None, cost: float | None = None) -> dict:
+               on_level: LevelCallback | None, cost: float | None = None,
+               on_replication: Callable[[ReplicationOutput], None] | None = None) -> dict:
     """Run ``cfg`` with ``changes`` (one staffing level), assess it against ``target``, add
     its row (the changes, its ``cost`` if given, and the assessment) to ``runs`` and hand
     the runs so far to ``on_level``."""
     costed = {} if cost is None else {"cost": cost}
-    row = {**changes, **assess(simulate(_config_with(cfg, changes), progress=progress), target), **costed}
+    results = simulate(_config_with(cfg, changes), progress=progress, on_finished=on_replication)
+    row = {**changes, **assess(results, target), **costed}
     runs.append(row)
     if on_level is not None:
         on_level(pd.DataFrame(runs))
     return row
 
 
+def search_levels(low: int, high: int) -> int:
+    """The most levels ``search_investigators`` runs on [low, high]: ``high`` first, then a
+    bisection of the ``high - low + 1`` candidates.
+
+    >>> search_levels(20, 60)
+    7
+    """
+    return 1 + math.ceil(math.log2(high - low + 1))
+
+
 def search_investigators(cfg: SimConfig, target: Target = Target(), low: int | None = None, high: int = 60,
-                         progress: bool = False, on_level: LevelCallback | None = None) -> SearchResult:
+                         progress: bool = False, on_level: LevelCallback | None = None,
+                         on_replication: Callable[[ReplicationOutput], None] | None = None) -> SearchResult:
     """The fewest investigators in [low, high] (default low: today's) meeting ``target``;
-    ``on_level`` (optional) sees the levels run so far after each one."""
+    ``on_level`` (optional) sees the levels run so far after each one, ``on_replication``
+    each replication as it finishes (at most ``search_levels(low, high)`` levels are run)."""
     check_search(cfg, target, low=low, high=high)
     low = cfg.staffing.investigators if low is None else low
     runs: list[dict] = []
     key = INVESTIGATORS_KEY
-    if not _run_level(cfg, {key: high}, target, runs, progress, on_level)["meets_target"]:
+    if not _run_level(cfg, {key: high}, target, runs, progress, on_level, None, on_replication)["meets_target"]:
         return SearchResult(None, pd.DataFrame(runs), target)
     # Invariant: ``passing`` meets the target; ``failing`` does not (or is below the range).
     failing, passing = low - 1, high
     while passing - failing > 1:
         middle = (failing + passing) // 2
-        if _run_level(cfg, {key: middle}, target, runs, progress, on_level)["meets_target"]:
+        if _run_level(cfg, {key: middle}, target, runs, progress, on_level, None, on_replication)["meets_target"]:
             passing = middle
         else:
             failing = middle
@@ -282,11 +297,13 @@ def search_investigators(cfg: SimConfig, target: Target = Target(), low: int | N
 
 def search_mix(cfg: SimConfig, grid: Mapping[str, Sequence[float]], costs: Mapping[str, float],
                target: Target = Target(), progress: bool = False,
-               on_level: LevelCallback | None = None) -> SearchResult:
+               on_level: LevelCallback | None = None,
+               on_replication: Callable[[ReplicationOutput], None] | None = None) -> SearchResult:
     """The cheapest combination in ``grid`` (dotted key -> values) meeting ``target``; the
     cost of a combination is the sum of value x cost per unit over the keys in ``costs``
     (e.g. cost per post, or the cost of training the whole team for a trained share).
-    ``on_level`` (optional) sees the mixes run so far after each one."""
+    ``on_level`` (optional) sees the mixes run so far after each one, ``on_replication``
+    each replication as it finishes."""
     if not grid:
         raise ConfigError("grid", dict(grid), "at least one key with its levels")
     check_search(cfg, target, grid, costs)
@@ -296,7 +313,7 @@ def search_mix(cfg: SimConfig, grid: Mapping[str, Sequence[float]], costs: Mappi
 
     runs: list[dict] = []
     for combination in sorted(_combinations(grid), key=cost_of):
-        row = _run_level(cfg, combination, target, runs, progress, on_level, cost_of(combination))
+        row = _run_level(cfg, combination, target, runs, progress, on_level, cost_of(combination), on_replication)
         if row["meets_target"]:
             return SearchResult(row, pd.DataFrame(runs), target)
     return SearchResult(None, pd.DataFrame(runs), target)
