@@ -36,7 +36,7 @@ def _help(script: str, monkeypatch, capsys) -> tuple[str, list[argparse.Argument
 
 def test_every_console_script_is_checked():
     assert {"casesim", "casesim-compare", "casesim-search", "casesim-sweep", "casesim-collect",
-            "casesim-replications", "casesim-calibrate", "casesim-backtest"} <= set(SCRIPTS)
+            "casesim-replications", "casesim-calibrate", "casesim-backtest", "casesim-app"} <= set(SCRIPTS)
 
 
 @pytest.mark.parametrize("script", sorted(SCRIPTS))

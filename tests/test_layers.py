@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sim.calibration",),
     ("sim.present",),
     ("sim.cli",),
+    ("sim.app",),
 )
 # The public facade sits above every layer: it may import any of them, and none may import it.
 FACADE = ("sim", "sim.plots", "sim.__main__")
@@ -46,6 +47,7 @@ HEAVY = {
     "statsmodels": "count and outcome models fitted to a case log: sim.calibration only",
     "sklearn": "the simulation fit's emulator: sim.calibration only",
     "openpyxl": "reading a case log from Excel: sim.io only (through pandas)",
+    "shiny": "the workbench in the browser: sim.app only",
 }
 ALLOWED_HEAVY: dict[str, tuple[str, ...]] = {
     "hydra": ("sim.config.load", "sim.config.design", "sim.cli"),
@@ -59,6 +61,7 @@ ALLOWED_HEAVY: dict[str, tuple[str, ...]] = {
     "statsmodels": ("sim.calibration",),
     "sklearn": ("sim.calibration",),
     "openpyxl": ("sim.io",),
+    "shiny": ("sim.app",),
 }
 
 
