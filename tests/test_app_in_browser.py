@@ -36,7 +36,10 @@ pytest.importorskip("shiny")
 
 BIN = Path(sys.executable).parent
 FIGURES = Path(__file__).resolve().parents[1] / "docs" / "figures"
-QUICK = {"run__replications": "2", "run__horizon_days": "300"}
+SCREENSHOTS = os.environ.get("CASESIM_SCREENSHOTS") == "1"
+# A quick run; the screenshots show the default run (10 replications of 4 years) instead.
+RUN = ("10", "1460") if SCREENSHOTS else ("2", "300")
+QUICK = {"run__replications": RUN[0], "run__horizon_days": RUN[1]}
 WAIT_MS = 180_000  # a job's longest wait on a loaded 2-core machine
 
 
@@ -79,7 +82,7 @@ def app(tmp_path_factory):
 
 @pytest.fixture
 def shots(tmp_path) -> Path:
-    return FIGURES if os.environ.get("CASESIM_SCREENSHOTS") == "1" else tmp_path
+    return FIGURES if SCREENSHOTS else tmp_path
 
 
 def _open(page, app) -> None:
@@ -139,14 +142,14 @@ def test_a_planner_changes_investigators_runs_and_reads_the_numbers_the_model_gi
     from sim.present.run_report import headline_html
     from sim.results.headline import HEADLINE_SHEET, headline_sheets
 
-    cfg = sim.load_config(["staffing.investigators=24", "run.replications=2", "run.horizon_days=300",
+    cfg = sim.load_config(["staffing.investigators=24", f"run.replications={RUN[0]}", f"run.horizon_days={RUN[1]}",
                            "run.progress=false"])
     expected_html = headline_html(headline_sheets(sim.simulate(cfg).summary(), cfg)[HEADLINE_SHEET])
     page.set_content(f"<html><body>{expected_html}</body></html>")
     assert shown == _table_cells(page, "table.t")
     assert any(re.fullmatch(r"\d+\.\d \(\d+\.\d–\d+\.\d\)", cell) for row in shown for cell in row)
     job = _jobs(app)[-1]
-    assert job["state"] == "finished" and job["done"] == job["total"] == 2
+    assert job["state"] == "finished" and job["done"] == job["total"] == int(RUN[0])
 
 
 def test_a_bad_value_is_marked_at_its_field_with_the_commands_message_and_nothing_runs(page, app):
@@ -180,7 +183,7 @@ def test_a_comparison_with_today_runs_and_its_report_tables_and_yaml_download(pa
     page.click("a[data-value='compare']")
     page.wait_for_selector("#compared", timeout=30_000)
     assert "More investigators" in page.inner_text("#compared")
-    _set(page, {"c_replications": "2", "c_horizon_days": "300"})
+    _set(page, {"c_replications": RUN[0], "c_horizon_days": RUN[1]})
     _settled(page)
     page.click("#run_compare")
     _finished(page)
@@ -217,7 +220,7 @@ def test_a_comparison_with_today_runs_and_its_report_tables_and_yaml_download(pa
 
     again = sim.load_config([], "more_investigators", str(tmp_path / "scenarios"))
     assert again.staffing.investigators == 26 and again.scenario == "More investigators"
-    assert (again.run.replications, again.run.horizon_days) == (2, 300)
+    assert (again.run.replications, again.run.horizon_days) == (int(RUN[0]), float(RUN[1]))
     assert sim.load_config([], "baseline", str(tmp_path / "scenarios")).staffing.investigators == 20
 
 
