@@ -30,3 +30,11 @@ def quick_results(quick_cfg) -> sim.Results:
 def baseline_results() -> sim.Results:
     """One full-length baseline replication (3 years)."""
     return sim.simulate(sim.load_config(["run.replications=1", "run.progress=false"]))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Playwright's browser: Debian's Chromium (tests/browser.py), as root without its sandbox."""
+    from browser import CHROMIUM
+
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": ["--no-sandbox"]}

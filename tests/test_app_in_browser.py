@@ -26,12 +26,9 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.is_file():
-    if os.environ.get("CASESIM_BROWSER_TESTS") == "required":
-        raise RuntimeError(f"the browser tests need {CHROMIUM} (apt-get install chromium)")
-    pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
-pytest.importorskip("pytest_playwright")
+from browser import require_chromium  # noqa: E402
+
+require_chromium()
 pytest.importorskip("shiny")
 
 BIN = Path(sys.executable).parent
@@ -42,10 +39,6 @@ RUN = ("10", "1460") if SCREENSHOTS else ("2", "300")
 QUICK = {"run__replications": RUN[0], "run__horizon_days": RUN[1]}
 WAIT_MS = 180_000  # a job's longest wait on a loaded 2-core machine
 
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": ["--no-sandbox"]}
 
 
 def _free_port() -> int:
@@ -253,8 +246,8 @@ def test_a_long_run_leaves_other_tabs_free_can_be_returned_to_and_cancelled(page
 
     job = next(job for job in _jobs(app) if job["title"] == "A long run")
     assert job["state"] == "cancelled" and 1 <= job["done"] < job["total"] == 60
-    folder = next(folder for folder in app["jobs"].iterdir()
-                  if json.loads((folder / "job.json").read_text())["title"] == "A long run")
+    folder = next(folder for folder in app["jobs"].glob("*/job.json")
+                  if json.loads(folder.read_text())["title"] == "A long run").parent
     kept = json.loads((folder / "manifest.json").read_text())
     assert kept["complete"] is False and kept["replications_done"] >= 1  # what finished is kept
 
@@ -273,3 +266,30 @@ def test_the_staffing_search_runs_behind_its_form(page, app):
     levels = _table_cells(page, "#job-view table.t")
     assert levels[0][0] == "staffing.investigators" and 1 <= len(levels) - 1 <= 3
     assert {row[0] for row in levels[1:]} <= {"20", "21", "22", "23"}
+
+
+def test_a_planners_own_yaml_and_todays_queue_are_loaded_and_checked(page, app, tmp_path):
+    import sim
+
+    (tmp_path / "my_force.yaml").write_text("defaults:\n  - config\n  - _self_\nforce: my_force\n"
+                                            "staffing:\n  investigators: 31\n")
+    _open(page, app)
+    page.set_input_files("#own_yaml", str(tmp_path / "my_force.yaml"))
+    page.wait_for_function("() => document.getElementById('staffing__investigators').value === '31'",
+                           timeout=30_000)
+    assert "Your YAML: my_force" in page.inner_text("#base + .selectize-control, #base")
+
+    (tmp_path / "bad_queue.csv").write_text("age_days,assigned_grade\n-5,H\n")
+    with pytest.raises(sim.ConfigError) as refused:
+        sim.load_config([f"demand.initial_backlog.csv={tmp_path / 'bad_queue.csv'}"])
+    page.set_input_files("#backlog_csv", str(tmp_path / "bad_queue.csv"))
+    page.wait_for_selector("#form-error", timeout=30_000)
+    page.wait_for_function("() => document.getElementById('form-error').innerText !== ''", timeout=30_000)
+    said = page.inner_text("#form-error")
+    assert str(refused.value).split(": ", 1)[1] in said  # the loader's own words, about the copy kept
+
+    (tmp_path / "queue.csv").write_text("age_days,assigned_grade\n10,H\n200,L\n")
+    page.set_input_files("#backlog_csv", str(tmp_path / "queue.csv"))
+    page.wait_for_function("() => document.getElementById('backlog-state').innerText.includes('queue.csv')",
+                           timeout=30_000)
+    page.wait_for_function("() => document.getElementById('form-error').innerText === ''", timeout=30_000)

@@ -6,7 +6,6 @@ loaded. Without Chromium these tests skip, unless ``CASESIM_BROWSER_TESTS=requir
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -16,21 +15,14 @@ import pytest
 
 from sim.results.catalogue import BREAKDOWNS, METRICS
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.is_file():
-    if os.environ.get("CASESIM_BROWSER_TESTS") == "required":
-        raise RuntimeError(f"the browser tests need {CHROMIUM} (apt-get install chromium)")
-    pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
-pytest.importorskip("pytest_playwright")
+from browser import require_chromium  # noqa: E402
+
+require_chromium()
 
 SHORT = ["run.replications=2", "run.horizon_days=400", "run.progress=false"]
 INTERNAL = sorted(name for name in {*METRICS, *BREAKDOWNS} if "_" in name)  # "cases" is a word too
 BIN = Path(sys.executable).parent
 
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": ["--no-sandbox"]}
 
 
 def _command(args: list[str], cwd: Path) -> None:

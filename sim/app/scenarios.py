@@ -53,7 +53,7 @@ def own_yaml(path: str | Path) -> Base:
     """A YAML of the planner's own (a force overlay, or ``casesim-calibrate``'s
     ``my_force.yaml``) as a base; ConfigError if it does not compose."""
     path = Path(path)
-    base = Base(f"Your YAML: {path.name}", (), path.stem, str(path.parent))
+    base = Base(f"Your YAML: {path.stem.removeprefix('own_')}", (), path.stem, str(path.parent))
     base.config()
     return base
 

@@ -123,21 +123,28 @@ def create_app(root: str | Path) -> App:
             if errors:
                 return ui.div(f"Not ready to run: {next(iter(errors.values()))}", class_="field-error",
                               id="form-error")
-            return ui.div()
+            return ui.div(id="form-error", class_="field-error")
+
+        def kept(files, name: str) -> Path | None:
+            """The file a planner uploaded, kept as ``name`` in this session's folder."""
+            if not files:
+                return None
+            session_uploads.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(files[0]["datapath"], session_uploads / name)
+            return (session_uploads / name).resolve()
 
         @reactive.effect
         @reactive.event(input.own_yaml)
         def _load_own_yaml():
             files = input.own_yaml()
-            if not files:
+            name = Path(files[0]["name"]) if files else None
+            if name is not None and name.suffix not in (".yaml", ".yml"):
+                ui.notification_show(f"Your YAML={name.name!r}: a .yaml file", type="error")
                 return
-            session_uploads.mkdir(parents=True, exist_ok=True)
-            name = Path(files[0]["name"])
-            if name.suffix not in (".yaml", ".yml"):
-                ui.notification_show(f"Your YAML={name.name}: a .yaml file", type="error")
+            # own_: a name no shipped config or group has, which would be found first
+            target = kept(files, f"own_{slug(name.stem)}.yaml") if name else None
+            if target is None:
                 return
-            target = session_uploads / f"{slug(name.stem)}.yaml"
-            shutil.copyfile(files[0]["datapath"], target)
             try:
                 loaded = own_yaml(target)
             except ConfigError as error:
@@ -150,12 +157,9 @@ def create_app(root: str | Path) -> App:
         @reactive.event(input.backlog_csv)
         def _load_backlog():
             files = input.backlog_csv()
-            if not files:
-                return
-            session_uploads.mkdir(parents=True, exist_ok=True)
-            target = session_uploads / Path(files[0]["name"]).name
-            shutil.copyfile(files[0]["datapath"], target)
-            backlog.set(str(target.resolve()))
+            target = kept(files, Path(files[0]["name"]).name) if files else None
+            if target is not None:
+                backlog.set(str(target))
 
         @reactive.effect
         @reactive.event(input.clear_backlog)
@@ -174,12 +178,18 @@ def create_app(root: str | Path) -> App:
         def refuse(message: str) -> None:
             ui.notification_show(f"Not run: {message}", type="error", duration=8)
 
-        @reactive.effect
-        @reactive.event(input.run)
-        def _run():
+        def ready() -> Scenario | None:
+            """The form's scenario, or None after saying what stops it."""
             scenario, errors, said = checked()
             if scenario is None:
                 refuse(said or next(iter(errors.values()), "the form is not complete"))
+            return scenario
+
+        @reactive.effect
+        @reactive.event(input.run)
+        def _run():
+            scenario = ready()
+            if scenario is None:
                 return
             cfg = scenario.config()
             show(board.start("run", scenario.name, {"scenarios": [scenario_dict(scenario)]}, cfg.run.replications))
@@ -187,9 +197,8 @@ def create_app(root: str | Path) -> App:
         @reactive.effect
         @reactive.event(input.add)
         def _add():
-            scenario, errors, said = checked()
+            scenario = ready()
             if scenario is None:
-                refuse(said or next(iter(errors.values()), "the form is not complete"))
                 return
             held = compared()
             if any(s.name == scenario.name for s in held):
@@ -248,9 +257,8 @@ def create_app(root: str | Path) -> App:
         def _run_search():
             from ..running.search import Target, check_search, search_levels
 
-            scenario, errors, said = checked()
+            scenario = ready()
             if scenario is None:
-                refuse(said or next(iter(errors.values()), "the form is not complete"))
                 return
             cfg = scenario.config()
             try:
