@@ -251,6 +251,11 @@ def test_a_long_run_leaves_other_tabs_free_can_be_returned_to_and_cancelled(page
     kept = json.loads((folder / "manifest.json").read_text())
     assert kept["complete"] is False and kept["replications_done"] >= 1  # what finished is kept
 
+    later = context.browser.new_context().new_page()  # its address, kept, opens it again later
+    later.goto(f"{app['url']}/?job={folder.name}")
+    later.wait_for_selector(".job-state[data-state='cancelled']", timeout=60_000)
+    assert "A long run" in later.inner_text("#job-view h3")
+
 
 def test_the_staffing_search_runs_behind_its_form(page, app):
     _open(page, app)

@@ -62,7 +62,7 @@ def create_app(root: str | Path) -> App:
         compared: reactive.Value[list[Scenario]] = reactive.value([])
         selected: reactive.Value[str | None] = reactive.value(None)
         search_refused: reactive.Value[str] = reactive.value("")
-        session_uploads = uploads / uuid.uuid4().hex
+        session_uploads = uploads / uuid.uuid4().hex  # kept after the session: its jobs read them
 
         @reactive.calc
         def base() -> Base:
@@ -157,7 +157,8 @@ def create_app(root: str | Path) -> App:
         @reactive.event(input.backlog_csv)
         def _load_backlog():
             files = input.backlog_csv()
-            target = kept(files, Path(files[0]["name"]).name) if files else None
+            # a plain name: the path becomes an override, whose grammar a space or comma would break
+            target = kept(files, f"{slug(Path(files[0]['name']).stem)}.csv") if files else None
             if target is not None:
                 backlog.set(str(target))
 
@@ -351,8 +352,6 @@ def create_app(root: str | Path) -> App:
             archive = shutil.make_archive(str(session_uploads / f"{current.id}_scenarios"), "zip",
                                           current.folder / "scenarios")
             return archive
-
-        session.on_ended(lambda: shutil.rmtree(session_uploads, ignore_errors=True))
 
     return App(app_ui, server)
 
