@@ -71,6 +71,8 @@ CONTEXT = {
                                "collaboration.pooling.search_teams=true"],
     "collaboration.triage_hub.": ["collaboration.triage_hub.enabled=true"],
     "collaboration.surge.": ["collaboration.surge.investigators=4", "collaboration.surge.queue_threshold=2"],
+    # last: the keys of collaboration not claimed above (scope), on the nation's regions, pooled
+    "collaboration.": ["forces=england_and_wales", "collaboration.pooling.investigators=true"],
 }
 SPECIAL.update({
     "training.programme.assessors_trained_share": 1.0,
@@ -81,6 +83,7 @@ SPECIAL.update({
     "forces": (ForceConfig(name="north"), ForceConfig(name="south")),
     "collaboration.triage_hub.assessors": 1,
     "collaboration.surge.grades": ("L",),
+    "collaboration.scope": "nation",
 })
 
 

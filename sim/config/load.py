@@ -54,15 +54,19 @@ def _expand_forces(data: Mapping[str, Any]) -> dict[str, Any]:
     for k, entry in enumerate(forces):
         if not isinstance(entry, Mapping):
             raise ConfigError(f"forces[{k}]", entry, f"a mapping with name, and any of {', '.join(FORCE_SECTIONS)}")
-        unknown = [x for x in entry if x not in ("name", *FORCE_SECTIONS)]
+        unknown = [x for x in entry if x not in ("name", "region", *FORCE_SECTIONS)]
         if unknown:
             raise ConfigError(f"forces[{k}].{unknown[0]}", entry[unknown[0]],
-                              f"unknown key; allowed here: name, {', '.join(FORCE_SECTIONS)}")
+                              f"unknown key; allowed here: name, region, {', '.join(FORCE_SECTIONS)}")
         if "name" not in entry:
             raise ConfigError(f"forces[{k}].name", None, "every force needs a name")
         if not isinstance(entry["name"], str):
             raise ConfigError(f"forces[{k}].name", entry["name"], "a string")
         whole = {"name": entry["name"]}
+        if "region" in entry:
+            if not isinstance(entry["region"], str):
+                raise ConfigError(f"forces[{k}].region", entry["region"], "a string")
+            whole["region"] = entry["region"]
         for sect in FORCE_SECTIONS:
             whole[sect] = _merged(data.get(sect, {}), entry.get(sect) or {})
         out.append(whole)

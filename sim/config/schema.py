@@ -461,9 +461,11 @@ class ForceConfig:
     sitting slots, say). In YAML an entry of ``forces`` lists only where the force differs
     from the top-level ``demand``, ``staffing``, ``training`` and ``stages``: the loader starts
     each force from those, so a scenario that changes a top-level key changes it in every
-    force that does not set it itself."""
+    force that does not set it itself. ``region`` names the region it belongs to (its
+    regional organised crime unit's, say); see ``CollaborationConfig.scope``."""
 
     name: str = "force"
+    region: str = ""
     demand: DemandConfig = field(default_factory=DemandConfig)
     staffing: StaffingConfig = field(default_factory=StaffingConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
@@ -555,6 +557,10 @@ class CostsConfig:
         check_declared(self, key)
 
 
+SCOPES = ("region", "nation")
+"""Where the collaboration policies act: within each region, or across every force listed."""
+
+
 @dataclass(frozen=True)
 class CollaborationConfig:
     """How the forces of a region work together: the parameters of the collaboration policy
@@ -563,9 +569,14 @@ class CollaborationConfig:
     pooling: PoolingConfig = field(default_factory=PoolingConfig)
     triage_hub: TriageHubConfig = field(default_factory=TriageHubConfig)
     surge: SurgeConfig = field(default_factory=SurgeConfig)
+    scope: str = "region"
+    """``region``: the policies act within each region of the forces listed (each its own
+    pool, hub and surge unit), and regions share nothing, so each is simulated on its own;
+    ``nation``: every force listed is one region, whatever its ``region``."""
 
     def validate(self, key: str, n_forces: int) -> None:
         p, h, s = self.pooling, self.triage_hub, self.surge
+        check(self.scope in SCOPES, f"{key}.scope", self.scope, f"one of {', '.join(SCOPES)}")
         check(h.assessors is None or h.assessors >= 1, f"{key}.triage_hub.assessors", h.assessors,
               "headcount must be >= 1 (or null: the forces' assessors together)")
         check(s.investigators >= 0, f"{key}.surge.investigators", s.investigators, "headcount must be >= 0 (0: no surge unit)")
@@ -610,7 +621,14 @@ class SimConfig:
             check(bool(name.strip()) and name not in (REGION, SURGE), f"forces[{k}].name", name,
                    f"a non-empty name other than {REGION!r} and {SURGE!r} (they label region totals and the surge unit)")
             check(names.count(name) == 1, f"forces[{k}].name", name, "each force's name must be different")
-        self.collaboration.validate("collaboration", max(len(self.forces), 1))
+        labelled = [bool(f.region) for f in self.forces]
+        for k, force in enumerate(self.forces):
+            check(bool(force.region) or not any(labelled), f"forces[{k}].region", force.region,
+                  "every force needs a region once one force has one")
+            check(force.region not in (REGION, SURGE), f"forces[{k}].region", force.region,
+                  f"a name other than {REGION!r} and {SURGE!r} (they label totals and the surge unit)")
+        for members in self.regions().values():
+            self.collaboration.validate("collaboration", max(len(members), 1))
         caseload_limits = {f.staffing.caseload_limit for f in self.forces}
         check(not self.collaboration.pooling.investigators or len(caseload_limits) <= 1, "collaboration.pooling.investigators",
                True, f"pooled investigators need one caseload limit, and the forces' differ ({sorted(caseload_limits)})")
@@ -646,6 +664,32 @@ class SimConfig:
 
     def _force_prefixes(self) -> list[str]:
         return [f"forces[{k}]." for k in range(len(self.forces))] if self.forces else [""]
+
+    def regions(self) -> dict[str, tuple[int, ...]]:
+        """The forces' indices by region, regions in the order their first force is listed;
+        one region (named ``""``) for forces without regions, for a single force, and when
+        ``collaboration.scope`` is ``nation``."""
+        if not self.forces or self.collaboration.scope == "nation":
+            return {"": tuple(range(max(len(self.forces), 1)))}
+        out: dict[str, list[int]] = {}
+        for k, force in enumerate(self.forces):
+            out.setdefault(force.region, []).append(k)
+        return {region: tuple(members) for region, members in out.items()}
+
+    def region_configs(self) -> tuple[tuple[str, "SimConfig"], ...]:
+        """Each region (see :meth:`regions`) as a config of its own forces, which share
+        nothing with another region's: each can be simulated alone. A single region is this
+        config itself."""
+        regions = self.regions()
+        if len(regions) == 1:
+            return ((next(iter(regions)), self),)
+        return tuple((region, dataclasses.replace(self, forces=tuple(self.forces[k] for k in members)))
+                     for region, members in regions.items())
+
+    @property
+    def region_of(self) -> dict[str, str]:
+        """Each force's region by its name (``""`` where forces have none)."""
+        return {f.name: f.region for f in self.forces} if self.forces else {self.force: ""}
 
     def force_configs(self) -> tuple["SimConfig", ...]:
         """One config per force of the region, each with that force's demand, staffing,

@@ -26,6 +26,7 @@ from ..config.schema import SimConfig
 from ..errors import ConfigError
 from ..model import ReplicationOutput, run_replication
 from ..results import Results, build_results
+from .regions import is_split, join_regions, run_region, run_regions
 from .worker_processes import (born_ignoring_interrupts, leave_interrupts_to_the_parent, main_module_hidden,
                                stop_workers)
 
@@ -67,7 +68,7 @@ def run_replications(cfg: SimConfig, replications: Iterable[int] | None = None,
     try:
         if workers <= 1:
             for r in reps:
-                finish(run_replication(cfg, r))
+                finish(run_regions(cfg, r) if is_split(cfg) else run_replication(cfg, r))
         else:
             _run_in_processes(cfg, reps, workers, finish)
     except KeyboardInterrupt:
@@ -87,28 +88,47 @@ def simulate(cfg: SimConfig, workers: int | None = None, progress: bool | None =
 
 def _run_in_processes(cfg: SimConfig, reps: list[int], workers: int,
                       finish: Callable[[ReplicationOutput], None]) -> None:
-    """Run ``reps`` on ``workers`` spawned processes, calling ``finish`` as each finishes.
-    On an interrupt or a failed replication, the replications already done are finished
-    too before the exception passes on, and the workers are stopped."""
+    """Run ``reps`` on ``workers`` spawned processes, calling ``finish`` as each finishes;
+    a replication of regions that share nothing is run a region a task (``sim.running.regions``)
+    and joined once its last region is back. On an interrupt or a failed replication, the
+    replications already done are finished too before the exception passes on, and the
+    workers are stopped."""
     refuse_main_module_objects(cfg, workers)
+    n_regions = len(cfg.regions()) if is_split(cfg) else 1
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                                initializer=leave_interrupts_to_the_parent)
-    futures: list[Future] = []
+    futures: dict[Future, tuple[int, int]] = {}
     collected: set[Future] = set()
+    parts: dict[int, dict[int, ReplicationOutput]] = {}
+
+    def collect(future: Future) -> None:
+        collected.add(future)
+        r, region = futures[future]
+        if n_regions == 1:
+            finish(future.result())
+            return
+        parts.setdefault(r, {})[region] = future.result()
+        if len(parts[r]) == n_regions:
+            done = parts.pop(r)
+            finish(join_regions(cfg, [done[k] for k in range(n_regions)]))
+
     stopped = True
     try:
         # The pool starts a process as a task is submitted: all of them start in here.
         with main_module_hidden(), born_ignoring_interrupts():
-            futures = [pool.submit(run_replication, cfg, r) for r in reps]
+            for r in reps:
+                if n_regions == 1:
+                    futures[pool.submit(run_replication, cfg, r)] = (r, 0)
+                else:
+                    for region in range(n_regions):
+                        futures[pool.submit(run_region, cfg, r, region)] = (r, region)
         for future in as_completed(futures):
-            collected.add(future)
-            finish(future.result())
+            collect(future)
         stopped = False
     except BaseException:
         for future in futures:  # done, but not collected when the interrupt came
             if future not in collected and future.done() and not future.cancelled() and future.exception() is None:
-                collected.add(future)
-                finish(future.result())
+                collect(future)
         raise
     finally:
         if stopped:

@@ -1,0 +1,113 @@
+"""The nation: the 43 forces of England and Wales in their regions follow from their table,
+and a replication of regions that share nothing, run a region at a time (in one process or
+several), gives exactly the tables of the whole nation in one simulation."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import pytest
+
+import sim
+from sim.config.load import CONFIG_DIR
+from sim.config.nation import NATIONAL_REFERRALS_PER_MONTH, nation_yaml, read_table
+from sim.config.schema import ForceConfig, SimConfig
+from sim.errors import ConfigError
+
+TABLE = CONFIG_DIR / "forces" / "england_and_wales.csv"
+SHORT = ["forces=england_and_wales", "run.replications=2", "run.horizon_days=100", "run.progress=false"]
+REGIONS = {"north_east", "north_west", "yorkshire_and_humber", "east_midlands", "west_midlands", "eastern",
+           "london", "south_east", "south_west", "southern_wales"}
+
+
+def test_the_national_yaml_follows_from_its_table():
+    assert (CONFIG_DIR / "forces" / "england_and_wales.yaml").read_text() == nation_yaml(read_table(TABLE)), \
+        "run `python -m sim.config.nation` after editing the table"
+
+
+def test_the_table_holds_the_43_forces_in_their_regions():
+    rows = read_table(TABLE)
+    assert len(rows) == 43 == len({row["force"] for row in rows})
+    assert {row["region"] for row in rows} == REGIONS
+    # England and Wales had 59,597,542 usual residents at the 2021 Census; the table's rounded figures add up to it
+    assert abs(sum(row["population"] for row in rows) / 59_597_542 - 1) < 0.005
+    cfg = sim.load_config(["forces=england_and_wales"])
+    assert sum(f.demand.referrals_per_month for f in cfg.forces) == pytest.approx(NATIONAL_REFERRALS_PER_MONTH,
+                                                                                    abs=0.5)
+    by_name = {f.name: f for f in cfg.forces}
+    assert by_name["metropolitan"].staffing.investigators > by_name["cumbria"].staffing.investigators
+    assert by_name["medium_force"] if "medium_force" in by_name else True
+    assert set(cfg.regions()) == REGIONS and sum(len(m) for m in cfg.regions().values()) == 43
+
+
+def _tables(results: sim.Results) -> list[pd.DataFrame]:
+    """The tables, categories as plain text (the two runs name their units' owners alike but
+    list them differently) and rows in one order."""
+    out = []
+    for frame in (results.cases, results.pools, results.timeseries, results.summary()):
+        frame = frame.copy()
+        for column in frame.columns:
+            if isinstance(frame[column].dtype, pd.CategoricalDtype):
+                frame[column] = frame[column].astype(object)
+        out.append(frame.sort_values(list(frame.columns[:min(6, len(frame.columns))])).reset_index(drop=True))
+    return out
+
+
+@pytest.fixture(scope="module")
+def by_region():
+    return _tables(sim.simulate(sim.load_config(SHORT)))
+
+
+def test_regions_run_apart_give_the_nation_in_one_simulation(by_region):
+    whole = sim.load_config([*SHORT, "collaboration.scope=nation"])
+    assert len(whole.regions()) == 1
+    for split, one in zip(by_region, _tables(sim.simulate(whole))):
+        pd.testing.assert_frame_equal(split, one)
+
+
+def test_regions_in_processes_give_the_regions_run_in_turn(by_region):
+    cfg = sim.load_config([*SHORT, "run.workers=2"])
+    for parallel, serial in zip(_tables(sim.simulate(cfg)), by_region):
+        pd.testing.assert_frame_equal(parallel, serial)
+
+
+def test_regional_pooling_stays_within_each_region():
+    cfg = sim.load_config([*SHORT, "run.replications=1", "collaboration.pooling.investigators=true",
+                           "staffing.caseload_limit=4"])
+    cases = sim.simulate(cfg).cases
+    region_of = cfg.region_of
+    held = cases.dropna(subset=["investigated_by"])
+    crossed = held[held["investigated_by"].astype(str) != held["force"].astype(str)]
+    assert len(crossed) > 0, "no case was lent: the check below would be empty"
+    assert all(region_of[a] == region_of[b] for a, b in zip(crossed["force"].astype(str),
+                                                             crossed["investigated_by"].astype(str)))
+    national = sim.load_config([*SHORT, "run.replications=1", "collaboration.pooling.investigators=true",
+                                "staffing.caseload_limit=4", "collaboration.scope=nation"])
+    cases = sim.simulate(national).cases
+    held = cases.dropna(subset=["investigated_by"])
+    pairs = zip(held["force"].astype(str), held["investigated_by"].astype(str))
+    assert any(region_of[a] != region_of[b] for a, b in pairs), "pooled across the nation, some case crosses a region"
+
+
+def test_a_surge_unit_in_each_region_is_named_for_it():
+    cfg = sim.load_config([*SHORT, "run.replications=1", "scenario=rocu_surge", "forces=england_and_wales",
+                           "collaboration.surge.queue_threshold=0"])
+    results = sim.simulate(cfg)
+    surge = results.pools[results.pools["force"].astype(str).str.startswith("surge ")]
+    assert {name.split(" ", 1)[1] for name in surge["force"].astype(str)} == REGIONS
+
+
+@pytest.mark.parametrize("forces, key, said", [
+    ((ForceConfig("a", region="x"), ForceConfig("b")), "forces[1].region", "every force needs a region"),
+    ((ForceConfig("a", region="region"), ForceConfig("b", region="y")), "forces[0].region", "a name other than"),
+])
+def test_bad_regions_are_named(forces, key, said):
+    with pytest.raises(ConfigError) as refused:
+        dataclasses.replace(SimConfig(), forces=forces).validate()
+    assert refused.value.key == key and said in refused.value.allowed
+
+
+def test_a_bad_scope_and_a_region_key_of_the_wrong_kind_are_one_line():
+    with pytest.raises(ConfigError, match=r"collaboration.scope='everywhere': one of region, nation"):
+        sim.load_config(["collaboration.scope=everywhere"])
