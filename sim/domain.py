@@ -90,3 +90,15 @@ REGION = "region"
 """The ``force`` label of region totals and of units the forces share."""
 SURGE = "surge"
 """The ``force`` label of the regional surge unit (ROCU)."""
+NATION = "nation"
+"""The ``force`` label of the totals of forces in several regions (``forces=england_and_wales``)."""
+
+
+def region_label(region: str) -> str:
+    """The ``force`` label of a region's totals, and of the units its forces share, in a run
+    of several regions: ``region south_west``.
+
+    >>> region_label("south_west")
+    'region south_west'
+    """
+    return f"{REGION} {region}"

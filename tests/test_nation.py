@@ -62,14 +62,32 @@ def by_region():
 def test_regions_run_apart_give_the_nation_in_one_simulation(by_region):
     whole = sim.load_config([*SHORT, "collaboration.scope=nation"])
     assert len(whole.regions()) == 1
-    for split, one in zip(by_region, _tables(sim.simulate(whole))):
-        pd.testing.assert_frame_equal(split, one)
+    one = _tables(sim.simulate(whole))
+    for split, together in zip(by_region[:3], one[:3]):
+        pd.testing.assert_frame_equal(split, together)
+    # the summary: the same rows, the nation's total named for it, and the regions' totals besides
+    split, together = by_region[3], one[3]
+    regional = split["force"].str.startswith("region ")
+    assert set(split.loc[regional, "force"]) == {f"region {name}" for name in REGIONS}
+    together = together.assign(force=together["force"].replace({"region": "nation"}))
+    pd.testing.assert_frame_equal(split[~regional].reset_index(drop=True),
+                                  together.sort_values(list(together.columns[:6])).reset_index(drop=True))
 
 
 def test_regions_in_processes_give_the_regions_run_in_turn(by_region):
     cfg = sim.load_config([*SHORT, "run.workers=2"])
     for parallel, serial in zip(_tables(sim.simulate(cfg)), by_region):
         pd.testing.assert_frame_equal(parallel, serial)
+
+
+def test_a_regions_total_is_its_forces_together(by_region):
+    cases = by_region[0]
+    summary = by_region[3]
+    for region in ("london", "north_east"):
+        counted = summary[(summary["force"] == f"region {region}") & (summary["metric"] == "cases")
+                          & (summary["by"] == "true_risk")]["estimate"].sum()
+        measured = cases[(cases["region"] == region) & ~cases["backlog"]].groupby("replication").size().mean()
+        assert counted == pytest.approx(measured)
 
 
 def test_regional_pooling_stays_within_each_region():

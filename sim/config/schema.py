@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..core.distributions import Distribution, Fixed, Triangular, Uniform
-from ..domain import BACKLOG_STAGES, DAYS_PER_MONTH, DAYS_PER_YEAR, GRADED_BACKLOG_STAGES, GRADES, REGION, SURGE
+from ..domain import BACKLOG_STAGES, DAYS_PER_MONTH, DAYS_PER_YEAR, GRADED_BACKLOG_STAGES, GRADES, NATION, REGION, SURGE
 from ..errors import ConfigError, check, check_probability
 from . import limits
 from .checks import (at_least_one, bounded, check_declared, delay_in_days, effort_in_hours, grade_list, non_negative,
@@ -618,8 +618,9 @@ class SimConfig:
             getattr(self, name).validate(name)
         names = [f.name for f in self.forces]
         for k, name in enumerate(names):
-            check(bool(name.strip()) and name not in (REGION, SURGE), f"forces[{k}].name", name,
-                   f"a non-empty name other than {REGION!r} and {SURGE!r} (they label region totals and the surge unit)")
+            check(bool(name.strip()) and name not in (REGION, SURGE, NATION), f"forces[{k}].name", name,
+                   f"a non-empty name other than {REGION!r}, {SURGE!r} and {NATION!r} (they label totals and the "
+                   "surge unit)")
             check(names.count(name) == 1, f"forces[{k}].name", name, "each force's name must be different")
         labelled = [bool(f.region) for f in self.forces]
         for k, force in enumerate(self.forces):
@@ -707,8 +708,10 @@ class SimConfig:
     @property
     def total_name(self) -> str:
         """The ``force`` label of totals in every table: the force's own name in a region of
-        one, else ``region``."""
-        return self.force if not self.forces else REGION
+        one, ``nation`` for forces of several regions, else ``region``."""
+        if not self.forces:
+            return self.force
+        return NATION if len(self.regions()) > 1 else REGION
 
     def expected_referrals(self) -> float:
         """Expected referrals a replication over the horizon (the schedule and growth

@@ -21,7 +21,7 @@ from scipy import stats
 
 from ..config.schema import COSTED_POOLS, SimConfig
 from ..core.calendar import Calendar
-from ..domain import EIGHTEEN_MONTHS_DAYS, GRADES, OUTCOMES, REGION, STAGES, TIMED_STAGES
+from ..domain import EIGHTEEN_MONTHS_DAYS, GRADES, OUTCOMES, REGION, STAGES, TIMED_STAGES, region_label
 from .catalogue import (
     HIGH_RISK_GRADES,
     KEY_COLUMNS,
@@ -61,18 +61,22 @@ class RunTables(Protocol):
 def replication_metrics(results: RunTables) -> pd.DataFrame:
     """Every metric of every replication: columns scenario, replication, force, metric, by,
     grade, value. ``force`` is the total's label (``SimConfig.total_name``) for the whole
-    region, then, in a region of several forces, each force's name for its own cases; rows
-    of staff use are labelled with the unit's owner."""
+    region, then, for forces of several regions, each region's (``region NAME``), then, in a
+    region of several forces, each force's name for its own cases; rows of staff use are
+    labelled with the unit's owner."""
     cfg = results.config
     measured, all_cases, pools = results.measured, results.cases, results.pools
-    groups = [(cfg.total_name, None)] + ([(name, name) for name in cfg.force_names] if cfg.forces else [])
+    regions = cfg.regions()
+    by_region = [(region_label(region), [cfg.force_names[k] for k in members]) for region, members in regions.items()] \
+        if len(regions) > 1 else []
+    groups = [(cfg.total_name, None), *by_region] + ([(name, [name]) for name in cfg.force_names] if cfg.forces else [])
     rows: list[tuple] = []
     for replication in sorted(all_cases["replication"].unique()):
         measured_rep = measured[measured["replication"] == replication]
         cases_rep = all_cases[all_cases["replication"] == replication]
         for label, force in groups:
-            measured_cases = measured_rep if force is None else measured_rep[measured_rep["force"] == force]
-            every_case = cases_rep if force is None else cases_rep[cases_rep["force"] == force]
+            measured_cases = measured_rep if force is None else measured_rep[measured_rep["force"].isin(force)]
+            every_case = cases_rep if force is None else cases_rep[cases_rep["force"].isin(force)]
             for metric_name, by, grade, value in _case_metrics(cfg, measured_cases, every_case):
                 rows.append((cfg.scenario, int(replication), label, metric_name, by, grade, float(value)))
         pools_rep = pools[pools["replication"] == replication]
@@ -123,7 +127,8 @@ def _use_metrics(cfg: SimConfig, pools: pd.DataFrame) -> list[tuple[str, str, fl
            if not cfg.forces or row["force"] != REGION]
     if cfg.forces:
         total = pools.groupby("pool", sort=False)[["busy", "available"]].sum()
-        out += [(REGION, UTILISATION.name(pool), row["busy"] / row["available"]) for pool, row in total.iterrows()]
+        out += [(cfg.total_name, UTILISATION.name(pool), row["busy"] / row["available"])
+                for pool, row in total.iterrows()]
     return out
 
 

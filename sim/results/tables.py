@@ -55,6 +55,9 @@ def case_table(cfg: SimConfig, output: ReplicationOutput) -> pd.DataFrame:
         "replication": np.full(n_cases, output.replication, dtype=np.int32),
         "scenario": cfg.scenario,
         "force": pd.Categorical.from_codes(records["force"], categories=list(output.force_names)),
+        # each force's region ("" where forces have none)
+        "region": pd.Categorical(np.asarray([cfg.region_of.get(name, "") for name in output.force_names],
+                                            dtype=object)[records["force"]]),
         "case_id": np.arange(n_cases, dtype=np.int32),
         "package_id": records["package_id"],
         "backlog": records["backlog"],

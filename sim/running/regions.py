@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..config.schema import SimConfig
-from ..domain import REGION, SURGE
+from ..domain import REGION, SURGE, region_label
 from ..model import ReplicationOutput, run_replication
 
 
@@ -35,7 +35,9 @@ def run_regions(cfg: SimConfig, replication: int) -> ReplicationOutput:
 
 def _unit_owner(owner: str, region: str) -> str:
     """A unit's owner in the joined output: a region's shared units carry the region's name."""
-    return f"{owner} {region}" if owner in (REGION, SURGE) else owner
+    if owner == REGION:
+        return region_label(region)
+    return f"{SURGE} {region}" if owner == SURGE else owner
 
 
 def join_regions(cfg: SimConfig, parts: list[ReplicationOutput]) -> ReplicationOutput:
