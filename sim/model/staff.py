@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import bisect
 import math
-import operator
 from collections import defaultdict
 
 import simpy
@@ -15,18 +14,44 @@ from simpy.resources.resource import PriorityRequest, Release
 
 from ..core.calendar import Calendar
 
-_REQUEST_ORDER = operator.attrgetter("key")  # (priority, time, not preempt), as SimPy sorts
 _new_event = object.__new__  # an event without its constructors, which PriorityResource inlines
 
 
 class _InsortQueue(list):
     """SimPy's priority queue re-sorts the whole list on every request; inserting in place
-    (after equal keys, as the stable sort would) gives the same order far more cheaply."""
+    (after equal keys, as the stable sort would) gives the same order far more cheaply. The
+    requests' keys are kept in a parallel list, so the search compares the keys themselves
+    instead of fetching each request's key on every comparison. Requests join with
+    ``append`` and leave with ``pop`` or ``remove`` (as SimPy and a review move them); a
+    request's key must not change while it is queued."""
 
     maxlen = None
 
+    def __init__(self, *args):
+        super().__init__()
+        self._keys: list = []
+        for item in args[0] if args else ():
+            self.append(item)
+
     def append(self, item) -> None:
-        bisect.insort_right(self, item, key=_REQUEST_ORDER)
+        key = item.key
+        index = bisect.bisect_right(self._keys, key)
+        self._keys.insert(index, key)
+        list.insert(self, index, item)
+
+    def pop(self, index: int = -1):
+        del self._keys[index]
+        return list.pop(self, index)
+
+    def remove(self, item) -> None:
+        index = self.index(item)
+        del self._keys[index]
+        list.__delitem__(self, index)
+
+    def _unordered(self, *args, **kwargs):
+        raise TypeError("a request queue keeps its own order: use append, pop or remove")
+
+    insert = extend = __setitem__ = __delitem__ = sort = reverse = __iadd__ = clear = _unordered
 
 
 class PriorityResource(simpy.PriorityResource):
@@ -58,7 +83,7 @@ class PriorityResource(simpy.PriorityResource):
                 req.usage_since, req._ok, req._value = now, True, None
                 env.schedule(req)
             else:
-                list.append(queue, req)
+                queue.append(req)
         else:
             # A slot freed at this instant whose release is still to be processed: the
             # queue's head takes it, which may be this request (SimPy's _trigger_put).
@@ -136,6 +161,8 @@ class Blocker:
     @property
     def in_use(self) -> int:
         """Servers the blocks hold now."""
+        if not self.held:  # the usual case, read at every snapshot
+            return 0
         return sum(1 for request in self.held if request.triggered)
 
 
