@@ -40,6 +40,16 @@ def test_add_work_hours_is_inverse(start, hours):
     assert CAL.is_open(end - 1e-9)  # work ends inside office hours
 
 
+def test_add_work_hours_is_exactly_the_two_conversions():
+    # add_work_hours writes both conversions out in one function for speed; it must give
+    # the very same float, or the model's results would move.
+    rng = np.random.default_rng(7)
+    starts = np.concatenate([rng.uniform(0, 400, 2000), np.arange(0, 21, 1 / 96), [1 / 3, 5.0, 7.0]])
+    hours = np.concatenate([rng.lognormal(1.5, 1.2, 2000), rng.choice([7.5, 15.0, 37.5], starts.size - 2000)])
+    for start, h in zip(starts.tolist(), hours.tolist()):
+        assert CAL.add_work_hours(start, h) == CAL.elapsed_at(CAL.work_hours_until(start) + h)
+
+
 def test_task_ending_at_close_ends_that_day():
     # Monday 08:00 + 7.5 h ends Monday 15:30, not Tuesday 08:00.
     assert CAL.add_work_hours(1 / 3, 7.5) == pytest.approx(15.5 / 24)

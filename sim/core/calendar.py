@@ -59,12 +59,36 @@ class Calendar:
         return weeks * 7.0 + d + (self.start_h + h) / 24.0
 
     def add_work_hours(self, t_days: float, hours: float) -> float:
-        """The elapsed day when ``hours`` of work started at ``t_days`` are done."""
+        """The elapsed day when ``hours`` of work started at ``t_days`` are done: the same
+        as ``elapsed_at(work_hours_until(t_days) + hours)``, written out in one function, as
+        the model calls it for every task (the same arithmetic, so the same result)."""
         if not self.enabled:
             return t_days + hours / 24.0
         if hours <= 0.0:
             return t_days
-        return self.elapsed_at(self.work_hours_until(t_days) + hours)
+        days_per_week, day_hours, week_hours = self.days_per_week, self.hours, self.week_hours
+        # work_hours_until(t_days)
+        weeks = math.floor(t_days / 7.0)
+        r = t_days - 7.0 * weeks
+        d = math.floor(r)
+        if d >= days_per_week:
+            until = (weeks + 1) * week_hours
+        else:
+            within = (r - d) * 24.0 - self.start_h  # clamped to [0, day_hours] as min(max(...)) does
+            within = 0.0 if 0.0 > within else within
+            within = day_hours if day_hours < within else within
+            until = weeks * week_hours + d * day_hours + within
+        # elapsed_at(until + hours)
+        work_hours = until + hours
+        weeks = math.floor(work_hours / week_hours)
+        rem = work_hours - weeks * week_hours
+        d = math.floor(rem / day_hours)
+        h = rem - d * day_hours
+        if h <= 0.0 and (d > 0 or weeks > 0):
+            if d == 0:
+                weeks, d = weeks - 1, days_per_week
+            d, h = d - 1, day_hours
+        return weeks * 7.0 + d + (self.start_h + h) / 24.0
 
     def is_working_day(self, day: int) -> bool:
         """Whether whole day number ``day`` is a working (and court sitting) day."""

@@ -59,6 +59,7 @@ class ForceModel:
 
     def __init__(self, cfg: SimConfig, cases: CaseTable, env: simpy.Environment, cal: Calendar):
         self.cfg, self.env, self.cal, self.name, self.cases = cfg, env, cal, cfg.force, cases
+        self.add_work_hours = cal.add_work_hours
         staffing, stages, run = cfg.staffing, cfg.stages, cfg.run
 
         def pool(name: str) -> Pool:
@@ -85,8 +86,10 @@ class ForceModel:
         self.arrest_probability = execution.arrest_probability
         self.enforced_probability = execution.arrest_probability + execution.voluntary_interview_probability
 
-        # Python lists: indexing them from a process is several times cheaper than numpy.
-        self.drawn = {name: getattr(cases, name).tolist() for name in DRAWN_COLUMNS}
+        # Python lists: indexing them from a process is several times cheaper than numpy. A
+        # column drawn per application (defective, refusal_u) is kept application by
+        # application, [attempt][case]: a list per case would cost more to build than to use.
+        self.drawn = {name: getattr(cases, name).T.tolist() for name in DRAWN_COLUMNS}
         self.records = CaseRecords(cases.n)
         self.times = self.records.times
         # (queue, start) columns of each pool-served stage, looked up once, not per task
@@ -366,7 +369,7 @@ class ForceModel:
             else:
                 started = times["warrant_start_day"] if attempt == 0 else None  # the first application's start
                 yield from self._hands_on(i, drawn["warrant_hours"][i], started)
-            if drawn["defective"][i][attempt]:  # the court's legal adviser sends it back
+            if drawn["defective"][attempt][i]:  # the court's legal adviser sends it back
                 yield from self._hands_on(i, drawn["rework_hours"][i])
             grade = self.grade[i]
             hearing_day = self._hearing_day(grade)
@@ -374,7 +377,7 @@ class ForceModel:
                 yield env.timeout(hearing_day - env.now)
             age_years = (env.now - drawn["arrival_day"][i]) / 365.0
             refusal_probability = self.refusal_probability + self.refusal_probability_per_year * age_years
-            if drawn["refusal_u"][i][attempt] < refusal_probability:
+            if drawn["refusal_u"][attempt][i] < refusal_probability:
                 ended = WARRANT_REFUSED
                 break
             book, day, execution_day, handoff_days = self._search_day(i, grade)
@@ -506,8 +509,13 @@ class ForceModel:
         return self.cal.add_work_hours(start_day, contracted), contracted
 
     def _work(self, pool: Pool, start_day: float, hours: float, round_the_clock: bool) -> float:
-        """Book ``hours`` of effort started at ``start_day`` on ``pool``; returns when it is done (day)."""
-        end_day, staff_hours = self._work_end(start_day, hours, round_the_clock, pool.pace, pool.hours_factor)
+        """Book ``hours`` of effort started at ``start_day`` on ``pool``; returns when it is done
+        (day). ``_work_end`` written out, as every task calls this."""
+        if round_the_clock:
+            end_day, staff_hours = start_day + hours * self.urgent_days_per_hour, hours
+        else:
+            staff_hours = hours * pool.hours_factor * pool.pace
+            end_day = self.add_work_hours(start_day, staff_hours)
         pool.add_busy(start_day, end_day, staff_hours)
         return end_day
 

@@ -6,6 +6,7 @@ numpy columns when handed on."""
 from __future__ import annotations
 
 import math
+from itertools import chain
 
 import numpy as np
 
@@ -56,4 +57,4 @@ class Wip:
 
     def snapshot(self) -> list[int]:
         """The counts, stage by stage (grades within a stage)."""
-        return [count for row in self.counts for count in row]
+        return list(chain.from_iterable(self.counts))

@@ -9,6 +9,8 @@ The policy (``policy.CollaborationPolicy``) is built from the config by
 
 from __future__ import annotations
 
+from itertools import chain
+
 import simpy
 
 from ..config.schema import SimConfig
@@ -86,16 +88,21 @@ class RegionModel:
         """Every ``interval_days``, sample each force's work in progress and each unit's staff
         (and caseload slots) busy, in ``series_labels`` order."""
         env, forces = self.env, self.forces
-        readers = []
+        # Each unit's staff busy (Pool.working) and a team's slots holding cases (Team.working):
+        # the resource's users less the servers its blocker holds, read here without the
+        # properties, as this runs every day of the run.
+        busy = []
         for unit in self.units:
-            readers.append(lambda pool=(unit.pool if isinstance(unit, Team) else unit): pool.working)
+            pool = unit.pool if isinstance(unit, Team) else unit
+            busy.append((pool.res.users, pool.blocker))
             if isinstance(unit, Team):
-                readers.append(lambda team=unit: team.working)
+                busy.append((unit.caseload.users, unit.blocker))
         yield env.timeout(0)  # let day 0's cases (the backlog) join their stages first
+        wip_counts = [force.wip.counts for force in forces]
         while True:
             self.snapshot_days.append(env.now)
-            row = [count for force in forces for count in force.wip.snapshot()]
-            row += [read() for read in readers]
+            row = list(chain.from_iterable(chain.from_iterable(wip_counts)))  # as Wip.snapshot, force by force
+            row += [len(users) - (blocker.in_use if blocker.held else 0) for users, blocker in busy]
             self.snapshots.append(row)
             yield env.timeout(interval_days)
 
