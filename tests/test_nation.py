@@ -129,3 +129,46 @@ def test_bad_regions_are_named(forces, key, said):
 def test_a_bad_scope_and_a_region_key_of_the_wrong_kind_are_one_line():
     with pytest.raises(ConfigError, match=r"collaboration.scope='everywhere': one of region, nation"):
         sim.load_config(["collaboration.scope=everywhere"])
+
+
+def test_one_force_of_a_region_is_changed_by_name():
+    cfg = sim.load_config(["forces=england_and_wales", "forces.kent.staffing.investigators=50",
+                           "forces.kent.region=south_east"])
+    kent = next(f for f in cfg.forces if f.name == "kent")
+    assert (kent.staffing.investigators, kent.region) == (50, "south_east")
+    assert [f.staffing.investigators for f in cfg.forces if f.name != "kent"] == \
+        [f.staffing.investigators for f in sim.load_config(["forces=england_and_wales"]).forces if f.name != "kent"]
+
+
+def _casesim(*args: str, cwd) -> "subprocess.CompletedProcess":
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    return subprocess.run([str(Path(sys.executable).parent / "casesim"), *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_the_command_runs_one_force_changed_by_name(tmp_path):
+    import json
+
+    done = _casesim("forces=three_forces", "forces.large_force.staffing.investigators=50", "run.replications=1",
+                    "run.horizon_days=60", "run.progress=false", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert [f["staffing"]["investigators"] for f in manifest["config"]["forces"]] == [10, 20, 50]
+    assert "forces.large_force.staffing.investigators=50" in manifest["overrides"]
+
+
+@pytest.mark.parametrize("args, said", [
+    (["forces=[{name: a},{name: b}]"], "casesim: error: forces='[{name: a},{name: b}]': a config group: the name of"),
+    (["forces.kent.staffing.investigators=5"], "casesim: error: forces.kent.staffing.investigators=5: this "
+                                               "configuration lists no forces"),
+    (["forces=three_forces", "forces.kent.staffing.investigators=5"], "'kent' is not a force of this region"),
+    (["forces=three_forces", "forces.small_force.bogus=1"], "a force's own key"),
+    (["-m", "forces=three_forces", "forces.small_force.staffing.investigators=5,6"], "a multirun changes one force"),
+])
+def test_bad_forces_on_the_command_line_are_one_line(args, said, tmp_path):
+    done = _casesim(*args, cwd=tmp_path)
+    assert done.returncode == 2 and said in done.stderr and len(done.stderr.splitlines()) == 1, done.stderr
+    assert not (tmp_path / "outputs").exists() and not (tmp_path / "multirun").exists()

@@ -39,7 +39,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from ..config.convert import normalise_overrides
-from ..config.load import CONFIG_DIR, build_config, compose_config
+from ..config.load import CONFIG_DIR, apply_force_overrides, build_config, compose_config, split_force_overrides
 from ..errors import ConfigError
 from . import run_log
 from .common import claim_output_folder, command, warn_overloaded
@@ -61,6 +61,9 @@ _FOLDER_KEYS = {"hydra.run.dir": "run_dir", "hydra.sweep.dir": "sweep_dir"}
 _NOW = re.compile(r"\$\{now:([^}]*)\}")
 _command_line: list[str] = []
 """The command line as the user gave it, while ``main`` hands Hydra its own."""
+_force_overrides: list[str] = []
+"""The overrides of one force by name (``forces.NAME.KEY=VALUE``), which Hydra cannot
+apply: ``main`` keeps them from Hydra and the job applies them to what Hydra composed."""
 
 
 @dataclasses.dataclass
@@ -138,7 +141,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     if line.handed_over or line.config_path is not None:
         _hand_over(argv, line.multirun)
         return
+    line.hydra_args, _force_overrides[:] = split_force_overrides(line.hydra_args)
     with _errors_named_by_flag():
+        if line.multirun and _force_overrides:
+            key, _, value = _force_overrides[0].partition("=")
+            raise ConfigError(key, value, "a multirun changes one force in a YAML of your own (--config-dir, "
+                                          "--config-name), not on the command line")
         if line.multirun:
             folder = _sweep_folder(line.sweep_dir, _validate_multirun(line))
         else:
@@ -146,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             folder = _run_folder(cfg, line.run_dir, template)
             warn_overloaded("casesim", cfg)
     if folder is None:  # a folder setting only Hydra can resolve: Hydra makes it
-        _hand_over(argv, line.multirun)
+        _hand_over([arg for arg in argv if arg not in _force_overrides], line.multirun)
         return
     succeeded = False
     try:
@@ -185,6 +193,7 @@ def _hand_over(args: list[str], multirun: bool, folder_overrides: Sequence[str] 
     finally:
         sys.argv = given
         _command_line.clear()
+        _force_overrides.clear()
 
 
 @contextlib.contextmanager
@@ -361,8 +370,8 @@ def _hydra_main(composed: DictConfig) -> None:
         sys.argv = list(_command_line)
     hydra_config = HydraConfig.get()
     # Validated in main already, unless --config-path named the config folder.
-    cfg = build_config(OmegaConf.to_container(composed, resolve=True))
-    given = [o[2:] if o.startswith("++") else o for o in hydra_config.overrides.task]  # as the user wrote them
+    cfg = build_config(apply_force_overrides(OmegaConf.to_container(composed, resolve=True), _force_overrides))
+    given = [o[2:] if o.startswith("++") else o for o in hydra_config.overrides.task] + list(_force_overrides)
     if hydra_config.mode == RunMode.MULTIRUN:
         _multirun_job(cfg, hydra_config, given, started)
     else:

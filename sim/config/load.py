@@ -126,6 +126,8 @@ def compose_config(overrides: Sequence[str] = (), config_name: str = "config",
     from yaml import MarkedYAMLError, YAMLError
 
     extra_dir = _existing_folder(config_dir)
+    overrides, per_force = split_force_overrides(overrides)
+    _refuse_group_structures(overrides, extra_dir)
     try:
         with _config_search_path(extra_dir):
             composed = compose(config_name=config_name, overrides=normalise_overrides(overrides),
@@ -135,7 +137,8 @@ def compose_config(overrides: Sequence[str] = (), config_name: str = "config",
             del composed["hydra"]
         _refuse_environment_values(OmegaConf.to_container(composed, resolve=False))
         _refuse_whole_force_in_region(hydra["runtime"]["choices"])
-        return Composed(OmegaConf.to_container(composed, resolve=True), hydra)  # type: ignore[arg-type]
+        mapping = apply_force_overrides(OmegaConf.to_container(composed, resolve=True), per_force)
+        return Composed(mapping, hydra)  # type: ignore[arg-type]
     except MarkedYAMLError as exc:
         raise ConfigError("config_name", config_name, _yaml_error_line(exc)) from None
     except YAMLError as exc:
@@ -168,6 +171,71 @@ def compose_mapping(overrides: Sequence[str] = (), config_name: str = "config",
     """Compose the YAML in ``configs/`` (and ``config_dir``, see :func:`compose_config`)
     with Hydra and return it as a plain dict."""
     return compose_config(overrides, config_name, config_dir).mapping
+
+
+_FORCE_OVERRIDE = re.compile(r"^[+~]*forces\.(?![0-9]+\.)([^.=]+)\.([^=]+)=(.*)$", re.DOTALL)
+
+
+def split_force_overrides(overrides: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Overrides Hydra composes, and those that change one force of the region by its name,
+    ``forces.NAME.KEY=VALUE`` (``forces.large_force.staffing.investigators=50``), which
+    Hydra cannot: the loader applies them after composing (:func:`apply_force_overrides`).
+
+    >>> split_force_overrides(["forces=three_forces", "forces.large_force.staffing.investigators=50"])
+    (['forces=three_forces'], ['forces.large_force.staffing.investigators=50'])
+    """
+    plain, per_force = [], []
+    for text in overrides:
+        (per_force if _FORCE_OVERRIDE.match(text) else plain).append(text)
+    return plain, per_force
+
+
+def apply_force_overrides(mapping: dict[str, Any], per_force: Sequence[str]) -> dict[str, Any]:
+    """``mapping`` (composed YAML) with each ``forces.NAME.KEY=VALUE`` set in the entry of
+    ``forces`` named NAME; ConfigError naming the override if there is no such force or the
+    key is not one a force has."""
+    if not per_force:
+        return mapping
+    from .design import parse_override
+
+    forces = mapping.get("forces") or []
+    names = [entry.get("name") for entry in forces if isinstance(entry, Mapping)]
+    for text in per_force:
+        match = _FORCE_OVERRIDE.match(text)
+        assert match is not None
+        name, path, _ = match.groups()
+        key = f"forces.{name}.{path}"
+        value = parse_override(f"{key.replace(name, 'x', 1)}={match.group(3)}").value()
+        if not names:
+            raise ConfigError(key, value, "this configuration lists no forces: choose a region first "
+                                          "(forces=three_forces, forces=england_and_wales)")
+        if name not in names:
+            raise ConfigError(key, value, f"{name!r} is not a force of this region; its forces are "
+                                          f"{', '.join(map(str, names))}")
+        parts = path.split(".")
+        if parts[0] not in ("region", *FORCE_SECTIONS):
+            raise ConfigError(key, value, f"a force's own key: region, or a key under {', '.join(FORCE_SECTIONS)}")
+        entry = forces[names.index(name)]
+        for part in parts[:-1]:
+            entry = entry.setdefault(part, {})
+            if not isinstance(entry, dict):
+                raise ConfigError(key, value, f"{part} is a value, not a section")
+        entry[parts[-1]] = value
+    return mapping
+
+
+def _refuse_group_structures(overrides: Sequence[str], extra_dir: Path | None) -> None:
+    """ConfigError for a config group given a list or a mapping (``forces=[...]``), which
+    Hydra would meet with a traceback: a group takes the name of one of its options."""
+    for text in overrides:
+        key, _, value = text.partition("=")
+        group = key.lstrip("+~")
+        if value.lstrip().startswith(("[", "{")) and any((folder / group).is_dir()
+                                                         for folder in (CONFIG_DIR, extra_dir) if folder):
+            options = sorted({path.stem for folder in (CONFIG_DIR, extra_dir) if folder and (folder / group).is_dir()
+                              for path in (folder / group).glob("*.yaml")})
+            raise ConfigError(group, value, f"a config group: the name of one of its options, {', '.join(options)}; "
+                                            "forces of your own go in a YAML (--config-dir, --config-name)")
 
 
 def _group_choice_error(overrides: Sequence[str], extra_dir: Path | None) -> ConfigError:
