@@ -172,3 +172,18 @@ def test_bad_forces_on_the_command_line_are_one_line(args, said, tmp_path):
     done = _casesim(*args, cwd=tmp_path)
     assert done.returncode == 2 and said in done.stderr and len(done.stderr.splitlines()) == 1, done.stderr
     assert not (tmp_path / "outputs").exists() and not (tmp_path / "multirun").exists()
+
+
+def test_the_command_says_how_the_regions_run(capsys):
+    from sim.cli.common import say_regions
+
+    nation = sim.load_config(["forces=england_and_wales"])
+    say_regions("casesim", nation)
+    say_regions("casesim", dataclasses.replace(nation, run=dataclasses.replace(nation.run, workers=2)))
+    say_regions("casesim", sim.load_config(["forces=england_and_wales", "collaboration.scope=nation"]))
+    say_regions("casesim", sim.load_config(["forces=three_forces"]))
+    assert capsys.readouterr().out.splitlines() == [
+        "casesim: 10 regions that share nothing, each its own simulation in turn (run.workers=2 runs two at a time)",
+        "casesim: 10 regions that share nothing, each its own simulation, 2 at a time",
+        "casesim: collaboration.scope=nation: the 10 regions' forces work together, so they run as one simulation "
+        "in one process"]

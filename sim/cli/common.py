@@ -217,6 +217,21 @@ def warn_overloaded(prog: str, cfg, label: str = "") -> None:
         print(f"{prog}: warning: {label + ': ' if label else ''}{warning}", file=sys.stderr)
 
 
+def say_regions(prog: str, cfg) -> None:
+    """Before a run of forces in several regions: one line on stdout saying how it runs, a
+    simulation a region (side by side with ``run.workers`` above 1), or, with
+    ``collaboration.scope=nation``, one simulation of every force in one process."""
+    labels = {region for region in cfg.region_of.values() if region}
+    if len(labels) < 2:
+        return
+    if cfg.collaboration.scope == "nation":
+        print(f"{prog}: collaboration.scope=nation: the {len(labels)} regions' forces work together, so they run as "
+              "one simulation in one process")
+    else:
+        side = f", {cfg.run.workers} at a time" if cfg.run.workers > 1 else " in turn (run.workers=2 runs two at a time)"
+        print(f"{prog}: {len(labels)} regions that share nothing, each its own simulation{side}")
+
+
 def kept_nothing(folder: Path) -> str:
     """After a command was stopped before it kept any result: remove the folder it claimed
     (``sim.io.analysis_folders.abandon_folder``) and say, for the interrupt's message, what

@@ -42,7 +42,7 @@ from ..config.convert import normalise_overrides
 from ..config.load import CONFIG_DIR, apply_force_overrides, build_config, compose_config, split_force_overrides
 from ..errors import ConfigError
 from . import run_log
-from .common import claim_output_folder, command, warn_overloaded
+from .common import claim_output_folder, command, say_regions, warn_overloaded
 
 if TYPE_CHECKING:
     from ..config.schema import SimConfig
@@ -153,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             cfg, template = _validate_single_run(line)
             folder = _run_folder(cfg, line.run_dir, template)
             warn_overloaded("casesim", cfg)
+            say_regions("casesim", cfg)
     if folder is None:  # a folder setting only Hydra can resolve: Hydra makes it
         _hand_over([arg for arg in argv if arg not in _force_overrides], line.multirun)
         return
