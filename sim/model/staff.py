@@ -76,19 +76,23 @@ class PriorityResource(simpy.PriorityResource):
         req = _new_event(PriorityRequest)
         req.env, req.callbacks, req.resource, req.proc = env, [], self, env.active_process
         req.priority, req.preempt, req.time, req.key = priority, preempt, now, (priority, now, not preempt)
-        queue, users = self.put_queue, self.users
+        queue = self.put_queue
         if not queue:
-            if len(users) < self._capacity:
-                users.append(req)
-                req.usage_since, req._ok, req._value = now, True, None
-                env.schedule(req)
+            if len(self.users) < self._capacity:
+                # Granted at once. Its event would be scheduled now and, if no other event
+                # is due now, processed next, resuming the process that made it and yields it
+                # (requests are yielded as soon as they are made) and doing nothing else. Then
+                # the event is left out: the request is marked processed, and SimPy's
+                # Process._resume sends its value straight back to the process, which goes on
+                # in the same step, in the same order. Otherwise it is scheduled as usual.
+                self._grant(req, env.peek() > now)
             else:
                 queue.append(req)
         else:
             # A slot freed at this instant whose release is still to be processed: the
             # queue's head takes it, which may be this request (SimPy's _trigger_put).
             queue.append(req)
-            if len(users) < self._capacity:
+            if len(self.users) < self._capacity:
                 self._grant(queue.pop(0))
         return req
 
@@ -104,7 +108,13 @@ class PriorityResource(simpy.PriorityResource):
         except ValueError:  # released twice, or never granted: as SimPy, nothing to give back
             pass
         event._ok, event._value = True, None
-        env.schedule(event)
+        if not self.put_queue and env.peek() > env.now:
+            # Nobody waits and no other event is due now: the event would be processed
+            # right after this step and find the queue empty (a request made meanwhile
+            # would take the free slot at once), so it would do nothing. Left out.
+            event.callbacks = None
+        else:
+            env.schedule(event)
         return event
 
     def _trigger_put(self, get_event) -> None:
@@ -113,11 +123,16 @@ class PriorityResource(simpy.PriorityResource):
         if self.put_queue and len(self.users) < self._capacity:
             self._grant(self.put_queue.pop(0))
 
-    def _grant(self, req) -> None:
+    def _grant(self, req, processed: bool = False) -> None:
+        """Give ``req`` a slot: its event is scheduled, or, if ``processed``, marked processed
+        without an event (see ``request``)."""
         env = self._env
         self.users.append(req)
         req.usage_since, req._ok, req._value = env.now, True, None
-        env.schedule(req)
+        if processed:
+            req.callbacks = None
+        else:
+            env.schedule(req)
 
 
 class OrderedRequest(PriorityRequest):
