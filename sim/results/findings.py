@@ -125,7 +125,7 @@ def stage_growth(results: Results, force: str, stage: str) -> tuple[float, float
     """(cases at ``stage`` a fifth of the way through the measured window, cases there at the
     end), means over replications, from the work in progress over time."""
     ts = results.timeseries
-    wip = ts[(ts["series"] == "wip") & (ts["name"] == stage) & (ts["force"].astype(str) == force)]
+    wip = ts[(ts["series"] == "wip") & (ts["name"] == stage) & (ts["force"] == force)]
     if wip.empty:
         return np.nan, np.nan
     per_day = wip.groupby(["replication", "day"], observed=True)["value"].sum().groupby("day").mean()
@@ -139,7 +139,7 @@ def _size(results: Results, force: str, pool: str) -> int:
     """The pool's headcount (or slots, or places a working day), as the pools table gives it;
     0 where the force has no such unit of its own."""
     pools = results.pools
-    sizes = pools.loc[(pools["force"].astype(str) == force) & (pools["pool"] == pool), "capacity"]
+    sizes = pools.loc[(pools["force"] == force) & (pools["pool"] == pool), "capacity"]
     return int(round(sizes.max())) if len(sizes) else 0
 
 
@@ -180,7 +180,7 @@ def end_use(results: Results, force: str, pool: str) -> float:
     """Share of ``pool``'s staff or slots busy over the last tenth of the run (mean over
     replications); NaN for capacities the run does not sample (court, search teams)."""
     ts = results.timeseries
-    busy = ts[(ts["series"] == "busy") & (ts["name"] == pool) & (ts["force"].astype(str) == force)]
+    busy = ts[(ts["series"] == "busy") & (ts["name"] == pool) & (ts["force"] == force)]
     size = _size(results, force, pool)
     if busy.empty or size <= 0:
         return np.nan
@@ -258,7 +258,7 @@ def misgraded_tail(results: Results, rows: _Rows, force: str) -> list[Finding]:
     """How many of the truly high-risk suspects that were graded are graded medium or low,
     how long they wait (the summary's median), and how many a year wait over a year."""
     cases = results.referrals
-    cases = cases[(cases["force"].astype(str) == force) & cases["true_risk"].isin(GRADES[:2])
+    cases = cases[(cases["force"] == force) & cases["true_risk"].isin(GRADES[:2])
                   & cases["assigned_grade"].notna()]
     low = cases[cases["assigned_grade"].isin(GRADES[2:])]
     if low.empty:
