@@ -148,10 +148,10 @@ def counting_resources():
     their events out (see ``PriorityResource.request`` and ``release``)."""
     grant, release = PriorityResource._grant, PriorityResource.release
 
-    def counted_grant(res, req, *args):
+    def counted_grant(res, req, *args, **kwargs):
         if isinstance(res._env, CountingEnv):
             res._env.tally(res).granted += 1
-        grant(res, req, *args)
+        grant(res, req, *args, **kwargs)
 
     def counted_release(res, request):
         if isinstance(res._env, CountingEnv):

@@ -56,9 +56,13 @@ class _InsortQueue(list):
 
 class PriorityResource(simpy.PriorityResource):
     """``simpy.PriorityResource`` with an O(log n) queue insert and cheaper requests and
-    releases; the same events (a ``PriorityRequest`` triggered when granted, a ``Release``
-    triggered at once that offers the freed slot to the queue when processed), scheduled in
-    the same order, so the same service order and event order.
+    releases: the same events (a ``PriorityRequest`` triggered when granted, a ``Release``
+    triggered at once that offers the freed slot to the queue's head when processed), in the
+    same order, so the same service order and the same order of everything else, except that
+    an event is not scheduled when it would be the next one processed and do nothing but
+    resume its process (or nothing at all): see ``request``, ``release`` and
+    ``_trigger_put``. That needs what the model does: a process yields a request as soon as
+    it makes it, and holds a slot for some time before releasing it.
 
     SimPy builds each request and release through four constructors and generic loops over
     its put and get queues (a release is a "get" event that waits in the get queue for no
@@ -121,7 +125,18 @@ class PriorityResource(simpy.PriorityResource):
         # SimPy's loop over the queue stops after its head (PriorityResource._do_put returns
         # None): grant the head if a slot is free.
         if self.put_queue and len(self.users) < self._capacity:
-            self._grant(self.put_queue.pop(0))
+            req = self.put_queue.pop(0)
+            env = self._env
+            if get_event is not None and env.peek() > env.now:
+                # Processing a Release (its only callback), with no other event due now: the
+                # grant's event would be the next one processed, so it is processed here
+                # instead, its callbacks (the waiting process) called as env.step would.
+                callbacks = req.callbacks
+                self._grant(req, processed=True)
+                for callback in callbacks:
+                    callback(req)
+            else:
+                self._grant(req)
 
     def _grant(self, req, processed: bool = False) -> None:
         """Give ``req`` a slot: its event is scheduled, or, if ``processed``, marked processed
