@@ -44,6 +44,7 @@ from ..config.schema import SimConfig
 from ..io.atomic import atomic_write, new_folder
 from ..io.points import POINT_FILE, DamagedPoint, file_problem, file_record, parquet_problem, read_point, write_point
 from ..model import run_replication
+from .regions import is_split, run_regions
 from ..results import build_results, replication_metrics
 from ..results.summary import summarise_metrics
 from .executors import Lost, SerialExecutor
@@ -93,7 +94,8 @@ def run_chunks(chunks: Sequence[Chunk]) -> list[ChunkResult]:
     for chunk in chunks:
         started = time.perf_counter()
         try:
-            outputs = [run_replication(chunk.config, r) for r in chunk.replications]
+            outputs = [run_regions(chunk.config, r) if is_split(chunk.config) else run_replication(chunk.config, r)
+                       for r in chunk.replications]
             metrics = replication_metrics(build_results(chunk.config, outputs))
             # A point done in one task is summarised here, on the worker, not in the driver.
             summary = summarise_metrics(metrics) if chunk.whole else None
