@@ -54,7 +54,8 @@ def run_replications(cfg: SimConfig, replications: Iterable[int] | None = None,
     """
     cfg.validate()
     reps = list(range(cfg.run.replications) if replications is None else replications)
-    workers = min(cfg.run.workers if workers is None else workers, max(len(reps), 1))
+    tasks = len(reps) * (len(cfg.regions()) if is_split(cfg) else 1)  # a region a task when regions run apart
+    workers = min(cfg.run.workers if workers is None else workers, max(tasks, 1))
     show = cfg.run.progress if progress is None else progress
     bar = tqdm(total=len(reps), desc=f"{cfg.scenario}: replications", unit="rep", disable=not show or None)
     outputs: list[ReplicationOutput] = []

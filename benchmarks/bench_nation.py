@@ -1,0 +1,54 @@
+"""One national replication (``forces=england_and_wales``: 43 forces in 10 regions) over
+several horizons, split by region across local processes: its wall time, cases, cases a
+second and peak memory, and the time of its tables and summary, so that linearity in the
+horizon can be read off (the referrals grow 19 % a year, so cases grow faster than years).
+
+Run: ``python benchmarks/bench_nation.py [--years 1 2 5 10] [--workers 2] [--growth G]``
+(``--growth 0`` holds demand at 1,700 referrals a month, about 250,000 referrals in ten years).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import sim
+from sim.results import build_results
+
+
+def peak_rss_mib() -> tuple[float, float]:
+    """Peak resident memory of this process and of its largest finished child, MiB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, children
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--years", type=float, nargs="+", default=[1, 2, 5, 10])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--growth", type=float, default=None, help="demand.growth_per_year (default: the config's)")
+    args = parser.parse_args()
+    print(f"{'years':>5} {'cases':>9} {'simulate s':>10} {'cases/s':>9} {'tables+summary s':>16} "
+          f"{'peak MiB (main / largest worker)':>33}")
+    for years in args.years:
+        overrides = ["forces=england_and_wales", "run.replications=1", f"run.horizon_days={years * 365:g}",
+                     f"run.workers={args.workers}", "run.progress=false"]
+        if args.growth is not None:
+            overrides.append(f"demand.growth_per_year={args.growth}")
+        cfg = sim.load_config(overrides)
+        started = time.perf_counter()
+        outputs = sim.run_replications(cfg)
+        simulated = time.perf_counter() - started
+        cases = len(outputs[0].cases["arrival_day"])
+        started = time.perf_counter()
+        build_results(cfg, outputs).summary()
+        tabled = time.perf_counter() - started
+        own, child = peak_rss_mib()
+        print(f"{years:>5g} {cases:>9,} {simulated:>10.1f} {cases / simulated:>9,.0f} {tabled:>16.1f} "
+              f"{own:>16,.0f} / {child:,.0f}")
+
+
+if __name__ == "__main__":
+    main()
