@@ -465,11 +465,11 @@ class ForceConfig:
     regional organised crime unit's, say); see ``CollaborationConfig.scope``."""
 
     name: str = "force"
-    region: str = ""
     demand: DemandConfig = field(default_factory=DemandConfig)
     staffing: StaffingConfig = field(default_factory=StaffingConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     stages: StagesConfig = field(default_factory=StagesConfig)
+    region: str = ""  # last: a force built by position keeps its sections
 
 
 @dataclass(frozen=True)
