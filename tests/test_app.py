@@ -164,6 +164,16 @@ def test_a_cancelled_job_keeps_what_finished_and_says_so(tmp_path):
     assert not board.cancel(job.id), "a job that is not running cannot be cancelled"
 
 
+def test_closing_the_board_cancels_its_running_jobs_keeping_what_finished(tmp_path):
+    board = JobBoard(tmp_path / "jobs")
+    job = board.start("run", "long", _run_spec("run.replications=200"), 200)
+    _wait(board, job.id, lambda j: j.done >= 1)
+    board.close(grace_seconds=0.5)  # what the workbench does as it shuts down
+    job = board.job(job.id)
+    assert job.state == "cancelled" and job.done >= 1
+    assert json.loads((job.folder / "manifest.json").read_text())["replications_done"] >= 1
+
+
 def test_a_job_whose_process_died_reads_as_stopped_and_a_bad_one_as_failed(tmp_path):
     board = JobBoard(tmp_path / "jobs")
     job = board.start("run", "killed", _run_spec("run.replications=200"), 200)

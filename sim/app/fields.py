@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Sequence
 
+from ..calibration.overlay import yaml_value
 from ..domain import GRADES
 from ..errors import ConfigError
 from .dictionary import Entry, parameter_entries
@@ -44,11 +45,11 @@ class Field:
         """``key=value`` as a command-line override, e.g. ``staffing.investigators=24``.
 
         >>> FIELDS_BY_KEY["stages.warrant.out_of_hours_grades"].override(("VH", "H"))
-        'stages.warrant.out_of_hours_grades=[VH,H]'
+        'stages.warrant.out_of_hours_grades=[VH, H]'
         >>> FIELDS_BY_KEY["training.programme.investigators_trained_share"].override(None)
         'training.programme.investigators_trained_share=null'
         """
-        return f"{self.key}={override_text(value)}"
+        return f"{self.key}={yaml_value(value)}"
 
     def parse(self, given: Any) -> Any:
         """The value the form holds (a number, a flag, a list of grades, text) as the config
@@ -68,23 +69,6 @@ class Field:
         except (TypeError, ValueError):
             raise ConfigError(self.key, given, f"a number ({self.unit})") from None
         return int(number) if self.kind == "int" and number.is_integer() else number
-
-
-def override_text(value: Any) -> str:
-    """A value as Hydra's override grammar writes it.
-
-    >>> override_text(True), override_text(0.5), override_text(()), override_text("grade")
-    ('true', '0.5', '[]', 'grade')
-    """
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (tuple, list)):
-        return "[" + ",".join(override_text(v) for v in value) + "]"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value)) if abs(value) < 1e15 else repr(value)
-    return str(value)
 
 
 _SHARE = "share, 0 to 1"
@@ -168,6 +152,11 @@ def grouped(fields: Sequence[Field] = FIELDS) -> list[tuple[str, list[Field]]]:
         placed.update(f.key for f in members)
         out.append((title, members))
     return out
+
+
+def fields_for(cfg: Any, fields: Sequence[Field] = FIELDS) -> list[Field]:
+    """The fields that act on ``cfg``: the region's only where it lists forces."""
+    return [field for field in fields if cfg.forces or not field.region]
 
 
 def value_at(cfg: Any, key: str) -> Any:

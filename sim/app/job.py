@@ -11,7 +11,6 @@ sentences on outcomes, the findings and the tables as HTML.
 from __future__ import annotations
 
 import html
-import json
 import os
 import shutil
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import ConfigError
-from .jobs import write_job
+from .jobs import read_json, write_json
 from .scenarios import Scenario, scenario_from, scenario_yaml, slug
 
 
@@ -29,12 +28,12 @@ class _Record:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self.data = json.loads((folder / "job.json").read_text(encoding="utf-8"))
+        self.data = read_json(folder / "job.json")
         self.data["pid"] = os.getpid()
 
     def update(self, **changes: Any) -> None:
         self.data.update(changes)
-        write_job(self.folder, self.data)
+        write_json(self.folder / "job.json", self.data)
 
     def replication_done(self, _output: Any = None) -> None:
         done = self.data["done"] + 1
@@ -65,16 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         record.update(state="failed", message=f"{type(error).__name__}: {error}")
         return 1
-    atomic_json(folder / "view.json", view)
+    write_json(folder / "view.json", view)
     record.update(state="finished", done=record.data["total"], message="finished")
     return 0
-
-
-def atomic_json(path: Path, data: Any) -> None:
-    from ..io.atomic import atomic_write
-
-    text = json.dumps(data, indent=1)
-    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def _run(kind: str, spec: Mapping[str, Any], folder: Path, record: _Record) -> dict:
@@ -105,7 +97,12 @@ def _single_run(scenario: Scenario, run_settings: list[str], folder: Path, recor
         tables += [(force, headline_html(said.sheets[force])) for force in cfg.force_names if force in said.sheets]
     return {"outcomes": said.outcomes, "findings_html": findings_html(said.findings),
             "findings": [finding.text for finding in said.findings], "tables": tables,
-            "figures": sorted(path.name for path in (folder / "figures").glob("*.png"))}
+            "figures": _figures(folder)}
+
+
+def _figures(folder: Path) -> list[str]:
+    """The figures a job wrote, by file name."""
+    return sorted(path.name for path in (folder / "figures").glob("*.png"))
 
 
 def _comparison(scenarios: list[Scenario], run_settings: list[str], folder: Path, record: _Record) -> dict:
@@ -119,7 +116,7 @@ def _comparison(scenarios: list[Scenario], run_settings: list[str], folder: Path
     return {"outcomes": "" if findings else no_comparison_findings(comparison.baseline.config.run.replications),
             "findings_html": findings_html(findings), "findings": [finding.text for finding in findings],
             "tables": [("", difference_html(comparison, comparison.total_name))],
-            "figures": sorted(path.name for path in (folder / "figures").glob("*.png"))}
+            "figures": _figures(folder)}
 
 
 def _search(scenario: Scenario, run_settings: list[str], target: Mapping[str, Any], high: int, folder: Path,

@@ -26,14 +26,11 @@ from typing import Any, Mapping
 
 from ..io.atomic import atomic_write, new_folder
 
-STATES = ("running", "finished", "failed", "cancelled", "stopped")
-"""A job's states: ``stopped`` is a job whose process ended without saying how (killed, or
-the workbench closed under it)."""
-
-
 @dataclasses.dataclass(frozen=True)
 class Job:
-    """A job as its ``job.json`` describes it."""
+    """A job as its ``job.json`` describes it. ``state`` is ``running``, ``finished``,
+    ``failed``, ``cancelled`` or ``stopped``: its process ended without saying how (killed,
+    say)."""
 
     folder: Path
     kind: str  # run, compare or search
@@ -56,17 +53,26 @@ class Job:
         return min(self.done / self.total, 1.0) if self.total else 0.0
 
 
-def write_job(folder: Path, record: Mapping[str, Any]) -> None:
-    """Write ``job.json`` whole (a reader never sees half of it)."""
-    text = json.dumps(record, indent=1)
-    atomic_write(folder / "job.json", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON to ``path`` whole (a reader never sees half of it)."""
+    text = json.dumps(data, indent=1)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def read_json(path: Path) -> dict:
+    """The JSON mapping in ``path``, or an empty one if there is none to read."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def read_job(folder: Path, running: bool | None = None) -> Job | None:
     """The job in ``folder``, or None if it holds none (or its record cannot be read).
     ``running`` says whether its process still runs, if the caller knows (it started it);
     else the system is asked for the process the record names."""
-    record = _raw(folder)
+    record = read_json(folder / "job.json")
     if not record:
         return None
     state = record.get("state", "stopped")
@@ -112,7 +118,7 @@ class JobBoard:
         folder = new_folder(self.root / f"{stamp:%Y-%m-%d_%H-%M-%S}_{kind}")
         record = {"kind": kind, "title": title, "created": stamp.isoformat(timespec="seconds"), "state": "running",
                   "done": 0, "total": total, "message": "starting", "spec": dict(spec)}
-        write_job(folder, record)
+        write_json(folder / "job.json", record)
         log = open(folder / "job.log", "wb")
         with log:
             process = subprocess.Popen([sys.executable, "-m", "sim.app.job", str(folder)], stdout=log,
@@ -145,7 +151,7 @@ class JobBoard:
         job = self.job(job_id)
         if job is None or job.state != "running":
             return False
-        pid = _raw(job.folder).get("pid")
+        pid = read_json(job.folder / "job.json").get("pid")
         with self._lock:
             process = self._processes.get(job_id)
         try:
@@ -157,22 +163,19 @@ class JobBoard:
             return False
         return True
 
-    def close(self) -> None:
-        """Cancel every job this board started that still runs, and wait for them."""
+    def close(self, grace_seconds: float = 2.0) -> None:
+        """Cancel every job this board started that still runs, and wait for them (the
+        workbench's shutdown). A job already stopping (Ctrl-C in the terminal reaches it too)
+        is given ``grace_seconds`` to keep what it finished before it is told again."""
         with self._lock:
-            processes = list(self._processes.values())
+            processes = [p for p in self._processes.values() if p.poll() is None]
         for process in processes:
-            if process.poll() is None:
+            try:
+                process.wait(timeout=grace_seconds / max(len(processes), 1))
+            except subprocess.TimeoutExpired:
                 process.send_signal(signal.SIGTERM)
         for process in processes:
             try:
-                process.wait(timeout=30)
+                process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 process.kill()
-
-
-def _raw(folder: Path) -> dict:
-    try:
-        return json.loads((folder / "job.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}

@@ -6,7 +6,6 @@ planner sees is decided here and the server only wires it up.
 from __future__ import annotations
 
 import base64
-import html
 import json
 from pathlib import Path
 from typing import Any, Sequence
@@ -17,7 +16,7 @@ from ..config.schema import SimConfig
 from ..domain import GRADES
 from ..present.report import plain_value
 from ..present.run_report import FIGURE_TITLES
-from .fields import Field, grouped, value_at
+from .fields import Field, fields_for, grouped, value_at
 from .jobs import Job
 
 KIND_WORDS = {"run": "Run", "compare": "Comparison", "search": "Staffing search"}
@@ -80,7 +79,7 @@ def field_input(field: Field, value: Any, baseline_default: str) -> ui.Tag:
 def form(config: SimConfig, baseline: SimConfig, fields: Sequence[Field]) -> ui.Tag:
     """Every lever, grouped, holding ``config``'s values; the region's only for a region."""
     panels, titles = [], []
-    for title, members in grouped([f for f in fields if config.forces or not f.region]):
+    for title, members in grouped(fields_for(config, fields)):
         if members:
             titles.append(title)
             panels.append(ui.accordion_panel(title, *[field_input(f, value_at(config, f.key),
@@ -103,7 +102,7 @@ def progress_bar(job: Job) -> ui.Tag:
                   class_="job-progress")
 
 
-def _button(label: str, input_name: str, job_id: str, css: str) -> ui.Tag:
+def event_button(label: str, input_name: str, job_id: str, css: str) -> ui.Tag:
     """A button that tells the server ``input_name`` = ``job_id`` (one input for every row)."""
     return ui.tags.button(label, type="button", class_=f"btn btn-sm {css}",
                           onclick=f"Shiny.setInputValue({json.dumps(input_name)}, {json.dumps(job_id)}, "
@@ -117,9 +116,9 @@ def jobs_table(jobs: Sequence[Job]) -> ui.Tag:
     rows = [ui.tags.tr(ui.tags.th("Started"), ui.tags.th("What"), ui.tags.th("Title"), ui.tags.th("State"),
                        ui.tags.th("Progress"), ui.tags.th(""))]
     for job in jobs:
-        buttons = [_button("Open", "open_job", job.id, "btn-outline-primary")]
+        buttons = [event_button("Open", "open_job", job.id, "btn-outline-primary")]
         if job.state == "running":
-            buttons.append(_button("Cancel", "cancel_job", job.id, "btn-outline-danger"))
+            buttons.append(event_button("Cancel", "cancel_job", job.id, "btn-outline-danger"))
         rows.append(ui.tags.tr(ui.tags.td(job.created.replace("T", " ")), ui.tags.td(KIND_WORDS.get(job.kind, job.kind)),
                                ui.tags.td(job.title), ui.tags.td(STATE_WORDS.get(job.state, job.state)),
                                ui.tags.td(f"{job.done} of {job.total}"), ui.tags.td(*buttons),
@@ -141,7 +140,7 @@ def job_results(job: Job, view: dict | None, downloads: Sequence[ui.Tag]) -> ui.
                   ui.p(f"Started {job.created.replace('T', ' ')}; {STATE_WORDS.get(job.state, job.state)}.",
                        class_="job-state", **{"data-state": job.state}))
     if job.state == "running":
-        return ui.div(head, progress_bar(job), _button("Cancel this run", "cancel_job", job.id, "btn-danger"),
+        return ui.div(head, progress_bar(job), event_button("Cancel this run", "cancel_job", job.id, "btn-danger"),
                       id="job-view")
     if job.state != "finished" or view is None:
         said = job.message or "no result was kept"
@@ -168,7 +167,3 @@ def job_results(job: Job, view: dict | None, downloads: Sequence[ui.Tag]) -> ui.
     parts += [ui.h4("Downloads"), ui.div(*downloads, class_="d-flex flex-wrap gap-2")]
     return ui.div(*parts, id="job-view")
 
-
-def text_of(tag: Any) -> str:
-    """A tag's HTML, for tests and logs."""
-    return html.unescape(str(tag))

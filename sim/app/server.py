@@ -11,15 +11,18 @@ import shutil
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from shiny import App, reactive, render, ui
 
 from ..config.load import load_config
+from ..config.schema import SimConfig
+from ..domain import GRADES
 from ..errors import ConfigError
 from . import page
 from .dictionary import sources_markdown
-from .fields import FIELDS, field_of
-from .jobs import Job, JobBoard
+from .fields import FIELDS, field_of, fields_for
+from .jobs import Job, JobBoard, read_json
 from .scenarios import Base, Scenario, changes, own_yaml, presets, scenario_dict, slug
 
 MAX_SCENARIOS = 5
@@ -27,8 +30,6 @@ MAX_SCENARIOS = 5
 SEARCH_NAMES = {"risks": "Risk grades", "within_days": "Days to arrest", "max_share_late": "Share late",
                 "confidence": "Confidence", "high": "Most investigators"}
 """The staffing search's form fields, by the name ``check_search`` gives them, as the page labels them."""
-SEARCH_INPUTS = {"Risk grades": "s_risks", "Days to arrest": "s_within_days", "Share late": "s_max_share_late",
-                 "Confidence": "s_confidence", "Most investigators": "s_high"}
 DOWNLOADS = (("dl_report", "report.html", "The report (HTML)"),
              ("dl_headline_csv", "headline.csv", "Headline table (CSV)"),
              ("dl_headline_xlsx", "headline.xlsx", "Headline table (Excel)"),
@@ -82,19 +83,17 @@ def create_app(root: str | Path) -> App:
                 return ui.p(said, class_="field-error")
             return page.form(cfg, baseline, FIELDS)
 
-        def shown_fields():
-            cfg, _ = base_config()
-            return [f for f in FIELDS if cfg is not None and (cfg.forces or not f.region)]
-
         @reactive.calc
-        def checked() -> tuple[Scenario | None, dict[str, str], str]:
-            """The scenario the form describes, or the errors that stop it: by field, or for the whole form."""
+        def checked() -> tuple[tuple[Scenario, SimConfig] | None, dict[str, str], str]:
+            """The scenario the form describes with its configuration, or the errors that stop
+            it: by field, or for the whole form."""
             cfg, said = base_config()
             if cfg is None:
                 return None, {}, said
-            values = {f.key: input[f.input_id]() for f in shown_fields() if f.input_id in input}
-            made, wrong = changes(values, cfg, shown_fields())
-            errors = {f.input_id: wrong[f.key] for f in FIELDS if f.key in wrong}
+            shown = fields_for(cfg)
+            values = {f.key: input[f.input_id]() for f in shown if f.input_id in input}
+            made, wrong = changes(values, cfg, shown)
+            errors = {f.input_id: wrong[f.key] for f in shown if f.key in wrong}
             name = (input.name() or "").strip()
             if not name or name == "baseline":
                 errors["name"] = f"name={name!r}: a name for the scenario, other than 'baseline'"
@@ -104,11 +103,10 @@ def create_app(root: str | Path) -> App:
                 return None, errors, ""
             scenario = Scenario(name, base(), made)
             try:
-                scenario.config()
+                return (scenario, scenario.config()), {}, ""
             except ConfigError as error:
                 field = field_of(error)
                 return None, ({field.input_id: str(error)} if field else {}), "" if field else str(error)
-            return scenario, {}, ""
 
         @reactive.effect
         async def _mark_fields():
@@ -172,36 +170,34 @@ def create_app(root: str | Path) -> App:
             return ui.p(f"Today's queue from {Path(backlog()).name}." if backlog() else
                         "Today's queue: the starting point's counts.", class_="help", id="backlog-state")
 
-        def show(job: Job) -> None:
-            selected.set(job.id)
+        def show(job_id: str) -> None:
+            selected.set(job_id)
             ui.update_navset("tabs", selected="results")
 
         def refuse(message: str) -> None:
             ui.notification_show(f"Not run: {message}", type="error", duration=8)
 
-        def ready() -> Scenario | None:
-            """The form's scenario, or None after saying what stops it."""
-            scenario, errors, said = checked()
-            if scenario is None:
+        def ready() -> tuple[Scenario, SimConfig] | None:
+            """The form's scenario and its configuration, or None after saying what stops it."""
+            found, errors, said = checked()
+            if found is None:
                 refuse(said or next(iter(errors.values()), "the form is not complete"))
-            return scenario
+            return found
 
         @reactive.effect
         @reactive.event(input.run)
         def _run():
-            scenario = ready()
-            if scenario is None:
+            if (found := ready()) is None:
                 return
-            cfg = scenario.config()
-            show(board.start("run", scenario.name, {"scenarios": [scenario_dict(scenario)]}, cfg.run.replications))
+            scenario, cfg = found
+            show(board.start("run", scenario.name, {"scenarios": [scenario_dict(scenario)]}, cfg.run.replications).id)
 
         @reactive.effect
         @reactive.event(input.add)
         def _add():
-            scenario = ready()
-            if scenario is None:
+            if (found := ready()) is None:
                 return
-            held = compared()
+            scenario, held = found[0], compared()
             if any(s.name == scenario.name for s in held):
                 refuse(f"name={scenario.name!r}: the comparison already holds a scenario of this name")
             elif len(held) >= MAX_SCENARIOS:
@@ -224,7 +220,7 @@ def create_app(root: str | Path) -> App:
             first = held[0].base
             rows = [ui.tags.tr(ui.tags.td(s.name), ui.tags.td(s.base.label),
                                ui.tags.td(", ".join(s.changes) or "no change"),
-                               ui.tags.td(page._button("Remove", "remove_scenario", s.name, "btn-outline-secondary")))
+                               ui.tags.td(page.event_button("Remove", "remove_scenario", s.name, "btn-outline-secondary")))
                     for s in held]
             return ui.div(ui.p(f"Baseline: today, as '{first.label}' with no change."),
                           ui.tags.table(ui.tags.tr(ui.tags.th("Scenario"), ui.tags.th("Starts from"),
@@ -238,12 +234,13 @@ def create_app(root: str | Path) -> App:
             if not held:
                 refuse("scenarios: add at least one scenario to compare with the baseline")
                 return
-            run = [f"run.replications={input.c_replications()}", f"run.horizon_days={input.c_horizon_days()}",
-                   f"run.seed={input.c_seed()}"]
             everyone = [Scenario("baseline", held[0].base, ()), *held]
             try:
                 from ..running.scenarios import check_pairable
 
+                run = [f"run.replications={_number(input.c_replications(), 'run.replications')}",
+                       f"run.horizon_days={_number(input.c_horizon_days(), 'run.horizon_days')}",
+                       f"run.seed={_number(input.c_seed(), 'run.seed')}"]
                 configs = [s.config(run) for s in everyone]
                 check_pairable(configs[0], configs[1:])
             except ConfigError as error:
@@ -251,17 +248,16 @@ def create_app(root: str | Path) -> App:
                 return
             title = "baseline against " + ", ".join(s.name for s in held)
             spec = {"scenarios": [scenario_dict(s) for s in everyone], "run": run}
-            show(board.start("compare", title, spec, len(everyone) * configs[0].run.replications))
+            show(board.start("compare", title, spec, len(everyone) * configs[0].run.replications).id)
 
         @reactive.effect
         @reactive.event(input.run_search)
         def _run_search():
             from ..running.search import Target, check_search, search_levels
 
-            scenario = ready()
-            if scenario is None:
+            if (found := ready()) is None:
                 return
-            cfg = scenario.config()
+            scenario, cfg = found
             try:
                 target = Target(tuple(input.s_risks()), _number(input.s_within_days(), "Days to arrest"),
                                 _number(input.s_max_share_late(), "Share late"), 0,
@@ -277,7 +273,7 @@ def create_app(root: str | Path) -> App:
                     "target": {"risks": list(target.risks), "within_days": target.within_days,
                                "max_share_late": target.max_share_late, "confidence": target.confidence}}
             total = search_levels(cfg.staffing.investigators, int(high)) * cfg.run.replications
-            show(board.start("search", f"{scenario.name}: fewest investigators", spec, total))
+            show(board.start("search", f"{scenario.name}: fewest investigators", spec, total).id)
 
         @render.ui
         def search_error():
@@ -287,8 +283,7 @@ def create_app(root: str | Path) -> App:
         @reactive.event(input.open_job)
         def _open():
             if board.job(input.open_job()) is not None:
-                selected.set(input.open_job())
-                ui.update_navset("tabs", selected="results")
+                show(input.open_job())
 
         @reactive.effect
         @reactive.event(input.cancel_job)
@@ -298,12 +293,10 @@ def create_app(root: str | Path) -> App:
 
         @reactive.effect
         def _job_from_address():
-            query = session.input[".clientdata_url_search"]()
-            wanted = dict(part.split("=", 1) for part in query.lstrip("?").split("&") if "=" in part).get("job")
+            wanted = parse_qs(session.input[".clientdata_url_search"]().lstrip("?")).get("job", [None])[0]
             with reactive.isolate():
                 if wanted and selected() is None and board.job(wanted) is not None:
-                    selected.set(wanted)
-                    ui.update_navset("tabs", selected="results")
+                    show(wanted)
 
         @reactive.effect
         async def _address_of_job():
@@ -330,7 +323,7 @@ def create_app(root: str | Path) -> App:
             current = job()
             if current is None:
                 return ui.p("Nothing to show yet: run a scenario, or open one under Runs.")
-            view = _read_view(current.folder)
+            view = read_json(current.folder / "view.json") or None
             buttons = [ui.download_button(id_, words) for id_, name, words in DOWNLOADS
                        if (current.folder / name).is_file()]
             if (current.folder / "scenarios").is_dir():
@@ -353,7 +346,9 @@ def create_app(root: str | Path) -> App:
                                           current.folder / "scenarios")
             return archive
 
-    return App(app_ui, server)
+    app = App(app_ui, server)
+    app.on_shutdown(board.close)  # Ctrl-C or SIGTERM on the workbench: its runs keep what they finished
+    return app
 
 
 def _download(output: Any, id_: str, name: str, folder_file) -> None:
@@ -372,15 +367,6 @@ def _number(value: Any, name: str) -> float:
         raise ConfigError(name, "", "a number; the field is empty")
     number = float(value)
     return int(number) if number.is_integer() else number
-
-
-def _read_view(folder: Path) -> dict | None:
-    import json
-
-    try:
-        return json.loads((folder / "view.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def _setup_panel(bases: dict[str, Base]) -> ui.Tag:
@@ -419,18 +405,21 @@ def _compare_panel(baseline) -> ui.Tag:
 
 
 def _search_panel() -> ui.Tag:
+    from ..running.search import HIGHEST_TRIED, Target
+
+    target = Target()  # the form starts from the search's own defaults
     return ui.div(
         ui.h3("The fewest investigators that meet a target"),
         ui.p("Starting from the scenario set up in 'Set up and run' (its name, starting point and levers), "
              "the search runs investigator levels from today's up to the most given, halving the range each "
              "time, and answers with the fewest that meet the target with the confidence asked."),
-        ui.input_checkbox_group("s_risks", "For referrals of true risk", ["VH", "H", "M", "L"],
-                                selected=["VH", "H"], inline=True),
-        ui.layout_columns(ui.input_numeric("s_within_days", "Arrested within (days)", 7),
+        ui.input_checkbox_group("s_risks", "For referrals of true risk", list(GRADES), selected=list(target.risks),
+                                inline=True),
+        ui.layout_columns(ui.input_numeric("s_within_days", "Arrested within (days)", target.within_days),
                           ui.input_numeric("s_max_share_late", "At most this share later (fraction, 0.01 is 1 %)",
-                                           0.01),
-                          ui.input_numeric("s_confidence", "With confidence (fraction)", 0.9),
-                          ui.input_numeric("s_high", "Most investigators to try (people)", 60)),
+                                           target.max_share_late),
+                          ui.input_numeric("s_confidence", "With confidence (fraction)", target.confidence),
+                          ui.input_numeric("s_high", "Most investigators to try (people)", HIGHEST_TRIED)),
         ui.input_action_button("run_search", "Find the staffing", class_="btn-primary"),
         ui.output_ui("search_error"),
         class_="container",

@@ -29,7 +29,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="share of those referrals that may be later, a fraction")
     parser.add_argument("--confidence", type=float, default=0.9,
                         help="confidence of the upper bound on the share late, a fraction")
-    parser.add_argument("--max-investigators", type=int, default=60,
+    from ..running.search import HIGHEST_TRIED
+
+    parser.add_argument("--max-investigators", type=int, default=HIGHEST_TRIED,
                         help="the most investigators the bisection tries")
     parser.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
                         help="search the cheapest mix of these levels instead of investigators alone; "

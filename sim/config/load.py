@@ -205,7 +205,7 @@ def apply_force_overrides(mapping: dict[str, Any], per_force: Sequence[str]) -> 
         assert match is not None
         name, path, _ = match.groups()
         key = f"forces.{name}.{path}"
-        value = parse_override(f"{key.replace(name, 'x', 1)}={match.group(3)}").value()
+        value = parse_override(f"{path}={match.group(3)}").value()  # the value as Hydra reads it
         if not names:
             raise ConfigError(key, value, "this configuration lists no forces: choose a region first "
                                           "(forces=three_forces, forces=england_and_wales)")
@@ -230,12 +230,17 @@ def _refuse_group_structures(overrides: Sequence[str], extra_dir: Path | None) -
     for text in overrides:
         key, _, value = text.partition("=")
         group = key.lstrip("+~")
-        if value.lstrip().startswith(("[", "{")) and any((folder / group).is_dir()
-                                                         for folder in (CONFIG_DIR, extra_dir) if folder):
-            options = sorted({path.stem for folder in (CONFIG_DIR, extra_dir) if folder and (folder / group).is_dir()
-                              for path in (folder / group).glob("*.yaml")})
+        options = _group_options(group, extra_dir)
+        if options and value.lstrip().startswith(("[", "{")):
             raise ConfigError(group, value, f"a config group: the name of one of its options, {', '.join(options)}; "
-                                            "forces of your own go in a YAML (--config-dir, --config-name)")
+                                            "a list or mapping of your own goes in a YAML (--config-dir, --config-name)")
+
+
+def _group_options(group: str, extra_dir: Path | None) -> list[str]:
+    """The options of config group ``group`` (none if it is not a group), in ``configs/``
+    and ``extra_dir``."""
+    folders = [folder / group for folder in (CONFIG_DIR, extra_dir) if folder is not None]
+    return sorted({path.stem for folder in folders if folder.is_dir() for path in folder.glob("*.yaml")})
 
 
 def _group_choice_error(overrides: Sequence[str], extra_dir: Path | None) -> ConfigError:
@@ -244,8 +249,7 @@ def _group_choice_error(overrides: Sequence[str], extra_dir: Path | None) -> Con
     for text in overrides:
         key, _, value = text.partition("=")
         group = key.lstrip("+~")
-        folders = [folder / group for folder in (CONFIG_DIR, extra_dir) if folder is not None]
-        options = sorted({path.stem for folder in folders if folder.is_dir() for path in folder.glob("*.yaml")})
+        options = _group_options(group, extra_dir)
         if options and (value in ("true", "false", "null") or _is_number(value)):
             return ConfigError(group, value, f"a config group: the name of one of its options, {', '.join(options)}")
     return ConfigError("overrides", " ".join(overrides), "a config group is given a value that is not an option's name")

@@ -54,7 +54,7 @@ def run_replications(cfg: SimConfig, replications: Iterable[int] | None = None,
     """
     cfg.validate()
     reps = list(range(cfg.run.replications) if replications is None else replications)
-    tasks = len(reps) * (len(cfg.regions()) if is_split(cfg) else 1)  # a region a task when regions run apart
+    tasks = len(reps) * len(cfg.regions())  # a region a task when regions run apart
     workers = min(cfg.run.workers if workers is None else workers, max(tasks, 1))
     show = cfg.run.progress if progress is None else progress
     bar = tqdm(total=len(reps), desc=f"{cfg.scenario}: replications", unit="rep", disable=not show or None)
@@ -95,7 +95,7 @@ def _run_in_processes(cfg: SimConfig, reps: list[int], workers: int,
     replications already done are finished too before the exception passes on, and the
     workers are stopped."""
     refuse_main_module_objects(cfg, workers)
-    n_regions = len(cfg.regions()) if is_split(cfg) else 1
+    n_regions = len(cfg.regions())  # 1: the whole in one simulation
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                                initializer=leave_interrupts_to_the_parent)
     futures: dict[Future, tuple[int, int]] = {}

@@ -44,6 +44,8 @@ INVESTIGATORS_KEY = "staffing.investigators"
 MAX_INVESTIGATORS = 1000
 """The most investigators a search may try: far above any force's team, low enough that a
 typing slip (an extra zero or three) is refused instead of simulated."""
+HIGHEST_TRIED = 60
+"""The most investigators the bisection tries unless told otherwise."""
 MAX_COMBINATIONS = 10_000
 """The most staffing mixes a grid may hold (each is a full simulation)."""
 MIN_REPLICATIONS = 2
@@ -271,7 +273,7 @@ def search_levels(low: int, high: int) -> int:
     return 1 + math.ceil(math.log2(high - low + 1))
 
 
-def search_investigators(cfg: SimConfig, target: Target = Target(), low: int | None = None, high: int = 60,
+def search_investigators(cfg: SimConfig, target: Target = Target(), low: int | None = None, high: int = HIGHEST_TRIED,
                          progress: bool = False, on_level: LevelCallback | None = None,
                          on_replication: Callable[[ReplicationOutput], None] | None = None) -> SearchResult:
     """The fewest investigators in [low, high] (default low: today's) meeting ``target``;
