@@ -150,6 +150,9 @@ CASESIM = [
     bad("casesim", "run.warmup_days=5000", "run.warmup_days=5000"),
     bad("casesim", "run.warmup_days=-1", "run.warmup_days=-1"),
     bad("casesim", "run.workers=0", "run.workers=0"),
+    bad("casesim", "run.local_cluster=-1", "run.local_cluster=-1"),
+    bad("casesim", "run.scheduler=tcp://127.0.0.1:8786 run.local_cluster=2", "run.local_cluster=2: 0 when"),
+    bad("casesim", "run.scheduler=nowhere", "run.scheduler='nowhere': PROTOCOL://HOST:PORT", end_to_end=True),
     bad("casesim", "run.progress=maybe", "run.progress='maybe'"),
     bad("casesim", "run.monitor_interval_days=0", "run.monitor_interval_days=0"),
     bad("casesim", "run.bogus=1", "run.bogus"),
@@ -343,6 +346,8 @@ COMPARE = [
     bad("casesim-compare", "regional_pooling", "regional_pooling", name="casesim-compare: pooling on one force"),
     bad("casesim-compare", "fast_warrants --out", "argument --out: expected one argument"),
     bad("casesim-compare", "fast_warrants demand=huge_force", "huge_force"),
+    bad("casesim-compare", "fast_warrants run.scheduler=nowhere --out {out}", "run.scheduler='nowhere'",
+        end_to_end=True),
     bad("casesim-compare", "fast_warrants stages.intake.duplicate_probability=1.2 --out {out}",
         "stages.intake.duplicate_probability=1.2: ", end_to_end=True),
 ]

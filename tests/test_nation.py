@@ -10,10 +10,14 @@ import pandas as pd
 import pytest
 
 import sim
+from sim.config.design import config_hash
 from sim.config.load import CONFIG_DIR
 from sim.config.nation import NATIONAL_REFERRALS_PER_MONTH, nation_yaml, read_table
 from sim.config.schema import ForceConfig, SimConfig
 from sim.errors import ConfigError
+from sim.running.executors import LocalExecutor
+from sim.running.regions import region_order
+from sim.running.runner import split_by_region
 
 TABLE = CONFIG_DIR / "forces" / "england_and_wales.csv"
 SHORT = ["forces=england_and_wales", "run.replications=2", "run.horizon_days=100", "run.progress=false"]
@@ -75,8 +79,45 @@ def test_regions_run_apart_give_the_nation_in_one_simulation(by_region):
 
 def test_regions_in_processes_give_the_regions_run_in_turn(by_region):
     cfg = sim.load_config([*SHORT, "run.workers=2"])
+    assert split_by_region(cfg, 2, 2)  # two replications on two workers: a region a task
     for parallel, serial in zip(_tables(sim.simulate(cfg)), by_region):
         pd.testing.assert_frame_equal(parallel, serial)
+
+
+def test_whole_replications_in_processes_give_the_regions_run_in_turn(by_region):
+    cfg = sim.load_config(SHORT)
+    executor = LocalExecutor(1)
+    assert not split_by_region(cfg, 2, executor.workers)  # a replication a task, its regions joined on the worker
+    for parallel, serial in zip(_tables(sim.simulate(cfg, executor=executor)), by_region):
+        pd.testing.assert_frame_equal(parallel, serial)
+    executor.close()
+
+
+def test_regions_on_a_dask_cluster_give_the_regions_run_in_turn(by_region):
+    pytest.importorskip("distributed")
+    cfg = sim.load_config([*SHORT, "run.local_cluster=2"])
+    assert cfg.run.on_dask() and config_hash(cfg) == config_hash(sim.load_config(SHORT))
+    for on_dask, serial in zip(_tables(sim.simulate(cfg)), by_region):
+        pd.testing.assert_frame_equal(on_dask, serial)
+
+
+def test_regions_are_sent_largest_first():
+    cfg = sim.load_config(SHORT)
+    names = [name for name, _ in cfg.region_configs()]
+    order = [names[k] for k in region_order(cfg)]
+    assert order[0] == "london" and order[-1] == "southern_wales" and sorted(order) == sorted(names)
+
+
+def test_a_scheduler_and_a_local_cluster_together_are_one_line():
+    with pytest.raises(ConfigError, match=r"run\.local_cluster.*0 when run\.scheduler is given"):
+        sim.load_config(["run.scheduler=tcp://127.0.0.1:8786", "run.local_cluster=2"])
+
+
+def test_a_bad_scheduler_is_named_by_its_key():
+    pytest.importorskip("distributed")
+    cfg = sim.load_config([*SHORT, "run.scheduler=not-an-address"])
+    with pytest.raises(ConfigError, match=r"^run\.scheduler"):
+        sim.run_replications(cfg)
 
 
 def test_a_regions_total_is_its_forces_together(by_region):
@@ -179,10 +220,15 @@ def test_the_command_says_how_the_regions_run(capsys):
     nation = sim.load_config(["forces=england_and_wales"])
     say_regions("casesim", nation)
     say_regions("casesim", dataclasses.replace(nation, run=dataclasses.replace(nation.run, workers=2)))
+    say_regions("casesim", dataclasses.replace(nation, run=dataclasses.replace(nation.run, workers=2, replications=2)))
+    say_regions("casesim", dataclasses.replace(nation, run=dataclasses.replace(nation.run, local_cluster=3)))
     say_regions("casesim", sim.load_config(["forces=england_and_wales", "collaboration.scope=nation"]))
     say_regions("casesim", sim.load_config(["forces=three_forces"]))
     assert capsys.readouterr().out.splitlines() == [
         "casesim: 10 regions that share nothing, each its own simulation in turn (run.workers=2 runs two at a time)",
+        "casesim: 10 regions that share nothing, each its own simulation; a replication's regions in turn, "
+        "2 replications at a time",
         "casesim: 10 regions that share nothing, each its own simulation, 2 at a time",
+        "casesim: 10 regions that share nothing, each its own simulation, side by side on a Dask cluster of 3 workers",
         "casesim: collaboration.scope=nation: the 10 regions' forces work together, so they run as one simulation "
         "in one process"]

@@ -219,17 +219,28 @@ def warn_overloaded(prog: str, cfg, label: str = "") -> None:
 
 def say_regions(prog: str, cfg) -> None:
     """Before a run of forces in several regions: one line on stdout saying how it runs, a
-    simulation a region (side by side with ``run.workers`` above 1), or, with
-    ``collaboration.scope=nation``, one simulation of every force in one process."""
+    simulation a region (side by side with ``run.workers`` above 1 or on a Dask cluster),
+    or, with ``collaboration.scope=nation``, one simulation of every force in one process."""
+    from ..running.runner import split_by_region
+
     labels = {region for region in cfg.region_of.values() if region}
     if len(labels) < 2:
         return
     if cfg.collaboration.scope == "nation":
         print(f"{prog}: collaboration.scope=nation: the {len(labels)} regions' forces work together, so they run as "
               "one simulation in one process")
+        return
+    run = cfg.run
+    if run.on_dask():
+        where = f"the Dask scheduler {run.scheduler}" if run.scheduler else f"a Dask cluster of {run.local_cluster} workers"
+        side = f", side by side on {where}"
+    elif run.workers == 1:
+        side = " in turn (run.workers=2 runs two at a time)"
+    elif split_by_region(cfg, run.replications, run.workers):
+        side = f", {run.workers} at a time"
     else:
-        side = f", {cfg.run.workers} at a time" if cfg.run.workers > 1 else " in turn (run.workers=2 runs two at a time)"
-        print(f"{prog}: {len(labels)} regions that share nothing, each its own simulation{side}")
+        side = f"; a replication's regions in turn, {run.workers} replications at a time"
+    print(f"{prog}: {len(labels)} regions that share nothing, each its own simulation{side}")
 
 
 def kept_nothing(folder: Path) -> str:

@@ -26,12 +26,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise ConfigError("scenarios", "", "name at least one scenario from configs/scenario/")
 
     from ..results.findings import no_comparison_findings
+    from ..running.runner import check_cluster_of
     from ..running.scenarios import load_scenarios
     from .outputs import compare_to_folder
 
     baseline, scenarios = load_scenarios(names, overrides)
     for cfg in (baseline, *scenarios):
         warn_overloaded("casesim-compare", cfg, cfg.scenario)
+    check_cluster_of(baseline)  # run.scheduler/run.local_cluster: before the folder is made
     folder = claim_output_folder(args.out, "outputs/compare/{time}")
     comparison, findings = compare_to_folder(baseline, scenarios, folder, overrides)
     from ..present.console import findings_text

@@ -151,6 +151,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             folder = _sweep_folder(line.sweep_dir, _validate_multirun(line))
         else:
             cfg, template = _validate_single_run(line)
+            if cfg.run.on_dask():  # a scheduler that does not answer: one line, and no folder
+                from ..running.runner import check_cluster_of
+
+                check_cluster_of(cfg)
             folder = _run_folder(cfg, line.run_dir, template)
             warn_overloaded("casesim", cfg)
             say_regions("casesim", cfg)

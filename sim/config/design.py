@@ -63,8 +63,12 @@ class DesignPoint:
 
 def config_hash(cfg: SimConfig) -> str:
     """A short stable hash of a resolved configuration (how it is run excluded: workers,
-    progress bar), naming the design point's folder."""
-    data = dataclasses.asdict(dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, workers=1, progress=False)))
+    cluster, progress bar), naming the design point's folder."""
+    data = dataclasses.asdict(dataclasses.replace(cfg, run=cfg.run.results_only()))
+    # Keys added to run control since hashes were first written are left out, so that a
+    # sweep folder written before keeps its points' names (and resumes).
+    for added in ("scheduler", "local_cluster"):
+        del data["run"][added]
     text = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
@@ -268,7 +272,7 @@ def build_points(grid: Sequence[tuple[str, Sequence[str]]], samples: Sequence[Ma
                 cfg = build_config(_with_values(bases[groups], changes))
             except ConfigError as exc:
                 raise ConfigError(exc.key, exc.value, f"{exc.allowed} (design point {where})") from None
-            cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, workers=1, progress=False))
+            cfg = dataclasses.replace(cfg, run=cfg.run.results_only())
             key = config_hash(cfg)
             if key in seen:  # two design points that resolve to one configuration run once
                 continue

@@ -6,9 +6,12 @@ data, and the YAML Hydra reads follows from them by one documented rule:
 - each force's referrals a month are the national figure (``NATIONAL_REFERRALS_PER_MONTH``,
   source 'size') times its share of the population of England and Wales (source 'nation'):
   no per-force count of referrals is published;
-- its staff, court hearings and today's queue are the baseline medium force's (50 referrals
-  a month) scaled by its referrals, rounded, with at least one of each post and hearing: a
-  force as stretched as the baseline, whatever its size.
+- its staff and court hearings are the baseline medium force's (50 referrals a month)
+  scaled by its referrals and rounded up, so at least one of each post and hearing: no
+  force more stretched than the baseline, whatever its size (rounded to the nearest, a
+  force of 30-37 referrals would have one search team where the baseline's two for 50 are
+  already busy, and its queue for them would grow without bound); today's queue is the
+  baseline's scaled, rounded to the nearest case.
 
 ``python -m sim.config.nation`` rewrites ``configs/forces/england_and_wales.yaml`` from the
 table; ``tests/test_nation.py`` checks the YAML still follows from it.
@@ -17,6 +20,7 @@ table; ``tests/test_nation.py`` checks the YAML still follows from it.
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 
 from .schema import SimConfig
@@ -36,8 +40,8 @@ def read_table(path: str | Path) -> list[dict[str, str | int]]:
 
 def force_entries(rows: list[dict], base: SimConfig = SimConfig()) -> list[dict]:
     """Each force of ``rows`` as a ``forces`` entry: its name and region, its referrals a
-    month by population share, and ``base``'s staff, court hearings and queue scaled by its
-    referrals against ``base``'s."""
+    month by population share, and ``base``'s staff and court hearings (rounded up) and
+    queue scaled by its referrals against ``base``'s."""
     total = sum(row["population"] for row in rows)
     entries = []
     for row in rows:
@@ -49,11 +53,16 @@ def force_entries(rows: list[dict], base: SimConfig = SimConfig()) -> list[dict]
             "demand": {"referrals_per_month": referrals,
                        "initial_backlog": {"counts": {g: round(v * scale) for g, v in
                                                       zip(("VH", "H", "M", "L"), counts.as_tuple())}}},
-            "staffing": {name: max(1, round(getattr(base.staffing, name) * scale)) for name in HEADCOUNTS},
-            "stages": {"warrant": {"slots_per_sitting_day": max(1, round(base.stages.warrant.slots_per_sitting_day
-                                                                        * scale))}},
+            "staffing": {name: _rounded_up(getattr(base.staffing, name) * scale) for name in HEADCOUNTS},
+            "stages": {"warrant": {"slots_per_sitting_day": _rounded_up(base.stages.warrant.slots_per_sitting_day
+                                                                        * scale)}},
         })
     return entries
+
+
+def _rounded_up(count: float) -> int:
+    """A scaled headcount rounded up (a float's last bit of error aside), at least one."""
+    return max(1, math.ceil(count - 1e-9))
 
 
 def nation_yaml(rows: list[dict]) -> str:

@@ -42,7 +42,9 @@ class ByGrade:
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Run control: replications, seed, horizon and warm-up (days), local workers."""
+    """Run control: replications, seed, horizon and warm-up (days), and where replications
+    run: local workers, or a Dask cluster (a scheduler's address, or a local cluster of
+    ``local_cluster`` workers). Where they run never changes a result."""
 
     replications: int = at_least_one(10, at_most=limits.REPLICATIONS)
     seed: int = non_negative(20230405, at_most=limits.SEED)
@@ -51,11 +53,24 @@ class RunConfig:
     workers: int = at_least_one(1, at_most=limits.WORKERS)
     progress: bool = True
     monitor_interval_days: float = positive(1.0, at_least=limits.INTERVAL_DAYS, at_most=limits.DAYS)
+    scheduler: str = ""  # a Dask scheduler, tcp://HOST:8786 ("": none)
+    local_cluster: int = non_negative(0, at_most=limits.WORKERS)  # workers of a Dask LocalCluster (0: none)
 
     def validate(self, key: str) -> None:
         check_declared(self, key)
         check(0 <= self.warmup_days < self.horizon_days, f"{key}.warmup_days", self.warmup_days,
                f"must be >= 0 and < run.horizon_days ({self.horizon_days})")
+        check(not (self.scheduler and self.local_cluster), f"{key}.local_cluster", self.local_cluster,
+              f"0 when {key}.scheduler is given ({self.scheduler}): replications run on one cluster or the other")
+
+    def on_dask(self) -> bool:
+        """Whether replications run on a Dask cluster rather than local processes."""
+        return bool(self.scheduler or self.local_cluster)
+
+    def results_only(self) -> "RunConfig":
+        """This run control with how it is run (workers, cluster, progress bar) set to its
+        defaults: what the results depend on, for hashing and comparing configurations."""
+        return dataclasses.replace(self, workers=1, progress=False, scheduler="", local_cluster=0)
 
 
 @dataclass(frozen=True)

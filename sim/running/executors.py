@@ -134,20 +134,23 @@ CONNECT_TIMEOUT_SECONDS = 10.0
 30 s)."""
 
 
+OPTIONS = ("--scheduler", "--local-cluster")
+"""The names a command gives the scheduler's address and the local cluster's size, used in
+error messages (``casesim`` itself names them ``run.scheduler`` and ``run.local_cluster``)."""
+
+
 class DaskExecutor:
     """Tasks on a Dask cluster: the scheduler at ``address`` (``tcp://host:8786``), or a
     ``LocalCluster`` of ``local_workers`` single-threaded worker processes. A scheduler that
     does not answer within ``connect_timeout_seconds``, or an address Dask cannot read,
-    raises ConfigError naming it."""
+    raises ConfigError naming it by ``options[0]``."""
 
     def __init__(self, address: str | None = None, local_workers: int | None = None,
-                 connect_timeout_seconds: float = CONNECT_TIMEOUT_SECONDS):
-        try:
-            import dask
-            from distributed import Client, LocalCluster
-        except ImportError:  # an optional extra
-            raise ConfigError("--scheduler/--local-cluster", address or local_workers,
-                              "needs Dask: pip install 'casesim[dask]'") from None
+                 connect_timeout_seconds: float = CONNECT_TIMEOUT_SECONDS, options: tuple[str, str] = OPTIONS):
+        _need_dask(options, address or local_workers)
+        import dask
+        from distributed import Client, LocalCluster
+
         self._cluster = None
         if address is None:
             with dask.config.set(DASK_CONFIG):
@@ -155,9 +158,9 @@ class DaskExecutor:
                                              dashboard_address=None)
             address = self._cluster.scheduler_address
         else:
-            _check_scheduler_address(address)
+            _check_scheduler_address(address, options[0])
         try:
-            self.client = _connect(Client, address, connect_timeout_seconds)
+            self.client = _connect(Client, address, connect_timeout_seconds, options[0])
         except ConfigError:
             if self._cluster is not None:
                 self._cluster.close()
@@ -190,7 +193,26 @@ class DaskExecutor:
             self._cluster.close()
 
 
-def _connect(client_class: Callable, address: str, timeout_seconds: float):
+def _need_dask(options: tuple[str, str], value: Any) -> None:
+    """ConfigError naming the options if Dask (an optional extra) is not installed."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise ConfigError("/".join(options), value, "needs Dask: pip install 'casesim[dask]'") from None
+
+
+def check_cluster(scheduler: str | None, local_cluster: int | None, options: tuple[str, str] = OPTIONS,
+                  connect_timeout_seconds: float = CONNECT_TIMEOUT_SECONDS) -> None:
+    """Before anything runs or is written: ConfigError if the Dask cluster asked for cannot
+    be had (Dask not installed; a scheduler address Dask cannot read, or that does not
+    answer, tried by connecting once)."""
+    if scheduler:
+        DaskExecutor(scheduler, None, connect_timeout_seconds, options).close()
+    elif local_cluster:
+        _need_dask(options, local_cluster)
+
+
+def _connect(client_class: Callable, address: str, timeout_seconds: float, option: str = OPTIONS[0]):
     """A Dask client of the scheduler at ``address``, or ConfigError within about
     ``timeout_seconds``. Dask's own timeout covers reaching the address, not a program
     there that answers in another protocol (a web server, say): its reply read as a Dask
@@ -209,11 +231,12 @@ def _connect(client_class: Callable, address: str, timeout_seconds: float):
     thread.join(timeout_seconds + CONNECT_GRACE_SECONDS)
     error = outcome.get("error")
     if thread.is_alive() or isinstance(error, (OSError, TimeoutError)):  # distributed's time-out is an OSError
-        raise ConfigError("--scheduler", address,
+        longer = ", or wait longer with --connect-timeout" if option == OPTIONS[0] else ""
+        raise ConfigError(option, address,
                           f"no Dask scheduler answered within {timeout_seconds:g} s; check the address and that "
-                          "the scheduler runs and is reachable from here, or wait longer with --connect-timeout")
+                          f"the scheduler runs and is reachable from here{longer}")
     if error is not None:
-        raise ConfigError("--scheduler", address, f"what answered there is not a Dask scheduler "
+        raise ConfigError(option, address, f"what answered there is not a Dask scheduler "
                                                   f"({type(error).__name__}); check the address and port")
     return outcome["client"]
 
@@ -222,7 +245,7 @@ CONNECT_GRACE_SECONDS = 5.0
 """Time Dask is given past its connect timeout to report on its own before it is given up."""
 
 
-def _check_scheduler_address(address: str) -> None:
+def _check_scheduler_address(address: str, option: str = OPTIONS[0]) -> None:
     """Raise ConfigError unless ``address`` is one Dask can connect to from another
     process: ``PROTOCOL://HOST:PORT`` with a network protocol Dask knows (tcp, tls, ...)."""
     from distributed.comm import registry
@@ -236,9 +259,9 @@ def _check_scheduler_address(address: str) -> None:
             raise ValueError(protocol)
         get_address_host_port(address)
     except ValueError:
-        raise ConfigError("--scheduler", address, allowed) from None
+        raise ConfigError(option, address, allowed) from None
     if protocol in ENCRYPTED_PROTOCOLS:
-        _check_tls_settings(address)
+        _check_tls_settings(address, option)
 
 
 ENCRYPTED_PROTOCOLS = ("tls", "wss")
@@ -246,7 +269,7 @@ TLS_SETTINGS = ("distributed.comm.tls.ca-file, distributed.comm.tls.client.cert 
                 "(e.g. DASK_DISTRIBUTED__COMM__TLS__CA_FILE=ca.pem; README, Sweeps)")
 
 
-def _check_tls_settings(address: str) -> None:
+def _check_tls_settings(address: str, option: str = OPTIONS[0]) -> None:
     """Raise ConfigError unless Dask's settings give this process a certificate to reach an
     encrypted scheduler with (read from its configuration: files or DASK_ variables)."""
     from distributed.security import Security
@@ -254,18 +277,19 @@ def _check_tls_settings(address: str) -> None:
     try:
         context = Security().get_connection_args("client")["ssl_context"]
     except OSError as exc:  # a certificate or key file that cannot be read
-        raise ConfigError("--scheduler", address, f"Dask's TLS files cannot be read ({exc}): check "
+        raise ConfigError(option, address, f"Dask's TLS files cannot be read ({exc}): check "
                                                   f"{TLS_SETTINGS}") from None
     if context is None:
-        raise ConfigError("--scheduler", address, f"an encrypted scheduler needs this machine's TLS files: set "
+        raise ConfigError(option, address, f"an encrypted scheduler needs this machine's TLS files: set "
                                                   f"{TLS_SETTINGS}")
 
 
 def make_executor(workers: int = 1, scheduler: str | None = None, local_cluster: int | None = None,
-                  connect_timeout_seconds: float = CONNECT_TIMEOUT_SECONDS):
+                  connect_timeout_seconds: float = CONNECT_TIMEOUT_SECONDS, options: tuple[str, str] = OPTIONS):
     """The executor the options ask for: Dask if a scheduler or a local cluster is named
     (a scheduler that does not answer within ``connect_timeout_seconds`` raises
-    ConfigError), else local processes (or this process, for one worker)."""
+    ConfigError naming ``options[0]``), else local processes (or this process, for one
+    worker)."""
     if scheduler is not None or local_cluster is not None:
-        return DaskExecutor(scheduler, local_cluster, connect_timeout_seconds)
+        return DaskExecutor(scheduler, local_cluster, connect_timeout_seconds, options)
     return SerialExecutor() if workers <= 1 else LocalExecutor(workers)

@@ -23,6 +23,15 @@ def is_split(cfg: SimConfig) -> bool:
     return len(cfg.regions()) > 1
 
 
+def region_order(cfg: SimConfig) -> list[int]:
+    """``cfg``'s regions by number, largest first by their referrals a month at day 0 (ties in
+    the configuration's order): sent to workers in this order, the longest simulations start
+    first and the last to finish are short ones."""
+    sizes = [sum(force.demand.referrals_per_month_at(0.0) for force in region_cfg.forces)
+             for _, region_cfg in cfg.region_configs()]
+    return sorted(range(len(sizes)), key=lambda k: -sizes[k])
+
+
 def run_region(cfg: SimConfig, replication: int, region: int) -> ReplicationOutput:
     """Replication ``replication`` of region number ``region`` of ``cfg`` alone."""
     return run_replication(cfg.region_configs()[region][1], replication)

@@ -14,10 +14,8 @@ the workers are sent must then not be defined in that main module (checked first
 from __future__ import annotations
 
 import io
-import multiprocessing as mp
 import pickle
 import types
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Callable, Iterable
 
 from tqdm import tqdm
@@ -26,9 +24,9 @@ from ..config.schema import SimConfig
 from ..errors import ConfigError
 from ..model import ReplicationOutput, run_replication
 from ..results import Results, build_results
-from .regions import is_split, join_regions, run_region, run_regions
-from .worker_processes import (born_ignoring_interrupts, leave_interrupts_to_the_parent, main_module_hidden,
-                               stop_workers)
+from .executors import LocalExecutor, check_cluster, make_executor
+from .regions import is_split, join_regions, region_order, run_region, run_regions
+from .worker_processes import main_module_hidden
 
 
 class Interrupted(KeyboardInterrupt):
@@ -43,10 +41,13 @@ class Interrupted(KeyboardInterrupt):
 
 def run_replications(cfg: SimConfig, replications: Iterable[int] | None = None,
                      workers: int | None = None, progress: bool | None = None,
-                     on_finished: Callable[[ReplicationOutput], None] | None = None) -> list[ReplicationOutput]:
+                     on_finished: Callable[[ReplicationOutput], None] | None = None,
+                     executor=None) -> list[ReplicationOutput]:
     """Run the given replications (default: all of ``cfg.run.replications``) on ``workers``
-    local processes (default ``cfg.run.workers``); outputs in replication order.
-    ``on_finished(output)`` is called as each replication finishes (in the order they
+    local processes (default ``cfg.run.workers``), or on the Dask cluster ``cfg.run``
+    names (``scheduler`` or ``local_cluster``), or on ``executor`` (one of
+    ``sim.running.executors``, kept open for the caller's next call); outputs in replication
+    order. ``on_finished(output)`` is called as each replication finishes (in the order they
     finish), to keep it at once.
 
     Ctrl-C raises :class:`Interrupted` with the replications finished so far; worker
@@ -54,11 +55,18 @@ def run_replications(cfg: SimConfig, replications: Iterable[int] | None = None,
     """
     cfg.validate()
     reps = list(range(cfg.run.replications) if replications is None else replications)
-    tasks = len(reps) * len(cfg.regions())  # a region a task when regions run apart
-    workers = min(cfg.run.workers if workers is None else workers, max(tasks, 1))
     show = cfg.run.progress if progress is None else progress
-    bar = tqdm(total=len(reps), desc=f"{cfg.scenario}: replications", unit="rep", disable=not show or None)
     outputs: list[ReplicationOutput] = []
+    own = None
+    if executor is None:
+        requested = cfg.run.workers if workers is None else workers
+        if cfg.run.on_dask():
+            # Connected before the progress bar shows: a scheduler that does not answer is one line.
+            own = executor = cluster_for(cfg)
+        elif min(requested, len(reps) * len(cfg.regions())) > 1:
+            refuse_main_module_objects(cfg, requested)
+            own = executor = LocalExecutor(min(requested, _task_count(cfg, reps, requested)))
+    bar = tqdm(total=len(reps), desc=f"{cfg.scenario}: replications", unit="rep", disable=not show or None)
 
     def finish(output: ReplicationOutput) -> None:
         outputs.append(output)
@@ -67,11 +75,13 @@ def run_replications(cfg: SimConfig, replications: Iterable[int] | None = None,
         bar.update()
 
     try:
-        if workers <= 1:
+        if executor is None:
             for r in reps:
                 finish(run_regions(cfg, r) if is_split(cfg) else run_replication(cfg, r))
         else:
-            _run_in_processes(cfg, reps, workers, finish)
+            _run_on(executor, cfg, reps, finish)  # stops the executor's workers if it fails
+            if own is not None:
+                own.close()
     except KeyboardInterrupt:
         raise Interrupted(sorted(outputs, key=lambda output: output.replication)) from None
     finally:
@@ -79,65 +89,105 @@ def run_replications(cfg: SimConfig, replications: Iterable[int] | None = None,
     return sorted(outputs, key=lambda output: output.replication)
 
 
+DASK_KEYS = ("run.scheduler", "run.local_cluster")
+
+
+def cluster_for(cfg: SimConfig):
+    """The Dask executor ``cfg.run`` asks for (its scheduler, or a LocalCluster of
+    ``local_cluster`` workers), or None for local processes; the caller closes it. A
+    scheduler that cannot be reached is a ConfigError naming ``run.scheduler``."""
+    if not cfg.run.on_dask():
+        return None
+    return make_executor(scheduler=cfg.run.scheduler or None, local_cluster=cfg.run.local_cluster or None,
+                         options=DASK_KEYS)
+
+
+def check_cluster_of(cfg: SimConfig) -> None:
+    """ConfigError now, before a folder is made or anything runs, if ``cfg.run``'s Dask
+    cluster cannot be had (``sim.running.executors.check_cluster``)."""
+    check_cluster(cfg.run.scheduler or None, cfg.run.local_cluster or None, DASK_KEYS)
+
+
 def simulate(cfg: SimConfig, workers: int | None = None, progress: bool | None = None,
-             on_finished: Callable[[ReplicationOutput], None] | None = None) -> Results:
+             on_finished: Callable[[ReplicationOutput], None] | None = None, executor=None) -> Results:
     """Run every replication of ``cfg`` and return its tables (``Results``);
     ``on_finished(output)``, if given, is called as each replication finishes (a progress
-    display counts them)."""
-    return build_results(cfg, run_replications(cfg, workers=workers, progress=progress, on_finished=on_finished))
+    display counts them). Replications run as ``run_replications`` says."""
+    return build_results(cfg, run_replications(cfg, workers=workers, progress=progress, on_finished=on_finished,
+                                               executor=executor))
 
 
-def _run_in_processes(cfg: SimConfig, reps: list[int], workers: int,
-                      finish: Callable[[ReplicationOutput], None]) -> None:
-    """Run ``reps`` on ``workers`` spawned processes, calling ``finish`` as each finishes;
-    a replication of regions that share nothing is run a region a task (``sim.running.regions``)
-    and joined once its last region is back. On an interrupt or a failed replication, the
-    replications already done are finished too before the exception passes on, and the
-    workers are stopped."""
-    refuse_main_module_objects(cfg, workers)
-    n_regions = len(cfg.regions())  # 1: the whole in one simulation
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                               initializer=leave_interrupts_to_the_parent)
-    futures: dict[Future, tuple[int, int]] = {}
-    collected: set[Future] = set()
+def split_by_region(cfg: SimConfig, replications: int, workers: int) -> bool:
+    """Whether each of ``replications`` replications of ``cfg`` runs a region a task on
+    ``workers`` workers: only if its regions share nothing, and only while there are too few
+    replications to keep every worker busy to the end (fewer than two a worker). Otherwise a
+    task is a whole replication, its regions in turn and joined on the worker, which sends
+    back one output instead of a part a region."""
+    return is_split(cfg) and replications < 2 * workers
+
+
+def _task_count(cfg: SimConfig, reps: list[int], workers: int) -> int:
+    return len(reps) * (len(cfg.regions()) if split_by_region(cfg, len(reps), workers) else 1)
+
+
+def _run_task(task: tuple[SimConfig, int, int | None]) -> ReplicationOutput:
+    """One task: replication ``r`` of ``cfg``, whole (regions in turn) or its region ``region``."""
+    cfg, r, region = task
+    if region is not None:
+        return run_region(cfg, r, region)
+    return run_regions(cfg, r) if is_split(cfg) else run_replication(cfg, r)
+
+
+def _run_on(executor, cfg: SimConfig, reps: list[int], finish: Callable[[ReplicationOutput], None]) -> None:
+    """Run ``reps`` on ``executor``, calling ``finish`` as each finishes. Split by region
+    (``split_by_region``), a replication's regions are sent largest first, so that the
+    last to finish are short, and joined once its last region is back. On an interrupt or a
+    failed replication, the replications already done are finished too before the exception
+    passes on, and the workers are stopped."""
+    split = split_by_region(cfg, len(reps), executor.workers)
+    regions = region_order(cfg) if split else [None]
+    futures: dict = {}
+    collected: set = set()
     parts: dict[int, dict[int, ReplicationOutput]] = {}
 
-    def collect(future: Future) -> None:
+    def collect(future) -> None:
         collected.add(future)
         r, region = futures[future]
-        if n_regions == 1:
-            finish(future.result())
+        output = executor.result(future)
+        if region is None:
+            finish(output)
             return
-        parts.setdefault(r, {})[region] = future.result()
-        if len(parts[r]) == n_regions:
+        parts.setdefault(r, {})[region] = output
+        if len(parts[r]) == len(regions):
             done = parts.pop(r)
-            finish(join_regions(cfg, [done[k] for k in range(n_regions)]))
+            finish(join_regions(cfg, [done[k] for k in range(len(regions))]))
 
     stopped = True
     try:
-        # The pool starts a process as a task is submitted: all of them start in here.
-        with main_module_hidden(), born_ignoring_interrupts():
+        # A local pool starts a process as a task is submitted: all of them start in here.
+        with main_module_hidden():
             for r in reps:
-                if n_regions == 1:
-                    futures[pool.submit(run_replication, cfg, r)] = (r, 0)
-                else:
-                    for region in range(n_regions):
-                        futures[pool.submit(run_region, cfg, r, region)] = (r, region)
-        for future in as_completed(futures):
+                for region in regions:
+                    futures[executor.submit(_run_task, (cfg, r, region))] = (r, region)
+        for future in executor.as_completed(list(futures)):
             collect(future)
         stopped = False
     except BaseException:
         for future in futures:  # done, but not collected when the interrupt came
-            if future not in collected and future.done() and not future.cancelled() and future.exception() is None:
+            if future not in collected and _done_well(future):
                 collect(future)
         raise
     finally:
         if stopped:
-            # Not future.cancel() here: the pool's own thread, finding its workers stopped,
-            # fails every pending future, and one cancelled meanwhile makes it raise
-            # InvalidStateError (Python 3.11). shutdown's cancel_futures is done by that thread.
-            stop_workers(pool)
-        pool.shutdown(wait=True, cancel_futures=True)
+            executor.close(cancel=True)
+
+
+def _done_well(future) -> bool:
+    """Whether a local or Dask future has finished without failing (the serial executor's
+    tasks run only when asked: never)."""
+    if not hasattr(future, "done"):
+        return False
+    return future.done() and not future.cancelled() and future.exception() is None
 
 
 class _MainModuleFinder(pickle.Pickler):

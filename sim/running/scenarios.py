@@ -14,7 +14,7 @@ from ..errors import ConfigError
 from ..model import ReplicationOutput
 from ..results import replication_metrics
 from ..results.comparison import Comparison, paired_differences
-from .runner import simulate
+from .runner import cluster_for, simulate
 
 
 def load_scenarios(names: Sequence[str], overrides: Sequence[str] = ()) -> tuple[SimConfig, list[SimConfig]]:
@@ -75,20 +75,25 @@ def compare(baseline: SimConfig, scenarios: Sequence[SimConfig], workers: int | 
     ``on_replication(output)``, if given, is called as each replication of every run
     finishes (a progress display counts them)."""
     check_pairable(baseline, scenarios)
-    base = simulate(baseline, workers=workers, progress=progress, on_finished=on_replication)
-    base_metrics = replication_metrics(base)
-    results, tables = {}, []
+    cluster = cluster_for(baseline)  # one Dask cluster for every run, when one is asked for
+    try:
+        base = simulate(baseline, workers=workers, progress=progress, on_finished=on_replication, executor=cluster)
+        base_metrics = replication_metrics(base)
+        results, tables = {}, []
 
-    def so_far() -> Comparison:
-        return Comparison(base, dict(results), pd.concat(tables, ignore_index=True) if tables else pd.DataFrame())
+        def so_far() -> Comparison:
+            return Comparison(base, dict(results), pd.concat(tables, ignore_index=True) if tables else pd.DataFrame())
 
-    if on_finished is not None:
-        on_finished(so_far(), baseline.scenario, base_metrics)
-    for cfg in scenarios:
-        scenario = simulate(cfg, workers=workers, progress=progress, on_finished=on_replication)
-        metrics = replication_metrics(scenario)
-        results[cfg.scenario] = scenario
-        tables.append(paired_differences(base_metrics, metrics))
         if on_finished is not None:
-            on_finished(so_far(), cfg.scenario, metrics)
-    return so_far()
+            on_finished(so_far(), baseline.scenario, base_metrics)
+        for cfg in scenarios:
+            scenario = simulate(cfg, workers=workers, progress=progress, on_finished=on_replication, executor=cluster)
+            metrics = replication_metrics(scenario)
+            results[cfg.scenario] = scenario
+            tables.append(paired_differences(base_metrics, metrics))
+            if on_finished is not None:
+                on_finished(so_far(), cfg.scenario, metrics)
+        return so_far()
+    finally:
+        if cluster is not None:
+            cluster.close()
