@@ -38,14 +38,15 @@ def read_table(path: str | Path) -> list[dict[str, str | int]]:
                 for row in csv.DictReader(handle)]
 
 
-def force_entries(rows: list[dict], base: SimConfig = SimConfig()) -> list[dict]:
+def force_entries(rows: list[dict], base: SimConfig = SimConfig(),
+                  national_referrals_per_month: float = NATIONAL_REFERRALS_PER_MONTH) -> list[dict]:
     """Each force of ``rows`` as a ``forces`` entry: its name and region, its referrals a
-    month by population share, and ``base``'s staff and court hearings (rounded up) and
-    queue scaled by its referrals against ``base``'s."""
+    month by population share of ``national_referrals_per_month``, and ``base``'s staff and
+    court hearings (rounded up) and queue scaled by its referrals against ``base``'s."""
     total = sum(row["population"] for row in rows)
     entries = []
     for row in rows:
-        referrals = round(NATIONAL_REFERRALS_PER_MONTH * row["population"] / total, 1)
+        referrals = round(national_referrals_per_month * row["population"] / total, 1)
         scale = referrals / base.demand.referrals_per_month
         counts = base.demand.initial_backlog.counts
         entries.append({
