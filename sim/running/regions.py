@@ -37,6 +37,16 @@ def run_region(cfg: SimConfig, replication: int, region: int) -> ReplicationOutp
     return run_replication(cfg.region_configs()[region][1], replication)
 
 
+def run_task(task: tuple[SimConfig, int, int | None]) -> ReplicationOutput:
+    """A worker's task ``(cfg, replication, region)``: that region of the replication, or
+    (``region`` None) the whole replication, its regions in turn and joined. Here rather
+    than beside the runner so that a worker process imports only the model, not the tables."""
+    cfg, replication, region = task
+    if region is not None:
+        return run_region(cfg, replication, region)
+    return run_regions(cfg, replication) if is_split(cfg) else run_replication(cfg, replication)
+
+
 def run_regions(cfg: SimConfig, replication: int) -> ReplicationOutput:
     """Replication ``replication`` of every region of ``cfg``, one after another, joined."""
     return join_regions(cfg, [run_region(cfg, replication, k) for k in range(len(cfg.regions()))])

@@ -25,7 +25,7 @@ from ..errors import ConfigError
 from ..model import ReplicationOutput, run_replication
 from ..results import Results, build_results
 from .executors import LocalExecutor, check_cluster, make_executor
-from .regions import is_split, join_regions, region_order, run_region, run_regions
+from .regions import is_split, join_regions, region_order, run_regions, run_task
 from .worker_processes import main_module_hidden
 
 
@@ -130,14 +130,6 @@ def _task_count(cfg: SimConfig, reps: list[int], workers: int) -> int:
     return len(reps) * (len(cfg.regions()) if split_by_region(cfg, len(reps), workers) else 1)
 
 
-def _run_task(task: tuple[SimConfig, int, int | None]) -> ReplicationOutput:
-    """One task: replication ``r`` of ``cfg``, whole (regions in turn) or its region ``region``."""
-    cfg, r, region = task
-    if region is not None:
-        return run_region(cfg, r, region)
-    return run_regions(cfg, r) if is_split(cfg) else run_replication(cfg, r)
-
-
 def _run_on(executor, cfg: SimConfig, reps: list[int], finish: Callable[[ReplicationOutput], None]) -> None:
     """Run ``reps`` on ``executor``, calling ``finish`` as each finishes. Split by region
     (``split_by_region``), a replication's regions are sent largest first, so that the
@@ -168,7 +160,7 @@ def _run_on(executor, cfg: SimConfig, reps: list[int], finish: Callable[[Replica
         with main_module_hidden():
             for r in reps:
                 for region in regions:
-                    futures[executor.submit(_run_task, (cfg, r, region))] = (r, region)
+                    futures[executor.submit(run_task, (cfg, r, region))] = (r, region)
         for future in executor.as_completed(list(futures)):
             collect(future)
         stopped = False
