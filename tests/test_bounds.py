@@ -273,6 +273,12 @@ def test_too_many_workers_for_memory_are_named(machine_of_24_gib):
     assert err.key == "run.workers" and "workers fit" in err.allowed, str(err)
 
 
+def test_a_local_dask_cluster_counts_as_workers_here_and_a_scheduler_elsewhere_does_not(machine_of_24_gib):
+    err = _refused(["run.horizon_days=1460", "run.replications=200", "run.local_cluster=1000"])
+    assert err.key == "run.local_cluster" and "workers fit" in err.allowed, str(err)
+    sim.load_config(["run.horizon_days=1460", "run.replications=200", "run.scheduler=tcp://10.0.0.5:8786"])
+
+
 def test_the_memory_check_passes_through_every_way_into_a_run(machine_of_24_gib):
     # sim.simulate validates before it starts, so a config built in Python is checked too.
     cfg = dataclasses.replace(BASE, run=dataclasses.replace(BASE.run, horizon_days=1460.0, replications=100_000))

@@ -182,7 +182,18 @@ def memory_estimate(cfg: SimConfig) -> MemoryEstimate:
         running.append(Term(f"{prefix}staffing.recruitment.investigators", recruitment.investigators,
                             vacancies * RUNNING_BYTES_PER_VACANCY,
                             f"{vacancies:,} posts and caseload slots held vacant until recruits arrive"))
-    return MemoryEstimate(run.replications, run.workers, tuple(held), tuple(running))
+    return MemoryEstimate(run.replications, _workers_here(run)[1], tuple(held), tuple(running))
+
+
+def _workers_here(run) -> tuple[str, int]:
+    """The key setting how many replications run at once on this machine, and that number:
+    a local Dask cluster's workers, none beside the main process for a scheduler elsewhere,
+    else the local workers."""
+    if run.local_cluster:
+        return "run.local_cluster", run.local_cluster
+    if run.scheduler:
+        return "run.scheduler", 1
+    return "run.workers", run.workers
 
 
 def _cgroup_limit_bytes() -> int | None:
@@ -243,7 +254,8 @@ def check_memory(cfg: SimConfig, replications: int | None = None, machine_bytes:
                           f"{allows}: at most {fit:,} fit")
     if estimate.total_bytes(replications, 1) <= usable:
         fit = max(w for w in range(1, estimate.processes + 1) if estimate.total_bytes(replications, w) <= usable)
-        raise ConfigError("run.workers", cfg.run.workers,
+        key, _ = _workers_here(cfg.run)
+        raise ConfigError(key, getattr(cfg.run, key.split(".")[1]),
                           f"{estimate.processes} replications at once need about "
                           f"{format_bytes(estimate.total_bytes(replications))} of memory (about "
                           f"{format_bytes(estimate.running_bytes_per_replication() + PROCESS_BYTES)} for each worker); "
