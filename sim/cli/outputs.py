@@ -37,6 +37,8 @@ class RunReport:
     sheets: dict[str, "pd.DataFrame"]
     findings: list["Finding"]
     outcomes: str
+    national: "pd.DataFrame | None" = None
+    """A run of several regions: the nation's and each region's headline (``national.csv``)."""
 
 
 def run_to_folder(cfg: "SimConfig", folder: str | Path, given: Sequence[str] = (), started: float | None = None,
@@ -55,14 +57,32 @@ def run_to_folder(cfg: "SimConfig", folder: str | Path, given: Sequence[str] = (
 
     def finish(results, summary, findings) -> None:
         figures = save_all(results, f"{folder}/figures")
+        national = _national_outputs(results, summary, Path(folder)) if len(cfg.regions()) > 1 else None
+        figures += [] if national is None else national[1]
         said.update(sheets=headline_sheets(summary, cfg), findings=findings,
-                    outcomes=outcomes_text(summary, cfg.total_name))
+                    outcomes=outcomes_text(summary, cfg.total_name), national=None if national is None else national[0])
         # a region's forces are not keys of the single-force baseline: its overrides say what changed
         write_run_report(f"{folder}/report.html", cfg, said["sheets"], findings, figures,
-                         None if cfg.forces else SimConfig(), overrides=given, outcomes=said["outcomes"])
+                         None if cfg.forces else SimConfig(), overrides=given, outcomes=said["outcomes"],
+                         national=said["national"])
 
     run_in_folder(cfg, folder, given, started, finish=finish, on_replication=on_replication)
-    return RunReport(said["sheets"], said["findings"], said["outcomes"])
+    return RunReport(said["sheets"], said["findings"], said["outcomes"], said["national"])
+
+
+def _national_outputs(results, summary: "pd.DataFrame", folder: Path) -> tuple["pd.DataFrame", list[Path]]:
+    """A run of several regions: ``national.csv`` (the nation's and each region's headline),
+    ``national_forces.csv`` (the forces ranked by referrals past 18 months) and the nation's
+    figures; the headline table and the figures' paths."""
+    from ..io.atomic import atomic_write
+    from ..present.national_figures import save_national
+    from ..results.national import force_ranking, national_table
+
+    national = national_table(summary, results.config)
+    ranking = force_ranking(summary, results.config)
+    atomic_write(folder / "national.csv", lambda path: national.to_csv(path, index=False))
+    atomic_write(folder / "national_forces.csv", lambda path: ranking.to_csv(path, index=False))
+    return national, save_national(results, folder / "figures", summary)
 
 
 def compare_to_folder(baseline: "SimConfig", scenarios: Sequence["SimConfig"], folder: Path,
