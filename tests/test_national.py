@@ -74,23 +74,30 @@ def test_past_18_months_is_counted_a_year_of_referrals_old_enough(stressed):
     follow-up passed 548 days, a replication's mean, over the years of referrals that
     arrived at least 548 days before the horizon."""
     results, summary = stressed
-    ranking = force_ranking(summary, results.config).set_index("force")
+    ranking = force_ranking(results).set_index("force")
     years = eligible_years(results.config)
     assert years == pytest.approx((800 - EIGHTEEN_MONTHS_DAYS) / 365)
     referrals = results.referrals
     counted = 0
     for force, row in ranking.iterrows():
         of_force = referrals[referrals["force"] == force]
-        per_rep = (of_force["followup_days"] > EIGHTEEN_MONTHS_DAYS).groupby(of_force["replication"]).sum()
-        assert row["past_18_months_per_year"] == pytest.approx(per_rep.reindex([0, 1], fill_value=0).mean() / years)
-        assert row["past_18_months_per_year_low"] <= row["past_18_months_per_year"] <= row["past_18_months_per_year_high"]
-        counted += per_rep.sum()
+        past = (of_force["followup_days"] > EIGHTEEN_MONTHS_DAYS).groupby(of_force["replication"]).sum()
+        old_enough = (of_force["arrival_day"] <= 800 - EIGHTEEN_MONTHS_DAYS).groupby(of_force["replication"]).sum()
+        assert row["past_18_months_per_year"] == pytest.approx(past.mean() / years)
+        assert row["share_past_18_months"] == pytest.approx((past / old_enough).mean())
+        for name in ("past_18_months_per_year", "share_past_18_months"):
+            assert row[f"{name}_low"] <= row[name] <= row[f"{name}_high"]
+        # the count is the summary's, put a year
+        in_summary = summary[(summary["force"] == force) & (summary["metric"] == "cases_past_18_months")
+                             & (summary["by"] == "all")]["estimate"].iloc[0]
+        assert row["past_18_months_per_year"] == pytest.approx(in_summary / years)
+        counted += past.sum()
     assert counted > 0, "the stressed forces have referrals past 18 months: the check above is not empty"
 
 
 def test_forces_are_ranked_most_past_18_months_first(stressed):
     results, summary = stressed
-    ranking = force_ranking(summary, results.config)
+    ranking = force_ranking(results)
     assert list(ranking.columns) == FORCE_COLUMNS
     assert ranking["rank"].tolist() == list(range(1, len(ranking) + 1))
     assert set(ranking["force"]) == set(results.config.force_names)
@@ -103,14 +110,16 @@ def test_forces_are_ranked_most_past_18_months_first(stressed):
 def test_the_national_table_is_the_nation_then_each_region_by_assigned_grade(stressed):
     results, summary = stressed
     cfg = results.config
-    table = national_table(summary, cfg)
+    table = national_table(results, summary)
     assert list(table.columns) == NATIONAL_COLUMNS
     areas = list(dict.fromkeys(table["area"]))
     assert areas == ["nation", *cfg.regions()]
     assert table.groupby("area", sort=False)["grade"].apply(list).tolist() == [[*GRADES, "all"]] * len(areas)
     # the nation's referrals are its regions'; within target is one less the share past target
-    totals = table[table["grade"] == "all"].set_index("area")["referrals"]
-    assert totals["nation"] == pytest.approx(totals.drop("nation").sum())
+    totals = table[table["grade"] == "all"].set_index("area")
+    for column in ("referrals", "past_18_months_per_year"):
+        assert totals.loc["nation", column] == pytest.approx(totals[column].drop("nation").sum())
+    assert totals.loc["nation", "past_18_months_per_year"] > 0
     nation_h = table[(table["area"] == "nation") & (table["grade"] == "H")].iloc[0]
     past = summary[(summary["force"] == cfg.total_name) & (summary["metric"] == "share_past_target")
                    & (summary["by"] == "assigned_grade") & (summary["grade"] == "H")].iloc[0]
@@ -126,11 +135,12 @@ def test_a_run_too_short_for_18_months_says_so_instead_of_a_count():
     cfg = sim.load_config(["forces=england_and_wales", "run.replications=2", "run.horizon_days=60",
                            "run.progress=false"])
     cfg = cfg.replace(forces=tuple(f for f in cfg.forces if f.region in STRESSED_REGIONS))
-    summary = sim.simulate(cfg).summary()
-    ranking = force_ranking(summary, cfg)
-    assert ranking["past_18_months_per_year"].isna().all()
+    results = sim.simulate(cfg)
+    summary = results.summary()
+    ranking = force_ranking(results)
+    assert ranking["past_18_months_per_year"].isna().all() and ranking["share_past_18_months"].isna().all()
     assert ranking["note"].str.contains("548 days").all()
-    fig = nf.past_18_months_bars(ranking, region_rows(national_table(summary, cfg)), cfg)
+    fig = nf.past_18_months_bars(ranking, region_rows(national_table(results, summary)), cfg)
     assert any("548 days" in text.get_text() for text in fig.axes[0].texts)
 
 
@@ -140,8 +150,8 @@ def test_a_run_too_short_for_18_months_says_so_instead_of_a_count():
 def test_the_bar_chart_is_in_the_tables_order_coloured_by_region(stressed):
     results, summary = stressed
     cfg = results.config
-    ranking = force_ranking(summary, cfg)
-    fig = nf.past_18_months_bars(ranking, region_rows(national_table(summary, cfg)), cfg)
+    ranking = force_ranking(results)
+    fig = nf.past_18_months_bars(ranking, region_rows(national_table(results, summary)), cfg)
     ax = fig.axes[0]
     bars = sorted((p for p in ax.patches if (p.get_gid() or "").startswith("force_")), key=lambda p: -p.get_y())
     assert [bar.get_gid()[len("force_"):] for bar in bars] == ranking["force"].tolist()  # top to bottom
@@ -190,7 +200,7 @@ def test_the_forty_three_forces_fit_a_readable_bar_chart(nation):
 
 def test_the_grid_has_a_tile_per_force_inside_its_regions_block(nation, stressed):
     results, summary = stressed
-    fig = nf.force_grid(force_ranking(summary, results.config), nation)
+    fig = nf.force_grid(force_ranking(results), nation)
     ax = fig.axes[0]
     tiles = {p.get_gid()[len("tile_"):]: p for p in ax.patches if (p.get_gid() or "").startswith("tile_")}
     blocks = {p.get_gid()[len("block_"):]: p for p in ax.patches if (p.get_gid() or "").startswith("block_")}
@@ -246,9 +256,9 @@ def test_the_grids_positions_are_a_table_with_every_region_of_the_nation(nation)
 def every_figure(stressed):
     results, summary = stressed
     cfg = results.config
-    ranking = force_ranking(summary, cfg)
+    ranking = force_ranking(results)
     figures = {"survival": nf.national_survival(results),
-               "past_18_months": nf.past_18_months_bars(ranking, region_rows(national_table(summary, cfg)), cfg),
+               "past_18_months": nf.past_18_months_bars(ranking, region_rows(national_table(results, summary)), cfg),
                "grid": nf.force_grid(ranking, cfg)}
     yield figures
     for fig in figures.values():

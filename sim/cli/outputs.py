@@ -78,8 +78,8 @@ def _national_outputs(results, summary: "pd.DataFrame", folder: Path) -> tuple["
     from ..present.national_figures import save_national
     from ..results.national import force_ranking, national_table
 
-    national = national_table(summary, results.config)
-    ranking = force_ranking(summary, results.config)
+    national = national_table(results, summary)
+    ranking = force_ranking(results)
     atomic_write(folder / "national.csv", lambda path: national.to_csv(path, index=False))
     atomic_write(folder / "national_forces.csv", lambda path: ranking.to_csv(path, index=False))
     return national, save_national(results, folder / "figures", summary)

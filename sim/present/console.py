@@ -73,8 +73,8 @@ def national_text(national: pd.DataFrame) -> str:
     for area in dict.fromkeys(row[0] for row in rows):
         blocks.append(f"{area}:\n" + "\n".join([line(header), *(line(row[1:]) for row in rows if row[0] == area)]))
     return wrapped("The nation and its regions by assigned grade, mean of the replications (95 % interval in "
-                   "brackets); past 18 months: referrals a year not arrested within 548 days (a year of those "
-                   "that arrived at least 548 days before the end), and the share not arrested by then.") \
+                   "brackets); past 18 months: referrals not arrested within 548 days, a year of those that "
+                   "arrived at least 548 days before the end, and their share of those referrals.") \
         + "\n\n" + "\n\n".join(blocks)
 
 

@@ -114,8 +114,8 @@ def past_18_months_bars(ranking: pd.DataFrame, regions: pd.DataFrame, config: Si
     ax_regions = fig.add_subplot(grid[0, 1])
     ax_legend = fig.add_subplot(grid[1, 1])
     ax_legend.axis("off")
-    _bars(ax_forces, ranking["force"].astype(str).tolist(), ranking, [colours.get(r, UNGRADED_COLOUR)
-                                                                        for r in ranking["region"]], "force_")
+    _bars(ax_forces, ranking["force"].astype(str).tolist(), ranking,
+          [colours.get(r, UNGRADED_COLOUR) for r in ranking["region"]], "force_")
     ax_forces.set_title("Forces, ranked")
     by_region = regions.sort_values(["past_18_months_per_year", "share_past_18_months", "area"],
                                     ascending=[False, False, True], na_position="last").reset_index(drop=True)
@@ -130,8 +130,8 @@ def past_18_months_bars(ranking: pd.DataFrame, regions: pd.DataFrame, config: Si
                  f"bars: mean, lines: 95 % interval)", fontsize=12)
     note = ("Past 18 months: no arrest or voluntary interview within 548 days (arrested later, closed later, or "
             "still open at the end). Counted a year of the referrals that arrived at least 548 days before the "
-            f"run's end ({years:.1f} years of them in this run). After each bar: the share of its referrals not "
-            "arrested by 18 months (Kaplan-Meier).")
+            f"run's end ({years:.1f} years of them in this run). After each bar: the share of those referrals that "
+            "waited past 18 months.")
     ax_legend.text(0.0, 0.0, textwrap.fill(note, 80), transform=ax_legend.transAxes, fontsize=8, va="bottom",
                    ha="left", color="dimgrey")
     return fig
@@ -228,9 +228,9 @@ def grid_layout(config: SimConfig, blocks: dict[str, RegionBlock] | None = None
 def force_grid(ranking: pd.DataFrame, config: SimConfig, blocks: dict[str, RegionBlock] | None = None) -> Figure:
     """A map-like grid of the forces: each region a block of tiles placed roughly where it
     lies in England and Wales, each force a tile labelled with its name and coloured by the
-    share of its referrals not arrested by 18 months (``share_past_18_months`` of
-    ``ranking``, Kaplan-Meier, mean over replications), with a colour bar; grey where the
-    share does not exist (a run shorter than 548 days after its warm-up)."""
+    share of its referrals old enough that waited past 18 months (``share_past_18_months``
+    of ``ranking``, mean over replications), with a colour bar; grey where the share does
+    not exist (a run shorter than 548 days after its warm-up)."""
     tiles, outlines = grid_layout(config, blocks)
     blocks = read_region_grid() if blocks is None else blocks
     share = dict(zip(ranking["force"].astype(str), ranking["share_past_18_months"].astype(float)))
@@ -263,12 +263,12 @@ def force_grid(ranking: pd.DataFrame, config: SimConfig, blocks: dict[str, Regio
     mappable = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
     bar = fig.colorbar(mappable, ax=ax, shrink=0.6, pad=0.02)
     bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
-    bar.set_label("share of referrals not arrested by 18 months (548 days)\nKaplan-Meier, mean over replications",
-                  fontsize=8)
+    bar.set_label("share of referrals waiting past 18 months (548 days), of those that arrived\n"
+                  "at least 548 days before the run's end; mean over replications", fontsize=8)
     if not np.isfinite(values).any():
         legend_right(ax, handles=[Patch(color=UNGRADED_COLOUR, label="no value: the run is shorter than\n548 days "
                                                                     "after its warm-up")])
-    ax.set_title(f"Referrals not arrested by 18 months, by force in its region\n({_about(config)}; "
+    ax.set_title(f"Referrals waiting past 18 months, by force in its region\n({_about(config)}; "
                  f"regions placed roughly where they lie)", fontsize=11)
     return fig
 
@@ -283,9 +283,9 @@ def save_national(results: Results, folder: str | Path, summary: pd.DataFrame | 
     folder.mkdir(parents=True, exist_ok=True)
     config = results.config
     summary = results.summary() if summary is None else summary
-    ranking = force_ranking(summary, config)
+    ranking = force_ranking(results)
     makers = (lambda: national_survival(results),
-              lambda: past_18_months_bars(ranking, region_rows(national_table(summary, config)), config),
+              lambda: past_18_months_bars(ranking, region_rows(national_table(results, summary)), config),
               lambda: force_grid(ranking, config))
     paths = []
     for name, make in zip(FIGURE_NAMES, makers):

@@ -61,8 +61,8 @@ def render_run_report(config: SimConfig, sheets: dict[str, pd.DataFrame], findin
     if national is not None:
         parts += ["<h2>The nation and its regions, by assigned grade</h2>",
                   "<p>Means over the replications, with 95 % intervals in brackets. Past 18 months: referrals "
-                  "not arrested or interviewed within 548 days, a year of those that arrived at least 548 days "
-                  "before the end, and the share not arrested by then (Kaplan-Meier). Each force's numbers are in "
+                  "not arrested or interviewed within 548 days, counted a year of those that arrived at least 548 "
+                  "days before the end, and their share of those referrals. Each force's numbers are in "
                   "<code>national_forces.csv</code> and <code>headline.csv</code>.</p>",
                   national_html(national)]
     elif config.forces:
