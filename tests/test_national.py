@@ -339,6 +339,30 @@ def test_a_run_of_several_regions_writes_the_nations_files(tmp_path):
     assert "The force " not in text  # the nation's regions, not a block per force
 
 
+@pytest.mark.slow  # two runs, a comparison's figures and report: about a minute on two busy cores
+def test_a_comparison_of_runs_of_several_regions_writes_each_runs_national_tables(tmp_path):
+    from sim.cli.outputs import compare_to_folder
+
+    stressed = _stressed_config()
+    stressed = stressed.replace(run=dataclasses.replace(stressed.run, horizon_days=90.0))
+    staffed = sim.load_config(["forces=england_and_wales", "run.replications=2", "run.horizon_days=90",
+                               "run.progress=false"])
+    staffed = staffed.replace(scenario="full_staffing",
+                              forces=tuple(f for f in staffed.forces if f.region in STRESSED_REGIONS))
+    (tmp_path / "compare").mkdir()
+    compare_to_folder(stressed, [staffed], tmp_path / "compare")
+    national = pd.read_csv(tmp_path / "compare" / "national.csv")
+    assert list(national.columns) == ["scenario", *NATIONAL_COLUMNS]
+    assert list(dict.fromkeys(national["scenario"])) == [stressed.scenario, "full_staffing"]
+    assert (national.groupby("scenario").size() == 5 * (1 + len(STRESSED_REGIONS))).all()
+    forces = pd.read_csv(tmp_path / "compare" / "national_forces.csv")
+    assert list(forces.columns) == ["scenario", *FORCE_COLUMNS] and len(forces) == 2 * len(staffed.forces)
+    # common random numbers: the same referrals in both runs, so the same counts by region
+    referrals = national[national["grade"] == "all"].pivot(index="area", columns="scenario", values="referrals")
+    assert (referrals[stressed.scenario] == referrals["full_staffing"]).all()
+    assert referrals.loc["nation", "full_staffing"] == pytest.approx(referrals["full_staffing"].drop("nation").sum())
+
+
 def test_a_run_of_one_region_writes_no_national_files(tmp_path):
     from sim.cli.outputs import run_to_folder
 

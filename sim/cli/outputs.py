@@ -110,6 +110,8 @@ def compare_to_folder(baseline: "SimConfig", scenarios: Sequence["SimConfig"], f
     try:
         comparison = compare(baseline, scenarios, on_finished=keep, on_replication=on_replication)
         _draw_comparison(comparison, folder)
+        if len(baseline.regions()) > 1:
+            _national_comparison(comparison, summaries, folder)
         findings = comparison_findings(comparison.table, comparison.total_name)
         write_comparison_folder(comparison, folder, overrides, time.perf_counter() - started, requested, summaries,
                                 findings=[f.text for f in findings])
@@ -134,6 +136,24 @@ def _draw_comparison(comparison: "Comparison", folder: Path) -> None:
     }
     save_figures(folder, dict(zip(("survival_comparison.png", "forest.png"), figures.values())))
     write_report(comparison, folder / "report.html", figures)
+
+
+def _national_comparison(comparison: "Comparison", summaries: Mapping[str, "pd.DataFrame"], folder: Path) -> None:
+    """A comparison of runs of several regions: ``national.csv`` and ``national_forces.csv``,
+    each run's tables one after another under a ``scenario`` column, the baseline's first."""
+    import pandas as pd
+
+    from ..io.atomic import atomic_write
+    from ..results.national import force_ranking, national_table
+
+    runs = comparison.all_results
+    national = pd.concat([national_table(results, summaries[name]).assign(scenario=name) for name, results in
+                          runs.items()], ignore_index=True)
+    ranking = pd.concat([force_ranking(results).assign(scenario=name) for name, results in runs.items()],
+                        ignore_index=True)
+    for name, table in (("national.csv", national), ("national_forces.csv", ranking)):
+        table = table[["scenario", *table.columns[:-1]]]
+        atomic_write(folder / name, lambda path, table=table: table.to_csv(path, index=False))
 
 
 def search_to_folder(cfg: "SimConfig", target: "Target", folder: Path, overrides: Sequence[str] = (),
