@@ -169,7 +169,7 @@ def _bars(ax: Axes, names: list[str], table: pd.DataFrame, colours: list[str], g
         ax.text(0.5, 0.5, "no value: the run ends before\nany referral can wait 548 days", transform=ax.transAxes,
                 ha="center", va="center", fontsize=9, color="dimgrey")
     elif not np.nansum(values):
-        ax.text(0.5, 0.5, "no referral waited past 18 months\n(ranked by the share, written after each bar)",
+        ax.text(0.5, 0.5, "no referral waited past 18 months",
                 transform=ax.transAxes, ha="center", va="center", fontsize=9, color="dimgrey")
     ax.set_xlabel(f"{PAST_18_MONTHS_WORDS} (mean over replications)", fontsize=8)
     ax.grid(True, axis="x", alpha=0.3)
@@ -205,7 +205,6 @@ def grid_layout(config: SimConfig, blocks: dict[str, RegionBlock] | None = None
     left, in the order the configuration lists them. A region without a block in
     ``blocks`` (``read_region_grid()``) is placed in a row under the map."""
     blocks = read_region_grid() if blocks is None else blocks
-    names = dict(zip(config.force_names, config.force_names))
     tiles: dict[str, tuple[float, float]] = {}
     outlines: dict[str, tuple[float, float, float, float]] = {}
     spare_x = 0.0
@@ -220,7 +219,7 @@ def grid_layout(config: SimConfig, blocks: dict[str, RegionBlock] | None = None
         rows = math.ceil(len(forces) / block.columns)
         for k, force in enumerate(forces):
             row, column = divmod(k, block.columns)
-            tiles[names[force]] = (block.x + column, block.y + rows - 1 - row)
+            tiles[force] = (block.x + column, block.y + rows - 1 - row)
         outlines[region] = (block.x, block.y, float(block.columns), float(rows))
     return tiles, outlines
 
