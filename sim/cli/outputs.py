@@ -57,14 +57,14 @@ def run_to_folder(cfg: "SimConfig", folder: str | Path, given: Sequence[str] = (
 
     def finish(results, summary, findings) -> None:
         figures = save_all(results, f"{folder}/figures")
-        national = _national_outputs(results, summary, Path(folder)) if len(cfg.regions()) > 1 else None
-        figures += [] if national is None else national[1]
+        national, national_figures = (_national_outputs(results, summary, Path(folder))
+                                      if len(cfg.regions()) > 1 else (None, []))
         said.update(sheets=headline_sheets(summary, cfg), findings=findings,
-                    outcomes=outcomes_text(summary, cfg.total_name), national=None if national is None else national[0])
+                    outcomes=outcomes_text(summary, cfg.total_name), national=national)
         # a region's forces are not keys of the single-force baseline: its overrides say what changed
-        write_run_report(f"{folder}/report.html", cfg, said["sheets"], findings, figures,
+        write_run_report(f"{folder}/report.html", cfg, said["sheets"], findings, [*figures, *national_figures],
                          None if cfg.forces else SimConfig(), overrides=given, outcomes=said["outcomes"],
-                         national=said["national"])
+                         national=national)
 
     run_in_folder(cfg, folder, given, started, finish=finish, on_replication=on_replication)
     return RunReport(said["sheets"], said["findings"], said["outcomes"], said["national"])
