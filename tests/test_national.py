@@ -424,3 +424,12 @@ def test_the_nations_arrests_a_month_are_plausible_against_published_figures():
     # the nation's arrests are its forces' together, not one force's scaled
     by_force = summary[(summary["metric"] == "arrests_per_month") & summary["force"].isin(cfg.force_names)]
     assert by_force["estimate"].sum() == pytest.approx(arrests)
+
+
+def test_every_national_file_and_column_is_documented():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "outputs.md").read_text()
+    for name in ("national.csv", "national_forces.csv", *(f"figures/{figure}" for figure in nf.FIGURE_NAMES)):
+        assert f"`{name}`" in text, name
+    assert [c for c in {*NATIONAL_COLUMNS, *FORCE_COLUMNS} if f"`{c}`" not in text] == []
