@@ -169,7 +169,7 @@ def test_the_bar_chart_is_in_the_tables_order_coloured_by_region(stressed):
     by_region = ranking.groupby("region")["past_18_months_per_year"].sum()
     assert sorted(widths) == pytest.approx(sorted(by_region.tolist()))
     legend_texts = [t.get_text() for t in fig.axes[2].get_legend().get_texts()]
-    assert legend_texts == [nf.force_words(r) for r in cfg.regions()]
+    assert legend_texts == ["North East", "Southern Wales"] == [nf.region_words(r) for r in cfg.regions()]
     assert "a year" in ax.get_xlabel()
 
 
@@ -335,7 +335,7 @@ def test_a_run_of_several_regions_writes_the_nations_files(tmp_path):
     pd.testing.assert_frame_equal(said.national.reset_index(drop=True), national.fillna({"note": ""}),
                                   check_dtype=False, check_exact=False, atol=1e-9)
     text = headline_text(said.sheets, cfg.force_names, said.national)
-    assert f"{NATION_WORDS}:" in text and "north east:" in text
+    assert f"{NATION_WORDS}:" in text and "North East:" in text
     assert "The force " not in text  # the nation's regions, not a block per force
 
 

@@ -30,6 +30,7 @@ from ..config.schema import SimConfig
 from ..data import REGION_GRID
 from ..results import Results
 from ..results.national import eligible_years, force_ranking, national_table, region_rows
+from .national_cells import region_words
 from .run_figures import survival_by_grade
 from .style import DPI, UNGRADED_COLOUR, legend_right
 
@@ -120,9 +121,9 @@ def past_18_months_bars(ranking: pd.DataFrame, regions: pd.DataFrame, config: Si
     by_region = regions.sort_values(["past_18_months_per_year", "share_past_18_months", "area"],
                                     ascending=[False, False, True], na_position="last").reset_index(drop=True)
     _bars(ax_regions, by_region["area"].astype(str).tolist(), by_region,
-          [colours.get(r, UNGRADED_COLOUR) for r in by_region["area"]], "region_")
+          [colours.get(r, UNGRADED_COLOUR) for r in by_region["area"]], "region_", words=region_words)
     ax_regions.set_title("Regions' totals, ranked")
-    handles = [Patch(color=colours[r], label=force_words(r)) for r in colours]
+    handles = [Patch(color=colours[r], label=region_words(r)) for r in colours]
     ax_legend.legend(handles=handles, loc="upper left", title="region (bar colour)", fontsize=8, title_fontsize=8,
                      ncols=2, frameon=False)
     years = eligible_years(config)
@@ -137,7 +138,8 @@ def past_18_months_bars(ranking: pd.DataFrame, regions: pd.DataFrame, config: Si
     return fig
 
 
-def _bars(ax: Axes, names: list[str], table: pd.DataFrame, colours: list[str], gid: str) -> None:
+def _bars(ax: Axes, names: list[str], table: pd.DataFrame, colours: list[str], gid: str,
+          words=force_words) -> None:
     """Horizontal bars of ``past_18_months_per_year`` with their intervals, the first name at
     the top; a value that does not exist is said in words where its bar would be."""
     values = table["past_18_months_per_year"].to_numpy(dtype=float)
@@ -155,7 +157,7 @@ def _bars(ax: Axes, names: list[str], table: pd.DataFrame, colours: list[str], g
     if has_interval.any():
         ax.errorbar(drawn[has_interval], y[has_interval], xerr=err[:, has_interval], fmt="none", ecolor="black",
                     elinewidth=0.9, capsize=2)
-    ax.set_yticks(y, [force_words(n) for n in names], fontsize=8)
+    ax.set_yticks(y, [words(n) for n in names], fontsize=8)
     ax.set_ylim(-0.6, len(names) - 0.4)
     top = np.nanmax(high) if np.isfinite(high).any() else (np.nanmax(values) if np.isfinite(values).any() else 0)
     reach = max(float(top) * 1.25, 1.0)  # room after the longest interval for its share
@@ -214,7 +216,7 @@ def grid_layout(config: SimConfig, blocks: dict[str, RegionBlock] | None = None
         if block is None:  # a region of the user's own: under the map, left to right
             columns = max(1, min(len(forces), 3))
             rows = math.ceil(len(forces) / columns)
-            block = RegionBlock(region, force_words(region) or "forces", spare_x, -rows - 1.0, columns)
+            block = RegionBlock(region, region_words(region) or "forces", spare_x, -rows - 1.0, columns)
             spare_x += columns + 0.4
         rows = math.ceil(len(forces) / block.columns)
         for k, force in enumerate(forces):
@@ -245,7 +247,7 @@ def force_grid(ranking: pd.DataFrame, config: SimConfig, blocks: dict[str, Regio
     for region, (x, y, w, h) in outlines.items():
         ax.add_patch(Rectangle((x - 0.06, y - 0.06), w - (1 - _TILE) + 0.12, h - (1 - _TILE) + 0.12, fill=False,
                                lw=1.2, ec="dimgrey", gid=f"block_{region}"))
-        label = blocks[region].name if region in blocks else force_words(region)
+        label = blocks[region].name if region in blocks else region_words(region)
         ax.text(x - 0.04, y + h - (1 - _TILE) + 0.1, label, fontsize=8.5, fontweight="bold", va="bottom", ha="left")
     for (force, (x, y)), value in zip(tiles.items(), values):
         colour = cmap(norm(value)) if np.isfinite(value) else UNGRADED_COLOUR
