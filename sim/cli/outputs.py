@@ -37,6 +37,8 @@ class RunReport:
     sheets: dict[str, "pd.DataFrame"]
     findings: list["Finding"]
     outcomes: str
+    national: "pd.DataFrame | None" = None
+    """A run of several regions: the nation's and each region's headline (``national.csv``)."""
 
 
 def run_to_folder(cfg: "SimConfig", folder: str | Path, given: Sequence[str] = (), started: float | None = None,
@@ -55,14 +57,32 @@ def run_to_folder(cfg: "SimConfig", folder: str | Path, given: Sequence[str] = (
 
     def finish(results, summary, findings) -> None:
         figures = save_all(results, f"{folder}/figures")
+        national, national_figures = (_national_outputs(results, summary, Path(folder))
+                                      if len(cfg.regions()) > 1 else (None, []))
         said.update(sheets=headline_sheets(summary, cfg), findings=findings,
-                    outcomes=outcomes_text(summary, cfg.total_name))
+                    outcomes=outcomes_text(summary, cfg.total_name), national=national)
         # a region's forces are not keys of the single-force baseline: its overrides say what changed
-        write_run_report(f"{folder}/report.html", cfg, said["sheets"], findings, figures,
-                         None if cfg.forces else SimConfig(), overrides=given, outcomes=said["outcomes"])
+        write_run_report(f"{folder}/report.html", cfg, said["sheets"], findings, [*figures, *national_figures],
+                         None if cfg.forces else SimConfig(), overrides=given, outcomes=said["outcomes"],
+                         national=national)
 
     run_in_folder(cfg, folder, given, started, finish=finish, on_replication=on_replication)
-    return RunReport(said["sheets"], said["findings"], said["outcomes"])
+    return RunReport(said["sheets"], said["findings"], said["outcomes"], said["national"])
+
+
+def _national_outputs(results, summary: "pd.DataFrame", folder: Path) -> tuple["pd.DataFrame", list[Path]]:
+    """A run of several regions: ``national.csv`` (the nation's and each region's headline),
+    ``national_forces.csv`` (the forces ranked by referrals past 18 months) and the nation's
+    figures; the headline table and the figures' paths."""
+    from ..io.atomic import atomic_write
+    from ..present.national_figures import save_national
+    from ..results.national import force_ranking, national_table
+
+    national = national_table(results, summary)
+    ranking = force_ranking(results)
+    atomic_write(folder / "national.csv", lambda path: national.to_csv(path, index=False))
+    atomic_write(folder / "national_forces.csv", lambda path: ranking.to_csv(path, index=False))
+    return national, save_national(results, folder / "figures", summary)
 
 
 def compare_to_folder(baseline: "SimConfig", scenarios: Sequence["SimConfig"], folder: Path,
@@ -90,6 +110,8 @@ def compare_to_folder(baseline: "SimConfig", scenarios: Sequence["SimConfig"], f
     try:
         comparison = compare(baseline, scenarios, on_finished=keep, on_replication=on_replication)
         _draw_comparison(comparison, folder)
+        if len(baseline.regions()) > 1:
+            _national_comparison(comparison, summaries, folder)
         findings = comparison_findings(comparison.table, comparison.total_name)
         write_comparison_folder(comparison, folder, overrides, time.perf_counter() - started, requested, summaries,
                                 findings=[f.text for f in findings])
@@ -114,6 +136,24 @@ def _draw_comparison(comparison: "Comparison", folder: Path) -> None:
     }
     save_figures(folder, dict(zip(("survival_comparison.png", "forest.png"), figures.values())))
     write_report(comparison, folder / "report.html", figures)
+
+
+def _national_comparison(comparison: "Comparison", summaries: Mapping[str, "pd.DataFrame"], folder: Path) -> None:
+    """A comparison of runs of several regions: ``national.csv`` and ``national_forces.csv``,
+    each run's tables one after another under a ``scenario`` column, the baseline's first."""
+    import pandas as pd
+
+    from ..io.atomic import atomic_write
+    from ..results.national import force_ranking, national_table
+
+    runs = comparison.all_results
+    national = pd.concat([national_table(results, summaries[name]).assign(scenario=name) for name, results in
+                          runs.items()], ignore_index=True)
+    ranking = pd.concat([force_ranking(results).assign(scenario=name) for name, results in runs.items()],
+                        ignore_index=True)
+    for name, table in (("national.csv", national), ("national_forces.csv", ranking)):
+        table = table[["scenario", *table.columns[:-1]]]
+        atomic_write(folder / name, lambda path, table=table: table.to_csv(path, index=False))
 
 
 def search_to_folder(cfg: "SimConfig", target: "Target", folder: Path, overrides: Sequence[str] = (),

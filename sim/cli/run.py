@@ -395,7 +395,7 @@ def _single_run(cfg, folder: str, given: list[str], started: float) -> None:
         said = run_to_folder(cfg, folder, given, started)
     except Interrupted as stop:
         raise KeyboardInterrupt(f"{stop}; run the same command to resume") from None
-    print(headline_text(said.sheets, cfg.force_names if cfg.forces else ()))
+    print(headline_text(said.sheets, cfg.force_names if cfg.forces else (), said.national))
     print("\n" + wrapped(said.outcomes))
     print("\n" + findings_text(said.findings))
     print(f"\nwrote {folder} (report.html first)")

@@ -15,6 +15,7 @@ import pandas as pd
 from ..results.findings import Finding, money_text
 from ..results.headline import HEADLINE_SHEET, MEASURES
 from .headline_cells import cell_text
+from .national_cells import SHORT_HEADINGS, national_cells
 
 WIDTH = 100
 """Characters a printed line holds."""
@@ -27,24 +28,54 @@ _SHORT = {"Target (days)": "target", "Cases": "cases", "Median days to arrest": 
           "Cases past 18 months": "past 18 months"}
 
 
-def headline_text(sheets: dict[str, pd.DataFrame], forces: Sequence[str] = ()) -> str:
+def headline_text(sheets: dict[str, pd.DataFrame], forces: Sequence[str] = (),
+                  national: pd.DataFrame | None = None) -> str:
     """The headline sheet (``sim.results.headline.headline_sheets``) as text: one block by
     assigned grade and one by true risk, for the whole run; a region of several forces
-    (``forces``) gets a line per force and grouping below it. Notes instead of blanks."""
+    (``forces``) gets a line per force and grouping below it. Notes instead of blanks. A run
+    of several regions given its ``national`` table (``sim.results.national.national_table``)
+    gets the nation's and each region's lines instead of one block per force (each force's
+    are in ``headline.csv`` and ``national_forces.csv``)."""
     table = sheets[HEADLINE_SHEET]
     lines = [_title(table)]
-    if forces:
+    if national is not None:
+        lines.append(f"The nation, {len(forces)} forces:")
+    elif forces:
         lines.append(f"The whole region, {len(forces)} forces ({', '.join(forces)}):")
     for grouping in ("Assigned grade", "True risk"):
         rows = table[table["Grouped by"] == grouping]
         lines.append(_block(grouping, rows))
     lines += _notes(table)
+    if national is not None:
+        return "\n\n".join([*lines, national_text(national)])
     for force in forces:
         if force in sheets:
             rows = sheets[force]
             lines.append(f"The force {force}:\n" + _block("Assigned grade", rows[rows["Grouped by"] == "Assigned grade"]))
             lines += _notes(rows[rows["Grouped by"] == "Assigned grade"])
     return "\n\n".join(lines)
+
+
+def national_text(national: pd.DataFrame) -> str:
+    """The nation's and each region's headline by assigned grade (``national_table``) as
+    aligned text, one block an area, with what past 18 months counts. The grades' targets
+    are in the headline above it."""
+    cells = national_cells(national).drop(columns=["Target (days)"])
+    header = [SHORT_HEADINGS[h] for h in cells.columns[1:]]
+    rows = [list(row) for row in cells.itertuples(index=False)]
+    widths = [max(len(line[k]) for line in [header, *(row[1:] for row in rows)]) for k in range(len(header))]
+
+    def line(cells_of_row) -> str:
+        return "  ".join(c.ljust(w) if k == 0 else c.rjust(w)
+                         for k, (c, w) in enumerate(zip(cells_of_row, widths)))
+
+    blocks = []
+    for area in dict.fromkeys(row[0] for row in rows):
+        blocks.append(f"{area}:\n" + "\n".join([line(header), *(line(row[1:]) for row in rows if row[0] == area)]))
+    return wrapped("The nation and its regions by assigned grade, mean of the replications (95 % interval in "
+                   "brackets); past 18 months: referrals not arrested within 548 days, a year of those that "
+                   "arrived at least 548 days before the end, and their share of those referrals.") \
+        + "\n\n" + "\n\n".join(blocks)
 
 
 def _notes(rows: pd.DataFrame) -> list[str]:

@@ -16,11 +16,15 @@ from ..config.schema import SimConfig
 from ..results.findings import Finding
 from ..results.headline import HEADLINE_SHEET, MEASURES
 from .headline_cells import cell_text
+from .national_cells import national_cells
 from .report import ASSUMPTIONS, changed_parameters_html, findings_html, page_start
 
 FIGURE_TITLES = {"survival.png": "Still waiting for arrest, by grade",
                  "where_the_time_goes.png": "Where the time goes",
-                 "wip.png": "Cases in progress over the run"}
+                 "wip.png": "Cases in progress over the run",
+                 "national_survival.png": "The nation: still waiting for arrest, by assigned grade",
+                 "national_past_18_months.png": "The nation: waiting past 18 months, by force and region",
+                 "national_grid.png": "The nation: forces in their regions, by share past 18 months"}
 """The run folder's figures, in the order the report shows them, with their headings."""
 _HEADINGS = {"Target (days)": "Target (days)", "Cases": "Cases", "Median days to arrest": "Median days",
              "90th percentile (days)": "90th percentile (days)", "Share past target (%)": "Past target (%)",
@@ -29,13 +33,15 @@ _HEADINGS = {"Target (days)": "Target (days)", "Cases": "Cases", "Median days to
 
 def render_run_report(config: SimConfig, sheets: dict[str, pd.DataFrame], findings: Sequence[Finding],
                       figures: Sequence[Path], baseline: SimConfig | None = None, outcomes: str = "",
-                      overrides: Sequence[str] = ()) -> str:
+                      overrides: Sequence[str] = (), national: pd.DataFrame | None = None) -> str:
     """The report as one HTML string: ``sheets`` are the run's headline sheets
     (``sim.results.headline.headline_sheets``), ``findings`` its findings, ``figures`` the
     PNG files to embed (those named in ``FIGURE_TITLES``, in its order), ``baseline`` the
     configuration the changed parameters are listed against (none: not listed) and
     ``outcomes`` the sentences on arrests and outcomes (``sim.present.console.outcomes_text``)
-    and ``overrides`` those given on the command line."""
+    and ``overrides`` those given on the command line. A run of several regions given its
+    ``national`` table (``sim.results.national.national_table``) shows it, the nation's and
+    each region's rows, in place of a table per force."""
     forces = ", ".join(config.force_names)
     run = config.run
     parts = [
@@ -52,7 +58,14 @@ def render_run_report(config: SimConfig, sheets: dict[str, pd.DataFrame], findin
         "is not reached (the note says in how many replications).</p>",
         headline_html(sheets[HEADLINE_SHEET]),
     ]
-    if config.forces:
+    if national is not None:
+        parts += ["<h2>The nation and its regions, by assigned grade</h2>",
+                  "<p>Means over the replications, with 95 % intervals in brackets. Past 18 months: referrals "
+                  "not arrested or interviewed within 548 days, counted a year of those that arrived at least 548 "
+                  "days before the end, and their share of those referrals. Each force's numbers are in "
+                  "<code>national_forces.csv</code> and <code>headline.csv</code>.</p>",
+                  national_html(national)]
+    elif config.forces:
         for force in config.force_names:
             if force in sheets:
                 parts += [f"<h3>{html.escape(force)}</h3>", headline_html(sheets[force])]
@@ -78,6 +91,21 @@ def headline_html(sheet: pd.DataFrame) -> str:
         note = row["Note"] if isinstance(row["Note"], str) else ""
         rows.append(f"<tr><td class='l'>{html.escape(row['Grouped by'])}</td><td class='l'>{html.escape(row['Risk grade'])}"
                     f"</td>{cells}<td class='l note'>{html.escape(note)}</td></tr>")
+    return "<table class='t'>" + "".join(rows) + "</table>"
+
+
+def national_html(national: pd.DataFrame) -> str:
+    """The nation's headline table (``national_table``) as an HTML table, an area's name on
+    its first row."""
+    cells = national_cells(national)
+    head = "".join(f"<th class='{'l' if k < 2 else ''}'>{html.escape(c)}</th>" for k, c in enumerate(cells.columns))
+    rows = [f"<tr>{head}</tr>"]
+    previous = None
+    for row in cells.itertuples(index=False):
+        area = row[0] if row[0] != previous else ""
+        previous = row[0]
+        rows.append(f"<tr><td class='l'>{html.escape(area)}</td><td class='l'>{html.escape(row[1])}</td>"
+                    + "".join(f"<td>{html.escape(c)}</td>" for c in row[2:]) + "</tr>")
     return "<table class='t'>" + "".join(rows) + "</table>"
 
 
