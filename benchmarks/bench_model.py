@@ -158,10 +158,10 @@ def counting_resources():
             res._env.tally(res).granted += 1
         grant(res, req, *args, **kwargs)
 
-    def counted_release(res, request):
+    def counted_release(res, request, *args, **kwargs):
         if isinstance(res._env, CountingEnv):
             res._env.tally(res).released += 1
-        return release(res, request)
+        return release(res, request, *args, **kwargs)
 
     PriorityResource._grant, PriorityResource.release = counted_grant, counted_release
     try:

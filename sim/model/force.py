@@ -492,9 +492,11 @@ class ForceModel:
         start_day = env.now
         end_day = self._work(pool, start_day, hours, urgent)
         started[i] = start_day
-        yield env.timeout(end_day - start_day)
+        done = env.timeout(end_day - start_day)
+        step_callbacks = done.callbacks  # where the release may leave its work (PriorityResource.release)
+        yield done
         if request is not None:
-            pool.res.release(request)
+            pool.res.release(request, step_callbacks)
 
     def _work_end(self, start_day: float, hours: float, round_the_clock: bool, pace: float,
                   hours_factor: float) -> tuple[float, float]:
@@ -542,9 +544,11 @@ class ForceModel:
         if started is not None:
             started[i] = start_day
         end_day = self._work(investigators, start_day, hours, urgent)
-        yield env.timeout(end_day - start_day)
+        done = env.timeout(end_day - start_day)
+        step_callbacks = done.callbacks  # where the release may leave its work (PriorityResource.release)
+        yield done
         if request is not None:
-            investigators.res.release(request)
+            investigators.res.release(request, step_callbacks)
 
     def _enter(self, i: int, stage: int) -> None:
         self.wip.counts[stage][self.grade[i]] += 1
