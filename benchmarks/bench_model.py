@@ -16,11 +16,13 @@ Three loops, each with as many processes and events as the model:
   it does the same work through bare SimPy (processes, timeouts, requests and releases) as
   the model. This is the same-shape bare loop the 1.3x target is judged against.
 - the **same-shape loop on the model's resource class**: the same plan, run on
-  ``sim.model.staff.PriorityResource``, which leaves out the events of requests granted and
-  releases made when nothing else is due at that instant and builds each request and release
-  in one call. It is faster than SimPy's stock class and no longer a bare SimPy loop; its
-  ratio is printed beside the other, as it isolates the model's own Python (records,
-  calendar, stage logic) from the resource machinery the model and this loop share.
+  ``sim.model.staff.PriorityResource``, which builds each request and release in one call and
+  leaves out the events of grants and releases that would be the next one processed (doing
+  their work in the step at hand; the loop releases a slot as the model's tasks do, with the
+  callbacks of the event that ended the hold). It is faster than SimPy's stock class, so no
+  longer a bare SimPy loop; its ratio is printed beside the other, as it isolates the
+  model's own Python (records, calendar, stage logic) from the resource machinery the model
+  and this loop share.
 
 A resource request and release cost SimPy several times what a timeout costs, so only the
 same-shape loops measure the model against SimPy doing the same work. The timeouts-only
@@ -426,8 +428,14 @@ def run_same_shape(plan: SameShapePlan, env: simpy.Environment | None = None,
             res = resources[k]
             req = res.request() if priority is None else res.request(priority=priority)
             yield req
-            yield env.timeout(d)
-            res.release(req)
+            hold = env.timeout(d)
+            if stock:
+                yield hold
+                res.release(req)
+            else:  # as the model's tasks release: see PriorityResource.release
+                step_callbacks = hold.callbacks
+                yield hold
+                res.release(req, step_callbacks)
         left -= 1
         if not left:
             done.succeed()
