@@ -36,6 +36,9 @@ from .workforce import schedule
 if TYPE_CHECKING:
     from .policy import CollaborationPolicy, SearchDiary
 
+# The processes read the clock as ``env._now``, the attribute behind SimPy's ``Environment.now``
+# property: they read it at nearly every step, and the property call costs more than the read.
+
 # Plain ints: these index the work-in-progress table and the outcome column on every event.
 INTAKE, RESEARCH, ASSESSMENT, ALLOCATION, PLANNING, WARRANT, EXECUTION, POST_ARREST = (int(s) for s in Stage)
 (_OPEN, ARREST, VOLUNTARY_INTERVIEW, NO_TRACE, DUPLICATE, UNTRACEABLE, WARRANT_REFUSED,
@@ -93,9 +96,11 @@ class ForceModel:
         self.records = CaseRecords(cases.n)
         self.times = self.records.times
         # (queue, start) columns of each pool-served stage, looked up once, not per task
-        self.stage_columns = {stage: (self.times[f"{stage}_queue_day"], self.times[f"{stage}_start_day"])
-                              for stage in ("intake", "research", "assessment")}
+        self.intake_columns, self.research_columns, self.assessment_columns = (
+            (self.times[f"{stage}_queue_day"], self.times[f"{stage}_start_day"])
+            for stage in ("intake", "research", "assessment"))
         self.wip = Wip()
+        self.urgent = self.drawn["urgent"]
         self.grade = list(self.drawn["assigned_grade"])  # the grade now: a review may raise it
         self.stage_of: list[int | None] = [None] * cases.n
         self.waiting: dict[int, tuple] = {}  # case -> (resource, request) while it queues
@@ -121,8 +126,8 @@ class ForceModel:
     def _arrivals(self):
         env, case = self.env, self._case
         for i, arrival_day in enumerate(self.drawn["arrival_day"]):
-            if arrival_day > env.now:
-                yield env.timeout(arrival_day - env.now)
+            if arrival_day > env._now:
+                yield env.timeout(arrival_day - env._now)
             env.process(case(i))
 
     # ------------------------------------------------------------------ reviews
@@ -145,7 +150,7 @@ class ForceModel:
         while True:
             yield env.timeout(1.0)
             for i in self._awaiting_enforcement():
-                if env.now - arrival[i] > targets[self.grade[i]]:
+                if env._now - arrival[i] > targets[self.grade[i]]:
                     self._review(i)
 
     def _awaiting_enforcement(self) -> list[int]:
@@ -157,7 +162,7 @@ class ForceModel:
         """A second look at a waiting case: one graded below its true risk is found with the
         detection probability (its own draw), regraded, moved up its queue and referred to
         safeguarding at once."""
-        now, drawn, records = self.env.now, self.drawn, self.records
+        now, drawn, records = self.env._now, self.drawn, self.records
         self.reviewed[i] = True
         records.reviewed_day[i] = now
         true_risk, grade = drawn["true_risk"][i], self.grade[i]
@@ -215,8 +220,8 @@ class ForceModel:
         """The referral is logged and checked; returns False if it is a duplicate (it leaves)."""
         drawn, wip = self.drawn, self.wip.counts
         wip[INTAKE][UNGRADED] += 1
-        yield from self._serve(self.intake, i, drawn["intake_hours"][i], "intake")
-        self.times["intake_end_day"][i] = self.env.now
+        yield from self._serve(self.intake, i, drawn["intake_hours"][i], self.intake_columns)
+        self.times["intake_end_day"][i] = self.env._now
         wip[INTAKE][UNGRADED] -= 1
         if drawn["duplicate"][i]:
             self._exit(i, DUPLICATE)
@@ -228,10 +233,10 @@ class ForceModel:
         returns False if they cannot be traced (the case leaves)."""
         env, drawn, wip = self.env, self.drawn, self.wip.counts
         wip[RESEARCH][UNGRADED] += 1
-        yield from self._serve(self.research, i, drawn["research_hours"][i], "research")
+        yield from self._serve(self.research, i, drawn["research_hours"][i], self.research_columns)
         if drawn["comms_days"][i] > 0:
             yield env.timeout(drawn["comms_days"][i])
-        self.times["research_end_day"][i] = env.now
+        self.times["research_end_day"][i] = env._now
         wip[RESEARCH][UNGRADED] -= 1
         if drawn["untraceable"][i]:
             self._exit(i, UNTRACEABLE)
@@ -247,19 +252,19 @@ class ForceModel:
         if drawn["nonspecialist"][i]:
             # A directly reported case assessed by a local non-specialist: no queue for
             # the specialist assessors, but an untrained grade (set in demand).
-            self.times["assessment_queue_day"][i] = self.times["assessment_start_day"][i] = env.now
-            end, _ = self._work_end(env.now, hours, drawn["urgent"][i], 1.0, self.hours_factor)
-            if end > env.now:
-                yield env.timeout(end - env.now)
+            self.times["assessment_queue_day"][i] = self.times["assessment_start_day"][i] = env._now
+            end, _ = self._work_end(env._now, hours, drawn["urgent"][i], 1.0, self.hours_factor)
+            if end > env._now:
+                yield env.timeout(end - env._now)
         else:
             assessors, handoff_days = self.policy.assessors(self, i)
             if drawn["urgent"][i]:  # immediate risk is phoned through, not handed over
                 handoff_days = 0.0
-            yield from self._serve(assessors, i, hours, "assessment", handoff_days)
-        self.times["assessment_end_day"][i] = env.now
+            yield from self._serve(assessors, i, hours, self.assessment_columns, handoff_days)
+        self.times["assessment_end_day"][i] = env._now
         wip[ASSESSMENT][UNGRADED] -= 1
         if drawn["child"][i]:
-            self.records.safeguarding_day[i] = env.now + drawn["safeguarding_delay_days"][i]
+            self.records.safeguarding_day[i] = env._now + drawn["safeguarding_delay_days"][i]
 
     def _referred_to_safeguarding_on_arrival(self, i: int) -> None:
         """A case waiting since before day 0 with its assessment done: its safeguarding
@@ -275,29 +280,30 @@ class ForceModel:
         force's on-call investigators, over the caseload limit if need be. Returns the slot (None if taken on call)."""
         env, records, times = self.env, self.records, self.times
         self._enter(i, ALLOCATION)
-        times["allocation_queue_day"][i] = env.now
+        times["allocation_queue_day"][i] = env._now
         slot = None
         if self.round_the_clock[self.grade[i]]:
             self.team_of[i] = self.policy.home_team(self)
             records.investigated_by[i] = self.name
-            times["allocation_start_day"][i] = env.now
+            times["allocation_start_day"][i] = env._now
         else:
             team = self.team_of[i] = self.policy.team_for(self, i)
             if self.due_date_order:
-                slot = OrderedRequest(team.caseload, *self._due_date_order(i, self.grade[i], env.now))
+                slot = OrderedRequest(team.caseload, *self._due_date_order(i, self.grade[i], env._now))
             else:
                 slot = team.caseload.request(priority=self.grade[i])
-            self.waiting[i] = (team.caseload, slot)  # where a review finds it to move it up
-            yield slot
-            del self.waiting[i]
-            records.slot_start_day[i] = times["allocation_start_day"][i] = env.now
-            holder = records.investigated_by[i] = team.take(slot, self.name, env.now)
+            if slot.callbacks is not None:  # else granted and processed already (see _hands_on)
+                self.waiting[i] = (team.caseload, slot)  # where a review finds it to move it up
+                yield slot
+                del self.waiting[i]
+            records.slot_start_day[i] = times["allocation_start_day"][i] = env._now
+            holder = records.investigated_by[i] = team.take(slot, self.name, env._now)
             if holder != self.name:  # another force's investigators, or a regional unit
                 handoff_days = self.policy.investigator_handoff_days(self, i, team, holder)
                 records.handoff_days[i] += handoff_days
                 if handoff_days > 0:
                     yield env.timeout(handoff_days)
-        times["allocation_end_day"][i] = env.now
+        times["allocation_end_day"][i] = env._now
         self._leave(i, ALLOCATION)
         return slot
 
@@ -327,15 +333,16 @@ class ForceModel:
         if stage == POST_ARREST:  # a stage without timestamps: its outcome shows where it is
             records.outcome[i] = ARREST
         else:
-            self.times[f"{STAGES[stage]}_queue_day"][i] = env.now
+            self.times[f"{STAGES[stage]}_queue_day"][i] = env._now
         team = self.team_of[i] = self.policy.home_team(self)
         if self.round_the_clock[self.grade[i]]:
             records.investigated_by[i] = self.name
             return None
         slot = team.caseload.request(priority=ALLOCATED_BEFORE_DAY_0)
-        yield slot
-        records.slot_start_day[i] = env.now
-        records.investigated_by[i] = team.take(slot, self.name, env.now)
+        if slot.callbacks is not None:  # else granted and processed already (see _hands_on)
+            yield slot
+        records.slot_start_day[i] = env._now
+        records.investigated_by[i] = team.take(slot, self.name, env._now)
         return slot
 
     def _planning(self, i: int):
@@ -344,11 +351,11 @@ class ForceModel:
         env, times, lag_days = self.env, self.times, self.drawn["planning_lag_days"][i]
         if self.stage_of[i] != PLANNING:  # else in it since day 0 (_allocated_before_day_0)
             self._enter(i, PLANNING)
-            times["planning_queue_day"][i] = env.now
+            times["planning_queue_day"][i] = env._now
         yield from self._hands_on(i, self.drawn["planning_hours"][i], times["planning_start_day"])
         if lag_days > 0:
             yield env.timeout(lag_days)
-        times["planning_end_day"][i] = env.now
+        times["planning_end_day"][i] = env._now
         self._leave(i, PLANNING)
 
     def _warrant(self, i: int, applied_before_day_0: bool = False):
@@ -360,12 +367,12 @@ class ForceModel:
         env, drawn, records, times = self.env, self.drawn, self.records, self.times
         if self.stage_of[i] != WARRANT:  # else in it since day 0 (_allocated_before_day_0)
             self._enter(i, WARRANT)
-            times["warrant_queue_day"][i] = env.now
+            times["warrant_queue_day"][i] = env._now
         executes_at, ended = None, WARRANT_LAPSED
         for attempt in range(self.max_applications):
             records.warrant_applications[i] = attempt + 1
             if attempt == 0 and applied_before_day_0:
-                times["warrant_start_day"][i] = env.now
+                times["warrant_start_day"][i] = env._now
             else:
                 started = times["warrant_start_day"] if attempt == 0 else None  # the first application's start
                 yield from self._hands_on(i, drawn["warrant_hours"][i], started)
@@ -373,20 +380,20 @@ class ForceModel:
                 yield from self._hands_on(i, drawn["rework_hours"][i])
             grade = self.grade[i]
             hearing_day = self._hearing_day(grade)
-            if hearing_day > env.now:
-                yield env.timeout(hearing_day - env.now)
-            age_years = (env.now - drawn["arrival_day"][i]) / 365.0
+            if hearing_day > env._now:
+                yield env.timeout(hearing_day - env._now)
+            age_years = (env._now - drawn["arrival_day"][i]) / 365.0
             refusal_probability = self.refusal_probability + self.refusal_probability_per_year * age_years
             if drawn["refusal_u"][attempt][i] < refusal_probability:
                 ended = WARRANT_REFUSED
                 break
             book, day, execution_day, handoff_days = self._search_day(i, grade)
-            if execution_day <= env.now + self.validity_days:  # else it lapses before: apply again
+            if execution_day <= env._now + self.validity_days:  # else it lapses before: apply again
                 book.book(day, self.name)
                 records.handoff_days[i] += handoff_days
                 executes_at = execution_day
                 break
-        times["warrant_end_day"][i] = env.now
+        times["warrant_end_day"][i] = env._now
         if executes_at is None:
             self._exit(i, ended)
         self._leave(i, WARRANT)
@@ -399,7 +406,7 @@ class ForceModel:
         force's own teams on the next working day (found whatever is booked), else the
         diary's first free day."""
         cal = self.cal
-        earliest = self.env.now + self.drawn["execution_lag_days"][i]
+        earliest = self.env._now + self.drawn["execution_lag_days"][i]
         if self.urgent_execution[grade]:
             book, day, handoff_days = self.search, cal.next_working_day(math.floor(earliest)), 0.0
         else:
@@ -423,10 +430,10 @@ class ForceModel:
         with a free slot in the court's list (booked now)."""
         env, cal = self.env, self.cal
         if self.out_of_hours[grade]:
-            return env.now
+            return env._now
         if self.same_day[grade]:
-            return cal.next_opening(env.now)
-        day = self.court.first_free(math.floor(env.now) + 1)
+            return cal.next_opening(env._now)
+        day = self.court.first_free(math.floor(env._now) + 1)
         self.court.book(day)
         return cal.opening(day) + cal.hours / 48.0  # midday
 
@@ -436,10 +443,10 @@ class ForceModel:
         env, records, times = self.env, self.records, self.times
         if self.stage_of[i] != EXECUTION:  # else in it since day 0 (_allocated_before_day_0)
             self._enter(i, EXECUTION)
-            times["execution_queue_day"][i] = env.now
-        if executes_at > env.now:
-            yield env.timeout(executes_at - env.now)
-        times["execution_start_day"][i] = times["execution_end_day"][i] = env.now
+            times["execution_queue_day"][i] = env._now
+        if executes_at > env._now:
+            yield env.timeout(executes_at - env._now)
+        times["execution_start_day"][i] = times["execution_end_day"][i] = env._now
         self._leave(i, EXECUTION)
         outcome_draw = self.drawn["outcome_u"][i]
         if outcome_draw < self.arrest_probability:
@@ -450,7 +457,7 @@ class ForceModel:
             outcome = NO_TRACE
         records.outcome[i] = outcome
         if outcome != NO_TRACE:
-            records.arrest_day[i] = env.now
+            records.arrest_day[i] = env._now
             yield from self._post_arrest(i)
 
     def _post_arrest(self, i: int):
@@ -463,7 +470,7 @@ class ForceModel:
 
     def _release(self, i: int, slot) -> None:
         """The case is done: its caseload slot (if it held one) is given back."""
-        now = self.env.now
+        now = self.env._now
         if slot is not None:
             self.team_of[i].give_back(slot, now)
             self.records.slot_release_day[i] = now
@@ -471,30 +478,34 @@ class ForceModel:
 
     # ------------------------------------------------------------------ work
 
-    def _serve(self, pool: Pool, i: int, hours: float, stage: str, handoff_days: float = 0.0):
-        """Queue for ``pool`` (FIFO) and work ``hours`` of effort; records queue and start.
-        A package flagging immediate risk is taken at once by whoever is on duty. A case
-        handed to another unit reaches its queue ``handoff_days`` later."""
+    def _serve(self, pool: Pool, i: int, hours: float, columns: tuple[list, list], handoff_days: float = 0.0):
+        """Queue for ``pool`` (FIFO) and work ``hours`` of effort; records queue and start in
+        ``columns`` (the stage's queue and start columns). A package flagging immediate risk
+        is taken at once by whoever is on duty. A case handed to another unit reaches its
+        queue ``handoff_days`` later."""
         env = self.env
-        queued, started = self.stage_columns[stage]
-        queued[i] = env.now
+        queued, started = columns
+        queued[i] = env._now
         if handoff_days > 0:
             self.records.handoff_days[i] += handoff_days
             yield env.timeout(handoff_days)
         if hours <= 0:
-            started[i] = env.now
+            started[i] = env._now
             return
-        urgent = self.drawn["urgent"][i]
+        urgent = self.urgent[i]
         request = None
         if not urgent:
-            request = pool.res.request(priority=0)
-            yield request
-        start_day = env.now
+            request = pool.res.request(0)
+            if request.callbacks is not None:  # else granted and processed already (see _hands_on)
+                yield request
+        start_day = env._now
         end_day = self._work(pool, start_day, hours, urgent)
         started[i] = start_day
-        yield env.timeout(end_day - start_day)
+        done = env.timeout(end_day - start_day)
+        step_callbacks = done.callbacks  # where the release may leave its work (PriorityResource.release)
+        yield done
         if request is not None:
-            pool.res.release(request)
+            pool.res.release(request, step_callbacks)
 
     def _work_end(self, start_day: float, hours: float, round_the_clock: bool, pace: float,
                   hours_factor: float) -> tuple[float, float]:
@@ -516,7 +527,10 @@ class ForceModel:
         else:
             staff_hours = hours * pool.hours_factor * pool.pace
             end_day = self.add_work_hours(start_day, staff_hours)
-        pool.add_busy(start_day, end_day, staff_hours)
+        if pool.start_day <= start_day and end_day <= pool.end_day:  # Pool.add_busy's usual case, written out
+            pool.busy_hours += staff_hours
+        else:
+            pool.add_busy(start_day, end_day, staff_hours)
         return end_day
 
     def _hands_on(self, i: int, hours: float, started: list | None = None):
@@ -527,7 +541,7 @@ class ForceModel:
         env = self.env
         if hours <= 0:
             if started is not None:
-                started[i] = env.now
+                started[i] = env._now
             return
         investigators = self.team_of[i].pool
         grade = self.grade[i]
@@ -535,16 +549,21 @@ class ForceModel:
         request = None
         if not urgent:  # urgent work is picked up at once (on call, overtime)
             request = investigators.res.request(priority=grade)
-            self.waiting[i] = (investigators.res, request)  # where a review finds it to move it up
-            yield request
-            del self.waiting[i]
-        start_day = env.now
+            # A request granted at once is marked processed (PriorityResource.request):
+            # yielding it would only have SimPy send it straight back, so it is not yielded.
+            if request.callbacks is not None:
+                self.waiting[i] = (investigators.res, request)  # where a review finds it to move it up
+                yield request
+                del self.waiting[i]
+        start_day = env._now
         if started is not None:
             started[i] = start_day
         end_day = self._work(investigators, start_day, hours, urgent)
-        yield env.timeout(end_day - start_day)
+        done = env.timeout(end_day - start_day)
+        step_callbacks = done.callbacks  # where the release may leave its work (PriorityResource.release)
+        yield done
         if request is not None:
-            investigators.res.release(request)
+            investigators.res.release(request, step_callbacks)
 
     def _enter(self, i: int, stage: int) -> None:
         self.wip.counts[stage][self.grade[i]] += 1
@@ -555,4 +574,4 @@ class ForceModel:
 
     def _exit(self, i: int, outcome: int) -> None:
         self.records.outcome[i] = outcome
-        self.records.exit_day[i] = self.env.now
+        self.records.exit_day[i] = self.env._now

@@ -100,9 +100,16 @@ class PriorityResource(simpy.PriorityResource):
                 self._grant(queue.pop(0))
         return req
 
-    def release(self, request: PriorityRequest) -> Release:
+    def release(self, request: PriorityRequest, step_callbacks: list | None = None) -> Release:
         """Give back ``request``'s slot; the ``Release`` event, processed in turn, offers
-        it to the queue's head (as ``simpy.Resource.release``)."""
+        it to the queue's head (as ``simpy.Resource.release``).
+
+        ``step_callbacks``: the callbacks list of the event whose processing resumed the
+        releasing process (saved before the process yielded it; SimPy has since set the
+        event's own ``callbacks`` to None and is calling that list's members in turn). When
+        the release event would be the next one processed, its work is appended to that list
+        instead of scheduled: SimPy calls it as soon as the releasing process yields, at the
+        end of the same step, which is when the event would have been processed."""
         env = self._env
         event = _new_event(Release)
         event.env, event.callbacks, event.resource, event.proc = env, [self._trigger_put], self, env.active_process
@@ -112,18 +119,24 @@ class PriorityResource(simpy.PriorityResource):
         except ValueError:  # released twice, or never granted: as SimPy, nothing to give back
             pass
         event._ok, event._value = True, None
-        if not self.put_queue and env.peek() > env.now:
-            # Nobody waits and no other event is due now: the event would be processed
-            # right after this step and find the queue empty (a request made meanwhile
-            # would take the free slot at once), so it would do nothing. Left out.
-            event.callbacks = None
-        else:
-            env.schedule(event)
+        if env.peek() > env._now:
+            # No other event is due now, so the event would be processed right after this
+            # step. If nobody waits, it would find the queue empty (a request made
+            # meanwhile would take the free slot at once) and do nothing: left out.
+            if not self.put_queue:
+                event.callbacks = None
+                return event
+            if step_callbacks is not None:
+                event.callbacks = None
+                step_callbacks.append(self._trigger_put)
+                return event
+        env.schedule(event)
         return event
-
     def _trigger_put(self, get_event) -> None:
         # SimPy's loop over the queue stops after its head (PriorityResource._do_put returns
-        # None): grant the head if a slot is free.
+        # None): grant the head if a slot is free. Called as a Release event is processed, or
+        # at the end of the step that released (see ``release``): ``get_event`` is then the
+        # event that step processed.
         if self.put_queue and len(self.users) < self._capacity:
             req = self.put_queue.pop(0)
             env = self._env
