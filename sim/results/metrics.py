@@ -26,8 +26,13 @@ def kaplan_meier(durations: np.ndarray, arrested: np.ndarray):
 def km_quantiles(durations: np.ndarray, arrested: np.ndarray, qs) -> np.ndarray:
     """Quantiles of time to arrest (days): the first time the survival falls to 1-q or
     below; NaN where it never does within follow-up (too many still waiting)."""
+    return survival_quantiles(kaplan_meier(durations, arrested), qs)
+
+
+def survival_quantiles(survival, qs) -> np.ndarray:
+    """``km_quantiles`` of a survival function already fitted (``kaplan_meier``; None for no
+    cases), so that one fit serves every quantile and share of the same cases."""
     qs = np.atleast_1d(np.asarray(qs, dtype=float))
-    survival = kaplan_meier(durations, arrested)
     if survival is None or survival.quantiles.size == 0:
         return np.full(qs.shape, np.nan)
     times, still_waiting = survival.quantiles, survival.probabilities
@@ -46,13 +51,18 @@ def km_share_waiting_past(durations: np.ndarray, arrested: np.ndarray, t_days,
     possible follow-up; by default the longest actual one), unless the share is already 0.
     Up to that point the curve stays flat after the last arrest: anyone still at risk
     would have been seen."""
-    times_days = np.atleast_1d(np.asarray(t_days, dtype=float))
     durations = np.asarray(durations, dtype=float)
-    survival = kaplan_meier(durations, arrested)
+    return survival_share_past(kaplan_meier(durations, arrested), durations, t_days, observable_days)
+
+
+def survival_share_past(survival, durations: np.ndarray, t_days, observable_days: float | None = None) -> np.ndarray:
+    """``km_share_waiting_past`` of a survival function already fitted to ``durations``
+    (``kaplan_meier``; None for no cases)."""
+    times_days = np.atleast_1d(np.asarray(t_days, dtype=float))
     if survival is None:
         return np.full(times_days.shape, np.nan)
     out = np.asarray(survival.evaluate(times_days), dtype=float)
-    limit_days = durations.max() if observable_days is None else observable_days
+    limit_days = np.asarray(durations, dtype=float).max() if observable_days is None else observable_days
     known = (times_days <= limit_days) | (out == 0)
     return np.where(known, out, np.nan)
 

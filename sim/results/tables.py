@@ -3,7 +3,7 @@ series, and one row per staff pool x replication."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -39,9 +39,15 @@ class Results:
         measured = self.measured
         return measured[~measured["backlog"]]
 
+    _summaries: dict[float, pd.DataFrame] = field(default_factory=dict, init=False, repr=False, compare=False)
+
     def summary(self, level: float = 0.95) -> pd.DataFrame:
-        """Tidy summary with confidence intervals at ``level`` (``sim.results.summary.summarise``)."""
-        return summarise(self, level)
+        """Tidy summary with confidence intervals at ``level`` (``sim.results.summary.summarise``).
+        Computed once per level (a run's figures and findings ask for it again; the tables
+        are not changed after they are built): each call returns a copy."""
+        if level not in self._summaries:
+            self._summaries[level] = summarise(self, level)
+        return self._summaries[level].copy()
 
 
 def case_table(cfg: SimConfig, output: ReplicationOutput) -> pd.DataFrame:
