@@ -85,7 +85,7 @@ def run_findings(results: Results, summary: pd.DataFrame | None = None) -> list[
     run = _RunLookup(results, summary)
     findings: list[Finding] = []
     for force in _forces(results):
-        rows = _Rows(run.summary_of(force))
+        rows = _Rows(run.estimates_of(force))
         findings += overloaded_units(run, rows, force)
         findings += bottlenecks(run, rows, force)
         findings += targets(run, rows, force)
@@ -105,9 +105,13 @@ class _RunLookup:
 
     def __init__(self, results: Results, summary: pd.DataFrame):
         self.results, self.config = results, results.config
-        self._summary = summary
-        self._summary_rows = summary.groupby("force", sort=False).indices
+        self._estimates: dict[str, dict[tuple[str, str, str], float]] = {}
+        for force, m, b, g, e in summary[["force", "metric", "by", "grade", "estimate"]].itertuples(index=False,
+                                                                                                   name=None):
+            self._estimates.setdefault(force, {})[(m, b, g)] = e
         ts = results.timeseries
+        self._replication, self._day = ts["replication"].to_numpy(), ts["day"].to_numpy()
+        self._value = ts["value"].to_numpy()
         self._series = {key: positions for key, positions in
                         ts.groupby(["series", "force", "name"], sort=False, observed=True).indices.items()}
         pools = results.pools
@@ -116,13 +120,15 @@ class _RunLookup:
         self._loads = None
         self._referrals = None
 
-    def summary_of(self, force: str) -> pd.DataFrame:
-        return self._summary.take(self._summary_rows.get(force, np.array([], dtype=np.intp)))
+    def estimates_of(self, force: str) -> dict[tuple[str, str, str], float]:
+        """The summary's estimates for ``force`` by (metric, by, grade)."""
+        return self._estimates.get(force, {})
 
-    def series(self, series: str, force: str, name: str) -> pd.DataFrame:
-        """The time series rows of ``series`` (``wip``, ``busy``) for ``force`` and ``name``."""
+    def series(self, series: str, force: str, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The time series rows of ``series`` (``wip``, ``busy``) for ``force`` and ``name``:
+        their replications, days and values."""
         positions = self._series.get((series, force, name), np.array([], dtype=np.intp))
-        return self.results.timeseries.take(positions)
+        return self._replication[positions], self._day[positions], self._value[positions]
 
     def capacities(self, force: str, pool: str) -> np.ndarray:
         return self._capacities.get((force, pool), np.array([], dtype=float))
@@ -146,8 +152,8 @@ class _RunLookup:
 class _Rows:
     """The summary's estimates for one force, looked up by (metric, by, grade)."""
 
-    def __init__(self, rows: pd.DataFrame):
-        self.estimate = {(m, b, g): e for m, b, g, e in rows[["metric", "by", "grade", "estimate"]].itertuples(index=False)}
+    def __init__(self, estimates: dict[tuple[str, str, str], float]):
+        self.estimate = estimates
 
     def get(self, name: str, by: str = "all", grade: str = "all") -> float:
         return float(self.estimate.get((name, by, grade), np.nan))
@@ -170,14 +176,21 @@ def _utilisation(rows: _Rows) -> dict[str, float]:
 def stage_growth(run: _RunLookup, force: str, stage: str) -> tuple[float, float]:
     """(cases at ``stage`` a fifth of the way through the measured window, cases there at the
     end), means over replications, from the work in progress over time."""
-    wip = run.series("wip", force, stage)
-    if wip.empty:
+    replication, day, value = run.series("wip", force, stage)
+    if not len(day):
         return np.nan, np.nan
-    per_day = wip.groupby(["replication", "day"], observed=True)["value"].sum().groupby("day").mean()
     cfg_run = run.config.run
     early_day = cfg_run.warmup_days + 0.2 * (cfg_run.horizon_days - cfg_run.warmup_days)
-    early = per_day[per_day.index <= early_day]
-    return float(early.iloc[-1] if len(early) else per_day.iloc[0]), float(per_day.iloc[-1])
+    before = day[day <= early_day]
+    return _mean_on(before.max() if len(before) else day.min(), replication, day, value), \
+        _mean_on(day.max(), replication, day, value)
+
+
+def _mean_on(on_day: float, replication: np.ndarray, day: np.ndarray, value: np.ndarray) -> float:
+    """The cases summed over a day's rows, mean over the replications that sampled it. The
+    values are whole numbers, so their sums are exact and the mean the same as pandas'."""
+    chosen = day == on_day
+    return float(value[chosen].sum(dtype=np.int64) / len(np.unique(replication[chosen])))
 
 
 def _size(run: _RunLookup, force: str, pool: str) -> int:
@@ -222,13 +235,14 @@ def overloaded_units(run: _RunLookup, rows: _Rows, force: str) -> list[Finding]:
 def end_use(run: _RunLookup, force: str, pool: str) -> float:
     """Share of ``pool``'s staff or slots busy over the last tenth of the run (mean over
     replications); NaN for capacities the run does not sample (court, search teams)."""
-    busy = run.series("busy", force, pool)
+    _, day, value = run.series("busy", force, pool)
     size = _size(run, force, pool)
-    if busy.empty or size <= 0:
+    if not len(day) or size <= 0:
         return np.nan
     cfg_run = run.config.run
-    last = busy[busy["day"] >= cfg_run.horizon_days - 0.1 * (cfg_run.horizon_days - cfg_run.warmup_days)]
-    return float(last["value"].mean() / size)
+    last = value[day >= cfg_run.horizon_days - 0.1 * (cfg_run.horizon_days - cfg_run.warmup_days)]
+    # whole numbers: their float sum is exact, as in pandas' mean
+    return float(last.sum(dtype=np.float64) / len(last) / size) if len(last) else np.nan
 
 
 def bottlenecks(run: _RunLookup, rows: _Rows, force: str) -> list[Finding]:

@@ -103,11 +103,16 @@ def headline_sheets(summary: pd.DataFrame, config: SimConfig) -> dict[str, pd.Da
     decimal, shares as percentages to 1 decimal, counts (means over replications) whole. A
     force named ``Headlines`` has its sheet named ``Headlines (force)``."""
     lookup = _by_force(summary)
-    sheets = {HEADLINE_SHEET: _force_table(summary, config, config.total_name, lookup)}
+    names = {HEADLINE_SHEET: config.total_name}
     if config.forces:
         for name in config.force_names:
-            sheets[name if name != HEADLINE_SHEET else f"{name} (force)"] = _force_table(summary, config, name, lookup)
-    return sheets
+            names[name if name != HEADLINE_SHEET else f"{name} (force)"] = name
+    # every sheet's rows rounded together (rounding is by the value alone), then cut apart
+    records = [_force_records(config, force, lookup.get(force, {})) for force in names.values()]
+    table = _rounded(pd.DataFrame.from_records([r for rows in records for r in rows], columns=HEADLINE_COLUMNS))
+    ends = np.cumsum([len(rows) for rows in records])
+    return {sheet: table.iloc[end - len(rows):end].reset_index(drop=True)
+            for sheet, rows, end in zip(names, records, ends)}
 
 
 _Found = dict[tuple[str, str, str], dict[str, object]]
@@ -150,11 +155,14 @@ def findings_table(findings: Sequence[str] | None = None) -> pd.DataFrame:
     return pd.DataFrame({"Finding": lines or [NO_FINDINGS]})
 
 
-def _force_table(summary: pd.DataFrame, config: SimConfig, force: str,
-                 lookup: dict[str, _Found] | None = None) -> pd.DataFrame:
-    """One force's (or the total's) headline rows (``lookup``: ``_by_force(summary)``, when
-    already read)."""
-    rows = (_by_force(summary) if lookup is None else lookup).get(force, {})
+def _force_table(summary: pd.DataFrame, config: SimConfig, force: str) -> pd.DataFrame:
+    """One force's (or the total's) headline rows."""
+    records = _force_records(config, force, _by_force(summary).get(force, {}))
+    return _rounded(pd.DataFrame.from_records(records, columns=HEADLINE_COLUMNS))
+
+
+def _force_records(config: SimConfig, force: str, rows: _Found) -> list[dict[str, object]]:
+    """One force's (or the total's) headline rows, not yet rounded, from its summary rows."""
     targets_days = dict(zip(GRADES, config.targets_days.as_tuple()))
     keys = [(by, grade) for by in ("assigned_grade", "true_risk") for grade in GRADES]
     keys += [("all", "all"), ("misgraded_high_risk", "all")]
@@ -177,7 +185,7 @@ def _force_table(summary: pd.DataFrame, config: SimConfig, force: str,
         record["Replications"] = replications
         record["Note"] = "; ".join(notes)
         records.append(record)
-    return _rounded(pd.DataFrame.from_records(records, columns=HEADLINE_COLUMNS))
+    return records
 
 
 def _rounded(table: pd.DataFrame) -> pd.DataFrame:

@@ -400,8 +400,17 @@ def _within_range(metric_name: str, low: float, high: float) -> tuple[float, flo
 def summarise_metrics(per_rep: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Summarise a ``replication_metrics`` frame."""
     rows = []
-    for (force, metric_name, by, grade), group in per_rep.groupby(KEY_COLUMNS, sort=False):
-        values = group["value"].to_numpy()
+    # the groups of groupby(KEY_COLUMNS, sort=False, dropna=True), in the order they first
+    # appear, each group's values in the table's order: found in one pass over the keys
+    keys = per_rep[KEY_COLUMNS]
+    complete = ~keys.isna().any(axis=1).to_numpy()
+    positions: dict[tuple, list[int]] = {}
+    for position, key in enumerate(keys.itertuples(index=False, name=None)):
+        if complete[position]:
+            positions.setdefault(key, []).append(position)
+    all_values = per_rep["value"].to_numpy()
+    for (force, metric_name, by, grade), chosen in positions.items():
+        values = all_values[chosen]
         missing = int(np.isnan(values).sum())
         note = ""
         if missing == len(values):

@@ -120,7 +120,9 @@ def timeseries_table(cfg: SimConfig, output: ReplicationOutput) -> pd.DataFrame:
     n_days, n_series = len(days), len(labels)
 
     def label_column(position: int) -> pd.Categorical:
-        return pd.Categorical(np.tile([label[position] for label in labels], n_days))
+        # the day's labels made categorical once, their codes repeated for every day
+        one_day = pd.Categorical([label[position] for label in labels])
+        return pd.Categorical.from_codes(np.tile(one_day.codes, n_days), dtype=one_day.dtype)
 
     return pd.DataFrame({
         "replication": np.full(n_days * n_series, output.replication, dtype=np.int32),
