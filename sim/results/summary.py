@@ -121,10 +121,18 @@ class _CaseColumns:
 
     def isin(self, name: str, labels) -> np.ndarray:
         codes, code_of = self.codes(name)
-        return np.isin(codes, [code_of[label] for label in labels if label in code_of])
+        return _picked(codes, code_of, labels)
 
     def at(self, positions: np.ndarray) -> "_Cases":
         return _Cases(self, np.asarray(positions, dtype=np.intp))
+
+
+def _picked(codes: np.ndarray, code_of: dict, labels) -> np.ndarray:
+    """Which ``codes`` (-1: missing) stand for one of ``labels``: a look-up table by code,
+    faster than ``np.isin`` for the many small picks of a national run."""
+    wanted = np.zeros(len(code_of) + 1, dtype=bool)
+    wanted[[code_of[label] + 1 for label in labels if label in code_of]] = True
+    return wanted[codes.astype(np.intp) + 1]
 
 
 class _Cases:
@@ -154,8 +162,7 @@ class _Cases:
         return self.isin(name, [label])
 
     def isin(self, name: str, labels) -> np.ndarray:
-        code_of = self._columns.codes(name)[1]
-        return np.isin(self.codes(name), [code_of[label] for label in labels if label in code_of])
+        return _picked(self.codes(name), self._columns.codes(name)[1], labels)
 
     def notna(self, name: str) -> np.ndarray:
         return self.codes(name) >= 0
