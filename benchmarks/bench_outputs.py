@@ -31,7 +31,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import sim
 
 SIMULATION = "simulation (replications, on the workers)"
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..config.schema import SimConfig
 from ..domain import DAYS_PER_YEAR, GRADES
 from ..model.offered_load import start_load
 from .catalogue import HEADLINE, LOWER, QUANTILE_WORDS, STAGE_BACKLOG, TIME_TO_ARREST, UTILISATION, metric

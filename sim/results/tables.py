@@ -160,9 +160,9 @@ def timeseries_table(cfg: SimConfig, output: ReplicationOutput) -> pd.DataFrame:
 
 def pool_table(cfg: SimConfig, output: ReplicationOutput) -> pd.DataFrame:
     """Use of every capacity inside the measurement window, by the force (or ``region``,
-    ``surge``) owning it, with its region (``region_of_owner``): staff pools in contracted hours, investigators' caseload slots in
-    slot-days, court slots and search-team executions in places booked (urgent bookings may
-    exceed the daily capacity)."""
+    ``surge``) owning it, with its region (``region_of_owner``): staff pools in contracted
+    hours, investigators' caseload slots in slot-days, court slots and search-team executions
+    in places booked (urgent bookings may exceed the daily capacity)."""
     pools = pd.DataFrame(output.pools)
     if "force" in pools.columns:  # no column at all where the replication has no pools
         pools.insert(pools.columns.get_loc("force") + 1, "region",
