@@ -38,7 +38,7 @@ from .catalogue import (
     TIME_TO_SAFEGUARDING,
     UTILISATION,
 )
-from .metrics import kaplan_meier, km_quantiles, survival_quantiles, survival_share_past
+from .metrics import fit_survival, km_quantiles, survival_quantiles, survival_share_past
 
 __all__ = ["SUMMARY_COLUMNS", "RunTables", "replication_metrics", "summarise", "summarise_metrics", "t_interval",
            "t_quantile", "table_by_true_risk"]
@@ -257,7 +257,7 @@ def _arrest_metrics(cases: _Cases, target_days: float | None, horizon_days: floa
     followup = cases["followup_days"]
     arrested = ~cases["censored"]
     out: dict[str, float] = {"cases": float(len(cases))}
-    survival = kaplan_meier(followup, arrested)  # one fit for the quantiles and the shares
+    survival = fit_survival(followup, arrested)  # one fit for the quantiles and the shares
     quantiles = survival_quantiles(survival, list(TIME_TO_ARREST_QUANTILES.values()))
     for name, value in zip(TIME_TO_ARREST_QUANTILES, quantiles):
         out[TIME_TO_ARREST.name(name)] = value
