@@ -57,6 +57,18 @@ def _survival_legend(ax: Axes) -> None:
     legend_below(ax, [*handles, target_handle()], [*labels, TARGET_LABEL])
 
 
+_SURVIVAL_COLUMNS = ["true_risk", "assigned_grade", "misgraded", "followup_days", "censored", "time_to_arrest_days"]
+"""The columns of ``Results.referrals`` the survival figures read."""
+
+
+def _referrals(results: Results) -> pd.DataFrame:
+    """``results.referrals`` (cases outside the warm-up, not the initial backlog), only the
+    columns the survival figures read: a national run's million rows are not copied whole."""
+    cases = results.cases
+    chosen = ~cases["in_warmup"].to_numpy(dtype=bool) & ~cases["backlog"].to_numpy(dtype=bool)
+    return cases.loc[chosen, _SURVIVAL_COLUMNS]
+
+
 def survival_by_grade(results: Results, by: str = "true_risk", ax: Axes | None = None) -> Figure:
     """Kaplan-Meier curves of the time to arrest, one per grade: the share of referrals still
     without an arrest (y) against the days since the referral reached the force (x, log scale,
@@ -73,7 +85,7 @@ def survival_by_grade(results: Results, by: str = "true_risk", ax: Axes | None =
     if by not in BY_LABELS:
         raise ValueError(f"by={by!r}: use one of {', '.join(BY_LABELS)}")
     fig, ax = new_axes(ax, figsize=(8, 6.5))
-    referrals = results.referrals
+    referrals = _referrals(results)
     targets = targets_by_grade(results)
     for grade in GRADES:
         of_grade = referrals[referrals[by] == grade]
@@ -92,7 +104,7 @@ def survival_misgraded(results: Results, ax: Axes | None = None) -> Figure:
     those it misgraded (the same selection as the summary's ``misgraded_high_risk`` rows).
     The gap between the curves is the delay misgrading costs."""
     fig, ax = new_axes(ax, figsize=(8, 6.5))
-    referrals = results.referrals
+    referrals = _referrals(results)
     high = referrals[referrals["true_risk"].isin(list(HIGH_RISK_GRADES)) & referrals["assigned_grade"].notna()]
     right, wrong = high[~high["misgraded"]], high[high["misgraded"]]
     draw_km(ax, right, GRADE_COLOURS["H"], f"graded correctly, n={len(right):,}", gid="km_correct")
@@ -131,7 +143,8 @@ def _mean_wip(timeseries: pd.DataFrame, by: str) -> pd.DataFrame:
     """Mean over replications of the daily work in progress in ``timeseries`` (rows of
     ``Results.timeseries``); columns are the values of ``by`` (``name`` = stage or
     ``grade``), summed over the other."""
-    wip = timeseries[timeseries["series"] == "wip"]
+    # only the columns needed, so that a national run's millions of rows are not copied whole
+    wip = timeseries.loc[timeseries["series"] == "wip", ["replication", "day", by, "value"]]
     per_rep = wip.groupby(["replication", "day", by], observed=True)["value"].sum()
     return per_rep.groupby(["day", by], observed=True).mean().unstack(by).fillna(0.0)
 
@@ -174,7 +187,8 @@ def wip_over_time(results: Results, queue_stages: tuple[str, ...] = ("allocation
     ax1.set_title("Referrals open in the force, by stage")
 
     timeseries = results.timeseries
-    by_grade = _mean_wip(timeseries[timeseries["name"].isin(queue_stages)], "grade")
+    queues = timeseries.loc[timeseries["name"].isin(queue_stages), ["replication", "day", "series", "grade", "value"]]
+    by_grade = _mean_wip(queues, "grade")
     grades = [grade for grade in (*GRADES, "ungraded") if grade in by_grade.columns and by_grade[grade].any()]
     if len(by_grade):
         ax2.stackplot(by_grade.index.to_numpy(dtype=float), *[by_grade[grade].to_numpy() for grade in grades],

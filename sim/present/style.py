@@ -165,7 +165,9 @@ def targets_by_grade(results: Results) -> dict[str, float]:
 def stage_order(results: Results, series: str = "wip") -> list[str]:
     """The stages in the order a case meets them (the order ``Results.timeseries`` lists them)."""
     timeseries = results.timeseries
-    return list(pd.unique(timeseries.loc[timeseries["series"] == series, "name"].astype(str)))
+    # the distinct names first, then as text: the same list as the other way round, without
+    # turning millions of a national run's labels into text
+    return list(pd.unique(timeseries.loc[timeseries["series"] == series, "name"]).astype(str))
 
 
 # --------------------------------------------------------------------------- legends

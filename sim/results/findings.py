@@ -24,7 +24,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..config.schema import SimConfig
 from ..domain import DAYS_PER_YEAR, GRADES
 from ..model.offered_load import start_load
 from .catalogue import HEADLINE, LOWER, QUANTILE_WORDS, STAGE_BACKLOG, TIME_TO_ARREST, UTILISATION, metric
@@ -82,13 +81,14 @@ def run_findings(results: Results, summary: pd.DataFrame | None = None) -> list[
     a warning for each unit that cannot keep up (``summary`` is ``results.summary()``, passed
     when already computed)."""
     summary = results.summary() if summary is None else summary
+    run = _RunLookup(results, summary)
     findings: list[Finding] = []
     for force in _forces(results):
-        rows = _Rows(summary, force)
-        findings += overloaded_units(results, rows, force)
-        findings += bottlenecks(results, rows, force)
-        findings += targets(results, rows, force)
-        findings += misgraded_tail(results, rows, force)
+        rows = _Rows(run.estimates_of(force))
+        findings += overloaded_units(run, rows, force)
+        findings += bottlenecks(run, rows, force)
+        findings += targets(run, rows, force)
+        findings += misgraded_tail(run, rows, force)
     order = ("bottleneck", "targets", "misgraded", "overload")
     return sorted(findings, key=lambda f: order.index(f.topic))
 
@@ -96,12 +96,63 @@ def run_findings(results: Results, summary: pd.DataFrame | None = None) -> list[
 # --------------------------------------------------------------------------- one run
 
 
+class _RunLookup:
+    """A run's tables read once for all its forces' findings: the summary's rows, the work in
+    progress and staff busy over time, and the pools, each by force; and the load each unit
+    starts with. Each piece holds the rows the table has for it, in the table's order, so
+    what is computed from it is what filtering the whole table would give."""
+
+    def __init__(self, results: Results, summary: pd.DataFrame):
+        self.results, self.config = results, results.config
+        self._estimates: dict[str, dict[tuple[str, str, str], float]] = {}
+        for force, m, b, g, e in summary[["force", "metric", "by", "grade", "estimate"]].itertuples(index=False,
+                                                                                                   name=None):
+            self._estimates.setdefault(force, {})[(m, b, g)] = e
+        ts = results.timeseries
+        self._replication, self._day = ts["replication"].to_numpy(), ts["day"].to_numpy()
+        self._value = ts["value"].to_numpy()
+        self._series = {key: positions for key, positions in
+                        ts.groupby(["series", "force", "name"], sort=False, observed=True).indices.items()}
+        pools = results.pools
+        self._capacities = {key: pools["capacity"].to_numpy()[positions] for key, positions in
+                            pools.groupby(["force", "pool"], sort=False).indices.items()}
+        self._loads = None
+        self._referrals = None
+
+    def estimates_of(self, force: str) -> dict[tuple[str, str, str], float]:
+        """The summary's estimates for ``force`` by (metric, by, grade)."""
+        return self._estimates.get(force, {})
+
+    def series(self, series: str, force: str, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The time series rows of ``series`` (``wip``, ``busy``) for ``force`` and ``name``:
+        their replications, days and values."""
+        positions = self._series.get((series, force, name), np.array([], dtype=np.intp))
+        return self._replication[positions], self._day[positions], self._value[positions]
+
+    def capacities(self, force: str, pool: str) -> np.ndarray:
+        return self._capacities.get((force, pool), np.array([], dtype=float))
+
+    @property
+    def loads(self) -> list:
+        """``start_load(cfg)``: the load each unit of each force starts with."""
+        if self._loads is None:
+            self._loads = start_load(self.config)
+        return self._loads
+
+    def referrals_of(self, force: str) -> pd.DataFrame:
+        """``results.referrals`` of ``force``."""
+        if self._referrals is None:
+            referrals = self.results.referrals
+            self._referrals = (referrals, referrals.groupby("force", sort=False, observed=True).indices)
+        referrals, positions = self._referrals
+        return referrals.take(positions.get(force, np.array([], dtype=np.intp)))
+
+
 class _Rows:
     """The summary's estimates for one force, looked up by (metric, by, grade)."""
 
-    def __init__(self, summary: pd.DataFrame, force: str):
-        rows = summary[summary["force"] == force]
-        self.estimate = {(m, b, g): e for m, b, g, e in rows[["metric", "by", "grade", "estimate"]].itertuples(index=False)}
+    def __init__(self, estimates: dict[tuple[str, str, str], float]):
+        self.estimate = estimates
 
     def get(self, name: str, by: str = "all", grade: str = "all") -> float:
         return float(self.estimate.get((name, by, grade), np.nan))
@@ -121,54 +172,58 @@ def _utilisation(rows: _Rows) -> dict[str, float]:
     return {pool: u for pool, u in use.items() if np.isfinite(u)}
 
 
-def stage_growth(results: Results, force: str, stage: str) -> tuple[float, float]:
+def stage_growth(run: _RunLookup, force: str, stage: str) -> tuple[float, float]:
     """(cases at ``stage`` a fifth of the way through the measured window, cases there at the
     end), means over replications, from the work in progress over time."""
-    ts = results.timeseries
-    wip = ts[(ts["series"] == "wip") & (ts["name"] == stage) & (ts["force"] == force)]
-    if wip.empty:
+    replication, day, value = run.series("wip", force, stage)
+    if not len(day):
         return np.nan, np.nan
-    per_day = wip.groupby(["replication", "day"], observed=True)["value"].sum().groupby("day").mean()
-    run = results.config.run
-    early_day = run.warmup_days + 0.2 * (run.horizon_days - run.warmup_days)
-    early = per_day[per_day.index <= early_day]
-    return float(early.iloc[-1] if len(early) else per_day.iloc[0]), float(per_day.iloc[-1])
+    cfg_run = run.config.run
+    early_day = cfg_run.warmup_days + 0.2 * (cfg_run.horizon_days - cfg_run.warmup_days)
+    before = day[day <= early_day]
+    return _mean_on(before.max() if len(before) else day.min(), replication, day, value), \
+        _mean_on(day.max(), replication, day, value)
 
 
-def _size(results: Results, force: str, pool: str) -> int:
+def _mean_on(on_day: float, replication: np.ndarray, day: np.ndarray, value: np.ndarray) -> float:
+    """The cases summed over a day's rows, mean over the replications that sampled it. The
+    values are whole numbers, so their sums are exact and the mean the same as pandas'."""
+    chosen = day == on_day
+    return float(value[chosen].sum(dtype=np.int64) / len(np.unique(replication[chosen])))
+
+
+def _size(run: _RunLookup, force: str, pool: str) -> int:
     """The pool's headcount (or slots, or places a working day), as the pools table gives it;
     0 where the force has no such unit of its own."""
-    pools = results.pools
-    sizes = pools.loc[(pools["force"] == force) & (pools["pool"] == pool), "capacity"]
-    return int(round(sizes.max())) if len(sizes) else 0
+    sizes = run.capacities(force, pool)
+    return int(round(np.nanmax(sizes))) if len(sizes) else 0  # as pandas' max, missing values skipped
 
 
-def _referrals_per_month(cfg: SimConfig, force: str) -> float:
-    loads = [load for load in start_load(cfg) if load.force == force]
+def _referrals_per_month(run: _RunLookup, force: str) -> float:
+    loads = [load for load in run.loads if load.force == force]
     return loads[0].referrals_per_month if loads else np.nan
 
 
-def overloaded_units(results: Results, rows: _Rows, force: str) -> list[Finding]:
+def overloaded_units(run: _RunLookup, rows: _Rows, force: str) -> list[Finding]:
     """A finding for each unit of ``force`` whose queue grows without bound: it works at
     ``SATURATED`` or more of its capacity over the run or at the end, and the cases at its
     stage grow (``GROWING``)."""
-    cfg = results.config
-    keys = {load.pool: load.key for load in start_load(cfg) if load.force == force}
+    keys = {load.pool: load.key for load in run.loads if load.force == force}
     findings = []
     for pool, u in _utilisation(rows).items():
         unit, one, several, stage, more = UNIT_WORDS[pool]
-        early, end = stage_growth(results, force, stage)
+        early, end = stage_growth(run, force, stage)
         growing = end >= GROWING * early and end - early >= GROWING_CASES
-        full_at_end = end_use(results, force, pool)
+        full_at_end = end_use(run, force, pool)
         if not (growing and max(u, full_at_end) >= SATURATED):
             continue
-        size = _size(results, force, pool)
+        size = _size(run, force, pool)
         if size <= 0:
             continue
         key = keys.get(pool, "")
-        referrals = _referrals_per_month(cfg, force)
+        referrals = _referrals_per_month(run, force)
         use = f"working at {_pct(u)} of capacity" + (f" ({_pct(full_at_end)} at the end)" if full_at_end > u + 0.05 else "")
-        text = (f"{_force_prefix(results, force)}{unit[0].upper() + unit[1:]} cannot keep up: {size:,} "
+        text = (f"{_force_prefix(run.results, force)}{unit[0].upper() + unit[1:]} cannot keep up: {size:,} "
                 f"{one if size == 1 else several} for {referrals:,.0f} referrals a month at the start, {use}; "
                 f"{end:,.0f} cases {STAGE_WORDS[stage]} at the end, up from {early:,.0f}. "
                 f"Add {more}{f' ({key})' if key else ''} or expect these waits to keep growing.")
@@ -176,32 +231,32 @@ def overloaded_units(results: Results, rows: _Rows, force: str) -> list[Finding]
     return findings
 
 
-def end_use(results: Results, force: str, pool: str) -> float:
+def end_use(run: _RunLookup, force: str, pool: str) -> float:
     """Share of ``pool``'s staff or slots busy over the last tenth of the run (mean over
     replications); NaN for capacities the run does not sample (court, search teams)."""
-    ts = results.timeseries
-    busy = ts[(ts["series"] == "busy") & (ts["name"] == pool) & (ts["force"] == force)]
-    size = _size(results, force, pool)
-    if busy.empty or size <= 0:
+    _, day, value = run.series("busy", force, pool)
+    size = _size(run, force, pool)
+    if not len(day) or size <= 0:
         return np.nan
-    run = results.config.run
-    last = busy[busy["day"] >= run.horizon_days - 0.1 * (run.horizon_days - run.warmup_days)]
-    return float(last["value"].mean() / size)
+    cfg_run = run.config.run
+    last = value[day >= cfg_run.horizon_days - 0.1 * (cfg_run.horizon_days - cfg_run.warmup_days)]
+    # whole numbers: their float sum is exact, as in pandas' mean
+    return float(last.sum(dtype=np.float64) / len(last) / size) if len(last) else np.nan
 
 
-def bottlenecks(results: Results, rows: _Rows, force: str) -> list[Finding]:
+def bottlenecks(run: _RunLookup, rows: _Rows, force: str) -> list[Finding]:
     """What limits ``force`` most, and next: among the units working at ``BUSY`` or more of
     their capacity, the one whose queue grew most over the run (by use of capacity where no
     queue grew); or that no unit is near its capacity."""
     ranked = []
     for pool, u in _utilisation(rows).items():
-        early, end = stage_growth(results, force, UNIT_WORDS[pool][3])
-        last = end_use(results, force, pool)
+        early, end = stage_growth(run, force, UNIT_WORDS[pool][3])
+        last = end_use(run, force, pool)
         at_end = bool(last > u + 0.05)
         use = last if at_end else u
         if use >= BUSY:
             ranked.append((end - early if np.isfinite(end - early) else 0.0, use, pool, early, end, at_end))
-    prefix = _force_prefix(results, force)
+    prefix = _force_prefix(run.results, force)
     if not ranked:
         use = _utilisation(rows)
         if not use:
@@ -229,11 +284,11 @@ def bottlenecks(results: Results, rows: _Rows, force: str) -> list[Finding]:
     return [Finding("bottleneck", force, text + ".")]
 
 
-def targets(results: Results, rows: _Rows, force: str) -> list[Finding]:
+def targets(run: _RunLookup, rows: _Rows, force: str) -> list[Finding]:
     """Which grades' targets are met (at most ``TARGET_MET_SHARE`` of cases past them) and by
     how far the others are missed, by assigned grade."""
     met, missed = [], []
-    for grade, target_days in zip(GRADES, results.config.targets_days.as_tuple()):
+    for grade, target_days in zip(GRADES, run.config.targets_days.as_tuple()):
         late = rows.get("share_past_target", "assigned_grade", grade)
         if not np.isfinite(late):
             continue
@@ -251,13 +306,14 @@ def targets(results: Results, rows: _Rows, force: str) -> list[Finding]:
         parts.append("Targets missed, " + "; ".join(missed) + ".")
     if met:
         parts.append("Targets met (9 in 10 cases or more): " + ", ".join(met) + ".")
-    return [Finding("targets", force, _force_prefix(results, force) + " ".join(parts))]
+    return [Finding("targets", force, _force_prefix(run.results, force) + " ".join(parts))]
 
 
-def misgraded_tail(results: Results, rows: _Rows, force: str) -> list[Finding]:
+def misgraded_tail(run: _RunLookup, rows: _Rows, force: str) -> list[Finding]:
     """How many of the truly high-risk suspects that were graded are graded medium or low,
     how long they wait (the summary's median), and how many a year wait over a year."""
-    cases = results.referrals
+    results = run.results
+    cases = run.referrals_of(force) if results.config.forces else results.referrals
     cases = cases[(cases["force"] == force) & cases["true_risk"].isin(GRADES[:2])
                   & cases["assigned_grade"].notna()]
     low = cases[cases["assigned_grade"].isin(GRADES[2:])]
@@ -266,10 +322,10 @@ def misgraded_tail(results: Results, rows: _Rows, force: str) -> list[Finding]:
     one_in = len(cases) / len(low)
     median = rows.get(TIME_TO_ARREST.name("p50"), "misgraded_high_risk")
     waited = low["time_to_arrest_days"].fillna(low["followup_days"]) > DAYS_PER_YEAR
-    run = results.config.run
-    years = (run.horizon_days - run.warmup_days) / DAYS_PER_YEAR
+    cfg_run = results.config.run
+    years = (cfg_run.horizon_days - cfg_run.warmup_days) / DAYS_PER_YEAR
     per_year = waited.sum() / max(results.cases["replication"].nunique(), 1) / years
-    if run.horizon_days - low["arrival_day"].clip(lower=run.warmup_days).min() <= DAYS_PER_YEAR:
+    if cfg_run.horizon_days - low["arrival_day"].clip(lower=cfg_run.warmup_days).min() <= DAYS_PER_YEAR:
         many = "the run is too short to see who waits over a year"  # no follow-up reaches a year
     elif per_year >= 1.5:
         many = f"{per_year:,.0f} a year wait over a year"

@@ -102,11 +102,32 @@ def headline_sheets(summary: pd.DataFrame, config: SimConfig) -> dict[str, pd.Da
     risk, all referrals, the truly high-risk referrals graded lower), rounded: days to 1
     decimal, shares as percentages to 1 decimal, counts (means over replications) whole. A
     force named ``Headlines`` has its sheet named ``Headlines (force)``."""
-    sheets = {HEADLINE_SHEET: _force_table(summary, config, config.total_name)}
+    lookup = _by_force(summary)
+    names = {HEADLINE_SHEET: config.total_name}
     if config.forces:
         for name in config.force_names:
-            sheets[name if name != HEADLINE_SHEET else f"{name} (force)"] = _force_table(summary, config, name)
-    return sheets
+            names[name if name != HEADLINE_SHEET else f"{name} (force)"] = name
+    # every sheet's rows rounded together (rounding is by the value alone), then cut apart
+    records = [_force_records(config, force, lookup.get(force, {})) for force in names.values()]
+    table = _rounded(pd.DataFrame.from_records([r for rows in records for r in rows], columns=HEADLINE_COLUMNS))
+    ends = np.cumsum([len(rows) for rows in records])
+    return {sheet: table.iloc[end - len(rows):end].reset_index(drop=True)
+            for sheet, rows, end in zip(names, records, ends)}
+
+
+_Found = dict[tuple[str, str, str], dict[str, object]]
+"""A force's headline rows of the summary, by (by, grade, metric)."""
+
+
+def _by_force(summary: pd.DataFrame) -> dict[str, _Found]:
+    """The summary's rows of the headline's metrics, by force, then by (by, grade, metric),
+    read once for every sheet."""
+    wanted = summary[summary["metric"].isin({m.metric for m in MEASURES})]
+    found: dict[str, _Found] = {}
+    columns = ["force", "by", "grade", "metric", "estimate", "ci_low", "ci_high", "n_replications", "note"]
+    for force, by, grade, metric, *values in wanted[columns].itertuples(index=False, name=None):
+        found.setdefault(force, {})[(by, grade, metric)] = dict(zip(columns[4:], values))
+    return found
 
 
 def comparison_headline_sheets(summary: pd.DataFrame, configs: Mapping[str, SimConfig]) -> dict[str, pd.DataFrame]:
@@ -136,9 +157,12 @@ def findings_table(findings: Sequence[str] | None = None) -> pd.DataFrame:
 
 def _force_table(summary: pd.DataFrame, config: SimConfig, force: str) -> pd.DataFrame:
     """One force's (or the total's) headline rows."""
-    of_force = summary[summary["force"] == force]
-    wanted = {m.metric for m in MEASURES}
-    rows = of_force[of_force["metric"].isin(wanted)].set_index(["by", "grade", "metric"])
+    records = _force_records(config, force, _by_force(summary).get(force, {}))
+    return _rounded(pd.DataFrame.from_records(records, columns=HEADLINE_COLUMNS))
+
+
+def _force_records(config: SimConfig, force: str, rows: _Found) -> list[dict[str, object]]:
+    """One force's (or the total's) headline rows, not yet rounded, from its summary rows."""
     targets_days = dict(zip(GRADES, config.targets_days.as_tuple()))
     keys = [(by, grade) for by in ("assigned_grade", "true_risk") for grade in GRADES]
     keys += [("all", "all"), ("misgraded_high_risk", "all")]
@@ -148,7 +172,7 @@ def _force_table(summary: pd.DataFrame, config: SimConfig, force: str) -> pd.Dat
                                      "Target (days)": targets_days.get(grade, np.nan)}
         notes, replications = [], np.nan
         for m in MEASURES:
-            row = rows.loc[(by, grade, m.metric)] if (by, grade, m.metric) in rows.index else None
+            row = rows.get((by, grade, m.metric))
             values = (np.nan, np.nan, np.nan) if row is None else (row["estimate"], row["ci_low"], row["ci_high"])
             record[m.heading] = values[0]
             if m.interval:
@@ -161,7 +185,7 @@ def _force_table(summary: pd.DataFrame, config: SimConfig, force: str) -> pd.Dat
         record["Replications"] = replications
         record["Note"] = "; ".join(notes)
         records.append(record)
-    return _rounded(pd.DataFrame.from_records(records, columns=HEADLINE_COLUMNS))
+    return records
 
 
 def _rounded(table: pd.DataFrame) -> pd.DataFrame:

@@ -38,7 +38,7 @@ from .catalogue import (
     TIME_TO_SAFEGUARDING,
     UTILISATION,
 )
-from .metrics import km_quantiles, km_share_waiting_past
+from .metrics import fit_survival, km_quantiles, survival_quantiles, survival_share_past
 
 __all__ = ["SUMMARY_COLUMNS", "RunTables", "replication_metrics", "summarise", "summarise_metrics", "t_interval",
            "t_quantile", "table_by_true_risk"]
@@ -65,29 +65,114 @@ def replication_metrics(results: RunTables) -> pd.DataFrame:
     region of several forces, each force's name for its own cases; rows of staff use are
     labelled with the unit's owner."""
     cfg = results.config
-    measured, all_cases, pools = results.measured, results.cases, results.pools
+    all_cases, pools = results.cases, results.pools
     regions = cfg.regions()
     by_region = [(region_label(region), [cfg.force_names[k] for k in members]) for region, members in regions.items()] \
         if len(regions) > 1 else []
     groups = [(cfg.total_name, None), *by_region] + ([(name, [name]) for name in cfg.force_names] if cfg.forces else [])
+    cases = _CaseColumns(all_cases)
+    replication_of, in_warmup = cases.values("replication"), cases.values("in_warmup")
+    # a group's cases are picked by position, in the table's order, as a boolean mask would pick them
+    pools_of = {int(key): positions for key, positions in pools.groupby("replication", sort=False).indices.items()}
     rows: list[tuple] = []
-    for replication in sorted(all_cases["replication"].unique()):
-        measured_rep = measured[measured["replication"] == replication]
-        cases_rep = all_cases[all_cases["replication"] == replication]
+    for replication in sorted(pd.unique(replication_of)):
+        of_replication = np.flatnonzero(replication_of == replication)
         for label, force in groups:
-            measured_cases = measured_rep if force is None else measured_rep[measured_rep["force"].isin(force)]
-            every_case = cases_rep if force is None else cases_rep[cases_rep["force"].isin(force)]
+            every = of_replication if force is None else of_replication[cases.isin("force", force)[of_replication]]
+            every_case = cases.at(every)
+            measured_cases = cases.at(every[~in_warmup[every]])
             for metric_name, by, grade, value in _case_metrics(cfg, measured_cases, every_case):
                 rows.append((cfg.scenario, int(replication), label, metric_name, by, grade, float(value)))
-        pools_rep = pools[pools["replication"] == replication]
+        pools_rep = pools.take(pools_of.get(int(replication), np.array([], dtype=np.intp)))
         for owner, metric_name, value in _use_metrics(cfg, pools_rep):
             rows.append((cfg.scenario, int(replication), owner, metric_name, "pool", "all", float(value)))
-        for owner, metric_name, value in _cost_metrics(cfg, pools_rep, cases_rep):
+        for owner, metric_name, value in _cost_metrics(cfg, pools_rep, cases.at(of_replication)):
             rows.append((cfg.scenario, int(replication), owner, metric_name, "all", "all", float(value)))
     return pd.DataFrame(rows, columns=REPLICATION_METRIC_COLUMNS)
 
 
-def _cost_metrics(cfg: SimConfig, pools: pd.DataFrame, every_case: pd.DataFrame) -> list[tuple[str, str, float]]:
+class _CaseColumns:
+    """The cases table's columns as numpy arrays, each read once: a label column (a
+    categorical) as its codes, so that picking cases by a label compares integers."""
+
+    def __init__(self, table: pd.DataFrame):
+        self._table = table
+        self._values: dict[str, np.ndarray] = {}
+        self._codes: dict[str, tuple[np.ndarray, dict]] = {}
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def values(self, name: str) -> np.ndarray:
+        if name not in self._values:
+            self._values[name] = self._table[name].to_numpy()
+        return self._values[name]
+
+    def codes(self, name: str) -> tuple[np.ndarray, dict]:
+        """The column's codes (-1 where missing) and each label's code."""
+        if name not in self._codes:
+            column = self._table[name]
+            if isinstance(column.dtype, pd.CategoricalDtype):
+                codes, labels = column.cat.codes.to_numpy(), column.cat.categories
+            else:
+                codes, labels = pd.factorize(column)
+            self._codes[name] = (np.asarray(codes), {label: code for code, label in enumerate(labels)})
+        return self._codes[name]
+
+    def isin(self, name: str, labels) -> np.ndarray:
+        codes, code_of = self.codes(name)
+        return _picked(codes, code_of, labels)
+
+    def at(self, positions: np.ndarray) -> "_Cases":
+        return _Cases(self, np.asarray(positions, dtype=np.intp))
+
+
+def _picked(codes: np.ndarray, code_of: dict, labels) -> np.ndarray:
+    """Which ``codes`` (-1: missing) stand for one of ``labels``: a look-up table by code,
+    faster than ``np.isin`` for the many small picks of a national run."""
+    wanted = np.zeros(len(code_of) + 1, dtype=bool)
+    wanted[[code_of[label] + 1 for label in labels if label in code_of]] = True
+    return wanted[codes.astype(np.intp) + 1]
+
+
+class _Cases:
+    """Some of the cases (``positions`` in the table, in its order): each column asked for
+    is taken once, as numpy values (a label column as codes)."""
+
+    def __init__(self, columns: _CaseColumns, positions: np.ndarray):
+        self._columns, self.positions = columns, positions
+        self._taken: dict[str, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._taken:
+            self._taken[name] = self._columns.values(name)[self.positions]
+        return self._taken[name]
+
+    def codes(self, name: str) -> np.ndarray:
+        key = f"codes of {name}"
+        if key not in self._taken:
+            self._taken[key] = self._columns.codes(name)[0][self.positions]
+        return self._taken[key]
+
+    def is_(self, name: str, label: str) -> np.ndarray:
+        """Which of these cases have ``label`` in column ``name``."""
+        return self.isin(name, [label])
+
+    def isin(self, name: str, labels) -> np.ndarray:
+        return _picked(self.codes(name), self._columns.codes(name)[1], labels)
+
+    def notna(self, name: str) -> np.ndarray:
+        return self.codes(name) >= 0
+
+    def where(self, chosen: np.ndarray) -> "_Cases":
+        """The cases ``chosen`` (a boolean mask over these) picks."""
+        return _Cases(self._columns, self.positions[chosen])
+
+
+def _cost_metrics(cfg: SimConfig, pools: pd.DataFrame, every_case: "_Cases") -> list[tuple[str, str, float]]:
     """(force, metric, value) of cost (``cfg.costs``, pounds): the staffing cost a year of
     each force's own units and of the whole run (a region's shared units in its total only),
     and the whole run's cost per arrest. Posts are paid for as they are in post (recruits
@@ -114,7 +199,7 @@ def _cost_metrics(cfg: SimConfig, pools: pd.DataFrame, every_case: pd.DataFrame)
            if cfg.forces and owner in cfg.force_names]
     total = float(by_owner.sum())
     arrests = (~every_case["censored"] & (every_case["arrest_day"] >= cfg.run.warmup_days)
-               & (every_case["outcome"] == "arrest")).sum()
+               & every_case.is_("outcome", "arrest")).sum()
     out += [(cfg.total_name, "staffing_cost_per_year", total),
             (cfg.total_name, "cost_per_arrest", total * years / arrests if arrests else np.nan)]
     return out
@@ -132,21 +217,22 @@ def _use_metrics(cfg: SimConfig, pools: pd.DataFrame) -> list[tuple[str, str, fl
     return out
 
 
-def _case_metrics(cfg: SimConfig, measured: pd.DataFrame, every_case: pd.DataFrame) -> list[MetricRow]:
+def _case_metrics(cfg: SimConfig, measured: _Cases, every_case: _Cases) -> list[MetricRow]:
     """The metrics of one replication's cases: ``measured`` those outside the warm-up,
     ``every_case`` all of them."""
     # Time-to-arrest distributions are of referrals seen from the moment they arrive. The
     # initial backlog is seen only from day 0, part-way through its wait (a left-truncated
     # cohort), so it has rows of its own.
-    referrals = measured[~measured["backlog"]]
+    backlog = measured["backlog"]
+    referrals = measured.where(~backlog)
     return [*_time_to_arrest_rows(cfg, referrals),
-            *_initial_backlog_rows(measured[measured["backlog"]]),
+            *_initial_backlog_rows(measured.where(backlog)),
             *_safeguarding_and_harm_rows(cfg, referrals, every_case),
             *_stage_time_rows(cfg, measured),
             *_end_of_run_rows(cfg, measured, every_case)]
 
 
-def _time_to_arrest_rows(cfg: SimConfig, referrals: pd.DataFrame) -> list[MetricRow]:
+def _time_to_arrest_rows(cfg: SimConfig, referrals: _Cases) -> list[MetricRow]:
     """Time to arrest by true risk and by assigned grade, over all referrals, and over the
     truly high-risk referrals that were misgraded."""
     rows: list[MetricRow] = []
@@ -154,64 +240,64 @@ def _time_to_arrest_rows(cfg: SimConfig, referrals: pd.DataFrame) -> list[Metric
     horizon_days = cfg.run.horizon_days
     for by in ("true_risk", "assigned_grade"):
         for grade in GRADES:
-            of_grade = referrals[referrals[by] == grade]
+            of_grade = referrals.where(referrals.is_(by, grade))
             for name, value in _arrest_metrics(of_grade, targets_days[grade], horizon_days).items():
                 rows.append((name, by, grade, value))
     for name, value in _arrest_metrics(referrals, None, horizon_days).items():
         rows.append((name, "all", "all", value))
-    misgraded_high = referrals[referrals["misgraded"] & referrals["true_risk"].isin(list(HIGH_RISK_GRADES))]
+    misgraded_high = referrals.where(referrals["misgraded"] & referrals.isin("true_risk", HIGH_RISK_GRADES))
     for name, value in _arrest_metrics(misgraded_high, None, horizon_days).items():
         rows.append((name, "misgraded_high_risk", "all", value))
     return rows
 
 
-def _arrest_metrics(cases: pd.DataFrame, target_days: float | None, horizon_days: float) -> dict[str, float]:
+def _arrest_metrics(cases: _Cases, target_days: float | None, horizon_days: float) -> dict[str, float]:
     """Time-to-arrest metrics of ``cases`` (Kaplan-Meier, censored at follow-up), and the
     share past ``target_days`` when a target is given."""
-    followup = cases["followup_days"].to_numpy()
-    arrested = ~cases["censored"].to_numpy()
+    followup = cases["followup_days"]
+    arrested = ~cases["censored"]
     out: dict[str, float] = {"cases": float(len(cases))}
-    quantiles = km_quantiles(followup, arrested, list(TIME_TO_ARREST_QUANTILES.values()))
+    survival = fit_survival(followup, arrested)  # one fit for the quantiles and the shares
+    quantiles = survival_quantiles(survival, list(TIME_TO_ARREST_QUANTILES.values()))
     for name, value in zip(TIME_TO_ARREST_QUANTILES, quantiles):
         out[TIME_TO_ARREST.name(name)] = value
-    time_to_arrest = cases["time_to_arrest_days"].to_numpy()
+    time_to_arrest = cases["time_to_arrest_days"]
     out["time_to_arrest_max_days"] = float(np.nanmax(time_to_arrest)) if arrested.any() else np.nan
     out["longest_wait_days"] = float(followup.max()) if len(followup) else np.nan
     observable_days = horizon_days - cases["arrival_day"].min() if len(cases) else None
-    out["share_past_18_months"] = km_share_waiting_past(followup, arrested, EIGHTEEN_MONTHS_DAYS, observable_days)[0]
+    out["share_past_18_months"] = survival_share_past(survival, followup, EIGHTEEN_MONTHS_DAYS, observable_days)[0]
     out["cases_past_18_months"] = float((followup > EIGHTEEN_MONTHS_DAYS).sum())
     if target_days is not None:
-        out["share_past_target"] = km_share_waiting_past(followup, arrested, target_days, observable_days)[0]
+        out["share_past_target"] = survival_share_past(survival, followup, target_days, observable_days)[0]
     return out
 
 
-def _initial_backlog_rows(backlog: pd.DataFrame) -> list[MetricRow]:
+def _initial_backlog_rows(backlog: _Cases) -> list[MetricRow]:
     """The cases already waiting at day 0, followed from day 0 (nothing if there are none).
     A case whose suspect was arrested before day 0 (the backlog's post-arrest work) waits
     for no arrest: it is left out."""
-    arrested_before = backlog["outcome"].isin(["arrest", "voluntary_interview"]) & backlog["arrest_day"].isna()
-    backlog = backlog[~arrested_before]
+    arrested_before = backlog.isin("outcome", ["arrest", "voluntary_interview"]) & np.isnan(backlog["arrest_day"])
+    backlog = backlog.where(~arrested_before)
     if not len(backlog):
         return []
-    end_day = (backlog["arrival_day"] + backlog["followup_days"]).to_numpy()  # followed from day 0
-    p50, p90 = km_quantiles(end_day, ~backlog["censored"].to_numpy(), [0.5, 0.9])
+    end_day = backlog["arrival_day"] + backlog["followup_days"]  # followed from day 0
+    p50, p90 = km_quantiles(end_day, ~backlog["censored"], [0.5, 0.9])
     return [("cases", "initial_backlog", "all", len(backlog)),
             (TIME_FROM_DAY0_TO_ARREST.name("p50"), "initial_backlog", "all", p50),
             (TIME_FROM_DAY0_TO_ARREST.name("p90"), "initial_backlog", "all", p90),
             ("cases_past_18_months", "initial_backlog", "all", (backlog["followup_days"] > EIGHTEEN_MONTHS_DAYS).sum()),
-            ("share_open_at_end", "initial_backlog", "all", backlog["stage_at_end"].notna().mean())]
+            ("share_open_at_end", "initial_backlog", "all", backlog.notna("stage_at_end").mean())]
 
 
-def _safeguarding_and_harm_rows(cfg: SimConfig, referrals: pd.DataFrame,
-                                every_case: pd.DataFrame) -> list[MetricRow]:
+def _safeguarding_and_harm_rows(cfg: SimConfig, referrals: _Cases, every_case: _Cases) -> list[MetricRow]:
     """Time to the safeguarding referral of assessed referrals with a child in the
     household, and the child-days at risk of every case."""
     horizon_days = cfg.run.horizon_days
-    with_child = referrals[referrals["child_in_household"] & referrals["assessment_end_day"].notna()]
-    safeguarded = with_child["safeguarding_day"].notna()
+    with_child = referrals.where(referrals["child_in_household"] & ~np.isnan(referrals["assessment_end_day"]))
+    safeguarded = ~np.isnan(with_child["safeguarding_day"])
     safeguarding_or_horizon = np.where(safeguarded, with_child["safeguarding_day"], horizon_days)
     time_to_safeguarding = safeguarding_or_horizon - with_child["arrival_day"]
-    p50, p90 = km_quantiles(time_to_safeguarding, safeguarded.to_numpy(), [0.5, 0.9])
+    p50, p90 = km_quantiles(time_to_safeguarding, safeguarded, [0.5, 0.9])
     # Harm and throughput inside the window count every case, those that arrived during a
     # warm-up included: their days and arrests after it belong to the window.
     child_days_per_year = _child_days_at_risk(every_case, cfg) / _window_years(cfg)
@@ -220,49 +306,48 @@ def _safeguarding_and_harm_rows(cfg: SimConfig, referrals: pd.DataFrame,
             ("child_days_at_risk_per_year", "all", "all", child_days_per_year)]
 
 
-def _stage_time_rows(cfg: SimConfig, measured: pd.DataFrame) -> list[MetricRow]:
+def _stage_time_rows(cfg: SimConfig, measured: _Cases) -> list[MetricRow]:
     """Where the time goes: mean wait for, and mean time in, each stage, over every case
     that entered it, by assigned grade and over all."""
     rows: list[MetricRow] = []
     # One still there at the horizon counts its time so far (so where a queue grows these
     # are lower bounds, but not the far lower mean of those served).
     horizon_days = cfg.run.horizon_days
-    assigned = measured["assigned_grade"].to_numpy()
+    of_grade = {grade: measured.is_("assigned_grade", grade) for grade in GRADES}
     for stage in TIMED_STAGES:
-        queued, started, ended = (measured[f"{stage}_{moment}_day"].to_numpy()
-                                  for moment in ("queue", "start", "end"))
+        queued, started, ended = (measured[f"{stage}_{moment}_day"] for moment in ("queue", "start", "end"))
         entered = ~np.isnan(queued)
         wait = np.where(np.isnan(started), horizon_days, started) - queued
         stay = np.where(np.isnan(ended), horizon_days, ended) - queued
         for grade in (*GRADES, "all"):
-            chosen = entered if grade == "all" else entered & (assigned == grade)
+            chosen = entered if grade == "all" else entered & of_grade[grade]
             by = "assigned_grade" if grade != "all" else "all"
             rows.append((STAGE_WAIT.name(stage), by, grade, wait[chosen].mean() if chosen.any() else np.nan))
             rows.append((STAGE_TIME.name(stage), by, grade, stay[chosen].mean() if chosen.any() else np.nan))
     return rows
 
 
-def _end_of_run_rows(cfg: SimConfig, measured: pd.DataFrame, every_case: pd.DataFrame) -> list[MetricRow]:
+def _end_of_run_rows(cfg: SimConfig, measured: _Cases, every_case: _Cases) -> list[MetricRow]:
     """The state at the end (every case, warm-up included: the queue is the queue), the
     enforcements inside the window (arrests and voluntary interviews, each and together),
     how the referrals ended, and the share of measured cases handed over."""
     rows: list[MetricRow] = []
-    still_open = every_case[every_case["stage_at_end"].notna()]
+    still_open = every_case.where(every_case.notna("stage_at_end"))
     rows.append(("backlog_at_end", "all", "all", len(still_open)))
     for grade in GRADES:
-        rows.append(("backlog_at_end", "assigned_grade", grade, (still_open["assigned_grade"] == grade).sum()))
+        rows.append(("backlog_at_end", "assigned_grade", grade, still_open.is_("assigned_grade", grade).sum()))
     for stage in STAGES:
-        rows.append((STAGE_BACKLOG.name(stage), "all", "all", (still_open["stage_at_end"] == stage).sum()))
+        rows.append((STAGE_BACKLOG.name(stage), "all", "all", still_open.is_("stage_at_end", stage).sum()))
     # a voluntary interview ends the wait as an arrest does (its day is the arrest_day), but a
     # planner holds arrests against the published figures: each is counted apart
     enforced_in_window = ~every_case["censored"] & (every_case["arrest_day"] >= cfg.run.warmup_days)
     months = _window_years(cfg) * 12
     rows.append(("enforcements_per_month", "all", "all", enforced_in_window.sum() / months))
     for name, outcome in (("arrests_per_month", "arrest"), ("voluntary_interviews_per_month", "voluntary_interview")):
-        rows.append((name, "all", "all", (enforced_in_window & (every_case["outcome"] == outcome)).sum() / months))
-    referrals = measured[~measured["backlog"]]
+        rows.append((name, "all", "all", (enforced_in_window & every_case.is_("outcome", outcome)).sum() / months))
+    referrals = measured.where(~measured["backlog"])
     for outcome in OUTCOMES:
-        share = (referrals["outcome"] == outcome).mean() if len(referrals) else np.nan
+        share = referrals.is_("outcome", outcome).mean() if len(referrals) else np.nan
         rows.append((OUTCOME_SHARE.name(outcome), "all", "all", share))
     rows.append(("handed_over_share", "all", "all", (measured["handoff_days"] > 0).mean() if len(measured) else np.nan))
     return rows
@@ -273,14 +358,14 @@ def _window_years(cfg: SimConfig) -> float:
     return (cfg.run.horizon_days - cfg.run.warmup_days) / 365.0
 
 
-def _child_days_at_risk(cases: pd.DataFrame, cfg: SimConfig) -> float:
+def _child_days_at_risk(cases: _Cases, cfg: SimConfig) -> float:
     """Days children spent in a suspect's household, from the referral (or the window's
     start) to the earlier of arrest and safeguarding referral (else the case's end or the
     horizon), summed over cases with a child in the household."""
-    with_child = cases[cases["child_in_household"]]
-    start = np.maximum(with_child["arrival_day"].to_numpy(), cfg.run.warmup_days)
-    stop = np.fmin(with_child["arrest_day"].to_numpy(), with_child["safeguarding_day"].to_numpy())
-    stop = np.where(np.isnan(stop), np.fmin(with_child["exit_day"].to_numpy(), cfg.run.horizon_days), stop)
+    with_child = cases.where(cases["child_in_household"])
+    start = np.maximum(with_child["arrival_day"], cfg.run.warmup_days)
+    stop = np.fmin(with_child["arrest_day"], with_child["safeguarding_day"])
+    stop = np.where(np.isnan(stop), np.fmin(with_child["exit_day"], cfg.run.horizon_days), stop)
     stop = np.where(np.isnan(stop), cfg.run.horizon_days, stop)
     return float(np.clip(stop - start, 0, None).sum())
 
@@ -322,8 +407,17 @@ def _within_range(metric_name: str, low: float, high: float) -> tuple[float, flo
 def summarise_metrics(per_rep: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Summarise a ``replication_metrics`` frame."""
     rows = []
-    for (force, metric_name, by, grade), group in per_rep.groupby(KEY_COLUMNS, sort=False):
-        values = group["value"].to_numpy()
+    # the groups of groupby(KEY_COLUMNS, sort=False, dropna=True), in the order they first
+    # appear, each group's values in the table's order: found in one pass over the keys
+    keys = per_rep[KEY_COLUMNS]
+    complete = ~keys.isna().any(axis=1).to_numpy()
+    positions: dict[tuple, list[int]] = {}
+    for position, key in enumerate(keys.itertuples(index=False, name=None)):
+        if complete[position]:
+            positions.setdefault(key, []).append(position)
+    all_values = per_rep["value"].to_numpy()
+    for (force, metric_name, by, grade), chosen in positions.items():
+        values = all_values[chosen]
         missing = int(np.isnan(values).sum())
         note = ""
         if missing == len(values):
