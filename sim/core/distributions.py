@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy import stats
 
 from ..errors import ConfigError, check, check_non_negative
 
@@ -264,6 +263,8 @@ class LogNormal(_MeanAndCv):
     def quantile(self, u: np.ndarray) -> np.ndarray:
         log_variance = math.log1p(self.cv**2)
         log_mean = math.log(self.mean) - log_variance / 2
+        from scipy import stats  # here, not at the top: scipy.stats takes a second to import
+
         return stats.lognorm.ppf(np.asarray(u, dtype=float), s=math.sqrt(log_variance), scale=math.exp(log_mean))
 
 
@@ -275,6 +276,8 @@ class Gamma(_MeanAndCv):
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
         shape = 1 / self.cv**2
+        from scipy import stats
+
         return stats.gamma.ppf(np.asarray(u, dtype=float), a=shape, scale=self.mean / shape)
 
 
