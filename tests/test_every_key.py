@@ -16,6 +16,9 @@ from sim.core.distributions import Distribution, Fixed
 RUN_CONTROL = {
     "run.workers": "results are identical for any worker count (tests/test_model.py::test_serial_equals_parallel)",
     "run.progress": "display only",
+    "run.scheduler": "results are identical on a Dask cluster (tests/test_nation.py::test_regions_on_a_dask_cluster_"
+                     "give_the_regions_run_in_turn)",
+    "run.local_cluster": "results are identical on a Dask cluster (the same test)",
     "demand.initial_backlog.csv": "read into demand.initial_backlog.cases by the loader (tests/test_config.py)",
     "demand.initial_backlog.cases": "filled from the CSV; exercised in test_backlog_csv_changes_the_run",
 }

@@ -113,11 +113,20 @@ def test_a_scheduler_and_a_local_cluster_together_are_one_line():
         sim.load_config(["run.scheduler=tcp://127.0.0.1:8786", "run.local_cluster=2"])
 
 
-def test_a_bad_scheduler_is_named_by_its_key():
+@pytest.mark.parametrize("address", ["not-an-address", "tcp://", "tcp://host", "http://host:8786", "tcp://a b:1"])
+def test_a_bad_scheduler_is_named_by_its_key(address):
+    with pytest.raises(ConfigError, match=r"^run\.scheduler=.*PROTOCOL://HOST:PORT"):
+        sim.load_config([*SHORT, f"run.scheduler='{address}'"])
+
+
+@pytest.mark.parametrize("address", ["tcp://10.0.0.5:8786", "tls://head.cluster:8786", "tcp://[::1]:8786"])
+def test_a_scheduler_address_the_configuration_takes_dask_takes_too(address):
     pytest.importorskip("distributed")
-    cfg = sim.load_config([*SHORT, "run.scheduler=not-an-address"])
-    with pytest.raises(ConfigError, match=r"^run\.scheduler"):
-        sim.run_replications(cfg)
+    from sim.running.executors import _check_scheduler_address
+
+    assert sim.load_config([*SHORT, f"run.scheduler='{address}'"]).run.scheduler == address
+    if not address.startswith("tls"):  # tls needs this machine's certificate settings besides
+        _check_scheduler_address(address)
 
 
 def test_a_regions_total_is_its_forces_together(by_region):

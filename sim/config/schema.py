@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -40,6 +41,11 @@ class ByGrade:
 # --------------------------------------------------------------------------- sections
 
 
+SCHEDULER_ADDRESS = re.compile(r"(tcp|tls|ucx|ws|wss)://(\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):[0-9]{1,5}")
+"""A Dask scheduler's address as the configuration accepts it (Dask itself checks it again
+when connecting, before anything runs)."""
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Run control: replications, seed, horizon and warm-up (days), and where replications
@@ -60,6 +66,8 @@ class RunConfig:
         check_declared(self, key)
         check(0 <= self.warmup_days < self.horizon_days, f"{key}.warmup_days", self.warmup_days,
                f"must be >= 0 and < run.horizon_days ({self.horizon_days})")
+        check(not self.scheduler or SCHEDULER_ADDRESS.fullmatch(self.scheduler) is not None, f"{key}.scheduler",
+              self.scheduler, "PROTOCOL://HOST:PORT with PROTOCOL one of tcp, tls, ucx, ws, wss, e.g. tcp://HOST:8786")
         check(not (self.scheduler and self.local_cluster), f"{key}.local_cluster", self.local_cluster,
               f"0 when {key}.scheduler is given ({self.scheduler}): replications run on one cluster or the other")
 

@@ -44,8 +44,8 @@ def run_replications(cfg: SimConfig, replications: Iterable[int] | None = None,
                      on_finished: Callable[[ReplicationOutput], None] | None = None,
                      executor=None) -> list[ReplicationOutput]:
     """Run the given replications (default: all of ``cfg.run.replications``) on ``workers``
-    local processes (default ``cfg.run.workers``), or on the Dask cluster ``cfg.run``
-    names (``scheduler`` or ``local_cluster``), or on ``executor`` (one of
+    local processes (default ``cfg.run.workers``, or, when ``workers`` is not given, the Dask
+    cluster ``cfg.run`` names by ``scheduler`` or ``local_cluster``), or on ``executor`` (one of
     ``sim.running.executors``, kept open for the caller's next call); outputs in replication
     order. ``on_finished(output)`` is called as each replication finishes (in the order they
     finish), to keep it at once.
@@ -60,7 +60,7 @@ def run_replications(cfg: SimConfig, replications: Iterable[int] | None = None,
     own = None
     if executor is None:
         requested = cfg.run.workers if workers is None else workers
-        if cfg.run.on_dask():
+        if workers is None and cfg.run.on_dask():
             # Connected before the progress bar shows: a scheduler that does not answer is one line.
             own = executor = cluster_for(cfg)
         elif min(requested, len(reps) * len(cfg.regions())) > 1:
