@@ -82,7 +82,7 @@ def _national_outputs(results, summary: "pd.DataFrame", folder: Path) -> tuple["
     ranking = force_ranking(results)
     atomic_write(folder / "national.csv", lambda path: national.to_csv(path, index=False))
     atomic_write(folder / "national_forces.csv", lambda path: ranking.to_csv(path, index=False))
-    return national, save_national(results, folder / "figures", summary)
+    return national, save_national(results, folder / "figures", national=national, ranking=ranking)
 
 
 def compare_to_folder(baseline: "SimConfig", scenarios: Sequence["SimConfig"], folder: Path,

@@ -39,7 +39,7 @@ _saved_thresholds: tuple[int, ...] = ()
 
 
 @contextmanager
-def _fewer_young_collections():
+def fewer_young_collections():
     """Raise the collector's first threshold (never lower it) for the span of a run; runs
     in several threads of one process share the change, undone when the last ends."""
     global _runs_in_process, _saved_thresholds
@@ -112,7 +112,7 @@ class RegionModel:
         env.process(self._monitor(self.cfg.run.monitor_interval_days))
         for force in self.forces:
             force.start_reviews()
-        with _fewer_young_collections():
+        with fewer_young_collections():
             env.run(until=self.cfg.run.horizon_days)
 
     def _workforce(self, unit: Pool | Team):

@@ -277,16 +277,19 @@ def force_grid(ranking: pd.DataFrame, config: SimConfig, blocks: dict[str, Regio
 # --------------------------------------------------------------------------- all at once
 
 
-def save_national(results: Results, folder: str | Path, summary: pd.DataFrame | None = None) -> list[Path]:
+def save_national(results: Results, folder: str | Path, summary: pd.DataFrame | None = None,
+                  national: pd.DataFrame | None = None, ranking: pd.DataFrame | None = None) -> list[Path]:
     """Write the nation's figures (``FIGURE_NAMES``) into ``folder`` (created if missing) from
-    ``results`` and its ``summary`` (computed if not given), close them and return the paths."""
+    ``results`` and its ``summary``, ``national_table`` and ``force_ranking`` (each computed
+    if not given), close them and return the paths."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     config = results.config
-    summary = results.summary() if summary is None else summary
-    ranking = force_ranking(results)
+    if national is None:
+        national = national_table(results, results.summary() if summary is None else summary)
+    ranking = force_ranking(results) if ranking is None else ranking
     makers = (lambda: national_survival(results),
-              lambda: past_18_months_bars(ranking, region_rows(national_table(results, summary)), config),
+              lambda: past_18_months_bars(ranking, region_rows(national), config),
               lambda: force_grid(ranking, config))
     paths = []
     for name, make in zip(FIGURE_NAMES, makers):

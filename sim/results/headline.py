@@ -155,12 +155,6 @@ def findings_table(findings: Sequence[str] | None = None) -> pd.DataFrame:
     return pd.DataFrame({"Finding": lines or [NO_FINDINGS]})
 
 
-def _force_table(summary: pd.DataFrame, config: SimConfig, force: str) -> pd.DataFrame:
-    """One force's (or the total's) headline rows."""
-    records = _force_records(config, force, _by_force(summary).get(force, {}))
-    return _rounded(pd.DataFrame.from_records(records, columns=HEADLINE_COLUMNS))
-
-
 def _force_records(config: SimConfig, force: str, rows: _Found) -> list[dict[str, object]]:
     """One force's (or the total's) headline rows, not yet rounded, from its summary rows."""
     targets_days = dict(zip(GRADES, config.targets_days.as_tuple()))

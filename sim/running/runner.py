@@ -60,12 +60,13 @@ def run_replications(cfg: SimConfig, replications: Iterable[int] | None = None,
     own = None
     if executor is None:
         requested = cfg.run.workers if workers is None else workers
+        processes = min(requested, _task_count(cfg, reps, requested))  # never more than the tasks
         if workers is None and cfg.run.on_dask():
             # Connected before the progress bar shows: a scheduler that does not answer is one line.
             own = executor = cluster_for(cfg)
-        elif min(requested, len(reps) * len(cfg.regions())) > 1:
+        elif processes > 1:
             refuse_main_module_objects(cfg, requested)
-            own = executor = LocalExecutor(min(requested, _task_count(cfg, reps, requested)))
+            own = executor = LocalExecutor(processes)
     bar = tqdm(total=len(reps), desc=f"{cfg.scenario}: replications", unit="rep", disable=not show or None)
 
     def finish(output: ReplicationOutput) -> None:
@@ -127,6 +128,7 @@ def split_by_region(cfg: SimConfig, replications: int, workers: int) -> bool:
 
 
 def _task_count(cfg: SimConfig, reps: list[int], workers: int) -> int:
+    """The tasks ``reps`` make on ``workers`` workers: a region or a replication each."""
     return len(reps) * (len(cfg.regions()) if split_by_region(cfg, len(reps), workers) else 1)
 
 
