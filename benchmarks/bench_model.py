@@ -19,10 +19,11 @@ Three loops, each with as many processes and events as the model:
   ``sim.model.staff.PriorityResource``, which builds each request and release in one call and
   leaves out the events of grants and releases that would be the next one processed (doing
   their work in the step at hand; the loop releases a slot as the model's tasks do, with the
-  callbacks of the event that ended the hold). It is faster than SimPy's stock class, so no
-  longer a bare SimPy loop; its ratio is printed beside the other, as it isolates the
-  model's own Python (records, calendar, stage logic) from the resource machinery the model
-  and this loop share.
+  callbacks of the event that ended the hold), in the model's environment
+  (``sim.model.engine.Environment``: a timeout built in one call, events processed in one
+  loop). It is faster than SimPy's stock classes, so no longer a bare SimPy loop; its ratio
+  is printed beside the other, as it isolates the model's own Python (records, calendar,
+  stage logic) from the event and resource machinery the model and this loop share.
 
 A resource request and release cost SimPy several times what a timeout costs, so only the
 same-shape loops measure the model against SimPy doing the same work. The timeouts-only
@@ -57,6 +58,7 @@ from contextlib import contextmanager, nullcontext
 import sim
 from sim.model import run_replication
 from sim.model.demand import draw_cases
+from sim.model.engine import Environment
 from sim.model.region import RegionModel, fewer_young_collections
 from sim.model.staff import PriorityResource, Team
 from sim.core.rng import Streams
@@ -108,7 +110,6 @@ class CountingEnv(simpy.Environment):
     def __init__(self, window: tuple[float, float] = (0.0, float("inf"))):
         super().__init__()
         self.events = 0
-        self.processes = 0
         self.queue_length_sum = 0
         self.scheduled: Counter[str] = Counter()
         # Resources are found as they grant or release (counting_resources): none is used
@@ -139,9 +140,11 @@ class CountingEnv(simpy.Environment):
             self._last_time = t
         super().step()
 
-    def process(self, generator):
-        self.processes += 1
-        return super().process(generator)
+    @property
+    def processes(self) -> int:
+        """Processes started: one Initialize event each, whether started by ``env.process``
+        or later by the model's ``engine.start_at``."""
+        return self.scheduled["Initialize"]
 
     @property
     def mean_queue_length(self) -> float:
@@ -414,7 +417,8 @@ def run_same_shape(plan: SameShapePlan, env: simpy.Environment | None = None,
                    stock: bool = False) -> list[simpy.Resource]:
     """Run the same-shape loop to exhaustion; returns its resources (for counting). With
     ``stock``, on SimPy's own resource classes (the bare SimPy loop), else on the model's."""
-    env = env if env is not None else simpy.Environment()
+    if env is None:  # the model's resource class runs on the model's environment, as in the model
+        env = simpy.Environment() if stock else Environment()
     resources = [(stock_class(cls) if stock else cls)(env, capacity=capacity) for cls, capacity in plan.resources]
     done = env.event()
     left = len(plan.tasks)

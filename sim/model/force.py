@@ -29,6 +29,7 @@ from ..config.schema import SimConfig
 from ..core.calendar import Calendar
 from ..domain import GRADES, STAGES, UNGRADED, Outcome, Stage
 from .demand import M, CaseTable
+from .engine import call_now, start_at
 from .records import CaseRecords, Wip
 from .staff import DayBook, OrderedRequest, Pool, Team
 from .workforce import schedule
@@ -89,10 +90,12 @@ class ForceModel:
         self.arrest_probability = execution.arrest_probability
         self.enforced_probability = execution.arrest_probability + execution.voluntary_interview_probability
 
-        # Python lists: indexing them from a process is several times cheaper than numpy. A
-        # column drawn per application (defective, refusal_u) is kept application by
-        # application, [attempt][case]: a list per case would cost more to build than to use.
-        self.drawn = {name: getattr(cases, name).T.tolist() for name in DRAWN_COLUMNS}
+        # Python tuples: indexing them from a process is several times cheaper than numpy, and
+        # the collector, finding only numbers in a tuple, stops examining it (it examines a
+        # list's every item at every collection that reaches it). A column drawn per
+        # application (defective, refusal_u) is kept application by application,
+        # [attempt][case]: a tuple per case would cost more to build than to use.
+        self.drawn = {name: _tuples(getattr(cases, name)) for name in DRAWN_COLUMNS}
         self.records = CaseRecords(cases.n)
         self.times = self.records.times
         # (queue, start) columns of each pool-served stage, looked up once, not per task
@@ -113,8 +116,9 @@ class ForceModel:
     # ------------------------------------------------------------------ running
 
     def start_arrivals(self) -> None:
-        """Start the process that lets each case in on its arrival day."""
-        self.env.process(self._arrivals())
+        """Let each case in on its arrival day (see ``_let_in``), from day 0."""
+        self._arrived = 0
+        call_now(self.env, self._let_in)
 
     def start_reviews(self) -> None:
         """Start the review processes the config switches on."""
@@ -123,12 +127,20 @@ class ForceModel:
         if self.review.minimum_standards:
             self.env.process(self._minimum_standards())
 
-    def _arrivals(self):
-        env, case = self.env, self._case
-        for i, arrival_day in enumerate(self.drawn["arrival_day"]):
-            if arrival_day > env._now:
-                yield env.timeout(arrival_day - env._now)
+    def _let_in(self, _event) -> None:
+        """Start a process for each case arrived by now that has none (at day 0, the backlog's),
+        and the next case's to start when it arrives, calling this again then. No process
+        waits for the arrivals: the event that starts a case is where a waiting process's
+        timeout would have been (``engine.start_at``), one event an arrival instead of two."""
+        env, case, arrival, n = self.env, self._case, self.drawn["arrival_day"], self.cases.n
+        i, now = self._arrived, env._now
+        while i < n and arrival[i] <= now:
             env.process(case(i))
+            i += 1
+        if i < n:
+            start_at(env, case(i), arrival[i] - now, first=self._let_in)
+            i += 1
+        self._arrived = i
 
     # ------------------------------------------------------------------ reviews
 
@@ -575,3 +587,11 @@ class ForceModel:
     def _exit(self, i: int, outcome: int) -> None:
         self.records.outcome[i] = outcome
         self.records.exit_day[i] = self.env._now
+
+
+def _tuples(column) -> tuple:
+    """A drawn column (numpy, [case] or [case, attempt]) as a tuple, or a tuple of tuples
+    [attempt][case]."""
+    if column.ndim == 1:
+        return tuple(column.tolist())
+    return tuple(tuple(row) for row in column.T.tolist())

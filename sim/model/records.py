@@ -1,11 +1,12 @@
 """Record buffers the model fills as cases move: per-case timestamps and outcomes, and the
 work-in-progress counters a monitor samples (each staff pool keeps its own busy time).
-Plain Python lists while running (the cheapest thing to write to from a SimPy process),
-numpy columns when handed on."""
+Typed arrays while running (as cheap to write to from a SimPy process as lists), numpy
+columns when handed on."""
 
 from __future__ import annotations
 
 import math
+from array import array
 from itertools import chain
 
 import numpy as np
@@ -16,37 +17,38 @@ NAN = math.nan
 
 
 class CaseRecords:
-    """Per-case columns, indexed by case number."""
+    """Per-case columns, indexed by case number. Typed arrays (``array.array``), not lists:
+    as cheap to write from a process, handed on as numpy without a copy element by element,
+    and holding no Python objects, so the collector has nothing in them to examine (a list
+    of a float a case is examined again at every collection that reaches it)."""
 
     def __init__(self, n: int):
         self.n = n
-        self.times = {name: [NAN] * n for name in TIMESTAMP_COLUMNS}
-        self.safeguarding_day = [NAN] * n
-        self.arrest_day = [NAN] * n
-        self.exit_day = [NAN] * n
-        self.slot_start_day = [NAN] * n
-        self.slot_release_day = [NAN] * n
-        self.outcome = [int(Outcome.OPEN)] * n
-        self.reviewed_day = [NAN] * n
-        self.escalated_day = [NAN] * n
-        self.warrant_applications = [0] * n
-        self.handoff_days = [0.0] * n  # delays handing the case between forces and regional units
+        self.times = {name: _days(n) for name in TIMESTAMP_COLUMNS}
+        self.safeguarding_day = _days(n)
+        self.arrest_day = _days(n)
+        self.exit_day = _days(n)
+        self.slot_start_day = _days(n)
+        self.slot_release_day = _days(n)
+        self.outcome = array("b", [int(Outcome.OPEN)]) * n
+        self.reviewed_day = _days(n)
+        self.escalated_day = _days(n)
+        self.warrant_applications = array("h", [0]) * n
+        self.handoff_days = array("d", [0.0]) * n  # delays handing the case between forces and regional units
         self.investigated_by: list[str | None] = [None] * n  # whose investigators held it (a force, or surge)
 
     def columns(self) -> dict[str, np.ndarray]:
-        """Every column as a numpy array, by name."""
-        out = {name: np.asarray(values, dtype=float) for name, values in self.times.items()}
-        out["safeguarding_day"] = np.asarray(self.safeguarding_day, dtype=float)
-        out["arrest_day"] = np.asarray(self.arrest_day, dtype=float)
-        out["exit_day"] = np.asarray(self.exit_day, dtype=float)
-        out["slot_start_day"] = np.asarray(self.slot_start_day, dtype=float)
-        out["slot_release_day"] = np.asarray(self.slot_release_day, dtype=float)
-        out["outcome"] = np.asarray(self.outcome, dtype=np.int8)
-        out["reviewed_day"] = np.asarray(self.reviewed_day, dtype=float)
-        out["escalated_day"] = np.asarray(self.escalated_day, dtype=float)
-        out["warrant_applications"] = np.asarray(self.warrant_applications, dtype=np.int16)
-        out["handoff_days"] = np.asarray(self.handoff_days, dtype=float)
+        """Every column as a numpy array (float days, int8 outcome, int16 applications), by name."""
+        out = {name: np.array(values) for name, values in self.times.items()}
+        for name in ("safeguarding_day", "arrest_day", "exit_day", "slot_start_day", "slot_release_day", "outcome",
+                     "reviewed_day", "escalated_day", "warrant_applications", "handoff_days"):
+            out[name] = np.array(getattr(self, name))
         return out
+
+
+def _days(n: int) -> array:
+    """A column of ``n`` days, none known yet (NaN)."""
+    return array("d", [NAN]) * n
 
 
 class Wip:

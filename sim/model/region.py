@@ -21,6 +21,7 @@ from ..core.calendar import Calendar
 from ..core.rng import Streams
 from ..domain import STAGES, SURGE, WIP_GRADES
 from .demand import CaseTable, draw_cases
+from .engine import Environment
 from .force import ForceModel
 from .policy import CollaborationPolicy, PolicyFactory, build_policy
 from .staff import Pool, Team
@@ -67,7 +68,7 @@ class RegionModel:
     def __init__(self, cfg: SimConfig, replication: int, env: simpy.Environment | None = None,
                  policy_factory: PolicyFactory | None = None):
         self.cfg = cfg
-        self.env = env if env is not None else simpy.Environment()
+        self.env = env if env is not None else Environment()
         self.cal = Calendar(cfg.calendar)
         self.cases: list[CaseTable] = []
         self.forces: list[ForceModel] = []

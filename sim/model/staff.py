@@ -100,9 +100,10 @@ class PriorityResource(simpy.PriorityResource):
                 self._grant(queue.pop(0))
         return req
 
-    def release(self, request: PriorityRequest, step_callbacks: list | None = None) -> Release:
+    def release(self, request: PriorityRequest, step_callbacks: list | None = None) -> Release | None:
         """Give back ``request``'s slot; the ``Release`` event, processed in turn, offers
-        it to the queue's head (as ``simpy.Resource.release``).
+        it to the queue's head (as ``simpy.Resource.release``). Returns that event, or None
+        where none is needed (below); the model never waits for a release.
 
         ``step_callbacks``: the callbacks list of the event whose processing resumed the
         releasing process (saved before the process yielded it; SimPy has since set the
@@ -111,27 +112,25 @@ class PriorityResource(simpy.PriorityResource):
         instead of scheduled: SimPy calls it as soon as the releasing process yields, at the
         end of the same step, which is when the event would have been processed."""
         env = self._env
-        event = _new_event(Release)
-        event.env, event.callbacks, event.resource, event.proc = env, [self._trigger_put], self, env.active_process
-        event.request = request
         try:
             self.users.remove(request)
         except ValueError:  # released twice, or never granted: as SimPy, nothing to give back
             pass
-        event._ok, event._value = True, None
         if env.peek() > env._now:
             # No other event is due now, so the event would be processed right after this
             # step. If nobody waits, it would find the queue empty (a request made
             # meanwhile would take the free slot at once) and do nothing: left out.
             if not self.put_queue:
-                event.callbacks = None
-                return event
+                return None
             if step_callbacks is not None:
-                event.callbacks = None
                 step_callbacks.append(self._trigger_put)
-                return event
+                return None
+        event = _new_event(Release)
+        event.env, event.callbacks, event.resource, event.proc = env, [self._trigger_put], self, env.active_process
+        event.request, event._ok, event._value = request, True, None
         env.schedule(event)
         return event
+
     def _trigger_put(self, get_event) -> None:
         # SimPy's loop over the queue stops after its head (PriorityResource._do_put returns
         # None): grant the head if a slot is free. Called as a Release event is processed, or
