@@ -13,8 +13,10 @@ import simpy
 from simpy.resources.resource import PriorityRequest, Release
 
 from ..core.calendar import Calendar
+from .engine import new_event as _new_event
 
-_new_event = object.__new__  # an event without its constructors, which PriorityResource inlines
+# Requests and releases read the clock as ``env._now``, the attribute behind SimPy's
+# ``Environment.now`` property, as the processes do (``force.py``): they run on every task.
 
 
 class _InsortQueue(list):
@@ -76,7 +78,7 @@ class PriorityResource(simpy.PriorityResource):
         """A request for a slot at ``priority`` (lower first), granted now if a slot is free
         and no request waits; as ``simpy.PriorityResource.request``."""
         env = self._env
-        now = env.now
+        now = env._now
         req = _new_event(PriorityRequest)
         req.env, req.callbacks, req.resource, req.proc = env, [], self, env.active_process
         req.priority, req.preempt, req.time, req.key = priority, preempt, now, (priority, now, not preempt)
@@ -139,7 +141,7 @@ class PriorityResource(simpy.PriorityResource):
         if self.put_queue and len(self.users) < self._capacity:
             req = self.put_queue.pop(0)
             env = self._env
-            if get_event is not None and env.peek() > env.now:
+            if get_event is not None and env.peek() > env._now:
                 # Processing a Release (its only callback), with no other event due now: the
                 # grant's event would be the next one processed, so it is processed here
                 # instead, its callbacks (the waiting process) called as env.step would.
@@ -155,7 +157,7 @@ class PriorityResource(simpy.PriorityResource):
         without an event (see ``request``)."""
         env = self._env
         self.users.append(req)
-        req.usage_since, req._ok, req._value = env.now, True, None
+        req.usage_since, req._ok, req._value = env._now, True, None
         if processed:
             req.callbacks = None
         else:

@@ -1,0 +1,149 @@
+"""The model's environment (``sim.model.engine``) processes SimPy's events in SimPy's order:
+the same log of who ran when, ties included, as ``simpy.Environment``; the same stop at
+``until``, the same failures; a process started by ``start_at`` takes its first step where a
+process waiting on a timeout would have started it; and a replication gives the same
+tables on either environment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import simpy
+
+import sim
+from sim.model import run_replication
+from sim.model.engine import Environment, call_now, start_at
+
+
+def _tied_log(env: simpy.Environment) -> list[tuple[float, str]]:
+    """Processes whose timeouts fall on the same instants (ties broken by scheduling order),
+    one of them starting others mid-run and at time 0: the (time, who) of every step."""
+    log: list[tuple[float, str]] = []
+
+    def worker(name: str, delays: list[float]):
+        log.append((env.now, f"{name} starts"))
+        for delay in delays:
+            yield env.timeout(delay)
+            log.append((env.now, name))
+
+    def starter():
+        for k in range(3):
+            env.process(worker(f"late{k}", [0.5, 0.0, 1.0]))
+            yield env.timeout(1.0)
+
+    for k in range(4):
+        env.process(worker(f"w{k}", [1.0, 0.5, 0.5, 0.0, 2.0]))
+    env.process(starter())
+    env.run(until=4.0)
+    return log
+
+
+def test_the_same_order_of_steps_as_simpy_ties_included():
+    simpy_log, engine_log = _tied_log(simpy.Environment()), _tied_log(Environment())
+    assert engine_log == simpy_log
+    assert len({time for time, _ in engine_log}) < len(engine_log)  # there were ties to break
+
+
+def test_run_stops_before_what_is_due_at_until_and_resumes_from_there():
+    env = Environment()
+    seen = []
+
+    def ticker():
+        while True:
+            yield env.timeout(1.0)
+            seen.append(env.now)
+
+    env.process(ticker())
+    assert env.run(until=3) is None
+    assert env.now == 3 and seen == [1.0, 2.0]  # the tick due at 3 is left, as SimPy leaves it
+    env.run(until=5.5)
+    assert seen == [1.0, 2.0, 3.0, 4.0, 5.0]
+    with pytest.raises(ValueError, match="must be greater"):
+        env.run(until=5.5)
+    with pytest.raises(ValueError, match="Negative delay"):
+        env.timeout(-1.0)
+
+
+def test_a_failed_process_fails_the_run_as_in_simpy():
+    def failing(env):
+        yield env.timeout(1.0)
+        raise KeyError("case 7")
+
+    for env in (simpy.Environment(), Environment()):
+        env.process(failing(env))
+        with pytest.raises(KeyError, match="case 7") as raised:
+            env.run(until=2.0)
+        assert isinstance(raised.value.__cause__, KeyError) and env.now == 1.0
+
+
+def test_until_an_event_and_until_empty_are_simpys():
+    env = Environment()
+    done = env.timeout(2.0, value="two")
+    assert env.run(until=done) == "two" and env.now == 2.0
+    env.timeout(1.5)
+    env.run()
+    assert env.now == 3.5
+
+
+def _arrivals_log(env: simpy.Environment, arrival_days: list[float], with_start_at: bool) -> list[tuple[float, str]]:
+    """Cases let in at their arrival days, either by a process that waits for each arrival
+    (``env.timeout``, then ``env.process``) or by ``call_now`` and ``start_at``, beside a
+    process whose timeouts fall on the same instants."""
+    log: list[tuple[float, str]] = []
+
+    def case(i: int):
+        log.append((env.now, f"case {i} in"))
+        yield env.timeout(0.25)
+        log.append((env.now, f"case {i} out"))
+
+    def rival():
+        for _ in range(8):
+            yield env.timeout(0.25)
+            log.append((env.now, "rival"))
+
+    env.process(rival())
+    if with_start_at:
+        arrived = 0
+
+        def let_in(_event) -> None:
+            nonlocal arrived
+            i, now = arrived, env.now
+            while i < len(arrival_days) and arrival_days[i] <= now:
+                env.process(case(i))
+                i += 1
+            if i < len(arrival_days):
+                start_at(env, case(i), arrival_days[i] - now, first=let_in)
+                i += 1
+            arrived = i
+
+        call_now(env, let_in)
+    else:
+        def arrivals():
+            for i, day in enumerate(arrival_days):
+                if day > env.now:
+                    yield env.timeout(day - env.now)
+                env.process(case(i))
+
+        env.process(arrivals())
+    env.run(until=3.0)
+    return log
+
+
+@pytest.mark.parametrize("environment", [simpy.Environment, Environment])
+def test_start_at_starts_a_case_where_an_arrivals_process_would(environment):
+    # a backlog at day 0, arrivals on the rival's instants, two arriving together
+    days = [-2.0, 0.0, 0.25, 0.5, 0.5, 0.6, 1.0, 1.75]
+    by_process = _arrivals_log(environment(), days, with_start_at=False)
+    assert _arrivals_log(environment(), days, with_start_at=True) == by_process
+    assert [entry for entry in by_process if entry[1].endswith(" in")][:2] == [(0.0, "case 0 in"), (0.0, "case 1 in")]
+
+
+@pytest.mark.parametrize("overrides", [[], ["forces=three_forces", "scenario=regional_pooling"]])
+def test_a_replication_is_the_same_on_simpys_environment(overrides):
+    cfg = sim.load_config([*overrides, "run.horizon_days=300", "run.progress=false"])
+    ours, simpys = run_replication(cfg, 1), run_replication(cfg, 1, env=simpy.Environment())
+    assert ours.cases.keys() == simpys.cases.keys()
+    for name, column in ours.cases.items():
+        np.testing.assert_array_equal(column, simpys.cases[name], err_msg=name)
+    np.testing.assert_array_equal(ours.snapshots, simpys.snapshots)
+    assert ours.pools == simpys.pools
