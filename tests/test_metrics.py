@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from sim.results.metrics import km_quantiles, km_restricted_mean, km_share_waiting_past
-from sim.results.summary import summarise_metrics, t_interval
+from sim.results.summary import SUMMARY_VALUES, rows_by_force, summarise_metrics, t_interval
 
 
 def test_uncensored_quantiles_are_the_empirical_inverse_cdf():
@@ -81,6 +81,34 @@ def test_summary_flags_metrics_missing_in_some_replications():
     s = summarise_metrics(per_rep).set_index("metric")
     assert s.loc["a", "estimate"] == 2.0 and s.loc["a", "ci_low"] < 2.0 < s.loc["a", "ci_high"]
     assert np.isnan(s.loc["b", "estimate"]) and "1 of 3" in s.loc["b", "note"]
+
+
+def test_a_summarys_rows_by_force_are_its_rows_looked_up_by_key():
+    per_rep = pd.DataFrame({
+        "scenario": "s", "replication": [0, 1, 2] * 4, "force": ["f"] * 6 + ["g"] * 6,
+        "metric": (["a"] * 3 + ["b"] * 3) * 2, "by": "all", "grade": "all",
+        "value": [1.0, 2.0, 3.0, 5.0, np.nan, 7.0, 4.0, 4.0, 4.0, 0.5, 0.6, 0.7],
+    })
+    summary = summarise_metrics(per_rep)
+    found = rows_by_force(summary)
+    assert set(found) == {"f", "g"} and set(found["f"]) == {("a", "all", "all"), ("b", "all", "all")}
+    indexed = summary.set_index(["force", "metric", "by", "grade"])
+    for force, rows in found.items():
+        for key, row in rows.items():
+            assert list(row) == list(SUMMARY_VALUES)
+            expected = indexed.loc[(force, *key)]
+            assert all(row[c] == expected[c] or (pd.isna(row[c]) and pd.isna(expected[c])) for c in SUMMARY_VALUES)
+    assert "1 of 3" in found["f"][("b", "all", "all")]["note"]
+    # only the metrics asked for, only the columns asked for
+    only_b = rows_by_force(summary, metrics=["b"], columns=["estimate"])
+    assert {k for rows in only_b.values() for k in rows} == {("b", "all", "all")}
+    assert only_b["g"][("b", "all", "all")] == {"estimate": pytest.approx(0.6)}
+    # two summaries joined: the first row of a key or the last, as asked
+    joined = pd.concat([summary, summary.assign(estimate=summary["estimate"] + 10)], ignore_index=True)
+    assert rows_by_force(joined, keep="first")["g"][("a", "all", "all")]["estimate"] == 4.0
+    assert rows_by_force(joined, keep="last")["g"][("a", "all", "all")]["estimate"] == 14.0
+    with pytest.raises(ValueError, match="keep"):
+        rows_by_force(summary, keep="any")
 
 
 def test_restricted_mean_without_censoring_is_the_mean_of_waits_cut_at_tau():

@@ -23,7 +23,8 @@ import sim  # noqa: E402
 from sim.domain import EIGHTEEN_MONTHS_DAYS, GRADES  # noqa: E402
 from sim.present import national_figures as nf  # noqa: E402
 from sim.present.console import headline_text  # noqa: E402
-from sim.present.national_cells import NATION_WORDS  # noqa: E402
+from sim.present.national_cells import NATION_WORDS, region_words  # noqa: E402
+from sim.present.region_grid import read_region_grid  # noqa: E402
 from sim.present.style import DPI  # noqa: E402
 from sim.results.headline import headline_sheets  # noqa: E402
 from sim.results.national import (  # noqa: E402
@@ -247,6 +248,20 @@ def test_the_grids_positions_are_a_table_with_every_region_of_the_nation(nation)
     tiles, outlines = nf.grid_layout(cfg)
     assert outlines["my_region"][1] < min(y for r, (_, y, _, _) in outlines.items() if r != "my_region")
     assert len(tiles) == 43
+
+
+def test_the_region_grid_is_one_table_the_figures_and_the_text_share(nation, tmp_path):
+    blocks = read_region_grid()
+    assert nf.read_region_grid is read_region_grid
+    assert all(region_words(region) == block.name for region, block in blocks.items())
+    assert region_words("my_own_region") == "my own region"
+    # each call gets a dict of its own: emptying one leaves the next caller's whole
+    blocks.clear()
+    assert set(read_region_grid()) == set(nation.regions())
+    # another file is read as given
+    other = tmp_path / "grid.csv"
+    other.write_text("region,name,x,y,columns\nnorth_east,The North East,1.5,2,3\n", encoding="utf-8")
+    assert read_region_grid(other) == {"north_east": nf.RegionBlock("north_east", "The North East", 1.5, 2.0, 3)}
 
 
 # --------------------------------------------------------------------------- survival and house style

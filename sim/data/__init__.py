@@ -10,6 +10,7 @@ EXAMPLE_CASE_LOG = Path(__file__).resolve().with_name("example_caselog.csv")
 
 REGION_GRID = Path(__file__).resolve().with_name("region_grid.csv")
 """Where each region of England and Wales is drawn on the nation's grid of forces
-(``sim.present.national_figures.force_grid``): its block's lower-left corner (``x`` east,
-``y`` north, in tiles), the tiles a row of its block holds (``columns``) and its ``name`` as
-written. Placed roughly where each region lies; a region not listed is drawn below the map."""
+(``sim.present.national_figures.force_grid``; read by ``sim.present.region_grid``): its
+block's lower-left corner (``x`` east, ``y`` north, in tiles), the tiles a row of its block
+holds (``columns``) and its ``name`` as written. Placed roughly where each region lies; a
+region not listed is drawn below the map."""

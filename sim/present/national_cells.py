@@ -20,13 +20,10 @@ both show the same figures.
 
 from __future__ import annotations
 
-import csv
-import functools
-
 import numpy as np
 import pandas as pd
 
-from ..data import REGION_GRID
+from .region_grid import read_region_grid
 
 NATION_WORDS = "England and Wales"
 """What the nation's rows are called."""
@@ -44,16 +41,11 @@ SHORT_HEADINGS: dict[str, str] = {
 """The headings as the console prints them, narrower."""
 
 
-@functools.cache
-def _region_names() -> dict[str, str]:
-    with open(REGION_GRID, newline="", encoding="utf-8") as handle:
-        return {row["region"]: row["name"] for row in csv.DictReader(handle)}
-
-
 def region_words(region: str) -> str:
     """A region as written: its name in ``sim/data/region_grid.csv`` (``North East``), or
     for a region of the user's own its key with spaces."""
-    return _region_names().get(region, region.replace("_", " "))
+    block = read_region_grid().get(region)
+    return block.name if block is not None else region.replace("_", " ")
 
 
 def area_words(row: pd.Series) -> str:

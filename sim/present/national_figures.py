@@ -11,10 +11,8 @@ drawn on the grid is data: ``sim/data/region_grid.csv``. No GIS library is neede
 
 from __future__ import annotations
 
-import csv
 import math
 import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -27,10 +25,10 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import PercentFormatter
 
 from ..config.schema import SimConfig
-from ..data import REGION_GRID
 from ..results import Results
 from ..results.national import eligible_years, force_ranking, national_table, region_rows
 from .national_cells import region_words
+from .region_grid import RegionBlock, read_region_grid
 from .run_figures import survival_by_grade
 from .style import DPI, UNGRADED_COLOUR, legend_right
 
@@ -179,25 +177,6 @@ def _bars(ax: Axes, names: list[str], table: pd.DataFrame, colours: list[str], g
 
 
 # --------------------------------------------------------------------------- the grid
-
-
-@dataclass(frozen=True)
-class RegionBlock:
-    """Where a region is drawn on the grid: its block's lower-left corner (``x`` east, ``y``
-    north, in tiles), the tiles a row holds and its name as written."""
-
-    region: str
-    name: str
-    x: float
-    y: float
-    columns: int
-
-
-def read_region_grid(path: str | Path = REGION_GRID) -> dict[str, RegionBlock]:
-    """The regions' blocks by region (``sim/data/region_grid.csv``)."""
-    with open(path, newline="", encoding="utf-8") as handle:
-        return {row["region"]: RegionBlock(row["region"], row["name"], float(row["x"]), float(row["y"]),
-                                           int(row["columns"])) for row in csv.DictReader(handle)}
 
 
 def grid_layout(config: SimConfig, blocks: dict[str, RegionBlock] | None = None

@@ -27,6 +27,7 @@ import pandas as pd
 from ..domain import DAYS_PER_YEAR, GRADES
 from ..model.offered_load import start_load
 from .catalogue import HEADLINE, LOWER, QUANTILE_WORDS, STAGE_BACKLOG, TIME_TO_ARREST, UTILISATION, metric
+from .summary import SummaryRows, rows_by_force
 from .tables import Results
 
 SATURATED = 0.95
@@ -84,7 +85,7 @@ def run_findings(results: Results, summary: pd.DataFrame | None = None) -> list[
     run = _RunLookup(results, summary)
     findings: list[Finding] = []
     for force in _forces(results):
-        rows = _Rows(run.estimates_of(force))
+        rows = _Rows(run.rows_of(force))
         findings += overloaded_units(run, rows, force)
         findings += bottlenecks(run, rows, force)
         findings += targets(run, rows, force)
@@ -104,10 +105,7 @@ class _RunLookup:
 
     def __init__(self, results: Results, summary: pd.DataFrame):
         self.results, self.config = results, results.config
-        self._estimates: dict[str, dict[tuple[str, str, str], float]] = {}
-        for force, m, b, g, e in summary[["force", "metric", "by", "grade", "estimate"]].itertuples(index=False,
-                                                                                                   name=None):
-            self._estimates.setdefault(force, {})[(m, b, g)] = e
+        self._rows = rows_by_force(summary, columns=("estimate",))
         ts = results.timeseries
         self._replication, self._day = ts["replication"].to_numpy(), ts["day"].to_numpy()
         self._value = ts["value"].to_numpy()
@@ -119,9 +117,9 @@ class _RunLookup:
         self._loads = None
         self._referrals = None
 
-    def estimates_of(self, force: str) -> dict[tuple[str, str, str], float]:
-        """The summary's estimates for ``force`` by (metric, by, grade)."""
-        return self._estimates.get(force, {})
+    def rows_of(self, force: str) -> SummaryRows:
+        """The summary's rows for ``force`` by (metric, by, grade), each its ``estimate``."""
+        return self._rows.get(force, {})
 
     def series(self, series: str, force: str, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The time series rows of ``series`` (``wip``, ``busy``) for ``force`` and ``name``:
@@ -151,11 +149,12 @@ class _RunLookup:
 class _Rows:
     """The summary's estimates for one force, looked up by (metric, by, grade)."""
 
-    def __init__(self, estimates: dict[tuple[str, str, str], float]):
-        self.estimate = estimates
+    def __init__(self, rows: SummaryRows):
+        self.rows = rows
 
     def get(self, name: str, by: str = "all", grade: str = "all") -> float:
-        return float(self.estimate.get((name, by, grade), np.nan))
+        row = self.rows.get((name, by, grade))
+        return np.nan if row is None else float(row["estimate"])
 
 
 def _forces(results: Results) -> list[str]:

@@ -30,6 +30,7 @@ import pandas as pd
 from ..config.schema import SimConfig
 from ..domain import GRADES
 from .catalogue import TIME_TO_ARREST
+from .summary import SummaryRows, rows_by_force
 
 __all__ = ["FINDINGS_SHEET", "HEADLINE_COLUMNS", "HEADLINE_SHEET", "NO_FINDINGS", "comparison_headline_sheets",
            "findings_table", "headline_rows", "headline_sheets"]
@@ -102,7 +103,7 @@ def headline_sheets(summary: pd.DataFrame, config: SimConfig) -> dict[str, pd.Da
     risk, all referrals, the truly high-risk referrals graded lower), rounded: days to 1
     decimal, shares as percentages to 1 decimal, counts (means over replications) whole. A
     force named ``Headlines`` has its sheet named ``Headlines (force)``."""
-    lookup = _by_force(summary)
+    lookup = rows_by_force(summary, {m.metric for m in MEASURES})
     names = {HEADLINE_SHEET: config.total_name}
     if config.forces:
         for name in config.force_names:
@@ -113,21 +114,6 @@ def headline_sheets(summary: pd.DataFrame, config: SimConfig) -> dict[str, pd.Da
     ends = np.cumsum([len(rows) for rows in records])
     return {sheet: table.iloc[end - len(rows):end].reset_index(drop=True)
             for sheet, rows, end in zip(names, records, ends)}
-
-
-_Found = dict[tuple[str, str, str], dict[str, object]]
-"""A force's headline rows of the summary, by (by, grade, metric)."""
-
-
-def _by_force(summary: pd.DataFrame) -> dict[str, _Found]:
-    """The summary's rows of the headline's metrics, by force, then by (by, grade, metric),
-    read once for every sheet."""
-    wanted = summary[summary["metric"].isin({m.metric for m in MEASURES})]
-    found: dict[str, _Found] = {}
-    columns = ["force", "by", "grade", "metric", "estimate", "ci_low", "ci_high", "n_replications", "note"]
-    for force, by, grade, metric, *values in wanted[columns].itertuples(index=False, name=None):
-        found.setdefault(force, {})[(by, grade, metric)] = dict(zip(columns[4:], values))
-    return found
 
 
 def comparison_headline_sheets(summary: pd.DataFrame, configs: Mapping[str, SimConfig]) -> dict[str, pd.DataFrame]:
@@ -155,7 +141,7 @@ def findings_table(findings: Sequence[str] | None = None) -> pd.DataFrame:
     return pd.DataFrame({"Finding": lines or [NO_FINDINGS]})
 
 
-def _force_records(config: SimConfig, force: str, rows: _Found) -> list[dict[str, object]]:
+def _force_records(config: SimConfig, force: str, rows: SummaryRows) -> list[dict[str, object]]:
     """One force's (or the total's) headline rows, not yet rounded, from its summary rows."""
     targets_days = dict(zip(GRADES, config.targets_days.as_tuple()))
     keys = [(by, grade) for by in ("assigned_grade", "true_risk") for grade in GRADES]
@@ -166,7 +152,7 @@ def _force_records(config: SimConfig, force: str, rows: _Found) -> list[dict[str
                                      "Target (days)": targets_days.get(grade, np.nan)}
         notes, replications = [], np.nan
         for m in MEASURES:
-            row = rows.get((by, grade, m.metric))
+            row = rows.get((m.metric, by, grade))
             values = (np.nan, np.nan, np.nan) if row is None else (row["estimate"], row["ci_low"], row["ci_high"])
             record[m.heading] = values[0]
             if m.interval:

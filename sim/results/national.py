@@ -33,7 +33,7 @@ import pandas as pd
 
 from ..config.schema import SimConfig
 from ..domain import DAYS_PER_YEAR, EIGHTEEN_MONTHS_DAYS, GRADES, NATION, region_label
-from .summary import RunTables, t_interval
+from .summary import RunTables, SummaryRows, rows_by_force, t_interval
 
 __all__ = ["FORCE_COLUMNS", "NATIONAL_COLUMNS", "TOO_SHORT", "eligible_years", "force_ranking", "national_table",
            "region_rows"]
@@ -42,6 +42,8 @@ TOO_SHORT = "the run ends before any referral can wait 548 days (horizon within 
 """The note of a count a year and a share that do not exist."""
 
 _INTERVAL = ("_low", "_high")
+_SUMMARY_METRICS = ("cases", "time_to_arrest_p50_days", "time_to_arrest_p90_days", "share_past_target")
+"""The summary's metrics the table shows."""
 
 
 def _with_interval(name: str) -> list[str]:
@@ -83,9 +85,11 @@ def national_table(results: RunTables, summary: pd.DataFrame | None = None) -> p
     areas += [("region", region, region_label(region), [config.force_names[k] for k in members])
               for region, members in config.regions().items()]
     targets = dict(zip(GRADES, config.targets_days.as_tuple()))
+    # one row per key in a summary; the first if a caller joined two
+    by_area = rows_by_force(summary, _SUMMARY_METRICS, keep="first")
     records = []
     for level, area, label, forces in areas:
-        rows = _rows_of(summary, label)
+        rows = by_area.get(label, {})
         of_area = past[past["force"].isin(forces)]
         for grade in (*GRADES, "all"):
             by = "assigned_grade" if grade != "all" else "all"
@@ -189,19 +193,11 @@ def _interval(values: np.ndarray, floor: float, ceiling: float) -> tuple[float, 
     return mean, float(np.clip(low, floor, ceiling)), float(np.clip(high, floor, ceiling))
 
 
-def _rows_of(summary: pd.DataFrame, label: str) -> pd.DataFrame:
-    rows = summary[summary["force"] == label]
-    return rows.set_index(["metric", "by", "grade"])
-
-
-def _value(rows: pd.DataFrame, metric: str, by: str, grade: str, notes: list[str]) -> tuple[float, float, float]:
-    """(estimate, ci_low, ci_high) of one summary row; NaNs, and its note kept, when it has none."""
-    key = (metric, by, grade)
-    if key not in rows.index:
+def _value(rows: SummaryRows, metric: str, by: str, grade: str, notes: list[str]) -> tuple[float, float, float]:
+    """(estimate, ci_low, ci_high) of one summary row, its note kept; NaNs when there is none."""
+    row = rows.get((metric, by, grade))
+    if row is None:
         return np.nan, np.nan, np.nan
-    row = rows.loc[key]
-    if isinstance(row, pd.DataFrame):  # one row per key in a summary; the first if a caller joined two
-        row = row.iloc[0]
     if isinstance(row["note"], str) and row["note"]:
         notes.append(f"{metric}: {row['note']}")
     return float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"])
@@ -212,6 +208,6 @@ def _put(record: dict, name: str, value: tuple[float, float, float]) -> None:
         record[column] = v
 
 
-def _replications(rows: pd.DataFrame, by: str, grade: str) -> float:
-    key = ("cases", by, grade)
-    return float(rows.loc[key, "n_replications"]) if key in rows.index else np.nan
+def _replications(rows: SummaryRows, by: str, grade: str) -> float:
+    row = rows.get(("cases", by, grade))
+    return np.nan if row is None else float(row["n_replications"])

@@ -13,7 +13,8 @@ import cycle.
 from __future__ import annotations
 
 import functools
-from typing import Protocol
+from collections.abc import Collection, Sequence
+from typing import Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -40,8 +41,13 @@ from .catalogue import (
 )
 from .metrics import fit_survival, km_quantiles, survival_quantiles, survival_share_past
 
-__all__ = ["SUMMARY_COLUMNS", "RunTables", "replication_metrics", "summarise", "summarise_metrics", "t_interval",
-           "t_quantile", "table_by_true_risk"]
+__all__ = ["SUMMARY_COLUMNS", "SUMMARY_VALUES", "RunTables", "SummaryRows", "replication_metrics", "rows_by_force",
+           "summarise", "summarise_metrics", "t_interval", "t_quantile", "table_by_true_risk"]
+
+SUMMARY_VALUES: tuple[str, ...] = tuple(SUMMARY_COLUMNS[len(KEY_COLUMNS):])
+"""The summary's value columns: estimate, ci_low, ci_high, n_replications, note."""
+SummaryRows = dict[tuple[str, str, str], dict[str, object]]
+"""One force's rows of a summary by (metric, by, grade), each its value columns by name."""
 
 MetricRow = tuple[str, str, str, float]
 """(metric, by, grade, value): one metric of the replication and force being measured."""
@@ -431,6 +437,38 @@ def summarise_metrics(per_rep: pd.DataFrame, level: float = 0.95) -> pd.DataFram
             low, high = _within_range(metric_name, low, high)
         rows.append((force, metric_name, by, grade, estimate, low, high, len(values), note))
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def rows_by_force(summary: pd.DataFrame, metrics: Collection[str] | None = None,
+                  columns: Sequence[str] = SUMMARY_VALUES, keep: Literal["first", "last"] = "last"
+                  ) -> dict[str, SummaryRows]:
+    """A summary's rows (``summarise``'s columns) by force, then by (metric, by, grade), each
+    row a dict of its ``columns`` (the value columns by default; shares as fractions, times
+    in days, as the summary has them), read in one pass. ``metrics`` keeps only those
+    metrics' rows (all when None). A key that a frame holds twice (summaries joined) keeps
+    its ``keep`` row: the first or the last in the frame's order. A key the summary lacks is
+    simply absent: the caller chooses what stands for it."""
+    names = tuple(columns)
+    if keep not in ("first", "last") or not names:
+        raise ValueError(f"keep={keep!r}, columns={names!r}: keep is 'first' or 'last', columns at least one")
+    if metrics is not None:
+        summary = summary[summary["metric"].isin(set(metrics))]
+    # each column as a list once, then plain zips: quicker than itertuples on the tens of
+    # thousands of rows of a nation's summary, and the same Python values
+    if len(names) == 1:  # a display builds a one-entry dict quicker than dict(zip(...))
+        rows = [{names[0]: value} for value in summary[names[0]].tolist()]
+    else:
+        rows = [dict(zip(names, values)) for values in zip(*(summary[name].tolist() for name in names))]
+    found: dict[str, SummaryRows] = {}
+    last = keep == "last"
+    for force, metric, by, grade, row in zip(*(summary[name].tolist() for name in KEY_COLUMNS), rows):
+        of_force = found.get(force)
+        if of_force is None:
+            of_force = found[force] = {}
+        key = (metric, by, grade)
+        if last or key not in of_force:
+            of_force[key] = row
+    return found
 
 
 def table_by_true_risk(summary: pd.DataFrame, cfg: SimConfig) -> pd.DataFrame:
