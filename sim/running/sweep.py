@@ -50,8 +50,8 @@ from ..results.summary import summarise_metrics
 from .executors import Lost, SerialExecutor
 
 CASES_PER_SECOND = 12_000.0
-"""A conservative simulation speed (benchmarks/: ~15,000 cases a second on one core), used
-only to size batches."""
+"""About the model's speed on one core (``benchmarks/bench_model.py``: some 11,000 cases a
+second, best of 10 rounds, on the 2-core machine), used only to size batches."""
 RESULTS_SECONDS = 0.03
 RESULTS_CASES_PER_SECOND = 60_000.0
 """Building a replication's tables and metrics: about 0.03 s plus 1 s per 60,000 cases (it
