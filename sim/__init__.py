@@ -9,7 +9,7 @@ alone) loads neither pandas, Hydra nor matplotlib until a name that needs them i
 >>> res = sim.simulate(cfg)
 >>> summary = res.summary()        # one row per metric, with a 95 % interval over replications
 >>> list(summary.columns)
-['force', 'metric', 'by', 'grade', 'estimate', 'ci_low', 'ci_high', 'n_replications', 'note']
+['force', 'region', 'metric', 'by', 'grade', 'estimate', 'ci_low', 'ci_high', 'n_replications', 'note']
 """
 
 from __future__ import annotations

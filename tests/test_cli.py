@@ -34,8 +34,9 @@ def test_run_writes_every_output(tmp_path):
              for moment in ("queue", "start", "end")}
     assert timed <= set(cases.columns)
     assert sorted(cases["replication"].unique()) == [0, 1]
-    summary = pd.read_csv(out / "summary.csv")
-    assert list(summary.columns[:7]) == ["force", "metric", "by", "grade", "estimate", "ci_low", "ci_high"]
+    summary = pd.read_csv(out / "summary.csv", keep_default_na=False, na_values={"estimate": [""]})
+    assert list(summary.columns[:8]) == ["force", "region", "metric", "by", "grade", "estimate", "ci_low", "ci_high"]
+    assert (summary["region"] == "").all()  # a single force has no region
     m = json.loads((out / "manifest.json").read_text())
     assert m["seed"] == 20230405 and m["overrides"] == QUICK
     assert m["config"]["run"]["horizon_days"] == 200

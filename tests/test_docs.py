@@ -30,6 +30,22 @@ def test_every_output_column_is_documented(quick_results):
     assert not missing
 
 
+def test_every_column_of_the_tables_of_metrics_is_documented(quick_results):
+    """The per-replication metrics, the summary, the comparison and the headline: every
+    column is named in docs/outputs.md."""
+    from sim.results.comparison import paired_differences
+    from sim.results.headline import headline_rows, headline_sheets
+    from sim.results.summary import replication_metrics
+
+    text = (DOCS / "outputs.md").read_text()
+    per_rep = replication_metrics(quick_results)
+    summary = quick_results.summary()
+    for frame in (per_rep, summary, paired_differences(per_rep, per_rep.assign(scenario="copy")),
+                  headline_rows(headline_sheets(summary, quick_results.config))):
+        missing = [c for c in frame.columns if f"`{c}`" not in text]
+        assert not missing
+
+
 def test_readme_commands_write_into_git_ignored_folders():
     """The folder each README command example writes into (``--out``, ``hydra.run.dir``,
     ``hydra.sweep.dir``) is one git ignores, so trying the examples leaves the clone clean."""

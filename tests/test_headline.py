@@ -86,14 +86,15 @@ def test_a_run_folder_holds_the_headline_workbook_with_readable_headers(run_fold
     assert not any("_" in header for header in headers), "internal metric names leaked into the headers"
     assert {"Risk grade", "Median days to arrest", "90th percentile (days)", "Median: 95 % interval low"} <= set(headers)
     sheet = workbook["Headlines"]
-    assert sheet.freeze_panes == "D2"  # the header row and the columns naming a row stay in view
-    assert all(sheet.column_dimensions[letter].width >= 6 for letter in "ABCDEFGHIJKLMNOPQ")
-    assert sheet.column_dimensions["B"].width >= len("True VH or H, graded lower")
+    assert sheet.freeze_panes == "E2"  # the header row and the columns naming a row stay in view
+    assert all(sheet.column_dimensions[letter].width >= 6 for letter in "ABCDEFGHIJKLMNOPQR")
+    assert sheet.column_dimensions["C"].width >= len("True VH or H, graded lower")
     table = _sheet(workbook, "Headlines")
     assert list(table["Grouped by"].unique()) == list(BY)
     assert list(table["Risk grade"][:4]) == ["VH (very high)", "H (high)", "M (medium)", "L (low)"]
     assert list(table["Target (days)"][:4]) == list(quick_cfg.targets_days.as_tuple())
     assert set(table["Force"]) == {quick_cfg.total_name}
+    assert set(table["Region"]) == {None}  # a single force has no region: blank cells
     assert _sheet(workbook, "Findings")["Finding"].tolist() == ["No findings"]
 
 
@@ -157,6 +158,7 @@ def test_a_regional_run_has_one_sheet_per_force(regional_results, tmp_path):
         assert _assert_matches_summary(table, summary, name) > 0
     as_csv = pd.read_csv(tmp_path / "headline.csv", encoding="utf-8-sig")
     assert list(as_csv["Force"].unique()) == ["region", *cfg.force_names]
+    assert as_csv["Region"].isna().all()  # the three forces have no region: empty cells
     assert len(as_csv) == 4 * len(_sheet(workbook, "Headlines"))
 
 
@@ -168,7 +170,7 @@ def test_a_comparison_folder_holds_each_run_under_its_scenario(quick_results, tm
     table = _sheet(workbook, "Headlines")
     assert list(table.columns) == ["Scenario", *HEADLINE_COLUMNS]
     assert list(table["Scenario"].unique()) == ["baseline", "copy"]
-    assert workbook["Headlines"].freeze_panes == "E2"
+    assert workbook["Headlines"].freeze_panes == "F2"
     summary = pd.read_csv(tmp_path / "summary.csv")
     for name in ("baseline", "copy"):
         rows = table[table["Scenario"] == name].drop(columns="Scenario")

@@ -715,6 +715,26 @@ class SimConfig:
         """Each force's region by its name (``""`` where forces have none)."""
         return {f.name: f.region for f in self.forces} if self.forces else {self.force: ""}
 
+    def region_of_owner(self, owner: str) -> str:
+        """The region of a ``force`` label of any table: a force's region (``region_of``),
+        the region a shared unit or a region's total belongs to (``region NAME``,
+        ``surge NAME``; in a run of one region, ``region`` and ``surge`` are that region's),
+        else ``""`` (the nation's total, forces without regions).
+
+        >>> from sim.config.load import load_config
+        >>> cfg = load_config(["forces=england_and_wales"])
+        >>> [cfg.region_of_owner(owner) for owner in ("kent", "region south_west", "surge eastern", "nation")]
+        ['eastern', 'south_west', 'eastern', '']
+        """
+        region_of = self.region_of
+        if owner in region_of:
+            return region_of[owner]
+        regions = self.regions()
+        if owner in (REGION, SURGE):
+            return next(iter(regions)) if len(regions) == 1 else ""
+        kind, _, name = owner.partition(" ")
+        return name if kind in (REGION, SURGE) and name in regions else ""
+
     def force_configs(self) -> tuple["SimConfig", ...]:
         """One config per force of the region, each with that force's demand, staffing,
         training and stages and an empty ``forces`` list; a region of one is this config itself."""

@@ -38,7 +38,7 @@ MAX_TITLE = 31  # Excel's longest sheet name
 MAX_WIDTH = 60  # characters: a wider column is wrapped instead
 FINDING_WIDTH = 100
 _NOT_IN_TITLE = re.compile(r"[\[\]:*?/\\]")
-ROW_NAMES = ("Scenario", "Force", "Grouped by", "Risk grade")
+ROW_NAMES = ("Scenario", "Force", "Region", "Grouped by", "Risk grade")
 """The columns that name a row: frozen beside the header, in view while scrolling right."""
 
 

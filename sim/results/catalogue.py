@@ -5,8 +5,9 @@ the tail a sensitivity analysis regresses, the outputs a replication study follo
 
 A metric's row is keyed by ``KEY_COLUMNS``: the ``force`` (or the region's total, or the
 unit's owner), the ``metric`` (a name below), ``by`` (how its cases were chosen,
-``BREAKDOWNS``) and ``grade`` (the grade within ``by``, or ``all``). Within one force a
-row is a (metric, by, grade) ``MetricKey``: the selections are tuples of those.
+``BREAKDOWNS``) and ``grade`` (the grade within ``by``, or ``all``); the tables show the
+force's ``region`` beside it (``ROW_COLUMNS``). Within one force a row is a
+(metric, by, grade) ``MetricKey``: the selections are tuples of those.
 
 Metrics that come one per stage, pool or quantile are families (``MetricFamily``): the
 family names its members (``STAGE_TIME.name("planning")`` is
@@ -30,14 +31,29 @@ from ..domain import GRADES, OUTCOMES, STAGES, TIMED_STAGES
 KEY_COLUMNS = ["force", "metric", "by", "grade"]
 """The columns that key a metric's row in the per-replication metrics, the summary, the
 comparison, the sensitivity indices and the replication study's tables."""
-REPLICATION_METRIC_COLUMNS = ["scenario", "replication", *KEY_COLUMNS, "value"]
+ROW_COLUMNS = ["force", "region", *KEY_COLUMNS[1:]]
+"""The columns that name a metric's row in those tables: the key, with the ``force``
+label's region beside it (``SimConfig.region_of_owner``: a function of ``force``, so not
+part of the key; ``""`` where there is none)."""
+REPLICATION_METRIC_COLUMNS = ["scenario", "replication", *ROW_COLUMNS, "value"]
 """``replication_metrics``: one row per replication and key."""
-SUMMARY_COLUMNS = [*KEY_COLUMNS, "estimate", "ci_low", "ci_high", "n_replications", "note"]
+SUMMARY_COLUMNS = [*ROW_COLUMNS, "estimate", "ci_low", "ci_high", "n_replications", "note"]
 """``summarise``: one row per key, the mean over replications and its interval."""
-SUMMARY_COLUMN_TYPES: dict[str, str] = {"force": "string", "metric": "string", "by": "string", "grade": "string",
-                                        "estimate": "float64", "ci_low": "float64", "ci_high": "float64",
-                                        "n_replications": "int64", "note": "string"}
+SUMMARY_COLUMN_TYPES: dict[str, str] = {"force": "string", "region": "string", "metric": "string", "by": "string",
+                                        "grade": "string", "estimate": "float64", "ci_low": "float64",
+                                        "ci_high": "float64", "n_replications": "int64", "note": "string"}
 """The Arrow type of each summary column, as a sweep table (``sweep.parquet``) stores it."""
+
+
+def regions_by_force(table) -> dict[str, str]:
+    """Each ``force`` label's region as the ``region`` column of ``table`` (a frame of one of
+    the tables above) gives it: the first value that is not missing (a CSV read with pandas'
+    defaults reads ``""`` as missing). Empty if the table has no ``region`` column (a
+    frame made by hand, or written before the column existed): its forces have no region."""
+    if "region" not in table.columns:
+        return {}
+    known = table[["force", "region"]].dropna().drop_duplicates("force")
+    return dict(zip(known["force"], known["region"]))
 
 MetricKey = tuple[str, str, str]
 """(metric, by, grade): one row of a summary within one force."""

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .catalogue import HEADLINE, KEY_COLUMNS
+from .catalogue import HEADLINE, KEY_COLUMNS, ROW_COLUMNS, regions_by_force
 from .summary import t_interval
 from .tables import Results
 
-COMPARISON_COLUMNS = ["scenario", *KEY_COLUMNS, "baseline", "value", "difference", "ci_low", "ci_high",
+COMPARISON_COLUMNS = ["scenario", *ROW_COLUMNS, "baseline", "value", "difference", "ci_low", "ci_high",
                       "relative_difference", "n_pairs", "note"]
 
 
@@ -27,25 +27,29 @@ def paired_differences(baseline: pd.DataFrame, scenario: pd.DataFrame, level: fl
 
     Both frames are ``replication_metrics`` output over the same replications (else
     ValueError). A metric missing (NaN, or absent) in either run of a replication drops that
-    pair; the note says how many pairs were dropped."""
+    pair; the note says how many pairs were dropped. ``region`` is the force's as the
+    frames give it (``catalogue.regions_by_force``)."""
     if set(baseline["replication"]) != set(scenario["replication"]):
         raise ValueError("paired comparison needs the same replications in both runs")
     merged = baseline.merge(scenario, on=["replication", *KEY_COLUMNS], suffixes=("_base", "_scen"), how="outer",
                             validate="one_to_one")
     name = scenario["scenario"].iloc[0] if len(scenario) else ""
+    region_of = {**regions_by_force(scenario), **regions_by_force(baseline)}
     rows = []
     for key, pairs in merged.groupby(KEY_COLUMNS, sort=False):
+        force, *metric_key = key
+        labels = (force, region_of.get(force, ""), *metric_key)
         base_values, scenario_values = pairs["value_base"].to_numpy(), pairs["value_scen"].to_numpy()
         paired = ~np.isnan(base_values) & ~np.isnan(scenario_values)
         note = "" if paired.all() else f"{int((~paired).sum())} of {len(paired)} pairs without a value"
         if paired.sum() == 0:
-            rows.append((name, *key, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, 0, note or "no pairs"))
+            rows.append((name, *labels, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, 0, note or "no pairs"))
             continue
         differences = scenario_values[paired] - base_values[paired]
         mean_difference, low, high = t_interval(differences, level)
         base_mean = float(base_values[paired].mean())
         relative = mean_difference / base_mean if base_mean else np.nan
-        rows.append((name, *key, base_mean, float(scenario_values[paired].mean()), mean_difference, low, high,
+        rows.append((name, *labels, base_mean, float(scenario_values[paired].mean()), mean_difference, low, high,
                      relative, int(paired.sum()), note))
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 

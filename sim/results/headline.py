@@ -81,7 +81,7 @@ GROUPINGS: dict[str, str] = {
 """The summary's ``by`` values the headline shows, in its row order, and what it calls them."""
 GRADE_NAMES: dict[str, str] = {"VH": "VH (very high)", "H": "H (high)", "M": "M (medium)", "L": "L (low)", "all": "All"}
 
-LABEL_COLUMNS = ["Force", "Grouped by", "Risk grade", "Target (days)"]
+LABEL_COLUMNS = ["Force", "Region", "Grouped by", "Risk grade", "Target (days)"]
 HEADLINE_COLUMNS: list[str] = [
     *LABEL_COLUMNS,
     *[heading for m in MEASURES for heading in (m.heading, *(m.interval_headings() if m.interval else ()))],
@@ -130,7 +130,8 @@ def comparison_headline_sheets(summary: pd.DataFrame, configs: Mapping[str, SimC
 
 def headline_rows(sheets: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """Every headline sheet's rows in one table (``headline.csv``): the ``Force`` column tells
-    the whole run's rows (the force's name, or ``region``) from each force's own."""
+    the whole run's rows (the force's name, or ``region``) from each force's own, and
+    ``Region`` names each force's region."""
     return pd.concat(list(sheets.values()), ignore_index=True)
 
 
@@ -148,7 +149,8 @@ def _force_records(config: SimConfig, force: str, rows: SummaryRows) -> list[dic
     keys += [("all", "all"), ("misgraded_high_risk", "all")]
     records = []
     for by, grade in keys:
-        record: dict[str, object] = {"Force": force, "Grouped by": GROUPINGS[by], "Risk grade": GRADE_NAMES[grade],
+        record: dict[str, object] = {"Force": force, "Region": config.region_of_owner(force),
+                                     "Grouped by": GROUPINGS[by], "Risk grade": GRADE_NAMES[grade],
                                      "Target (days)": targets_days.get(grade, np.nan)}
         notes, replications = [], np.nan
         for m in MEASURES:

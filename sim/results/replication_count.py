@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .catalogue import KEY_COLUMNS, REPLICATION_KEYS, MetricKey
+from .catalogue import KEY_COLUMNS, REPLICATION_KEYS, ROW_COLUMNS, MetricKey, regions_by_force
 from .summary import t_quantile
 
 StudyKey = MetricKey | tuple[str, str, str, str]
@@ -52,8 +52,8 @@ StudyKey = MetricKey | tuple[str, str, str, str]
 DEFAULT_KEYS = REPLICATION_KEYS
 """The outputs a study follows unless told otherwise (``sim.results.catalogue.REPLICATION_KEYS``)."""
 
-TRAJECTORY_COLUMNS = [*KEY_COLUMNS, "replications", "mean", "sd", "half_width", "relative_half_width", "level", "note"]
-RECOMMENDATION_COLUMNS = [*KEY_COLUMNS, "replications_run", "mean", "relative_half_width", "precision", "look_ahead",
+TRAJECTORY_COLUMNS = [*ROW_COLUMNS, "replications", "mean", "sd", "half_width", "relative_half_width", "level", "note"]
+RECOMMENDATION_COLUMNS = [*ROW_COLUMNS, "replications_run", "mean", "relative_half_width", "precision", "look_ahead",
                           "recommended_replications", "projected_replications", "note"]
 
 ZERO_MEAN_NOTE = "mean is zero: relative half-width undefined"
@@ -123,14 +123,16 @@ def replication_trajectory(per_rep: pd.DataFrame, keys: Sequence[StudyKey] = DEF
     ``per_rep`` is a ``replication_metrics`` frame of one scenario (one row per replication
     and key). A key is (metric, by, grade), read for ``force`` (default: the frame's first
     row's force, the total's label, which ``replication_metrics`` writes first), or
-    (metric, by, grade, force). Columns: force, metric, by, grade, replications (n), mean,
-    sd (standard deviation over the n replications, in the metric's own unit), half_width
-    (of the Student-t interval at ``level``, same unit), relative_half_width (half-width /
+    (metric, by, grade, force). Columns: force, region (the force's, as ``per_rep`` gives
+    it: ``catalogue.regions_by_force``), metric, by, grade, replications (n), mean, sd
+    (standard deviation over the n replications, in the metric's own unit), half_width (of
+    the Student-t interval at ``level``, same unit), relative_half_width (half-width /
     |mean|, a fraction; NaN when the mean is zero or undefined), level, note."""
     if not 0 < level < 1:
         raise ValueError(f"level={level!r}: a confidence level in (0, 1)")
     frames = []
     groups = {key: rows for key, rows in per_rep.groupby(KEY_COLUMNS, sort=False)}
+    region_of = regions_by_force(per_rep)
     for key in _resolve_keys(per_rep, keys, force):
         statistics = _prefix_statistics(_values(groups, key), level)
         note = np.where(statistics["missing"] > 0,
@@ -139,7 +141,9 @@ def replication_trajectory(per_rep: pd.DataFrame, keys: Sequence[StudyKey] = DEF
                         np.where(statistics["zero"], ZERO_MEAN_NOTE, ""))
         frame = pd.DataFrame({column: statistics[column]
                               for column in ("replications", "mean", "sd", "half_width", "relative_half_width")})
-        for position, (column, value) in enumerate(zip(KEY_COLUMNS, key)):
+        force, metric, by, grade = key
+        labels = (force, region_of.get(force, ""), metric, by, grade)
+        for position, (column, value) in enumerate(zip(ROW_COLUMNS, labels)):
             frame.insert(position, column, value)
         frame["level"] = level
         frame["note"] = note
@@ -206,25 +210,26 @@ def recommend_replications(trajectory: pd.DataFrame, precision: float = 0.05, k_
     half-width of at most ``precision`` (a fraction of the mean), with Hoad et al.'s
     look-ahead (see the module's docstring).
 
-    Columns: force, metric, by, grade; replications_run (N); mean and relative_half_width
-    after all N; precision; look_ahead (the k of the recommended n, or of N when there is
-    none); recommended_replications (missing if not reached and confirmed within N);
-    projected_replications (from the mean and sd of all N; missing when the mean is zero or
-    undefined); note (why a recommendation is missing)."""
+    Columns: force, region (as the trajectory gives it), metric, by, grade; replications_run
+    (N); mean and relative_half_width after all N; precision; look_ahead (the k of the
+    recommended n, or of N when there is none); recommended_replications (missing if not
+    reached and confirmed within N); projected_replications (from the mean and sd of all N;
+    missing when the mean is zero or undefined); note (why a recommendation is missing)."""
     if not precision > 0:
         raise ValueError(f"precision={precision!r}: a relative half-width > 0, e.g. 0.05 for +/- 5 %")
     if k_limit < 0 or min_replications < 2:
         raise ValueError(f"k_limit={k_limit!r}, min_replications={min_replications!r}: need k_limit >= 0 and "
                          "min_replications >= 2")
     rows = []
-    for key, rows_of_key in trajectory.groupby(KEY_COLUMNS, sort=False):
+    region_of = regions_by_force(trajectory)
+    for (force, *metric_key), rows_of_key in trajectory.groupby(KEY_COLUMNS, sort=False):
         rows_of_key = rows_of_key.sort_values("replications")
         last = rows_of_key.iloc[-1]
         recommended, note = _recommend_one(rows_of_key, precision, k_limit, min_replications)
         k = look_ahead(int(recommended) if np.isfinite(recommended) else int(last["replications"]), k_limit)
         projected = projected_replications(last["mean"], last["sd"], precision, float(last["level"]))
-        rows.append((*key, int(last["replications"]), last["mean"], last["relative_half_width"], precision, k,
-                     recommended, projected, note))
+        rows.append((force, region_of.get(force, ""), *metric_key, int(last["replications"]), last["mean"],
+                     last["relative_half_width"], precision, k, recommended, projected, note))
     out = pd.DataFrame(rows, columns=RECOMMENDATION_COLUMNS)
     for column in ("recommended_replications", "projected_replications"):
         out[column] = out[column].astype("Int64")  # whole replications, missing where there is none

@@ -54,14 +54,14 @@ import pandas as pd
 from scipy import stats
 
 from ..domain import REGION
-from .catalogue import KEY_COLUMNS, TAIL_METRICS, MetricKey
+from .catalogue import ROW_COLUMNS, TAIL_METRICS, MetricKey, regions_by_force
 
 KINDS = ("src", "srrc")
 """Index kinds: standardised (rank) regression coefficients."""
 
 _BLOCK_VALUES = 4_000_000  # parameter values of resamples fitted at once (32 MB of floats)
 
-INDEX_COLUMNS = [*KEY_COLUMNS, "kind", "parameter", "coefficient", "ci_low", "ci_high", "r_squared", "n_points",
+INDEX_COLUMNS = [*ROW_COLUMNS, "kind", "parameter", "coefficient", "ci_low", "ci_high", "r_squared", "n_points",
                  "n_dropped", "note"]
 
 
@@ -159,7 +159,8 @@ def regression_indices(table: pd.DataFrame, params: Sequence[str], metrics: Sequ
     sampled design's dotted config keys, in their own units). ``metrics`` are
     (metric, by, grade) keys of the summary (default ``TAIL_METRICS``).
 
-    Returns one row per metric x kind x parameter, columns ``INDEX_COLUMNS``:
+    Returns one row per metric x kind x parameter, columns ``INDEX_COLUMNS``: the row
+    regressed (``force`` and its ``region`` as the table gives it, ``""`` if it gives none),
     ``coefficient`` (dimensionless: standard deviations of the metric, or of its rank, per
     standard deviation of the parameter), ``ci_low``/``ci_high`` (``level`` percentile
     bootstrap over ``resamples`` resamples of the points, from ``seed``), ``r_squared`` (of
@@ -176,11 +177,12 @@ def regression_indices(table: pd.DataFrame, params: Sequence[str], metrics: Sequ
     design = _design(ok_rows, params)
     x_all = design.to_numpy(dtype=float)
     bootstrap = _Bootstrap(resamples, level, seed)
+    region = regions_by_force(ok_rows).get(force, "") if "force" in ok_rows.columns else ""
     rows: list[tuple] = []
     for key in metrics:
         values = _metric_values(ok_rows, design.index, tuple(key), force)
         for kind, fit in _metric_fits(x_all, values, kinds, bootstrap):
-            rows += [(force, *key, kind, name, *fit.row(j, bootstrap)) for j, name in enumerate(params)]
+            rows += [(force, region, *key, kind, name, *fit.row(j, bootstrap)) for j, name in enumerate(params)]
     return pd.DataFrame(rows, columns=INDEX_COLUMNS)
 
 

@@ -38,6 +38,7 @@ from .catalogue import (
     TIME_TO_ARREST_QUANTILES,
     TIME_TO_SAFEGUARDING,
     UTILISATION,
+    regions_by_force,
 )
 from .metrics import fit_survival, km_quantiles, survival_quantiles, survival_share_past
 
@@ -65,11 +66,12 @@ class RunTables(Protocol):
 
 
 def replication_metrics(results: RunTables) -> pd.DataFrame:
-    """Every metric of every replication: columns scenario, replication, force, metric, by,
-    grade, value. ``force`` is the total's label (``SimConfig.total_name``) for the whole
-    region, then, for forces of several regions, each region's (``region NAME``), then, in a
-    region of several forces, each force's name for its own cases; rows of staff use are
-    labelled with the unit's owner."""
+    """Every metric of every replication: columns scenario, replication, force, region,
+    metric, by, grade, value. ``force`` is the total's label (``SimConfig.total_name``) for
+    the whole region, then, for forces of several regions, each region's (``region NAME``),
+    then, in a region of several forces, each force's name for its own cases; rows of staff
+    use are labelled with the unit's owner. ``region`` is the label's
+    (``SimConfig.region_of_owner``)."""
     cfg = results.config
     all_cases, pools = results.cases, results.pools
     regions = cfg.regions()
@@ -94,7 +96,10 @@ def replication_metrics(results: RunTables) -> pd.DataFrame:
             rows.append((cfg.scenario, int(replication), owner, metric_name, "pool", "all", float(value)))
         for owner, metric_name, value in _cost_metrics(cfg, pools_rep, cases.at(of_replication)):
             rows.append((cfg.scenario, int(replication), owner, metric_name, "all", "all", float(value)))
-    return pd.DataFrame(rows, columns=REPLICATION_METRIC_COLUMNS)
+    per_rep = pd.DataFrame(rows, columns=[column for column in REPLICATION_METRIC_COLUMNS if column != "region"])
+    region_of = {label: cfg.region_of_owner(label) for label in pd.unique(per_rep["force"])}  # once a label
+    per_rep.insert(per_rep.columns.get_loc("force") + 1, "region", per_rep["force"].map(region_of))
+    return per_rep
 
 
 class _CaseColumns:
@@ -411,7 +416,8 @@ def _within_range(metric_name: str, low: float, high: float) -> tuple[float, flo
 
 
 def summarise_metrics(per_rep: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Summarise a ``replication_metrics`` frame."""
+    """Summarise a ``replication_metrics`` frame (its ``region`` as the frame gives it:
+    ``catalogue.regions_by_force``)."""
     rows = []
     # the groups of groupby(KEY_COLUMNS, sort=False, dropna=True), in the order they first
     # appear, each group's values in the table's order: found in one pass over the keys
@@ -422,6 +428,7 @@ def summarise_metrics(per_rep: pd.DataFrame, level: float = 0.95) -> pd.DataFram
         if complete[position]:
             positions.setdefault(key, []).append(position)
     all_values = per_rep["value"].to_numpy()
+    region_of = regions_by_force(per_rep)
     for (force, metric_name, by, grade), chosen in positions.items():
         values = all_values[chosen]
         missing = int(np.isnan(values).sum())
@@ -435,7 +442,7 @@ def summarise_metrics(per_rep: pd.DataFrame, level: float = 0.95) -> pd.DataFram
         else:
             estimate, low, high = t_interval(values, level)
             low, high = _within_range(metric_name, low, high)
-        rows.append((force, metric_name, by, grade, estimate, low, high, len(values), note))
+        rows.append((force, region_of.get(force, ""), metric_name, by, grade, estimate, low, high, len(values), note))
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 

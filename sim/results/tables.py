@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..config.schema import SimConfig
-from ..domain import GRADES, OUTCOMES, REGION, SOURCES, STAGES, SURGE, TIMED_STAGES, TIMESTAMP_COLUMNS, Stage
+from ..domain import GRADES, OUTCOMES, SOURCES, STAGES, TIMED_STAGES, TIMESTAMP_COLUMNS, Stage
 from ..model.replication import ReplicationOutput
 from .summary import summarise
 
@@ -114,29 +114,9 @@ def _stage_at_end(records: dict[str, np.ndarray]) -> pd.Categorical:
     return pd.Categorical.from_codes(np.where(still_open, stage, -1), categories=list(STAGES))
 
 
-def region_of_owner(cfg: SimConfig, owner: str) -> str:
-    """The region of a ``force`` label of the time series or pools: a force's region
-    (``cfg.region_of``), the region a shared unit serves (``region NAME``, ``surge NAME``; in
-    a run of one region, ``region`` and ``surge`` serve that region), else ``""``.
-
-    >>> from sim.config.load import load_config
-    >>> cfg = load_config(["forces=england_and_wales"])
-    >>> [region_of_owner(cfg, owner) for owner in ("kent", "region south_west", "surge eastern")]
-    ['eastern', 'south_west', 'eastern']
-    """
-    region_of = cfg.region_of
-    if owner in region_of:
-        return region_of[owner]
-    if owner in (REGION, SURGE):
-        regions = list(cfg.regions())
-        return regions[0] if len(regions) == 1 else ""
-    kind, _, name = owner.partition(" ")
-    return name if kind in (REGION, SURGE) and name in cfg.regions() else ""
-
-
 def timeseries_table(cfg: SimConfig, output: ReplicationOutput) -> pd.DataFrame:
     """Daily samples: work in progress by force, stage and grade, and staff busy by unit;
-    ``region`` is the force's, or the region a shared unit serves (``region_of_owner``)."""
+    ``region`` is the force's, or the region a shared unit serves (``SimConfig.region_of_owner``)."""
     days, labels = output.snapshot_days, output.series_labels
     n_days, n_series = len(days), len(labels)
 
@@ -149,7 +129,7 @@ def timeseries_table(cfg: SimConfig, output: ReplicationOutput) -> pd.DataFrame:
         "replication": np.full(n_days * n_series, output.replication, dtype=np.int32),
         "scenario": cfg.scenario,
         "force": label_column(1),
-        "region": label_column(1, lambda owner: region_of_owner(cfg, owner)),
+        "region": label_column(1, cfg.region_of_owner),
         "day": np.repeat(days, n_series),
         "series": label_column(0),
         "name": label_column(2),
@@ -160,13 +140,13 @@ def timeseries_table(cfg: SimConfig, output: ReplicationOutput) -> pd.DataFrame:
 
 def pool_table(cfg: SimConfig, output: ReplicationOutput) -> pd.DataFrame:
     """Use of every capacity inside the measurement window, by the force (or ``region``,
-    ``surge``) owning it, with its region (``region_of_owner``): staff pools in contracted
-    hours, investigators' caseload slots in slot-days, court slots and search-team executions
-    in places booked (urgent bookings may exceed the daily capacity)."""
+    ``surge``) owning it, with its region (``SimConfig.region_of_owner``): staff pools in
+    contracted hours, investigators' caseload slots in slot-days, court slots and search-team
+    executions in places booked (urgent bookings may exceed the daily capacity)."""
     pools = pd.DataFrame(output.pools)
     if "force" in pools.columns:  # no column at all where the replication has no pools
         pools.insert(pools.columns.get_loc("force") + 1, "region",
-                     [region_of_owner(cfg, owner) for owner in pools["force"]])
+                     [cfg.region_of_owner(owner) for owner in pools["force"]])
     pools["utilisation"] = pools["busy"] / pools["available"]
     pools.insert(0, "scenario", cfg.scenario)
     pools.insert(0, "replication", output.replication)
