@@ -29,6 +29,7 @@ from .catalogue import (
     METRICS,
     OUTCOME_SHARE,
     REPLICATION_METRIC_COLUMNS,
+    ROW_COLUMNS,
     STAGE_BACKLOG,
     STAGE_TIME,
     STAGE_WAIT,
@@ -45,7 +46,7 @@ from .metrics import fit_survival, km_quantiles, survival_quantiles, survival_sh
 __all__ = ["SUMMARY_COLUMNS", "SUMMARY_VALUES", "RunTables", "SummaryRows", "replication_metrics", "rows_by_force",
            "summarise", "summarise_metrics", "t_interval", "t_quantile", "table_by_true_risk"]
 
-SUMMARY_VALUES: tuple[str, ...] = tuple(SUMMARY_COLUMNS[len(KEY_COLUMNS):])
+SUMMARY_VALUES: tuple[str, ...] = tuple(SUMMARY_COLUMNS[len(ROW_COLUMNS):])
 """The summary's value columns: estimate, ci_low, ci_high, n_replications, note."""
 SummaryRows = dict[tuple[str, str, str], dict[str, object]]
 """One force's rows of a summary by (metric, by, grade), each its value columns by name."""
