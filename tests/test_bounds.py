@@ -258,7 +258,7 @@ def test_replications_beyond_memory_are_refused_saying_how_many_fit(machine_of_2
 
 
 def test_a_sampling_interval_too_fine_for_memory_is_named(machine_of_24_gib):
-    err = _refused(["run.horizon_days=1460", "run.monitor_interval_days=0.001"])
+    err = _refused(["run.horizon_days=3650", "run.monitor_interval_days=0.001"])
     assert err.key == "run.monitor_interval_days" and "one replication needs about" in err.allowed, str(err)
 
 

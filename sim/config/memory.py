@@ -5,7 +5,7 @@ A run holds, until its tables are built and summarised:
 - every replication's output in the main process (per-case numpy columns and the time
   series' samples), and the pandas tables built from them;
 - the replications running at once (one in each worker process, or one in the main process
-  when serial), each with its model: per-case Python lists and SimPy processes, each case's
+  when serial), each with its model: per-case records, draws and SimPy processes, each case's
   draws for every warrant application it may make, the monitor's rows, and a request held
   for every post or caseload slot still vacant until recruits arrive;
 - an interpreter with the model's libraries loaded in every process.
@@ -25,7 +25,7 @@ Traceback (most recent call last):
 ...
 sim.errors.ConfigError: run.replications=1000: 1,000 replications need about 11 GiB of memory \
 (about 11 MiB each, held until the tables are built); this machine allows 3.2 GiB (80% of its 4 GiB): \
-at most 275 fit
+at most 276 fit
 """
 
 from __future__ import annotations
@@ -44,11 +44,14 @@ from ..errors import ConfigError
 if TYPE_CHECKING:
     from .schema import SimConfig
 
-# Bytes per unit: measured (in brackets) and about doubled.
+# Bytes per unit: measured (in brackets) and about doubled; a running case's bytes grow with
+# congestion (queued cases hold processes and requests): its most congested measure, raised by
+# a fifth. Measured with tracemalloc on one replication of 730 days (baseline; demand tripled;
+# sampling every 6 hours; 40 applications).
 HELD_BYTES_PER_CASE = 1_000  # a case's columns and table rows, kept for the whole run [530]
 HELD_BYTES_PER_SAMPLE = 100  # one time-series value (a series on a sampled day) [47]
-RUNNING_BYTES_PER_CASE = 4_000  # a case in the running model: record lists, draws, its process [2,100]
-RUNNING_BYTES_PER_SAMPLE = 250  # the monitor's row cell, and the table built from it [117]
+RUNNING_BYTES_PER_CASE = 3_200  # a case in the running model: records, draws, its process [1,600-2,600]
+RUNNING_BYTES_PER_SAMPLE = 40  # the monitor's row cell, and the array built from it [17]
 RUNNING_BYTES_PER_APPLICATION = 100  # a case's draws for one warrant application it may make [47]
 RUNNING_BYTES_PER_VACANCY = 1_200  # a request holding a vacant post or caseload slot [600]
 PROCESS_BYTES = 256 * 2**20  # an interpreter with numpy, scipy, SimPy (and pandas) loaded [100-180 MiB]
