@@ -26,6 +26,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -72,6 +73,14 @@ def main() -> int:
         parser.error("--calls must be at least 1")
     if shutil.which("valgrind") is None:
         parser.error("valgrind is not installed (apt-get install valgrind)")
+
+    # SIGTERM and SIGHUP clean up like Ctrl-C (unless ignored, as under nohup): the
+    # worktrees are removed on the way out.
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) is not signal.SIG_IGN:
+            signal.signal(sig, interrupted)
 
     base, new = Side("base", args.base), Side("new", args.new)
     with tempfile.TemporaryDirectory(prefix="bench-instructions-") as tmp:
