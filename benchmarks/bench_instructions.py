@@ -33,7 +33,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench_revisions import WORKTREE, Side, add_worktree, remove_worktree, resolve
+from bench_revisions import WORKTREE, Side, add_worktree, remove_worktree, resolve, stop_like_ctrl_c
 
 CHILD = """
 import sys
@@ -47,15 +47,21 @@ for _ in range(calls):
 """
 
 
+_children: list[subprocess.Popen] = []  # running valgrind children, stopped on an interrupt
+
+
 def instructions(tree: Path, replication: int, calls: int, overrides: list[str]) -> int:
     """Instructions of a child that warms up and then runs ``calls`` replications."""
     env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONHASHSEED": "0"}
-    run = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-                          "-c", CHILD, str(replication), str(calls), *overrides],
-                         env=env, cwd=tempfile.gettempdir(), capture_output=True, text=True)
-    found = re.search(r"Collected\s*:\s*(\d+)", run.stderr)
-    if run.returncode != 0 or found is None:
-        raise SystemExit(f"bench_instructions: the child for {tree} failed:\n{run.stderr[-2000:]}")
+    child = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+                              "-c", CHILD, str(replication), str(calls), *overrides],
+                             env=env, cwd=tempfile.gettempdir(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True, start_new_session=True)  # a group of its own: valgrind forks the tool
+    _children.append(child)
+    _, stderr = child.communicate()
+    found = re.search(r"Collected\s*:\s*(\d+)", stderr)
+    if child.returncode != 0 or found is None:
+        raise SystemExit(f"bench_instructions: the child for {tree} failed:\n{stderr[-2000:]}")
     return int(found.group(1))
 
 
@@ -74,14 +80,7 @@ def main() -> int:
     if shutil.which("valgrind") is None:
         parser.error("valgrind is not installed (apt-get install valgrind)")
 
-    # SIGTERM and SIGHUP clean up like Ctrl-C (unless ignored, as under nohup): the
-    # worktrees are removed on the way out.
-    def interrupted(signum, frame):
-        raise KeyboardInterrupt
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        if signal.getsignal(sig) is not signal.SIG_IGN:
-            signal.signal(sig, interrupted)
-
+    stop_like_ctrl_c()
     base, new = Side("base", args.base), Side("new", args.new)
     with tempfile.TemporaryDirectory(prefix="bench-instructions-") as tmp:
         try:
@@ -92,8 +91,18 @@ def main() -> int:
             with ThreadPoolExecutor(2) as pool:
                 counts = {(side.role, calls): pool.submit(instructions, side.tree, args.replication, calls, args.override)
                           for side in (base, new) for calls in (0, args.calls)}
-                per = {side.role: (counts[(side.role, args.calls)].result() - counts[(side.role, 0)].result())
-                       / args.calls for side in (base, new)}
+                try:
+                    per = {side.role: (counts[(side.role, args.calls)].result() - counts[(side.role, 0)].result())
+                           / args.calls for side in (base, new)}
+                except KeyboardInterrupt:  # stop the children, or the pool would wait minutes for them
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    for child in _children:
+                        try:
+                            os.killpg(child.pid, signal.SIGKILL)
+                        except ProcessLookupError:  # already ended
+                            pass
+                    print("\nbench_instructions: interrupted", file=sys.stderr)
+                    return 130
         finally:
             for side in (base, new):
                 remove_worktree(side)

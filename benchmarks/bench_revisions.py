@@ -153,6 +153,16 @@ def serve_child(tree: Path, replication: int, overrides: list[str]) -> None:
 # --------------------------------------------------------------------------- parent
 
 
+def stop_like_ctrl_c() -> None:
+    """Make SIGTERM and SIGHUP raise KeyboardInterrupt, as Ctrl-C does (unless ignored, as
+    under nohup), so that the worktrees a script added are removed on the way out."""
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) is not signal.SIG_IGN:
+            signal.signal(sig, interrupted)
+
+
 def git(*args: str) -> str:
     return subprocess.run(["git", "-C", str(REPO), *args], check=True, capture_output=True,
                           text=True).stdout.strip()
@@ -420,13 +430,7 @@ def main() -> int:
         serve_child(args.child.resolve(), args.replication, args.override)
         return 0
 
-    # SIGTERM and SIGHUP clean up like Ctrl-C (unless ignored, as under nohup).
-    def interrupted(signum, frame):
-        raise KeyboardInterrupt
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        if signal.getsignal(sig) is not signal.SIG_IGN:
-            signal.signal(sig, interrupted)
-
+    stop_like_ctrl_c()
     base, new = Side("base", args.base), Side("new", args.new)
     t_start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-revisions-") as tmp:
