@@ -147,9 +147,10 @@ def _force_records(config: SimConfig, force: str, rows: SummaryRows) -> list[dic
     targets_days = dict(zip(GRADES, config.targets_days.as_tuple()))
     keys = [(by, grade) for by in ("assigned_grade", "true_risk") for grade in GRADES]
     keys += [("all", "all"), ("misgraded_high_risk", "all")]
+    region = config.region_of_owner(force)
     records = []
     for by, grade in keys:
-        record: dict[str, object] = {"Force": force, "Region": config.region_of_owner(force),
+        record: dict[str, object] = {"Force": force, "Region": region,
                                      "Grouped by": GROUPINGS[by], "Risk grade": GRADE_NAMES[grade],
                                      "Target (days)": targets_days.get(grade, np.nan)}
         notes, replications = [], np.nan

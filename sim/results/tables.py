@@ -145,8 +145,8 @@ def pool_table(cfg: SimConfig, output: ReplicationOutput) -> pd.DataFrame:
     executions in places booked (urgent bookings may exceed the daily capacity)."""
     pools = pd.DataFrame(output.pools)
     if "force" in pools.columns:  # no column at all where the replication has no pools
-        pools.insert(pools.columns.get_loc("force") + 1, "region",
-                     [cfg.region_of_owner(owner) for owner in pools["force"]])
+        region_of = {owner: cfg.region_of_owner(owner) for owner in pd.unique(pools["force"])}  # once an owner
+        pools.insert(pools.columns.get_loc("force") + 1, "region", pools["force"].map(region_of))
     pools["utilisation"] = pools["busy"] / pools["available"]
     pools.insert(0, "scenario", cfg.scenario)
     pools.insert(0, "replication", output.replication)
