@@ -36,10 +36,16 @@ class _InsortQueue(list):
             self.append(item)
 
     def append(self, item) -> None:
-        key = item.key
-        index = bisect.bisect_right(self._keys, key)
-        self._keys.insert(index, key)
-        list.insert(self, index, item)
+        key, keys = item.key, self._keys
+        if not keys or key >= keys[-1]:
+            # After every key queued, where bisect_right would put it: the usual place in a
+            # first-come queue (same priority, a later or equal time), found in one comparison.
+            keys.append(key)
+            list.append(self, item)
+        else:
+            index = bisect.bisect_right(keys, key)
+            keys.insert(index, key)
+            list.insert(self, index, item)
 
     def pop(self, index: int = -1):
         del self._keys[index]
