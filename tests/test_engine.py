@@ -1,7 +1,8 @@
 """The model's environment (``sim.model.engine``) processes SimPy's events in SimPy's order:
 the same log of who ran when, ties included, as ``simpy.Environment``; the same stop at
 ``until``, the same failures; a process started by ``start_at`` takes its first step where a
-process waiting on a timeout would have started it; and a replication gives the same
+process waiting on a timeout would have started it; a ``QuietProcess`` runs as SimPy's
+process, its end an event only when something waits for it; and a replication gives the same
 tables on either environment."""
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ import simpy
 
 import sim
 from sim.model import run_replication
-from sim.model.engine import Environment, call_now, start_at
+from sim.model.engine import Environment, QuietProcess, call_now, start, start_at
 
 
-def _tied_log(env: simpy.Environment) -> list[tuple[float, str]]:
+def _tied_log(env: simpy.Environment, start_process=None) -> list[tuple[float, str]]:
     """Processes whose timeouts fall on the same instants (ties broken by scheduling order),
-    one of them starting others mid-run and at time 0: the (time, who) of every step."""
+    one of them starting others mid-run and at time 0: the (time, who) of every step. The
+    workers are started by ``start_process`` (default ``env.process``)."""
     log: list[tuple[float, str]] = []
+    start_process = start_process or (lambda generator: env.process(generator))
 
     def worker(name: str, delays: list[float]):
         log.append((env.now, f"{name} starts"))
@@ -28,11 +31,11 @@ def _tied_log(env: simpy.Environment) -> list[tuple[float, str]]:
 
     def starter():
         for k in range(3):
-            env.process(worker(f"late{k}", [0.5, 0.0, 1.0]))
+            start_process(worker(f"late{k}", [0.5, 0.0, 1.0]))
             yield env.timeout(1.0)
 
     for k in range(4):
-        env.process(worker(f"w{k}", [1.0, 0.5, 0.5, 0.0, 2.0]))
+        start_process(worker(f"w{k}", [1.0, 0.5, 0.5, 0.0, 2.0]))
     env.process(starter())
     env.run(until=4.0)
     return log
@@ -42,6 +45,37 @@ def test_the_same_order_of_steps_as_simpy_ties_included():
     simpy_log, engine_log = _tied_log(simpy.Environment()), _tied_log(Environment())
     assert engine_log == simpy_log
     assert len({time for time, _ in engine_log}) < len(engine_log)  # there were ties to break
+
+
+def test_quiet_processes_take_simpys_steps_and_end_without_an_event_unless_awaited():
+    env = Environment()
+    assert _tied_log(env, lambda generator: start(env, generator)) == _tied_log(simpy.Environment())
+
+    def short(env, value):
+        yield env.timeout(1.0)
+        return value
+
+    def waiter(env, process, log):
+        value = yield process
+        log.append((env.now, value))
+
+    for environment in (simpy.Environment, Environment):
+        env = environment()
+        unawaited, awaited = start(env, short(env, "a")), start(env, short(env, "b"))
+        log: list = []
+        env.process(waiter(env, awaited, log))
+        env.run(until=1.0)
+        while unawaited.is_alive:
+            env.step()
+        assert unawaited.processed and unawaited.value == "a"
+        assert all(entry[3] is not unawaited for entry in env._queue)  # its end is no event
+        while awaited.is_alive:
+            env.step()
+        assert awaited.triggered and not awaited.processed  # its end is an event, for the waiter
+        assert any(entry[3] is awaited for entry in env._queue)
+        env.run(until=2.0)
+        assert log == [(1.0, "b")]
+        assert isinstance(unawaited, QuietProcess)
 
 
 def test_run_stops_before_what_is_due_at_until_and_resumes_from_there():
@@ -69,8 +103,9 @@ def test_a_failed_process_fails_the_run_as_in_simpy():
         yield env.timeout(1.0)
         raise KeyError("case 7")
 
-    for env in (simpy.Environment(), Environment()):
-        env.process(failing(env))
+    for env, begin in ((simpy.Environment(), simpy.Environment.process), (Environment(), Environment.process),
+                       (simpy.Environment(), start), (Environment(), start)):
+        begin(env, failing(env))
         with pytest.raises(KeyError, match="case 7") as raised:
             env.run(until=2.0)
         assert isinstance(raised.value.__cause__, KeyError) and env.now == 1.0

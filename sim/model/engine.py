@@ -12,7 +12,9 @@ accepts (``RegionModel(env=...)``).
 
 ``start_at`` starts a process later without a process of its own to wait for the moment:
 the event that starts it is scheduled as a timeout would be, so it is processed where the
-timeout would have been (see ``ForceModel.start_arrivals``).
+timeout would have been (see ``ForceModel.start_arrivals``). It and ``start`` start a
+``QuietProcess``, whose end is an event only if something waits for it (a case's end, which
+nothing waits for, is one event fewer).
 """
 
 from __future__ import annotations
@@ -68,6 +70,64 @@ class Environment(simpy.Environment):
             return stopped.args[0]
 
 
+class QuietProcess(Process):
+    """A ``simpy.Process`` whose successful end is scheduled as an event only if something
+    waits for it. SimPy schedules every finished process as an event, processed in turn;
+    one nobody waits for has no callbacks, so processing it does nothing but take a place in
+    the queue. Here such a process is marked processed as it ends instead (its value is
+    set, ``is_alive`` is False); one that fails is scheduled as SimPy schedules it, so an
+    exception nobody catches still fails the run. Leaving out the empty event changes
+    nothing else's order; it only lets the resources' shortcuts (``staff.PriorityResource``)
+    apply where that event would have been due. Something that starts waiting for the
+    process after it ended finds it processed and goes on at once."""
+
+    def _resume(self, event: Event) -> None:
+        """``Process._resume``, with the end of the generator as above."""
+        env = self.env
+        env._active_proc = self
+        generator = self._generator
+        while True:
+            try:
+                if event._ok:
+                    event = generator.send(event._value)
+                else:
+                    # As SimPy: the process handles the failed event (or fails), with its own
+                    # copy of the exception.
+                    event._defused = True
+                    exc = type(event._value)(*event._value.args)
+                    exc.__cause__ = event._value
+                    event = generator.throw(exc)
+            except StopIteration as stopped:
+                event = None
+                self._ok, self._value = True, stopped.value
+                if self.callbacks:
+                    env.schedule(self)
+                else:
+                    self.callbacks = None  # processed: nothing to call
+                break
+            except BaseException as failure:
+                event = None
+                self._ok = False
+                failure.__traceback__ = failure.__traceback__.tb_next  # as SimPy: this frame left out
+                self._value = failure
+                env.schedule(self)
+                break
+            try:
+                callbacks = event.callbacks
+            except AttributeError:
+                raise RuntimeError(f'Invalid yield value "{event}"') from None
+            if callbacks is not None:
+                callbacks.append(self._resume)
+                break
+        self._target = event
+        env._active_proc = None
+
+
+def start(env: simpy.Environment, generator: Generator) -> QuietProcess:
+    """A ``QuietProcess`` running ``generator``, started now as ``env.process`` starts one."""
+    return QuietProcess(env, generator)
+
+
 def call_now(env: simpy.Environment, callback: Callable[[Event], None]) -> Event:
     """An event that calls ``callback`` (with the event) where a process started now would
     take its first step: urgent, in turn with the processes started before it."""
@@ -78,14 +138,14 @@ def call_now(env: simpy.Environment, callback: Callable[[Event], None]) -> Event
 
 
 def start_at(env: simpy.Environment, generator: Generator, delay: float,
-             first: Callable[[Event], None] | None = None) -> Process:
-    """A process running ``generator`` from ``delay`` days from now. The event that starts it
+             first: Callable[[Event], None] | None = None) -> QuietProcess:
+    """A ``QuietProcess`` running ``generator`` from ``delay`` days from now. The event that starts it
     is scheduled as ``env.timeout(delay)`` would be (normal priority, in turn with everything
     scheduled now), so it is processed where a timeout a waiting process had yielded would
     have been, and the generator's first step is taken then; ``first``, if given, is called
     with the event just before that step. A process started with ``env.process`` after such a
     timeout would have started in the next event, with nothing between."""
-    process = new_event(Process)
+    process = new_event(QuietProcess)
     process.env, process.callbacks, process._generator, process._value = env, [], generator, PENDING
     start = process._target = new_event(Initialize)
     start.env, start._ok, start._value = env, True, None

@@ -29,7 +29,7 @@ from ..config.schema import SimConfig
 from ..core.calendar import Calendar
 from ..domain import GRADES, STAGES, UNGRADED, Outcome, Stage
 from .demand import M, CaseTable
-from .engine import call_now, start_at
+from .engine import call_now, start, start_at
 from .records import CaseRecords, Wip
 from .staff import DayBook, OrderedRequest, Pool, Team
 from .workforce import schedule
@@ -135,7 +135,7 @@ class ForceModel:
         env, case, arrival, n = self.env, self._case, self.drawn["arrival_day"], self.cases.n
         i, now = self._arrived, env._now
         while i < n and arrival[i] <= now:
-            env.process(case(i))
+            start(env, case(i))
             i += 1
         if i < n:
             start_at(env, case(i), arrival[i] - now, first=self._let_in)

@@ -16,7 +16,10 @@ from ..core.calendar import Calendar
 from .engine import new_event as _new_event
 
 # Requests and releases read the clock as ``env._now``, the attribute behind SimPy's
-# ``Environment.now`` property, as the processes do (``force.py``): they run on every task.
+# ``Environment.now`` property, as the processes do (``force.py``), and the active process as
+# ``env._active_proc``, and whether no other event is due now (``env.peek() > env.now``) as
+# ``not env._queue or env._queue[0][0] > env._now``, SimPy's ``peek`` written out (an empty
+# queue's next event is at infinity): they run on every task.
 
 
 class _InsortQueue(list):
@@ -36,10 +39,16 @@ class _InsortQueue(list):
             self.append(item)
 
     def append(self, item) -> None:
-        key = item.key
-        index = bisect.bisect_right(self._keys, key)
-        self._keys.insert(index, key)
-        list.insert(self, index, item)
+        key, keys = item.key, self._keys
+        if not keys or key >= keys[-1]:
+            # After every key queued, where bisect_right would put it: the usual place in a
+            # first-come queue (same priority, a later or equal time), found in one comparison.
+            keys.append(key)
+            list.append(self, item)
+        else:
+            index = bisect.bisect_right(keys, key)
+            keys.insert(index, key)
+            list.insert(self, index, item)
 
     def pop(self, index: int = -1):
         del self._keys[index]
@@ -101,7 +110,7 @@ class PriorityResource(simpy.PriorityResource):
         env = self._env
         now = env._now
         req = _new_event(PriorityRequest)
-        req.env, req.callbacks, req.resource, req.proc = env, [], self, env.active_process
+        req.env, req.callbacks, req.resource, req.proc = env, [], self, env._active_proc
         req.priority, req.preempt, req.time, req.key = priority, preempt, now, (priority, now, not preempt)
         queue = self.put_queue
         if not queue:
@@ -112,7 +121,14 @@ class PriorityResource(simpy.PriorityResource):
                 # the event is left out: the request is marked processed, and SimPy's
                 # Process._resume sends its value straight back to the process, which goes on
                 # in the same step, in the same order. Otherwise it is scheduled as usual.
-                self._grant(req, env.peek() > now)
+                # (``_grant`` written out: this is most requests' way.)
+                self.users[req] = None
+                req.usage_since, req._ok, req._value = now, True, None
+                due = env._queue
+                if not due or due[0][0] > now:
+                    req.callbacks = None
+                else:
+                    env.schedule(req)
             else:
                 queue.append(req)
         else:
@@ -136,10 +152,11 @@ class PriorityResource(simpy.PriorityResource):
         end of the same step, which is when the event would have been processed."""
         env = self._env
         try:
-            self.users.remove(request)
-        except ValueError:  # released twice, or never granted: as SimPy, nothing to give back
+            del self.users[request]  # _Holders.remove, without its call
+        except KeyError:  # released twice, or never granted: as SimPy, nothing to give back
             pass
-        if env.peek() > env._now:
+        due = env._queue
+        if not due or due[0][0] > env._now:
             # No other event is due now, so the event would be processed right after this
             # step. If nobody waits, it would find the queue empty (a request made
             # meanwhile would take the free slot at once) and do nothing: left out.
@@ -149,7 +166,7 @@ class PriorityResource(simpy.PriorityResource):
                 step_callbacks.append(self._trigger_put)
                 return None
         event = _new_event(Release)
-        event.env, event.callbacks, event.resource, event.proc = env, [self._trigger_put], self, env.active_process
+        event.env, event.callbacks, event.resource, event.proc = env, [self._trigger_put], self, env._active_proc
         event.request, event._ok, event._value = request, True, None
         env.schedule(event)
         return event
@@ -162,7 +179,8 @@ class PriorityResource(simpy.PriorityResource):
         if self.put_queue and len(self.users) < self._capacity:
             req = self.put_queue.pop(0)
             env = self._env
-            if get_event is not None and env.peek() > env._now:
+            due = env._queue
+            if get_event is not None and (not due or due[0][0] > env._now):
                 # Processing a Release (its only callback), with no other event due now: the
                 # grant's event would be the next one processed, so it is processed here
                 # instead, its callbacks (the waiting process) called as env.step would.
@@ -177,7 +195,7 @@ class PriorityResource(simpy.PriorityResource):
         """Give ``req`` a slot: its event is scheduled, or, if ``processed``, marked processed
         without an event (see ``request``)."""
         env = self._env
-        self.users.append(req)
+        self.users[req] = None  # _Holders.append, without its call
         req.usage_since, req._ok, req._value = env._now, True, None
         if processed:
             req.callbacks = None
