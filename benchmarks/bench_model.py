@@ -117,12 +117,20 @@ class CountingEnv(simpy.Environment):
         self.resources: dict[simpy.Resource, ResourceTally] = {}
         self.window = window  # resource use is integrated over this span only
         self._last_time = window[0]
+        self.started: list[simpy.Process] = []
 
     def tally(self, res: simpy.Resource) -> ResourceTally:
         return self.resources.setdefault(res, ResourceTally())
 
     def schedule(self, event, priority=simpy.core.NORMAL, delay=0) -> None:
         self.scheduled[type(event).__name__] += 1
+        if isinstance(event, simpy.events.Initialize):
+            # Kept to count at the end those still running: a process that ends with
+            # nothing waiting for it schedules no Process event in the model
+            # (engine.QuietProcess), so Process events do not count the ended ones.
+            # (The process is the one whose _resume the event calls; engine.start_at may
+            # put another callback before it.)
+            self.started += [c.__self__ for c in event.callbacks if isinstance(getattr(c, "__self__", None), simpy.Process)]
         super().schedule(event, priority, delay)
 
     def step(self) -> None:
@@ -149,6 +157,11 @@ class CountingEnv(simpy.Environment):
     @property
     def mean_queue_length(self) -> float:
         return self.queue_length_sum / max(self.events, 1)
+
+    @property
+    def unfinished(self) -> int:
+        """Processes started and still running (never ended)."""
+        return sum(1 for process in self.started if process.is_alive)
 
 
 @contextmanager
@@ -217,13 +230,9 @@ class Shape:
     processes: int
     horizon: float
     mean_queue_length: float
+    unfinished: int = 0  # processes that never ended
     scheduled: Counter[str] = field(default_factory=Counter)
     resources: list[ResourceShape] = field(default_factory=list)
-
-    @property
-    def unfinished(self) -> int:
-        """Processes that never ended (no Process event)."""
-        return self.processes - self.scheduled["Process"]
 
 
 def counted_shape(env: CountingEnv, resources: list[tuple[str, simpy.Resource]], cases: int,
@@ -236,7 +245,8 @@ def counted_shape(env: CountingEnv, resources: list[tuple[str, simpy.Resource]],
         rows.append(ResourceShape(name, type(res), res.capacity, tally.granted, tally.released, len(res.queue),
                                   tally.busy_area / (res.capacity * span), tally.queue_area / span))
     return Shape(cases=cases, events=env.events, processes=env.processes, horizon=horizon,
-                 mean_queue_length=env.mean_queue_length, scheduled=env.scheduled.copy(), resources=rows)
+                 mean_queue_length=env.mean_queue_length, unfinished=env.unfinished,
+                 scheduled=env.scheduled.copy(), resources=rows)
 
 
 @dataclass
