@@ -1,0 +1,211 @@
+"""Input uncertainty carried to the answer: a two-level (nested) design's variance split.
+
+Some parameters are estimates, not known values (docs/parameters.md marks them [E]). A
+two-level run draws ``m`` **outer** samples of those parameters from distributions that say
+what is plausible, and runs ``n`` **inner** replications at each. A metric's replication
+value ``Y[i, j]`` (outer sample ``i``, replication ``j``) then varies for two reasons: the
+parameters (which outer sample) and the simulation's own randomness (which replication).
+The one-way random-effects model
+
+    Y[i, j] = mu + A[i] + e[i, j],   var(A) = input variance,   var(e) = simulation variance
+
+splits them. The estimators are the analysis of variance's, for unequal numbers of
+replications per sample (Searle, Casella & McCulloch 1992, *Variance Components*, ch. 3):
+
+    simulation variance = MSW = sum_i (n_i - 1) s_i^2 / sum_i (n_i - 1)
+    input variance      = max(0, (MSB - MSW) / n0),
+    MSB = sum_i n_i (ybar_i - ybar)^2 / (m - 1),   n0 = (N - sum_i n_i^2 / N) / (m - 1)
+
+(``n0`` is ``n`` when every sample has ``n`` replications). ``input_uncertainty`` reports,
+for each metric row:
+
+- ``estimate``: the mean over the outer samples of each sample's mean (each draw of the
+  parameters weighs the same: the metric's expectation over what we do not know);
+- ``ci_low``, ``ci_high``: its Student-t interval over the ``m`` sample means, which vary by
+  both sources at once, so the interval combines them (the nested design's interval for the
+  mean response; Song, Nelson & Pegden 2014);
+- ``range_low``, ``range_high``: the central ``level`` range of the sample means (2.5th and
+  97.5th percentiles at 95 %): where one force's value plausibly lies across the parameters'
+  distributions, each estimated from its ``n`` replications;
+- ``input_variance``, ``simulation_variance`` (of one replication), and ``input_share``, the
+  share of a sample mean's variance the parameters cause:
+  ``input / (input + simulation / n)``, with ``n`` the mean replications a sample. Near 1,
+  more replications would not narrow the range: only better knowledge of the parameters
+  would. Near 0, the range is mostly simulation noise, and more replications would narrow it.
+
+``benefit_under_uncertainty`` pairs two scenarios' runs at the same outer samples (the same
+parameters and seeds: common random numbers) and asks whether a scenario's benefit survives
+the parameters' uncertainty: the range of its difference over the samples, and the share of
+samples in which it is better.
+
+References: Barton RR (2012). Tutorial: input uncertainty in output analysis. Proceedings of
+the 2012 Winter Simulation Conference. Song E, Nelson BL, Pegden CD (2014). Advanced tutorial:
+input uncertainty quantification. Proceedings of the 2014 Winter Simulation Conference,
+162-176. Searle SR, Casella G, McCulloch CE (1992). Variance Components. Wiley.
+
+This module is in the results layer: it works on the tidy per-replication table of a sweep
+(``replications.parquet``: one row per point, replication and metric row) and never runs
+the model or reads files.
+
+>>> import numpy as np
+>>> split = variance_split([np.array([1.0, 3.0]), np.array([5.0, 7.0])])
+>>> split.simulation_variance, split.input_variance
+(2.0, 7.0)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .catalogue import HIGHER, LOWER, ROW_COLUMNS, metric
+from .findings import interval_text, metric_words
+from .summary import t_quantile
+
+UNCERTAINTY_COLUMNS = ["scenario", *ROW_COLUMNS, "estimate", "ci_low", "ci_high", "range_low", "range_high",
+                       "input_variance", "simulation_variance", "input_share", "outer_samples", "replications", "note"]
+"""``input_uncertainty``: one row per scenario and metric row."""
+
+BENEFIT_COLUMNS = ["scenario", "baseline", *ROW_COLUMNS, "mean_difference", "range_low", "range_high",
+                   "share_better", "survives", "outer_samples", "sentence", "note"]
+"""``benefit_under_uncertainty``: one row per metric row, the scenario against the baseline."""
+
+
+@dataclass(frozen=True)
+class VarianceSplit:
+    """The one-way random-effects split of replication values grouped by outer sample."""
+
+    mean: float  # mean of the samples' means
+    input_variance: float
+    simulation_variance: float  # of one replication
+    samples: int
+    replications: float  # mean replications a sample
+
+    @property
+    def input_share(self) -> float:
+        """Share of a sample mean's variance due to the parameters (see the module's notes)."""
+        total = self.input_variance + self.simulation_variance / self.replications
+        return self.input_variance / total if total > 0 else math.nan
+
+
+def variance_split(groups: Sequence[np.ndarray]) -> VarianceSplit:
+    """The variance split of ``groups`` (one array of replication values per outer sample,
+    each with at least one value; at least two samples, and one with two values, for the
+    simulation variance): the analysis of variance estimators of the module's notes."""
+    groups = [np.asarray(g, dtype=float) for g in groups]
+    if len(groups) < 2 or any(g.size == 0 for g in groups):
+        raise ValueError("a variance split needs at least two outer samples, each with a replication")
+    sizes = np.array([g.size for g in groups], dtype=float)
+    means = np.array([g.mean() for g in groups])
+    within_df = float((sizes - 1).sum())
+    if within_df <= 0:
+        raise ValueError("a variance split needs a sample with two replications or more")
+    simulation = float(sum(((g - g.mean()) ** 2).sum() for g in groups) / within_df)
+    total = sizes.sum()
+    grand = float((sizes * means).sum() / total)
+    m = len(groups)
+    between = float((sizes * (means - grand) ** 2).sum() / (m - 1))
+    n0 = float((total - (sizes ** 2).sum() / total) / (m - 1))
+    return VarianceSplit(float(means.mean()), max(0.0, (between - simulation) / n0), simulation, m,
+                         float(sizes.mean()))
+
+
+def _sample_column(table: pd.DataFrame, parameters: Sequence[str]) -> pd.Series:
+    """Each row's outer sample: the tuple of its parameters' values (a scenario's points at
+    the same draw share it)."""
+    missing = [p for p in parameters if p not in table.columns]
+    if missing:
+        raise KeyError(f"the table has no column for the uncertain parameters {missing}")
+    if not parameters:
+        raise ValueError("no uncertain parameters: an outer sample is a draw of at least one")
+    return pd.Series(list(zip(*(table[p].tolist() for p in parameters))), index=table.index)
+
+
+def input_uncertainty(per_rep: pd.DataFrame, parameters: Sequence[str], level: float = 0.95) -> pd.DataFrame:
+    """Each scenario's and metric row's estimate over the parameters' uncertainty, its
+    interval, the range of the samples' means and the variance split (``UNCERTAINTY_COLUMNS``;
+    the module's notes define them). ``per_rep`` has the ``REPLICATION_METRIC_COLUMNS`` and a
+    column for each of ``parameters`` (the uncertain ones, with the seed that goes with each
+    draw if it has one). A replication whose value is missing (a quantile never reached) is
+    left out of its sample; a metric row missing in every replication of some sample has no
+    estimate over the parameters, and its note says in how many samples."""
+    table = per_rep.assign(_sample=_sample_column(per_rep, parameters))
+    rows = []
+    for (scenario, *row), part in table.groupby(["scenario", *ROW_COLUMNS], sort=False, dropna=False):
+        values = {sample: g["value"].to_numpy(dtype=float) for sample, g in part.groupby("_sample", sort=False)}
+        defined = {s: v[np.isfinite(v)] for s, v in values.items()}
+        empty = sum(1 for v in defined.values() if v.size == 0)
+        record = dict(zip(["scenario", *ROW_COLUMNS], [scenario, *row]), outer_samples=len(values),
+                      replications=float(np.mean([v.size for v in values.values()])), note="")
+        if empty:
+            rows.append({**record, "note": f"undefined in every replication of {empty} of {len(values)} samples"})
+            continue
+        try:
+            split = variance_split(list(defined.values()))
+        except ValueError as exc:
+            rows.append({**record, "note": str(exc)})
+            continue
+        means = np.array([v.mean() for v in defined.values()])
+        half = t_quantile(0.5 + level / 2, len(means) - 1) * means.std(ddof=1) / math.sqrt(len(means))
+        low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+        rows.append({**record, "estimate": split.mean, "ci_low": split.mean - half, "ci_high": split.mean + half,
+                     "range_low": float(low), "range_high": float(high), "input_variance": split.input_variance,
+                     "simulation_variance": split.simulation_variance, "input_share": split.input_share,
+                     "replications": split.replications})
+    return pd.DataFrame(rows, columns=UNCERTAINTY_COLUMNS)
+
+
+def benefit_under_uncertainty(per_rep: pd.DataFrame, parameters: Sequence[str], scenario: str,
+                              baseline: str = "baseline", level: float = 0.95,
+                              parameter_words: str = "the uncertain parameters") -> pd.DataFrame:
+    """Whether ``scenario``'s difference from ``baseline`` survives the parameters'
+    uncertainty, for each metric row both have (``BENEFIT_COLUMNS``). At each outer sample
+    both scenarios ran with the same parameters and seeds, so their difference there is
+    paired: the scenario's mean minus the baseline's. ``range_low``/``range_high`` are the
+    central ``level`` range of those differences over the samples; ``share_better`` the share
+    of samples in which the scenario is better (the catalogue says which way is better;
+    missing for a metric that is neither); it ``survives`` when the whole range lies on the
+    better side of zero. ``sentence`` says it in a planner's words."""
+    table = per_rep.assign(_sample=_sample_column(per_rep, parameters))
+    for name in (scenario, baseline):
+        if name not in set(table["scenario"]):
+            raise KeyError(f"scenario {name!r} is not in the table (it has {sorted(set(table['scenario']))})")
+    means = (table[table["scenario"].isin([scenario, baseline])]
+             .groupby(["scenario", *ROW_COLUMNS, "_sample"], sort=False, dropna=False)["value"].mean())
+    wide = means.unstack("scenario")
+    rows = []
+    for row, part in wide.groupby(level=list(range(len(ROW_COLUMNS))), sort=False, dropna=False):
+        record = dict(zip(ROW_COLUMNS, row), scenario=scenario, baseline=baseline, outer_samples=len(part),
+                      sentence="", note="")
+        differences = (part[scenario] - part[baseline]).to_numpy(dtype=float)
+        if not np.isfinite(differences).all():
+            rows.append({**record, "note": f"undefined in {int((~np.isfinite(differences)).sum())} of "
+                                           f"{len(differences)} samples"})
+            continue
+        low, high = np.quantile(differences, [(1 - level) / 2, (1 + level) / 2])
+        better = metric(record["metric"]).better
+        share_better = {LOWER: float((differences < 0).mean()), HIGHER: float((differences > 0).mean())}.get(better, np.nan)
+        survives = bool((better == LOWER and high < 0) or (better == HIGHER and low > 0))
+        rows.append({**record, "mean_difference": float(differences.mean()), "range_low": float(low),
+                     "range_high": float(high), "share_better": share_better, "survives": survives,
+                     "sentence": _benefit_sentence(record, float(low), float(high), survives, share_better,
+                                                   parameter_words)})
+    return pd.DataFrame(rows, columns=BENEFIT_COLUMNS)
+
+
+def _benefit_sentence(record: dict, low: float, high: float, survives: bool, share_better: float,
+                      parameter_words: str) -> str:
+    """``"fast_warrants changes the median time to arrest of truly high-risk cases by −5.1 to
+    −3.0 days across the plausible range of ...: better in every sample"``."""
+    label, unit = metric_words(record["metric"], record["by"], record["grade"])
+    where = "" if record["force"] in ("", None) else f" ({record['force']})"
+    verdict = ("better in every sample" if share_better == 1 else
+               f"better in {share_better:.0%} of samples" if np.isfinite(share_better) else "neither way is better")
+    if survives:
+        verdict += ": the benefit survives the uncertainty"
+    return (f"{record['scenario']} changes the {label}{where} by {interval_text(low, high, unit)} "
+            f"across the plausible range of {parameter_words}: {verdict}")
