@@ -11,7 +11,7 @@ from scipy import stats
 
 import sim
 from sim.config.convert import allowed_keys, leaves, replace_path
-from sim.core.distributions import (DISTRIBUTIONS, Distribution, Exponential, Fixed, Gamma, LogNormal, Triangular,
+from sim.core.distributions import (DISTRIBUTIONS, Beta, Distribution, Exponential, Fixed, Gamma, LogNormal, Triangular,
                                     Uniform)
 from sim.errors import ConfigError
 
@@ -25,6 +25,8 @@ EXAMPLES = [
     LogNormal(4.0, 0.5),
     Gamma(10.0, 0.8),
     Gamma(2.0, 2.0),  # shape below 1: a peak at 0
+    Beta(2.0, 30.0),  # a probability near 6 %
+    Beta(0.5, 0.5, 2.0, 6.0),  # U-shaped, stretched
 ]
 
 
@@ -184,4 +186,5 @@ def test_a_distribution_is_one_parameter_whose_fields_can_be_replaced():
     assert not any(k.startswith("stages.planning.effort_hours.") for k in params)
     changed = replace_path(cfg, "stages.planning.effort_hours.mode", 12.0).validate()
     assert changed.stages.planning.effort_hours == Triangular(5.0, 12.0, 20.0)
-    assert set(allowed_keys("stages.planning.effort_hours.mean")) == {"dist", "value", "mean", "cv", "low", "mode", "high"}
+    assert set(allowed_keys("stages.planning.effort_hours.mean")) == {"dist", "value", "mean", "cv", "low", "mode", "high",
+                                                                      "a", "b"}

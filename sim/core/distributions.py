@@ -281,8 +281,46 @@ class Gamma(_MeanAndCv):
         return stats.gamma.ppf(np.asarray(u, dtype=float), a=shape, scale=self.mean / shape)
 
 
+@dataclass(frozen=True)
+class Beta(Distribution):
+    """Beta with shapes ``a`` and ``b`` (> 0), stretched from [0, 1] to [``low``, ``high``]: a
+    share or probability that is uncertain (``low`` 0, ``high`` 1, the defaults), or a bounded
+    effort whose most likely value is off centre. Its mean is ``low + (high - low) a / (a + b)``.
+
+    >>> Beta(2.0, 6.0).mean_value
+    0.25
+    """
+
+    scale_parameters: ClassVar[tuple[str, ...]] = ("low", "high")
+
+    a: float
+    b: float
+    low: float = 0.0
+    high: float = 1.0
+    dist: str = field(default="beta", init=False, repr=False)
+
+    def _check_consistent(self, key: str) -> None:
+        check(self.a > 0, f"{key}.a", self.a, "must be > 0")
+        check(self.b > 0, f"{key}.b", self.b, "must be > 0")
+        check(self.low <= self.high, f"{key}.high", self.high, f"must be >= low ({self.low})")
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        from scipy import stats
+
+        return self.low + (self.high - self.low) * stats.beta.ppf(np.asarray(u, dtype=float), self.a, self.b)
+
+    @property
+    def mean_value(self) -> float:
+        return self.low + (self.high - self.low) * self.a / (self.a + self.b)
+
+    @property
+    def variance_value(self) -> float:
+        a, b = self.a, self.b
+        return (self.high - self.low) ** 2 * a * b / ((a + b) ** 2 * (a + b + 1))
+
+
 DISTRIBUTIONS: dict[str, type[Distribution]] = {
-    cls.dist: cls for cls in (Fixed, Exponential, Uniform, Triangular, LogNormal, Gamma)}
+    cls.dist: cls for cls in (Fixed, Exponential, Uniform, Triangular, LogNormal, Gamma, Beta)}
 """Each kind's class by the name ``dist`` gives it in the YAML."""
 
 DIST_KINDS: tuple[str, ...] = tuple(DISTRIBUTIONS)
