@@ -4,7 +4,9 @@ A sweep file (``configs/sweep/NAME.yaml``) is an ordinary config overlay (``case
 +sweep=NAME`` uses it with Hydra's own sweeper) whose ``hydra.sweeper.params`` list a grid in
 Hydra's sweep syntax (``16,20,24``, ``range(10,30,5)``), and whose optional ``sweep:`` block
 asks for a sampled design over parameter ranges (Latin hypercube or Sobol, from
-``scipy.stats.qmc``) and sets the sweep runner's batch size. ``casesim-sweep`` composes the
+``scipy.stats.qmc``) or draws of uncertain parameters from their distributions (a two-level
+design: ``sweep.uncertainty``, ``sim.config.uncertainty``), and sets the sweep runner's batch
+size. ``casesim-sweep`` composes the
 base configuration once (once per combination of config-group choices in the grid), then
 builds each design point by merging its values into that base with OmegaConf: no fresh
 compose per point. Like the rest of the loader, this module may use Hydra and OmegaConf; the
@@ -27,6 +29,7 @@ from typing import Any, Mapping, Sequence
 from ..errors import ConfigError
 from .load import CONFIG_DIR, build_config, compose_mapping
 from .schema import SimConfig
+from .uncertainty import SEED_KEY, UncertaintySpec, outer_samples, uncertainty_spec
 
 SAMPLE_METHODS = ("lhs", "sobol")
 
@@ -50,6 +53,7 @@ class SweepSpec:
     grid: tuple[tuple[str, tuple[str, ...]], ...] = ()
     sample: SampleSpec | None = None
     batch_seconds: float = 1.0
+    uncertainty: UncertaintySpec | None = None
 
 
 @dataclass
@@ -106,16 +110,22 @@ def read_spec(name: str) -> SweepSpec:
     params = ((raw.get("hydra") or {}).get("sweeper") or {}).get("params") or {}
     grid = tuple((str(k), tuple(_sweep_values(str(k), v))) for k, v in params.items())
     block = raw.get("sweep") or {}
-    unknown = sorted(set(block) - {"sample", "batch_seconds"})
+    unknown = sorted(set(block) - {"sample", "batch_seconds", "uncertainty"})
     if unknown:
-        raise ConfigError(f"sweep.{unknown[0]}", block[unknown[0]], "unknown key; allowed here: sample, batch_seconds")
+        raise ConfigError(f"sweep.{unknown[0]}", block[unknown[0]],
+                          "unknown key; allowed here: sample, batch_seconds, uncertainty")
     batch = block.get("batch_seconds", 1.0)
     if not isinstance(batch, (int, float)) or batch <= 0:
         raise ConfigError("sweep.batch_seconds", batch, "seconds of simulation per task: a number > 0")
     sample = _sample_spec(block["sample"]) if block.get("sample") else None
-    if not grid and sample is None:
-        raise ConfigError("sweep", name, "lists no grid (hydra.sweeper.params) and no sweep.sample: nothing to vary")
-    return SweepSpec(name, grid, sample, float(batch))
+    uncertainty = uncertainty_spec(block["uncertainty"]) if "uncertainty" in block else None
+    if sample is not None and uncertainty is not None:
+        raise ConfigError("sweep.uncertainty", "(given with sweep.sample)",
+                          "one design a sweep: a sample over ranges (sensitivity) or draws of uncertain parameters")
+    if not grid and sample is None and uncertainty is None:
+        raise ConfigError("sweep", name, "lists no grid (hydra.sweeper.params), no sweep.sample and no "
+                                         "sweep.uncertainty: nothing to vary")
+    return SweepSpec(name, grid, sample, float(batch), uncertainty)
 
 
 def _sweep_values(key: str, value: Any) -> list[str]:
@@ -180,23 +190,30 @@ def _is_group(key: str) -> bool:
 def design_points(name: str, overrides: Sequence[str] = ()) -> tuple[SweepSpec, list[DesignPoint]]:
     """Every design point of sweep ``name`` with ``overrides`` on top, validated: a bad
     value anywhere raises ConfigError before anything runs. The grid's points come first
-    (every combination, in the order listed), each crossed with the sampled design if any."""
+    (every combination, in the order listed), each crossed with the sampled design or the
+    outer samples of the uncertain parameters, if any."""
     spec = read_spec(name)
     # As Hydra's sweeper does: a command-line value (or list of values) for a grid key
     # replaces the grid's; one for a sampled key would be overwritten by the sample: refused.
     grid, fixed = dict(spec.grid), []
     sampled = {k for k, *_ in spec.sample.ranges} if spec.sample else set()
+    uncertain = set(spec.uncertainty.keys) if spec.uncertainty else set()
     for text in overrides:
         key, eq, value = text.partition("=")
         key = key.lstrip("+~")
         if eq and key in sampled:
             raise ConfigError(key, value, f"varied by sweep.sample.ranges in configs/sweep/{name}.yaml: "
                                           "change its range there")
+        if eq and key in uncertain:
+            where = ("sweep.uncertainty.seed (sample i runs with seed + i)" if key == SEED_KEY else
+                     "sweep.uncertainty.parameters")
+            raise ConfigError(key, value, f"drawn for each outer sample of configs/sweep/{name}.yaml: change {where} there")
         if eq and key in grid:
             grid[key] = tuple(_sweep_values(key, value))
         else:
             fixed.append(text)
-    samples = sample_values(spec.sample) if spec.sample else [{}]
+    samples = (sample_values(spec.sample) if spec.sample else
+               outer_samples(spec.uncertainty) if spec.uncertainty else [{}])
     return spec, build_points(list(grid.items()), samples, [f"+sweep={name}", *fixed])
 
 

@@ -114,15 +114,22 @@ def variance_split(groups: Sequence[np.ndarray]) -> VarianceSplit:
                          float(sizes.mean()))
 
 
-def _sample_column(table: pd.DataFrame, parameters: Sequence[str]) -> pd.Series:
-    """Each row's outer sample: the tuple of its parameters' values (a scenario's points at
-    the same draw share it)."""
+def _with_samples(table: pd.DataFrame, parameters: Sequence[str]) -> pd.DataFrame:
+    """``table`` with each row's outer sample (``_sample``: the tuple of its parameters'
+    values, which a scenario's points at the same draw share), text columns as plain text
+    (``replications.parquet``'s are categorical), and a ``scenario`` column (empty where the
+    sweep's grid does not vary the scenario)."""
     missing = [p for p in parameters if p not in table.columns]
     if missing:
         raise KeyError(f"the table has no column for the uncertain parameters {missing}")
     if not parameters:
         raise ValueError("no uncertain parameters: an outer sample is a draw of at least one")
-    return pd.Series(list(zip(*(table[p].tolist() for p in parameters))), index=table.index)
+    categorical = [c for c in table.columns if isinstance(table[c].dtype, pd.CategoricalDtype)]
+    table = table.astype({c: object for c in categorical})
+    if "scenario" not in table.columns:
+        table = table.assign(scenario="")
+    table[ROW_COLUMNS] = table[ROW_COLUMNS].fillna("")
+    return table.assign(_sample=list(zip(*(table[p].tolist() for p in parameters))))
 
 
 def input_uncertainty(per_rep: pd.DataFrame, parameters: Sequence[str], level: float = 0.95) -> pd.DataFrame:
@@ -133,9 +140,9 @@ def input_uncertainty(per_rep: pd.DataFrame, parameters: Sequence[str], level: f
     draw if it has one). A replication whose value is missing (a quantile never reached) is
     left out of its sample; a metric row missing in every replication of some sample has no
     estimate over the parameters, and its note says in how many samples."""
-    table = per_rep.assign(_sample=_sample_column(per_rep, parameters))
+    table = _with_samples(per_rep, parameters)
     rows = []
-    for (scenario, *row), part in table.groupby(["scenario", *ROW_COLUMNS], sort=False, dropna=False):
+    for (scenario, *row), part in table.groupby(["scenario", *ROW_COLUMNS], sort=False):
         values = {sample: g["value"].to_numpy(dtype=float) for sample, g in part.groupby("_sample", sort=False)}
         defined = {s: v[np.isfinite(v)] for s, v in values.items()}
         empty = sum(1 for v in defined.values() if v.size == 0)
@@ -170,15 +177,15 @@ def benefit_under_uncertainty(per_rep: pd.DataFrame, parameters: Sequence[str], 
     of samples in which the scenario is better (the catalogue says which way is better;
     missing for a metric that is neither); it ``survives`` when the whole range lies on the
     better side of zero. ``sentence`` says it in a planner's words."""
-    table = per_rep.assign(_sample=_sample_column(per_rep, parameters))
+    table = _with_samples(per_rep, parameters)
     for name in (scenario, baseline):
         if name not in set(table["scenario"]):
             raise KeyError(f"scenario {name!r} is not in the table (it has {sorted(set(table['scenario']))})")
     means = (table[table["scenario"].isin([scenario, baseline])]
-             .groupby(["scenario", *ROW_COLUMNS, "_sample"], sort=False, dropna=False)["value"].mean())
+             .groupby(["scenario", *ROW_COLUMNS, "_sample"], sort=False)["value"].mean())
     wide = means.unstack("scenario")
     rows = []
-    for row, part in wide.groupby(level=list(range(len(ROW_COLUMNS))), sort=False, dropna=False):
+    for row, part in wide.groupby(level=list(range(len(ROW_COLUMNS))), sort=False):
         record = dict(zip(ROW_COLUMNS, row), scenario=scenario, baseline=baseline, outer_samples=len(part),
                       sentence="", note="")
         differences = (part[scenario] - part[baseline]).to_numpy(dtype=float)
@@ -202,7 +209,7 @@ def _benefit_sentence(record: dict, low: float, high: float, survives: bool, sha
     """``"fast_warrants changes the median time to arrest of truly high-risk cases by −5.1 to
     −3.0 days across the plausible range of ...: better in every sample"``."""
     label, unit = metric_words(record["metric"], record["by"], record["grade"])
-    where = "" if record["force"] in ("", None) else f" ({record['force']})"
+    where = f" ({record['force']})" if record["force"] else ""
     verdict = ("better in every sample" if share_better == 1 else
                f"better in {share_better:.0%} of samples" if np.isfinite(share_better) else "neither way is better")
     if survives:
