@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -28,6 +29,8 @@ from sim.io.collect import TIMING_COLUMNS, collect, status_counts
 from sim.config.load import load_config
 from sim.errors import ConfigError
 from sim.config.design import SampleSpec, _sample_spec, config_hash, design_points, multirun_points, read_spec, sample_values
+from sim.domain import GRADES
+from sim.results.catalogue import RESTRICTED_MEAN_DAYS, RESTRICTED_MEAN_TIME_TO_ARREST, SHARE_WAITING_DAYS, SHARE_WAITING_PAST
 from sim.running.executors import DaskExecutor, LocalExecutor, Lost
 from sim.model import run_replication
 from sim.running.sweep import run_sweep
@@ -614,3 +617,38 @@ def test_sweep_and_analysis_columns_are_documented(reference):
     columns += list(trajectory.columns) + list(recommend_replications(trajectory).columns)
     missing = sorted({c for c in columns if f"`{c}`" not in text})
     assert not missing
+
+
+# --------------------------------------------------------------------------- tail metrics at every point
+
+_TAIL_SHARES = [SHARE_WAITING_PAST.name(name) for name in SHARE_WAITING_DAYS]
+
+
+def _tail_rows(t: pd.DataFrame, by: str = "all", grade: str = "all") -> pd.DataFrame:
+    """Each point's restricted mean and shares still waiting (``by``, ``grade``): one column each."""
+    chosen = t[t["metric"].isin([RESTRICTED_MEAN_TIME_TO_ARREST, *_TAIL_SHARES, "share_past_18_months"])
+               & (t["by"] == by) & (t["grade"] == grade)]
+    return chosen.set_index(["point", "metric"])["estimate"].unstack("metric")
+
+
+def test_the_tail_metrics_are_in_the_sweep_table_at_every_point(reference, tmp_path):
+    """The summary's restricted mean and shares still waiting reach sweep.parquet at every
+    point: in the 120-day reference sweep only the days it could observe have values; in
+    one long enough to follow referrals for 18 months, every one has a value at every point
+    and in every row of the arrest metrics."""
+    short = _tail_rows(table(reference))
+    assert len(short) == 4 and short.shape[1] == len(_TAIL_SHARES) + 2
+    assert np.isfinite(short[[SHARE_WAITING_PAST.name("30"), SHARE_WAITING_PAST.name("90")]].to_numpy()).all()
+    assert short[[RESTRICTED_MEAN_TIME_TO_ARREST, SHARE_WAITING_PAST.name("180")]].isna().all().all()
+
+    out = tmp_path / "long"
+    outcome = sweep(out, overrides=["run.horizon_days=640", "run.replications=1"])
+    assert (outcome.completed, outcome.failed) == (4, [])
+    t = table(out)
+    for by, grade in [("all", "all"), *((by, g) for by in ("true_risk", "assigned_grade") for g in GRADES)]:
+        rows = _tail_rows(t, by, grade)
+        assert len(rows) == 4 and np.isfinite(rows.to_numpy()).all(), (by, grade)
+        assert (np.diff(rows[[*_TAIL_SHARES, "share_past_18_months"]].to_numpy(), axis=1) <= 0).all()
+        assert (rows[RESTRICTED_MEAN_TIME_TO_ARREST] <= RESTRICTED_MEAN_DAYS).all()
+    target = t[(t["metric"] == "share_past_target") & t["by"].isin(["true_risk", "assigned_grade"])]
+    assert len(target) == 4 * 2 * len(GRADES) and np.isfinite(target["estimate"]).all()
