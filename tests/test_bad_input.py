@@ -444,6 +444,22 @@ SWEEP = [
     bad("casesim-sweep", "smoke --scheduler tcp://127.0.0.1:1 --connect-timeout 0.5 --out {out}",
         "--scheduler='tcp://127.0.0.1:1': no Dask scheduler answered within 0.5 s"),
     bad("casesim-sweep", "smoke --batch-seconds 0 --out {out}", "--batch-seconds=0.0: must be > 0", end_to_end=True),
+    # replications chosen per point
+    bad("casesim-sweep", "smoke run.replications=auto --precision 0", "--precision=0.0: a relative half-width in (0, 1)"),
+    bad("casesim-sweep", "smoke run.replications=auto --precision nan", "--precision=nan: a relative half-width in (0, 1)"),
+    bad("casesim-sweep", "smoke run.replications=auto --precision 5", "--precision=5.0: a relative half-width in (0, 1)"),
+    bad("casesim-sweep", "smoke run.replications=auto --precision abc", "argument --precision: invalid float value"),
+    bad("casesim-sweep", "smoke run.replications=auto --max-replications 5",
+        "--max-replications=5: a whole number from 8 (3 replications, Hoad et al.'s minimum, and a look-ahead of 5"),
+    bad("casesim-sweep", "smoke run.replications=auto --max-replications 1000000",
+        "--max-replications=1000000: a whole number from 8"),
+    bad("casesim-sweep", "smoke --precision 0.1", "--precision=0.1: only with run.replications=auto"),
+    bad("casesim-sweep", "smoke run.replications=4 --max-replications 20",
+        "--max-replications=20: only with run.replications=auto"),
+    bad("casesim-sweep", "smoke run.replications=auto --precision 0 --out {out}", "--precision=0.0", end_to_end=True),
+    bad("casesim", "run.replications=auto", "run.replications='auto': a whole number >= 1; auto (replications chosen "
+        "until a precision is reached) only in casesim-sweep"),
+    bad("casesim-replications", "run.replications=auto", "run.replications='auto'"),
 ]
 
 COLLECT = [

@@ -147,3 +147,25 @@ def test_results_summary_is_summarise_at_its_level(quick_results, summary):
     unclipped = spread & ~summary["metric"].map(lambda name: metric(name).unit == "share").to_numpy()
     assert unclipped.any()
     assert (wider["ci_high"] > summary["ci_high"]).to_numpy()[unclipped].all()
+
+
+def test_the_tail_selection_leads_with_metrics_defined_at_every_point():
+    """A sensitivity analysis's default metrics start with the restricted mean and the shares,
+    which congestion cannot leave undefined; the one quantile, the 99th percentile, comes last."""
+    quantiles = {catalogue.TIME_TO_ARREST.name(q) for q in catalogue.TIME_TO_ARREST.members}
+    tail = catalogue.TAIL_METRICS
+    assert tail[0] == (catalogue.RESTRICTED_MEAN_TIME_TO_ARREST, "all", "all")
+    assert tail[-1] == ("time_to_arrest_p99_days", "all", "all")
+    assert not [key for key in tail[:-1] if key[0] in quantiles]
+    assert all(metric(name).unit in ("share", "days", "cases") for name, _, _ in tail)
+
+
+def test_the_fixed_days_are_in_the_names_and_548_days_is_not_repeated():
+    assert catalogue.RESTRICTED_MEAN_TIME_TO_ARREST.endswith(f"_{catalogue.RESTRICTED_MEAN_DAYS:.0f}_days")
+    assert metric(catalogue.RESTRICTED_MEAN_TIME_TO_ARREST).unit == "days"
+    for member, days in catalogue.SHARE_WAITING_DAYS.items():
+        name = catalogue.SHARE_WAITING_PAST.name(member)
+        assert name == f"share_waiting_past_{days:.0f}_days" and metric(name).unit == "share"
+        assert metric(name).better == catalogue.LOWER
+    days = list(catalogue.SHARE_WAITING_DAYS.values())
+    assert days == sorted(days) and max(days) < catalogue.EIGHTEEN_MONTHS_DAYS  # 548: share_past_18_months

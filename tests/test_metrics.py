@@ -7,9 +7,19 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
-from sim.results.metrics import km_quantiles, km_restricted_mean, km_share_waiting_past
+from sim.results.metrics import (
+    fit_survival,
+    km_quantiles,
+    km_restricted_mean,
+    km_share_waiting_past,
+    survival_quantiles,
+    survival_restricted_mean,
+    survival_share_past,
+)
 from sim.results.summary import SUMMARY_VALUES, rows_by_force, summarise_metrics, t_interval
 
 
@@ -136,3 +146,89 @@ def test_restricted_mean_is_undefined_past_the_longest_followup():
     assert math.isnan(km_restricted_mean(np.array([]), np.array([], bool), 6.0))
     # followed up for 8 days at most, no event after day 1: flat at 1/2 to day 6
     assert km_restricted_mean(np.array([1.0, 5.0]), np.array([True, False]), 6.0, observable_days=8.0) == pytest.approx(3.5)
+
+
+# --------------------------------------------------------------------------- fitted once: restricted means and shares
+
+_SAMPLES = st.lists(st.tuples(st.floats(0.0, 1000.0, allow_nan=False), st.booleans()), min_size=1, max_size=60)
+PROPERTY = settings(max_examples=150, deadline=None, derandomize=True)
+
+
+def _fitted(sample):
+    durations = np.array([d for d, _ in sample])
+    arrested = np.array([a for _, a in sample], dtype=bool)
+    return durations, arrested, fit_survival(durations, arrested)
+
+
+@PROPERTY
+@given(st.lists(st.floats(0.0, 1000.0, allow_nan=False), min_size=1, max_size=60))
+def test_restricted_mean_with_no_censoring_is_the_plain_mean_of_waits_cut_at_tau(waits):
+    waits = np.array(waits)
+    taus = np.array([0.0, 30.0, 365.0, 548.0, 2000.0])
+    got = survival_restricted_mean(fit_survival(waits, np.ones(waits.size, bool)), waits, taus)
+    want = [np.minimum(waits, tau).mean() for tau in taus]
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-9)
+
+
+def test_restricted_mean_under_censoring_is_the_area_worked_by_hand():
+    # Arrests at 1, 3, 5; censored at 2, 4: S = 1 on [0, 1), 4/5 on [1, 3), 8/15 on [3, 5), 0 from 5.
+    d = np.array([1, 2, 3, 4, 5.0])
+    e = np.array([True, False, True, False, True])
+    survival = fit_survival(d, e)
+    got = survival_restricted_mean(survival, d, [0.5, 2.0, 4.0, 6.0])
+    assert got == pytest.approx([0.5, 1 + 0.8, 1 + 0.8 * 2 + 8 / 15, 1 + 0.8 * 2 + 8 / 15 * 2])
+    # the plain mean of the observed follow-up cut at 4 ignores that 2 and 4 were still waiting
+    assert np.minimum(d, 4.0).mean() < got[2]
+    assert km_restricted_mean(d, e, 4.0) == got[2]
+
+
+@PROPERTY
+@given(_SAMPLES, st.lists(st.floats(0.0, 1000.0, allow_nan=False), min_size=2, max_size=8))
+def test_restricted_mean_is_at_most_tau_and_grows_with_it(sample, taus):
+    durations, _, survival = _fitted(sample)
+    taus = np.sort(np.array(taus))
+    means = survival_restricted_mean(survival, durations, taus, observable_days=1000.0)
+    assert np.isfinite(means).all()  # every tau within what the run could observe
+    assert (means <= taus + 1e-9).all() and (means >= 0).all()
+    assert (np.diff(means) >= -1e-9).all()
+    # it grows by no more than tau does, and by less once some are arrested
+    assert (np.diff(means) <= np.diff(taus) + 1e-9).all()
+
+
+@PROPERTY
+@given(_SAMPLES)
+def test_shares_still_waiting_never_rise_with_the_day(sample):
+    durations, _, survival = _fitted(sample)
+    days = np.array([0.0, 7.0, 30.0, 90.0, 180.0, 365.0, 548.0, 1000.0])
+    shares = survival_share_past(survival, durations, days, observable_days=1000.0)
+    assert np.isfinite(shares).all()
+    assert ((shares >= 0) & (shares <= 1)).all()
+    assert (np.diff(shares) <= 0).all()
+
+
+def test_restricted_mean_is_missing_only_past_what_could_be_observed_with_someone_still_waiting():
+    d = np.array([10.0, 20.0, 400.0])
+    survival = fit_survival(d, np.array([True, True, False]))
+    # followed for 500 days at most: known to day 500, missing at 548 (someone still waiting)
+    assert np.isfinite(survival_restricted_mean(survival, d, 500.0, observable_days=500.0)[0])
+    assert np.isnan(survival_restricted_mean(survival, d, 548.0, observable_days=500.0)[0])
+    assert np.isnan(survival_share_past(survival, d, 548.0, observable_days=500.0)[0])
+    # everyone arrested: the curve is 0 after the last arrest, so known however far tau lies
+    everyone = fit_survival(d, np.ones(3, bool))
+    assert survival_restricted_mean(everyone, d, 548.0, observable_days=500.0)[0] == pytest.approx(d.mean())
+    assert np.isnan(survival_restricted_mean(None, d, 548.0)[0])
+    with pytest.raises(ValueError, match="tau_days"):
+        survival_restricted_mean(survival, d, -1.0)
+
+
+def test_the_restricted_mean_is_defined_where_the_99th_percentile_is_not():
+    # a quarter never arrested within two years of follow-up: no 99th percentile, but an area
+    rng = np.random.default_rng(8)
+    waits = rng.exponential(60.0, 400)
+    arrested = rng.random(400) < 0.75
+    followup = np.where(arrested, waits, 730.0)
+    survival = fit_survival(followup, arrested)
+    assert np.isnan(survival_quantiles(survival, [0.99])[0])
+    rmst = survival_restricted_mean(survival, followup, 548.0, observable_days=730.0)[0]
+    assert 0.25 * 548.0 < rmst < 548.0
+    assert np.isfinite(survival_share_past(survival, followup, [30.0, 365.0, 548.0], observable_days=730.0)).all()

@@ -141,6 +141,7 @@ def test_the_summary_comparison_and_sweep_tables_name_each_rows_region(run):
     sweep = pd.read_parquet(folder / "sweep" / "sweep.parquet")
     assert set(sweep["status"]) == {"ok"}
     _check_regions(sweep, cfg, "sweep.parquet")
+    _check_regions(pd.read_parquet(folder / "sweep" / "replications.parquet"), cfg, "replications.parquet")
     (point,) = (folder / "sweep" / "points").iterdir()
     for table in ("summary", "metrics"):
         _check_regions(pd.read_parquet(point / f"{table}.parquet"), cfg, f"{table}.parquet")

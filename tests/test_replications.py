@@ -15,7 +15,8 @@ from scipy import stats
 import sim
 from sim.errors import ConfigError
 from sim.running.replication_study import ReplicationStudy, replication_study
-from sim.results.replication_count import DEFAULT_KEYS, ZERO_MEAN_NOTE, look_ahead, projected_replications, recommend_replications, replication_trajectory
+from sim.results.replication_count import (DEFAULT_KEYS, ZERO_MEAN_NOTE, check_precision, look_ahead, projected_replications,
+                                           recommend_replications, replication_trajectory)
 from sim.results.summary import t_interval
 
 LEVEL = 0.95
@@ -248,3 +249,39 @@ def test_an_interrupted_study_keeps_the_unbroken_run_of_replications(monkeypatch
     assert partial.trajectory["replications"].unique().tolist() == [2]
     with pytest.raises(ConfigError, match="max_replications=100000"):
         replication_study(cfg, max_replications=100_000)
+
+
+# --------------------------------------------------------------------------- the stopping rule of a sweep
+
+
+def test_check_precision_decides_on_the_outputs_with_a_relative_precision():
+    """Outputs with a zero mean or a replication without a value are ignored, with a note;
+    the precision is reached when every other output's recommendation is confirmed."""
+    rng = np.random.default_rng(11)
+    steady = rng.normal(100.0, 1.0, 12)          # ±5 % within 3 replications
+    zero = np.zeros(12)                          # no relative half-width at all
+    gap = np.r_[rng.normal(30.0, 1.0, 5), np.nan, rng.normal(30.0, 1.0, 6)]  # a quantile not reached once
+    per_rep = frame(steady, zero, gap)
+    check = check_precision(per_rep, 0.05, keys(3))
+    recommendation = recommend_replications(replication_trajectory(per_rep, keys(3)), 0.05)
+    assert check.replications == 12 and check.deciding == 1
+    assert check.reached and check.recommended == recommendation["recommended_replications"].iloc[0] == 3
+    assert check.note.startswith("reached by 1 of 3 outputs; ignored: m1/all/all (mean is zero")
+    assert "m2/all/all (no value in 1 of 12 replications)" in check.note
+
+
+def test_check_precision_is_not_reached_while_one_deciding_output_falls_short():
+    rng = np.random.default_rng(12)
+    steady, noisy = rng.normal(100.0, 1.0, 10), rng.normal(10.0, 5.0, 10)
+    check = check_precision(frame(steady, noisy), 0.05, keys(2))
+    relative = rel(replication_trajectory(frame(noisy), keys(1))).iloc[-1]
+    assert (check.reached, check.deciding, check.recommended) == (False, 2, None)
+    assert check.note == f"not reached in 10 replications by m1/all/all ({relative:.3g})"
+    # Without the noisy output, the same replications reach it.
+    assert check_precision(frame(steady, noisy), 0.05, keys(1)).reached
+
+
+def test_check_precision_with_no_output_able_to_decide():
+    check = check_precision(frame(np.zeros(8), np.r_[np.nan, np.ones(7)]), 0.05, keys(2))
+    assert (check.reached, check.deciding, check.recommended) == (False, 0, None)
+    assert check.note.startswith("no output decides; ignored: m0/all/all (mean is zero")

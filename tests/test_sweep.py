@@ -19,15 +19,19 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import sim.config.design
+import sim.io.collect
 import sim.running.sweep
 from sim.io.collect import TIMING_COLUMNS, collect, status_counts
 from sim.config.load import load_config
 from sim.errors import ConfigError
 from sim.config.design import SampleSpec, _sample_spec, config_hash, design_points, multirun_points, read_spec, sample_values
+from sim.domain import GRADES
+from sim.results.catalogue import RESTRICTED_MEAN_DAYS, RESTRICTED_MEAN_TIME_TO_ARREST, SHARE_WAITING_DAYS, SHARE_WAITING_PAST
 from sim.running.executors import DaskExecutor, LocalExecutor, Lost
 from sim.model import run_replication
 from sim.running.sweep import run_sweep
@@ -101,6 +105,7 @@ def test_local_processes_give_the_serial_table(reference, tmp_path):
     for key in table(reference)["point"].unique():  # per-replication metrics too
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "sweep" / "points" / key / "metrics.parquet"),
                                       pd.read_parquet(reference / "points" / key / "metrics.parquet"))
+    assert (tmp_path / "sweep" / "replications.parquet").read_bytes() == (reference / "replications.parquet").read_bytes()
 
 
 class DaskCluster:
@@ -339,6 +344,7 @@ def test_an_interrupted_sweep_resumes_with_only_what_is_missing(reference, tmp_p
     assert (outcome.already_done, outcome.completed, outcome.replications_run, outcome.failed) == (1, 3, 5, [])
     assert not list((out / "partial").rglob("*.parquet"))
     pd.testing.assert_frame_equal(table(out), table(reference))
+    assert (out / "replications.parquet").read_bytes() == (reference / "replications.parquet").read_bytes()
 
 
 def test_batches_written_before_an_interruption_are_assembled_without_rerunning(reference, tmp_path, monkeypatch):
@@ -599,13 +605,16 @@ def test_a_command_line_value_for_a_sampled_key_is_refused(tmp_path, monkeypatch
 
 
 def test_sweep_and_analysis_columns_are_documented(reference):
-    """Every column of sweep.parquet (the design's parameters aside), of the sensitivity
-    indices and of the replications tables is described in docs/outputs.md."""
+    """Every column of sweep.parquet (the design's parameters aside; those of a sweep with
+    run.replications=auto too), of replications.parquet, of the sensitivity indices and of
+    the replications tables is described in docs/outputs.md."""
     from sim.results.sensitivity import INDEX_COLUMNS
 
     text = (Path(__file__).resolve().parents[1] / "docs" / "outputs.md").read_text()
     params = set(json.loads((reference / "design.json").read_text())["points"][0]["params"])
     columns = [c for c in pd.read_parquet(reference / "sweep.parquet").columns if c not in params]
+    columns += [c for c in pd.read_parquet(reference / "replications.parquet").columns if c not in params]
+    columns += list(sim.io.collect.RULE_COLUMNS)  # a sweep with run.replications=auto
     columns += list(INDEX_COLUMNS)
     from sim.results.replication_count import recommend_replications, replication_trajectory
 
@@ -614,3 +623,84 @@ def test_sweep_and_analysis_columns_are_documented(reference):
     columns += list(trajectory.columns) + list(recommend_replications(trajectory).columns)
     missing = sorted({c for c in columns if f"`{c}`" not in text})
     assert not missing
+
+
+# --------------------------------------------------------------------------- tail metrics at every point
+
+_TAIL_SHARES = [SHARE_WAITING_PAST.name(name) for name in SHARE_WAITING_DAYS]
+
+
+def _tail_rows(t: pd.DataFrame, by: str = "all", grade: str = "all") -> pd.DataFrame:
+    """Each point's restricted mean and shares still waiting (``by``, ``grade``): one column each."""
+    chosen = t[t["metric"].isin([RESTRICTED_MEAN_TIME_TO_ARREST, *_TAIL_SHARES, "share_past_18_months"])
+               & (t["by"] == by) & (t["grade"] == grade)]
+    return chosen.set_index(["point", "metric"])["estimate"].unstack("metric")
+
+
+def test_the_tail_metrics_are_in_the_sweep_table_at_every_point(reference, tmp_path):
+    """The summary's restricted mean and shares still waiting reach sweep.parquet at every
+    point: in the 120-day reference sweep only the days it could observe have values; in
+    one long enough to follow referrals for 18 months, every one has a value at every point
+    and in every row of the arrest metrics."""
+    short = _tail_rows(table(reference))
+    assert len(short) == 4 and short.shape[1] == len(_TAIL_SHARES) + 2
+    assert np.isfinite(short[[SHARE_WAITING_PAST.name("30"), SHARE_WAITING_PAST.name("90")]].to_numpy()).all()
+    assert short[[RESTRICTED_MEAN_TIME_TO_ARREST, SHARE_WAITING_PAST.name("180")]].isna().all().all()
+
+    out = tmp_path / "long"
+    outcome = sweep(out, overrides=["run.horizon_days=640", "run.replications=1"])
+    assert (outcome.completed, outcome.failed) == (4, [])
+    t = table(out)
+    for by, grade in [("all", "all"), *((by, g) for by in ("true_risk", "assigned_grade") for g in GRADES)]:
+        rows = _tail_rows(t, by, grade)
+        assert len(rows) == 4 and np.isfinite(rows.to_numpy()).all(), (by, grade)
+        assert (np.diff(rows[[*_TAIL_SHARES, "share_past_18_months"]].to_numpy(), axis=1) <= 0).all()
+        assert (rows[RESTRICTED_MEAN_TIME_TO_ARREST] <= RESTRICTED_MEAN_DAYS).all()
+    target = t[(t["metric"] == "share_past_target") & t["by"].isin(["true_risk", "assigned_grade"])]
+    assert len(target) == 4 * 2 * len(GRADES) and np.isfinite(target["estimate"]).all()
+
+
+# --------------------------------------------------------------------------- replications.parquet
+
+LABEL_COLUMNS = ["point", "force", "region", "metric", "by", "grade"]
+
+
+def test_replications_table_holds_every_points_metrics(reference):
+    reps = pd.read_parquet(reference / "replications.parquet")
+    sweep = table(reference)
+    params = ["staffing.investigators", "training.assessors_trained_share"]
+    assert list(reps.columns) == ["point", *params, "replication", "force", "region", "metric", "by", "grade", "value"]
+    assert all(isinstance(reps[c].dtype, pd.CategoricalDtype) for c in LABEL_COLUMNS)  # dictionary-encoded
+    assert list(reps["point"].unique()) == list(sweep["point"].unique())  # the design's order
+    for key in sweep["point"].unique():
+        rows = reps[reps["point"] == key].reset_index(drop=True)
+        metrics = pd.read_parquet(reference / "points" / key / "metrics.parquet")
+        assert len(rows) == len(metrics)  # every row of the point's metrics.parquet, once
+        expected = metrics.drop(columns="scenario")
+        got = rows[list(expected.columns)].astype({column: expected[column].dtype for column in LABEL_COLUMNS[1:]})
+        pd.testing.assert_frame_equal(got, expected)
+        point = sweep[sweep["point"] == key].iloc[0]
+        for name in params:
+            assert (rows[name] == point[name]).all()
+    # A mean over a point's replications is its estimate in sweep.parquet.
+    labels = ["point", "force", "metric", "by", "grade"]
+    means = reps.astype({column: str for column in labels}).groupby(labels)["value"].agg(["mean", "count"])
+    ok = sweep[sweep["estimate"].notna()]
+    joined = ok.merge(means.reset_index(), on=labels, how="left")
+    assert len(joined) == len(ok) > 100 and (joined["count"] == 2).all()
+    assert np.allclose(joined["mean"], joined["estimate"], rtol=1e-12, atol=1e-12)
+
+
+def test_collecting_again_gives_the_same_replications_file(reference, tmp_path, monkeypatch):
+    out = copy_of(reference, tmp_path)
+    (out / "replications.parquet").unlink()
+    collect(out, table=False)
+    assert (out / "replications.parquet").read_bytes() == (reference / "replications.parquet").read_bytes()
+    # Written in many row groups, each with dictionaries of its own, it reads as the same table.
+    monkeypatch.setattr(sim.io.collect, "ROW_GROUP_REPLICATION_ROWS", 100)  # a point a row group
+    collect(out, table=False)
+    import pyarrow.parquet as pq
+
+    assert pq.ParquetFile(out / "replications.parquet").num_row_groups == 4
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "replications.parquet"),
+                                  pd.read_parquet(reference / "replications.parquet"))

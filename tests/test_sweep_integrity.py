@@ -324,6 +324,12 @@ def test_collect_names_a_damaged_point_and_marks_it_failed(reference, finished, 
     expected = table(reference)
     expected = expected[expected["point"] != key].reset_index(drop=True)
     pd.testing.assert_frame_equal(t[t["point"] != key].reset_index(drop=True), expected, check_dtype=False)
+    # Its replications are not read as results either; the others' are all there.
+    reps = pd.read_parquet(finished / "replications.parquet")
+    assert key not in set(reps["point"].astype(str))
+    assert reps["point"].astype(str).value_counts().to_dict() == {
+        other: len(pd.read_parquet(finished / "points" / other / "metrics.parquet"))
+        for other in keys_of(finished) if other != key}
 
 
 def test_collect_fails_a_point_whose_summary_cannot_be_read(finished, capsys):
@@ -339,6 +345,23 @@ def test_collect_fails_a_point_whose_summary_cannot_be_read(finished, capsys):
     assert code == 1 and len(err) == 1
     assert f"damaged point {key}: points/{key}/summary.parquet: unreadable" in err[0]
     assert status_counts(finished) == {"ok": 3, "failed": 1}
+
+
+def test_collect_fails_a_point_whose_metrics_cannot_be_read(finished, capsys):
+    """The same for per-replication metrics that are whole Parquet but not metrics: the
+    point is failed in both tables, and its rows are not read as replications."""
+    key = keys_of(finished)[0]
+    folder = finished / "points" / key
+    info = json.loads((folder / "point.json").read_text())
+    del info["files"]
+    (folder / "point.json").write_text(json.dumps(info))
+    pd.DataFrame({"replication": [0]}).to_parquet(folder / "metrics.parquet")
+    code, err, _ = collect_cli(finished, capsys)
+    assert code == 1 and len(err) == 1
+    assert f"damaged point {key}: points/{key}/metrics.parquet: unreadable (no column metric, value)" in err[0]
+    assert status_counts(finished) == {"ok": 3, "failed": 1}
+    reps = pd.read_parquet(finished / "replications.parquet")
+    assert set(reps["point"].astype(str)) == set(keys_of(finished)[1:])
 
 
 @pytest.mark.parametrize("text,problem", [
@@ -383,10 +406,12 @@ def test_collect_leaves_no_temporary_file_when_writing_fails(finished, capsys, m
     assert code == 2 and len(err) == 1
     assert err[0].startswith("casesim-collect: error: directory=") and "No space left on device" in err[0]
     assert not (finished / ".sweep.parquet.tmp").exists() and not (finished / "sweep.parquet").exists()
+    assert not (finished / ".replications.parquet.tmp").exists()
     calls.clear()
     with pytest.raises(OSError):
         collect(finished, table=False)
     assert not (finished / ".sweep.parquet.tmp").exists()
+    assert not (finished / ".replications.parquet.tmp").exists()
 
 
 def test_collect_command_on_a_damaged_folder_gives_no_traceback(reference, finished):
@@ -433,3 +458,4 @@ def test_collect_checks_multirun_job_folders_too(tmp_path, capsys):
                    f"{file_record(tmp_path / '0' / 'summary.parquet')['bytes']} were written; marked failed"]
     t = pd.read_parquet(tmp_path / "sweep.parquet")
     assert list(zip(t["point"], t["status"])) == [("key0", "ok"), ("1", "failed"), ("key2", "failed")]
+    assert not (tmp_path / "replications.parquet").exists()  # its jobs keep no per-replication metrics

@@ -1,5 +1,6 @@
-"""``casesim-collect``: gather a sweep's or a multirun's points into sweep.parquet; also the
-sensitivity outputs that end a sampled sweep (shared with ``casesim-sweep``)."""
+"""``casesim-collect``: gather a sweep's or a multirun's points into sweep.parquet (and a
+sweep's replications into replications.parquet); also the sensitivity outputs that end a
+sampled sweep (shared with ``casesim-sweep``)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from .common import Parser, command, save_figures
 @command("casesim-collect")
 def main(argv: Sequence[str] | None = None) -> None:
     """``casesim-collect DIR``: gather every design point (or multirun job) under DIR into
-    DIR/sweep.parquet and list failed and missing points. Each point's files are checked
-    against the sizes and checksums in its point.json: a damaged point is named on stderr
-    (one line each) and marked failed, and the command exits with code 1."""
+    DIR/sweep.parquet (a casesim-sweep folder's replications into DIR/replications.parquet
+    too) and list failed and missing points. Each point's files are checked against the sizes
+    and checksums in its point.json: a damaged point is named on stderr (one line each) and
+    marked failed, and the command exits with code 1."""
     parser = Parser(prog="casesim-collect", description=main.__doc__)
     parser.add_argument("directory", help="a sweep's or a multirun's folder, e.g. outputs/sweep/smoke")
     args = parser.parse_args(argv)
@@ -44,7 +46,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
         raise ConfigError("directory", args.directory, f"cannot be collected: {exc.strerror or exc}{where}") from None
-    print(f"collected {counts_text(status_counts(folder))} into {folder / 'sweep.parquet'}")
+    also = f" and {folder / 'replications.parquet'}" if (folder / "replications.parquet").is_file() else ""
+    print(f"collected {counts_text(status_counts(folder))} into {folder / 'sweep.parquet'}{also}")
     points = pd.read_parquet(folder / "sweep.parquet", columns=["point", "status"]).drop_duplicates("point")
     for status in ("failed", "missing"):
         for key in points.loc[points["status"] == status, "point"]:

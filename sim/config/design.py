@@ -11,6 +11,13 @@ base configuration once (once per combination of config-group choices in the gri
 builds each design point by merging its values into that base with OmegaConf: no fresh
 compose per point. Like the rest of the loader, this module may use Hydra and OmegaConf; the
 model never sees them.
+
+``run.replications=auto`` on the command line of ``casesim-sweep`` asks for each point's
+replications to be chosen by a ``ReplicationRule`` (a precision and a maximum) instead of
+fixed: the points are built with ``run.replications`` set to the maximum, and each point's
+key hashes the rule as well as the configuration, so a sweep run again with another
+precision or maximum writes new points instead of taking another rule's as done. Anywhere
+else (``casesim``, a multirun) ``auto`` is refused by the loader.
 """
 
 from __future__ import annotations
@@ -27,11 +34,74 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from ..errors import ConfigError
+from . import limits
 from .load import CONFIG_DIR, build_config, compose_mapping
 from .schema import SimConfig
 from .uncertainty import SEED_KEY, UncertaintySpec, outer_samples, uncertainty_spec
 
 SAMPLE_METHODS = ("lhs", "sobol")
+AUTO = "auto"
+"""The value of ``run.replications`` that asks a sweep to choose each point's replications."""
+MAX_AUTO_REPLICATIONS = limits.REPLICATIONS.value
+"""The largest ``max_replications`` of a rule: ``run.replications``'s own bound."""
+
+
+@dataclass(frozen=True)
+class ReplicationRule:
+    """How a sweep with ``run.replications=auto`` chooses each point's replications: a
+    first batch of ``first_replications`` (Hoad et al.'s minimum of ``min_replications``,
+    3, and the ``k_limit`` look-ahead replications that can confirm it), then batches of one
+    look-ahead more (``k_limit`` replications up to 100, ``k_limit`` % beyond), until the
+    point's headline outputs reach a relative half-width of ``precision`` (a fraction of the
+    mean; 0.05 = +/- 5 %) of their ``level`` interval, or ``max_replications`` are run. The
+    stopping rule is ``sim.results.replication_count.check_precision``."""
+
+    precision: float = 0.05
+    max_replications: int = 100
+    level: float = 0.95
+    k_limit: int = 5
+    min_replications: int = 3
+
+    def __post_init__(self) -> None:
+        precision, most = self.precision, self.max_replications
+        ok = isinstance(precision, (int, float)) and not isinstance(precision, bool) and 0 < precision < 1
+        if not ok:  # NaN fails too
+            raise ConfigError("precision", precision,
+                              "a relative half-width in (0, 1), e.g. 0.05 for ±5 % of the mean")
+        for name, value, low, high in (("min_replications", self.min_replications, 2, 100),
+                                       ("k_limit", self.k_limit, 0, 100)):
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ConfigError(name, value, f"a whole number from {low} to {high}")
+        if not (isinstance(self.level, float) and 0 < self.level < 1):
+            raise ConfigError("level", self.level, "a confidence level in (0, 1)")
+        whole = isinstance(most, int) and not isinstance(most, bool)
+        if not (whole and self.first_replications <= most <= MAX_AUTO_REPLICATIONS):
+            raise ConfigError("max_replications", most, self.max_allowed())
+
+    @property
+    def first_replications(self) -> int:
+        """The first batch: the fewest replications that can confirm a precision (up to
+        n = 100 the look-ahead is ``k_limit`` replications)."""
+        return self.min_replications + self.k_limit
+
+    def max_allowed(self) -> str:
+        """What a maximum may be, as an error message says it."""
+        return (f"a whole number from {self.first_replications} ({self.min_replications} replications, Hoad et al.'s "
+                f"minimum, and a look-ahead of {self.k_limit} to confirm them) to {MAX_AUTO_REPLICATIONS:,.0f}")
+
+    def record(self) -> dict[str, Any]:
+        """The rule as design.json and point.json record it."""
+        return {**dataclasses.asdict(self), "first_replications": self.first_replications}
+
+
+def asks_auto(overrides: Sequence[str]) -> bool:
+    """Whether ``overrides`` set ``run.replications=auto`` (the last value given wins)."""
+    auto = False
+    for text in overrides:
+        key, eq, value = text.partition("=")
+        if eq and key.lstrip("+~") == "run.replications":
+            auto = value.strip() == AUTO
+    return auto
 
 
 @dataclass(frozen=True)
@@ -54,6 +124,7 @@ class SweepSpec:
     sample: SampleSpec | None = None
     batch_seconds: float = 1.0
     uncertainty: UncertaintySpec | None = None
+    replications: ReplicationRule | None = None  # run.replications=auto on the command line
 
 
 @dataclass
@@ -74,6 +145,15 @@ def config_hash(cfg: SimConfig) -> str:
     for added in ("scheduler", "local_cluster"):
         del data["run"][added]
     text = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def point_key(cfg: SimConfig, rule: ReplicationRule | None = None) -> str:
+    """A design point's key: ``config_hash(cfg)``, or, for a point whose replications
+    ``rule`` chooses, a short hash of that and the rule."""
+    if rule is None:
+        return config_hash(cfg)
+    text = json.dumps({"config": config_hash(cfg), "replications": AUTO, **rule.record()}, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -187,12 +267,25 @@ def _is_group(key: str) -> bool:
     return "." not in key and (CONFIG_DIR / key).is_dir()
 
 
-def design_points(name: str, overrides: Sequence[str] = ()) -> tuple[SweepSpec, list[DesignPoint]]:
+def design_points(name: str, overrides: Sequence[str] = (),
+                  replications: ReplicationRule | None = None) -> tuple[SweepSpec, list[DesignPoint]]:
     """Every design point of sweep ``name`` with ``overrides`` on top, validated: a bad
     value anywhere raises ConfigError before anything runs. The grid's points come first
     (every combination, in the order listed), each crossed with the sampled design or the
-    outer samples of the uncertain parameters, if any."""
+    outer samples of the uncertain parameters, if any. With ``run.replications=auto`` among the overrides, each point's replications are
+    chosen by ``replications`` (default ``ReplicationRule()``), which the returned spec
+    holds; a rule given without ``auto`` is refused."""
     spec = read_spec(name)
+    if asks_auto(overrides):
+        rule = replications or ReplicationRule()
+        # Composed with the most replications the rule may run; the key hashes the rule too.
+        overrides = [text for text in overrides if text.partition("=")[0].lstrip("+~") != "run.replications"]
+        overrides.append(f"run.replications={rule.max_replications}")
+        spec = dataclasses.replace(spec, replications=rule)
+    elif replications is not None:
+        raise ConfigError("run.replications", next((text.partition("=")[2] for text in reversed(overrides)
+                                                     if text.partition("=")[0].lstrip("+~") == "run.replications"),
+                                                    None), "auto, for a sweep given a precision or a maximum")
     # As Hydra's sweeper does: a command-line value (or list of values) for a grid key
     # replaces the grid's; one for a sampled key would be overwritten by the sample: refused.
     grid, fixed = dict(spec.grid), []
@@ -214,7 +307,7 @@ def design_points(name: str, overrides: Sequence[str] = ()) -> tuple[SweepSpec, 
             fixed.append(text)
     samples = (sample_values(spec.sample) if spec.sample else
                outer_samples(spec.uncertainty) if spec.uncertainty else [{}])
-    return spec, build_points(list(grid.items()), samples, [f"+sweep={name}", *fixed])
+    return spec, build_points(list(grid.items()), samples, [f"+sweep={name}", *fixed], rule=spec.replications)
 
 
 def parse_override(text: str):
@@ -264,11 +357,12 @@ def multirun_points(overrides: Sequence[str], config_name: str = "config",
 
 def build_points(grid: Sequence[tuple[str, Sequence[str]]], samples: Sequence[Mapping[str, Any]],
                  overrides: Sequence[str], config_name: str = "config",
-                 config_dir: str | Path | None = None) -> list[DesignPoint]:
+                 config_dir: str | Path | None = None, rule: ReplicationRule | None = None) -> list[DesignPoint]:
     """Each combination of the ``grid`` (key, values) crossed with each of ``samples``,
     on top of ``overrides`` (composed from ``config_name``, see ``compose_mapping``): the
     base is composed once per combination of config-group choices, and each point's values
-    are set into a copy of it."""
+    are set into a copy of it. A point's key is its configuration's hash, and the ``rule``'s
+    too if its replications are chosen by one (``point_key``)."""
     grid_keys = [k for k, _ in grid]
     combos = [dict(zip(grid_keys, values)) for values in itertools.product(*(v for _, v in grid))] or [{}]
     bases: dict[tuple, dict] = {}
@@ -290,7 +384,7 @@ def build_points(grid: Sequence[tuple[str, Sequence[str]]], samples: Sequence[Ma
             except ConfigError as exc:
                 raise ConfigError(exc.key, exc.value, f"{exc.allowed} (design point {where})") from None
             cfg = dataclasses.replace(cfg, run=cfg.run.results_only())
-            key = config_hash(cfg)
+            key = point_key(cfg, rule)
             if key in seen:  # two design points that resolve to one configuration run once
                 continue
             seen.add(key)

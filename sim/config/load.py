@@ -90,6 +90,11 @@ def build_config(data: Mapping[str, Any], base_dir: str | Path | None = None) ->
     """Convert a plain mapping (composed YAML) into a validated SimConfig; reads each backlog
     CSV named (a relative path is taken from ``base_dir``, else the working folder)."""
     data = {k: v for k, v in data.items() if k != "sweep"}  # the sweep runner's own block (sim.config.design)
+    run = data.get("run")
+    if isinstance(run, Mapping) and run.get("replications") == "auto":
+        # casesim-sweep takes auto off the overrides before it composes (sim.config.design)
+        raise ConfigError("run.replications", "auto", "a whole number >= 1; auto (replications chosen until a "
+                          "precision is reached) only in casesim-sweep; for one configuration see casesim-replications")
     cfg = from_mapping(SimConfig, _expand_forces(data))
     forces = tuple(dataclasses.replace(f, demand=_read_backlog(f.demand, base_dir)) for f in cfg.forces)
     cfg = dataclasses.replace(cfg, demand=_read_backlog(cfg.demand, base_dir), forces=forces)

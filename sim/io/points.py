@@ -13,7 +13,7 @@ import hashlib
 import json
 import math
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
@@ -26,17 +26,19 @@ STATUSES = ("ok", "failed")
 
 
 def write_point(folder: str | Path, key: str, params: dict, cfg, summary: pd.DataFrame | None,
-                wall_time_seconds: float, error: str | None = None, *, other_files: Sequence[str] = ()) -> None:
+                wall_time_seconds: float, error: str | None = None, *, other_files: Sequence[str] = (),
+                extra: Mapping[str, Any] | None = None) -> None:
     """The files ``sim.io.collect`` reads from a run folder: point.json (the point's key,
     parameters, status, config, and each file's size and SHA-256) and summary.parquet, or
     error.txt if it failed. ``other_files`` names files of the point already written in
     ``folder`` (a sweep point's metrics.parquet) that point.json vouches for too; it is
-    written last, so a point whose point.json is readable had every file whole."""
+    written last, so a point whose point.json is readable had every file whole. ``extra``
+    adds entries to point.json (a sweep point's ``replication_rule``)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     info = {"point": key, "params": params, "status": "ok" if error is None else "failed",
             "replications": cfg.run.replications if error is None else 0, "simulation_seconds": wall_time_seconds,
-            "config": dataclasses.asdict(cfg)}
+            "config": dataclasses.asdict(cfg), **(extra or {})}
     if error is None:
         atomic_write(folder / "summary.parquet", lambda p: summary.to_parquet(p, index=False))
         written = "summary.parquet"

@@ -19,7 +19,15 @@ from matplotlib.transforms import offset_copy
 
 from ..domain import DAYS_PER_MONTH, EIGHTEEN_MONTHS_DAYS, GRADES
 from ..results import Results, kaplan_meier
-from ..results.catalogue import OUTCOME_SHARE, QUANTILE_WORDS, TIME_TO_ARREST, UTILISATION, metric
+from ..results.catalogue import (
+    OUTCOME_SHARE,
+    QUANTILE_WORDS,
+    RESTRICTED_MEAN_TIME_TO_ARREST,
+    SHARE_WAITING_PAST,
+    TIME_TO_ARREST,
+    UTILISATION,
+    metric,
+)
 
 #: One colour per grade, the same in every figure: the higher the risk, the hotter.
 GRADE_COLOURS: dict[str, str] = {"VH": "#8b0000", "H": "#e66c00", "M": "#c9a100", "L": "#5a7fa6"}
@@ -91,6 +99,7 @@ def metric_label(metric: str, by: str = "all", grade: str = "all", force: str = 
 _METRIC_WORDS = {  # the unit in the words: a count's is the thing counted
     "share_past_target": "Share past target (%)",
     "share_past_18_months": "Share waiting past 18 months (%)",
+    RESTRICTED_MEAN_TIME_TO_ARREST: "Restricted mean days to arrest (each wait cut at 548 days)",
     "longest_wait_days": "Longest wait (days)",
     "time_to_arrest_max_days": "Longest time to arrest (days)",
     "cases_past_18_months": "Cases waiting past 18 months",
@@ -132,12 +141,15 @@ def metric_title(name: str, by: str = "all", grade: str = "all") -> str:
     quantile = TIME_TO_ARREST.member_of(name)
     pool = UTILISATION.member_of(name)
     outcome = OUTCOME_SHARE.member_of(name)
+    waited_days = SHARE_WAITING_PAST.member_of(name)
     _, unit = display_unit(entry.unit)
     if outcome:
         what = ("Share still open at the end" if outcome == "open"
                 else f"Share ending in {outcome.replace('_', ' ')}") + f" ({unit})"
     elif quantile:
         what = f"{QUANTILE_WORDS[quantile].capitalize()} days to arrest"
+    elif waited_days:
+        what = f"Share waiting past {waited_days} days ({unit})"
     elif pool:
         what = f"{_POOL_WORDS.get(pool, pool)} used ({unit})"
     elif name in _METRIC_WORDS:

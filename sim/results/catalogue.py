@@ -9,8 +9,8 @@ unit's owner), the ``metric`` (a name below), ``by`` (how its cases were chosen,
 force's ``region`` beside it (``ROW_COLUMNS``). Within one force a row is a
 (metric, by, grade) ``MetricKey``: the selections are tuples of those.
 
-Metrics that come one per stage, pool or quantile are families (``MetricFamily``): the
-family names its members (``STAGE_TIME.name("planning")`` is
+Metrics that come one per stage, pool, quantile or fixed day are families
+(``MetricFamily``): the family names its members (``STAGE_TIME.name("planning")`` is
 ``"mean_time_days_planning"``) and tells a member's name back (``member_of``).
 
 >>> from sim.results.catalogue import METRICS, STAGE_TIME, metric
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..domain import GRADES, OUTCOMES, STAGES, TIMED_STAGES
+from ..domain import EIGHTEEN_MONTHS_DAYS, GRADES, OUTCOMES, STAGES, TIMED_STAGES
 
 KEY_COLUMNS = ["force", "metric", "by", "grade"]
 """The columns that key a metric's row in the per-replication metrics, the summary, the
@@ -132,6 +132,17 @@ QUANTILE_WORDS: dict[str, str] = {"p50": "median", "p90": "90th percentile", "p9
 TIME_TO_ARREST = MetricFamily(
     "time_to_arrest_{member}_days", tuple(TIME_TO_ARREST_QUANTILES), "days",
     "Kaplan-Meier {member} quantile of days from referral to arrest")
+SHARE_WAITING_DAYS: dict[str, float] = {"30": 30.0, "90": 90.0, "180": 180.0, "365": 365.0}
+"""The fixed days at which the summary gives the Kaplan-Meier share still waiting, by name
+(``share_waiting_past_{member}_days``). The fifth point of the family, 548 days, is the
+older ``share_past_18_months``, not repeated here."""
+SHARE_WAITING_PAST = MetricFamily(
+    "share_waiting_past_{member}_days", tuple(SHARE_WAITING_DAYS), "share",
+    "Kaplan-Meier share not arrested by {member} days after referral (548 days: share_past_18_months)")
+RESTRICTED_MEAN_DAYS = EIGHTEEN_MONTHS_DAYS
+"""The horizon (tau) of the restricted mean time to arrest, days: 18 months."""
+RESTRICTED_MEAN_TIME_TO_ARREST = "restricted_mean_time_to_arrest_548_days"
+"""The restricted mean's metric name (its horizon in it)."""
 TIME_FROM_DAY0_TO_ARREST = MetricFamily(
     "time_from_day0_to_arrest_{member}_days", ("p50", "p90"), "days",
     "initial backlog: Kaplan-Meier {member} quantile of days from day 0 to arrest")
@@ -154,8 +165,8 @@ OUTCOME_SHARE = MetricFamily(
     "share_ending_{member}", OUTCOMES, "share",
     "share of the referrals measured whose case ended as {member} by the horizon (open: not ended)", NEITHER)
 
-FAMILIES: tuple[MetricFamily, ...] = (TIME_TO_ARREST, TIME_FROM_DAY0_TO_ARREST, TIME_TO_SAFEGUARDING, STAGE_WAIT,
-                                      STAGE_TIME, STAGE_BACKLOG, UTILISATION, OUTCOME_SHARE)
+FAMILIES: tuple[MetricFamily, ...] = (TIME_TO_ARREST, SHARE_WAITING_PAST, TIME_FROM_DAY0_TO_ARREST, TIME_TO_SAFEGUARDING,
+                                      STAGE_WAIT, STAGE_TIME, STAGE_BACKLOG, UTILISATION, OUTCOME_SHARE)
 
 _SINGLE_METRICS: tuple[Metric, ...] = (
     Metric("cases", "cases", "cases counted", NEITHER),
@@ -164,6 +175,9 @@ _SINGLE_METRICS: tuple[Metric, ...] = (
     Metric("share_past_target", "share", "Kaplan-Meier share not arrested by the grade's target"),
     Metric("share_past_18_months", "share", "Kaplan-Meier share not arrested by 548 days"),
     Metric("cases_past_18_months", "cases", "cases whose follow-up passed 548 days without an arrest before it"),
+    Metric(RESTRICTED_MEAN_TIME_TO_ARREST, "days",
+           "restricted mean days from referral to arrest up to 548 days: the area under the Kaplan-Meier survival "
+           "curve from 0 to 548 days, the mean wait with every wait cut at 548 days"),
     Metric("share_open_at_end", "share", "initial backlog: share still open at the horizon"),
     Metric("child_days_at_risk_per_year", "child-days per year",
            "days from referral to the earlier of arrest and safeguarding referral, summed over cases with a child "
@@ -208,20 +222,25 @@ HEADLINE: tuple[MetricKey, ...] = (
 """The headline differences of a comparison, in the order they are shown."""
 
 TAIL_METRICS: tuple[MetricKey, ...] = (
-    ("time_to_arrest_p99_days", "all", "all"),
-    ("cases_past_18_months", "all", "all"),
-    ("share_past_target", "true_risk", "H"),
+    (RESTRICTED_MEAN_TIME_TO_ARREST, "all", "all"),
     ("share_past_18_months", "all", "all"),
-    ("time_to_arrest_p90_days", "true_risk", "H"),
+    ("cases_past_18_months", "all", "all"),
+    (RESTRICTED_MEAN_TIME_TO_ARREST, "true_risk", "H"),
+    ("share_past_target", "true_risk", "H"),
+    ("time_to_arrest_p99_days", "all", "all"),
 )
-"""The tail of the time-to-arrest distribution, the default metrics of a sensitivity analysis:
-the 99th percentile of days to arrest, the referrals waiting past 18 months, and the share
-of truly high-risk referrals not arrested within their 7-day target; then two that a
-congested design still defines at every point. Where more than 1 % of referrals are never
-arrested within follow-up the 99th percentile does not exist (most points of the preset
-around the stressed baseline), and the high-risk share past 7 days sits near 1; the
-Kaplan-Meier share past 18 months measures the same tail, and the high-risk 90th
-percentile its high-risk part."""
+"""The tail of the time-to-arrest distribution, the default metrics of a sensitivity analysis.
+First five that a congested design defines at every point, however many referrals are
+still waiting when the run ends (given runs that can follow a referral for 18 months): the
+restricted mean days to arrest up to 18 months (the whole curve's area to 548 days), the
+Kaplan-Meier share and the count of referrals waiting past 18 months, the truly high-risk
+referrals' restricted mean (their part of the tail), and their share not arrested within
+the 7-day target (near 1 around the stressed baseline, so a weak signal there). Last, as
+an extra, the 99th percentile of days to arrest: it does not exist where more than 1 % of
+referrals are never arrested within follow-up (most points of the preset around the
+stressed baseline), and such points drop out of its fit (``n_dropped``). A quantile of the
+high-risk referrals (their 90th percentile) is left out for the same reason: the
+restricted mean measures that part of the tail at every point."""
 
 REPLICATION_KEYS: tuple[MetricKey, ...] = (
     ("time_to_arrest_p50_days", "true_risk", "H"),

@@ -7,8 +7,6 @@ exactly the long waits the model exists to show.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from scipy import stats
 
@@ -126,12 +124,28 @@ def km_restricted_mean(durations: np.ndarray, events: np.ndarray, tau_days: floa
     4.0
     """
     durations = np.asarray(durations, dtype=float)
-    survival = kaplan_meier(durations, events)
+    return float(survival_restricted_mean(fit_survival(durations, events), durations, tau_days, observable_days)[0])
+
+
+def survival_restricted_mean(survival, durations: np.ndarray, tau_days,
+                             observable_days: float | None = None) -> np.ndarray:
+    """``km_restricted_mean`` of a survival function already fitted to ``durations``
+    (``fit_survival`` or ``kaplan_meier``; None for no cases), one value (days) for each
+    horizon in ``tau_days`` (each at least 0), so that the fit behind a summary's quantiles
+    and shares serves its restricted means too."""
+    taus_days = np.atleast_1d(np.asarray(tau_days, dtype=float))
+    if (taus_days < 0).any():
+        raise ValueError(f"tau_days={tau_days!r}: a restricted mean's horizon is at least 0 days")
     if survival is None:
-        return math.nan
-    limit_days = durations.max() if observable_days is None else observable_days
-    if limit_days < tau_days and survival.probabilities[-1:].min(initial=1.0) > 0:
-        return math.nan
-    times = np.concatenate([[0.0], np.minimum(survival.quantiles, tau_days), [tau_days]])
-    levels = np.concatenate([[1.0], survival.probabilities])
-    return float(np.sum(np.diff(times) * levels))
+        return np.full(taus_days.shape, np.nan)
+    times, levels = np.asarray(survival.quantiles, dtype=float), np.asarray(survival.probabilities, dtype=float)
+    # the curve is 1 from day 0 to its first step, then each level to the next step; a step
+    # before day 0 (a negative duration) starts the area at its level
+    heights = np.concatenate([[1.0], levels])
+    out = np.empty(taus_days.shape)
+    for k, tau in enumerate(taus_days):
+        edges = np.concatenate([[0.0], np.clip(times, 0.0, tau), [tau]])
+        out[k] = np.sum(np.diff(edges) * heights)
+    limit_days = np.asarray(durations, dtype=float).max() if observable_days is None else observable_days
+    reached_zero = levels.size > 0 and levels[-1] <= 0
+    return np.where((taus_days <= limit_days) | reached_zero, out, np.nan)

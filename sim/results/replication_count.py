@@ -29,6 +29,14 @@ replication in which a quantile was never reached (NaN) leaves the mean undefine
 replication on, as in ``summarise_metrics``. Either way an output undefined after all N
 replications gets no recommendation, whatever its first few replications gave.
 
+``check_precision`` is the stopping rule of a sweep whose replications are chosen per point
+(``run.replications=auto``): after N replications, the outputs whose relative half-width
+after N is defined **decide**, and the precision is reached when at least one output decides
+and every deciding output has a confirmed recommendation. An output that cannot decide (its
+mean zero, or some replication without a value) is ignored, with a note: more replications
+cannot give a quantile a value it lacks in a replication already run, and a mean that is zero
+so far is an event too rare to be measured to a relative precision.
+
 Reference: Hoad K, Robinson S, Davies R (2010). Automated selection of the number of
 replications for a discrete-event simulation. Journal of the Operational Research Society
 61(11): 1632-1644. doi:10.1057/jors.2009.121
@@ -37,6 +45,7 @@ replications for a discrete-event simulation. Journal of the Operational Researc
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -234,3 +243,66 @@ def recommend_replications(trajectory: pd.DataFrame, precision: float = 0.05, k_
     for column in ("recommended_replications", "projected_replications"):
         out[column] = out[column].astype("Int64")  # whole replications, missing where there is none
     return out
+
+
+@dataclass(frozen=True)
+class PrecisionCheck:
+    """Whether the outputs followed reach a precision after ``replications`` (N)
+    replications: ``reached`` when at least one output decides (its relative half-width
+    after N is defined) and every deciding output has a confirmed recommendation;
+    ``deciding`` how many decide; ``recommended`` the largest recommended number of
+    replications over them (None unless reached); ``note`` which outputs fall short, or
+    reached it, and which were ignored and why."""
+
+    replications: int
+    precision: float
+    reached: bool
+    deciding: int
+    recommended: int | None
+    note: str
+
+
+def check_precision(per_rep: pd.DataFrame, precision: float, keys: Sequence[StudyKey] = DEFAULT_KEYS,
+                    level: float = 0.95, k_limit: int = 5, min_replications: int = 3,
+                    force: str | None = None) -> PrecisionCheck:
+    """The sequential stopping rule over the replications of ``per_rep`` (a
+    ``replication_metrics`` frame of one configuration, replications 0..N-1): whether the
+    outputs ``keys`` (read for ``force``, as in ``replication_trajectory``) reach a relative
+    half-width of at most ``precision`` at confidence ``level``, each confirmed over Hoad et
+    al.'s look-ahead (``recommend_replications``). Outputs whose mean is zero or undefined
+    after N cannot decide and are ignored (see the module's notes).
+
+    >>> import pandas as pd
+    >>> values = [10.0, 10.2, 9.9, 10.1, 10.0, 9.8, 10.1, 10.0]
+    >>> per_rep = pd.DataFrame({"replication": range(8), "force": "all", "region": "",
+    ...                         "metric": "m", "by": "all", "grade": "all", "value": values})
+    >>> check = check_precision(per_rep, 0.05, keys=[("m", "all", "all")])
+    >>> check.reached, check.recommended, check.deciding
+    (True, 3, 1)
+    >>> check_precision(per_rep.assign(value=0.0), 0.05, keys=[("m", "all", "all")]).note
+    'no output decides; ignored: m/all/all (mean is zero: relative half-width undefined)'
+    """
+    trajectory = replication_trajectory(per_rep, keys, level, force)
+    recommendation = recommend_replications(trajectory, precision, k_limit, min_replications)
+    replications = int(per_rep["replication"].nunique())
+    # one recommendation row per key, in the keys' order (a key's force named where it was given)
+    names = [f"{row.metric}/{row.by}/{row.grade}" + ("" if len(key) == 3 else f" ({row.force})")
+             for row, key in zip(recommendation.itertuples(index=False), keys)]
+    deciding = np.isfinite(recommendation["relative_half_width"].to_numpy(dtype=float))
+    recommended = recommendation["recommended_replications"]
+    ignored = [f"{name} ({note})" for name, note, decides in zip(names, recommendation["note"], deciding)
+               if not decides]
+    confirmed = recommended.notna()
+    short = [f"{name} ({relative:.3g})" for name, relative, decides, found
+             in zip(names, recommendation["relative_half_width"], deciding, confirmed) if decides and not found]
+    reached = bool(deciding.any()) and not short
+    if not deciding.any():
+        parts = ["no output decides"]
+    elif reached:
+        parts = [f"reached by {int(deciding.sum())} of {len(names)} outputs"]
+    else:
+        parts = [f"not reached in {replications} replications by " + ", ".join(short)]
+    if ignored:
+        parts.append("ignored: " + ", ".join(ignored))
+    largest = int(recommended[deciding].max()) if reached else None
+    return PrecisionCheck(replications, precision, reached, int(deciding.sum()), largest, "; ".join(parts))

@@ -37,8 +37,11 @@ survival curve never reaches within the run in some replication) are dropped, an
 so a large ``n_dropped`` means the fit describes the better-performing part of the design
 and understates the parameters that drive congestion. In a congested force the 99th
 percentile is often never reached (the low-risk queue does not clear within the run), and
-a summary estimate needs it in every replication: prefer a share (``share_past_18_months``)
-or a count (``cases_past_18_months``), defined at every point, when many points drop.
+a summary estimate needs it in every replication: prefer the restricted mean
+(``restricted_mean_time_to_arrest_548_days``), a Kaplan-Meier share at a fixed day
+(``share_past_18_months``, ``share_waiting_past_365_days``) or a count
+(``cases_past_18_months``), defined at every point, when many points drop. The default
+metrics (``TAIL_METRICS``) lead with these and keep the 99th percentile last, as an extra.
 
 This module is in the results layer: it works on the tidy sweep table (``sweep.parquet``,
 ``sim.io.collect``) and never runs the model or reads files.

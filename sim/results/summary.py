@@ -29,7 +29,11 @@ from .catalogue import (
     METRICS,
     OUTCOME_SHARE,
     REPLICATION_METRIC_COLUMNS,
+    RESTRICTED_MEAN_DAYS,
+    RESTRICTED_MEAN_TIME_TO_ARREST,
     ROW_COLUMNS,
+    SHARE_WAITING_DAYS,
+    SHARE_WAITING_PAST,
     STAGE_BACKLOG,
     STAGE_TIME,
     STAGE_WAIT,
@@ -41,7 +45,7 @@ from .catalogue import (
     UTILISATION,
     regions_by_force,
 )
-from .metrics import fit_survival, km_quantiles, survival_quantiles, survival_share_past
+from .metrics import fit_survival, km_quantiles, survival_quantiles, survival_restricted_mean, survival_share_past
 
 __all__ = ["SUMMARY_COLUMNS", "SUMMARY_VALUES", "RunTables", "SummaryRows", "replication_metrics", "rows_by_force",
            "summarise", "summarise_metrics", "t_interval", "t_quantile", "table_by_true_risk"]
@@ -265,22 +269,32 @@ def _time_to_arrest_rows(cfg: SimConfig, referrals: _Cases) -> list[MetricRow]:
 
 def _arrest_metrics(cases: _Cases, target_days: float | None, horizon_days: float) -> dict[str, float]:
     """Time-to-arrest metrics of ``cases`` (Kaplan-Meier, censored at follow-up), and the
-    share past ``target_days`` when a target is given."""
+    share past ``target_days`` when a target is given. The shares at fixed days, the share
+    past the target and the restricted mean stay defined however many cases are still
+    waiting (a quantile does not): each is missing only where its day lies beyond the
+    longest follow-up the run allowed these cases and the curve has not reached 0."""
     followup = cases["followup_days"]
     arrested = ~cases["censored"]
     out: dict[str, float] = {"cases": float(len(cases))}
-    survival = fit_survival(followup, arrested)  # one fit for the quantiles and the shares
+    survival = fit_survival(followup, arrested)  # one fit for the quantiles, the shares and the restricted mean
     quantiles = survival_quantiles(survival, list(TIME_TO_ARREST_QUANTILES.values()))
     for name, value in zip(TIME_TO_ARREST_QUANTILES, quantiles):
         out[TIME_TO_ARREST.name(name)] = value
     time_to_arrest = cases["time_to_arrest_days"]
     out["time_to_arrest_max_days"] = float(np.nanmax(time_to_arrest)) if arrested.any() else np.nan
     out["longest_wait_days"] = float(followup.max()) if len(followup) else np.nan
+    # a referral arriving on day a can be followed for at most horizon - a days
     observable_days = horizon_days - cases["arrival_day"].min() if len(cases) else None
-    out["share_past_18_months"] = survival_share_past(survival, followup, EIGHTEEN_MONTHS_DAYS, observable_days)[0]
+    days = [*SHARE_WAITING_DAYS.values(), EIGHTEEN_MONTHS_DAYS, *([] if target_days is None else [target_days])]
+    shares = survival_share_past(survival, followup, days, observable_days)
+    for name, share in zip(SHARE_WAITING_DAYS, shares):
+        out[SHARE_WAITING_PAST.name(name)] = share
+    out["share_past_18_months"] = shares[len(SHARE_WAITING_DAYS)]
     out["cases_past_18_months"] = float((followup > EIGHTEEN_MONTHS_DAYS).sum())
+    out[RESTRICTED_MEAN_TIME_TO_ARREST] = survival_restricted_mean(survival, followup, RESTRICTED_MEAN_DAYS,
+                                                                   observable_days)[0]
     if target_days is not None:
-        out["share_past_target"] = survival_share_past(survival, followup, target_days, observable_days)[0]
+        out["share_past_target"] = shares[-1]
     return out
 
 

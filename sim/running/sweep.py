@@ -9,6 +9,7 @@ The output folder holds::
     failed/KEY/             a point with a failed batch: point.json, error.txt
     damaged/TIME/...        files found damaged on resuming, moved aside under their own path
     sweep.parquet           every point's summary in one tidy table (``sim.io.collect``)
+    replications.parquet    every point's per-replication metrics in one tidy table
 
 KEY is a hash of the point's resolved configuration. Batches are written as they finish
 (the process holds no results; a point run whole by one task is summarised there and written
@@ -19,10 +20,21 @@ sizes and SHA-256 checksums recorded when they were written (in point.json, writ
 beside each batch): a damaged one is moved aside, reported and computed again. A batch that
 raises is recorded with its traceback and the sweep goes on; a batch whose worker died is
 resubmitted.
+
+With ``run.replications=auto`` (a ``ReplicationRule``) a point's replications come in
+batches: the rule's first batch, then one look-ahead more at a time (``batch_targets``).
+When a batch's last replication is on disk, the point's replications so far are read back
+and ``sim.results.replication_count.check_precision`` decides: the point is assembled (the
+precision reached, no output able to decide, or the maximum run) or its next batch is
+submitted. The decision depends only on the values of replications 0..N-1, which depend only
+on the seeds, so any executor, and a re-run that finds the batches on disk and takes the
+same decisions again from them, stops every point at the same N. point.json records the
+rule and its outcome (``replication_rule``), and its config says the replications run.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -39,13 +51,15 @@ from typing import Callable, Sequence
 import pandas as pd
 from tqdm import tqdm
 
-from ..config.design import DesignPoint, design_points
+from ..config.design import DesignPoint, ReplicationRule, design_points
 from ..config.schema import SimConfig
 from ..io.atomic import atomic_write, new_folder
 from ..io.points import POINT_FILE, DamagedPoint, file_problem, file_record, parquet_problem, read_point, write_point
 from ..model import run_replication
 from .regions import is_split, run_regions
 from ..results import build_results, replication_metrics
+from ..results.catalogue import REPLICATION_KEYS
+from ..results.replication_count import PrecisionCheck, check_precision, look_ahead
 from ..results.summary import summarise_metrics
 from .executors import Lost, SerialExecutor
 
@@ -114,10 +128,12 @@ def seconds_per_replication(cfg: SimConfig) -> float:
     return cases / CASES_PER_SECOND + RESULTS_SECONDS + cases / RESULTS_CASES_PER_SECOND
 
 
-def plan_tasks(todo: Sequence[tuple[DesignPoint, list[int]]], batch_seconds: float) -> list[list[Chunk]]:
+def plan_tasks(todo: Sequence[tuple[DesignPoint, list[int]]], batch_seconds: float,
+               whole_points: bool = True) -> list[list[Chunk]]:
     """Tasks of at least ``batch_seconds`` of simulation where the design allows: a point's
     missing replications in chunks of that size, and small chunks of several points packed
-    together, so that a sweep of many short points is not thousands of tiny tasks."""
+    together, so that a sweep of many short points is not thousands of tiny tasks. A chunk
+    of a point's every replication is summarised by its task if ``whole_points``."""
     tasks: list[list[Chunk]] = []
     current: list[Chunk] = []
     current_seconds = 0.0
@@ -126,7 +142,7 @@ def plan_tasks(todo: Sequence[tuple[DesignPoint, list[int]]], batch_seconds: flo
         size = max(1, math.ceil(batch_seconds / seconds_each))
         for first in range(0, len(reps), size):
             part = tuple(reps[first:first + size])
-            whole = len(part) == point.config.run.replications  # no batch of it on disk either
+            whole = whole_points and len(part) == point.config.run.replications  # no batch of it on disk either
             current.append(Chunk(point.key, point.config, part, whole=whole))
             current_seconds += seconds_each * len(part)
             if current_seconds >= batch_seconds:
@@ -135,6 +151,29 @@ def plan_tasks(todo: Sequence[tuple[DesignPoint, list[int]]], batch_seconds: flo
     if current:
         tasks.append(current)
     return tasks
+
+
+def batch_targets(rule: ReplicationRule) -> list[int]:
+    """The replications a point under ``rule`` has after each of its batches: the first
+    batch, then one look-ahead more each time (``k_limit`` up to 100 replications,
+    ``k_limit`` % beyond: a point stops at most one look-ahead after the replications that
+    confirm its precision), up to ``max_replications``.
+
+    >>> batch_targets(ReplicationRule(max_replications=30))
+    [8, 13, 18, 23, 28, 30]
+    """
+    targets = [rule.first_replications]
+    while targets[-1] < rule.max_replications:
+        step = max(1, look_ahead(targets[-1], rule.k_limit))
+        targets.append(min(rule.max_replications, targets[-1] + step))
+    return targets
+
+
+def stops(check: PrecisionCheck, rule: ReplicationRule) -> bool:
+    """Whether a point under ``rule`` is finished after the replications ``check`` judged:
+    its precision reached, no output able to decide (more replications cannot give one a
+    relative precision: see ``check_precision``), or the maximum run."""
+    return check.reached or check.deciding == 0 or check.replications >= rule.max_replications
 
 
 @dataclass
@@ -241,9 +280,10 @@ class SweepFolder:
         return str(Path(path).relative_to(self.out))
 
     def write_design(self, name: str, overrides: Sequence[str], points: Sequence[DesignPoint],
-                     sampled: Sequence[str] = ()) -> None:
+                     sampled: Sequence[str] = (), rule: ReplicationRule | None = None) -> None:
         self.out.mkdir(parents=True, exist_ok=True)
         design = {"sweep": name, "overrides": list(overrides), "sampled_parameters": list(sampled),
+                  **({"replication_rule": rule.record()} if rule is not None else {}),
                   "points": [{"point": p.key, "params": p.params} for p in points]}
         atomic_write(self.out / "design.json",
                      lambda path: path.write_text(json.dumps(design, indent=1, default=str)))
@@ -261,10 +301,12 @@ class SweepFolder:
         record = json.dumps(file_record(partial / name))
         atomic_write((partial / name).with_suffix(".json"), lambda path: path.write_text(record))
 
-    def write_failure(self, point: DesignPoint, replications: Sequence[int], error: str) -> None:
+    def write_failure(self, point: DesignPoint, replications: Sequence[int], error: str,
+                      rule: ReplicationRule | None = None) -> None:
         context = (f"design point {point.key} {json.dumps(point.params, default=str)}\n"
                    f"replications {list(replications)}\n\n{error}")
-        write_point(self.out / "failed" / point.key, point.key, point.params, point.config, None, math.nan, context)
+        write_point(self.out / "failed" / point.key, point.key, point.params, point.config, None, math.nan, context,
+                    extra={"replication_rule": rule.record()} if rule is not None else None)
 
     def tidy(self) -> None:
         """Remove the batch folder once every point's batches have been assembled."""
@@ -272,25 +314,52 @@ class SweepFolder:
         if partial.is_dir() and not any(partial.iterdir()):
             partial.rmdir()
 
-    def finish_point(self, point: DesignPoint, whole: ChunkResult | None = None) -> None:
+    def batch_metrics(self, key: str, replications: int | None = None) -> pd.DataFrame:
+        """The per-replication metrics of point ``key``'s batches on disk (those of
+        replications 0..``replications``-1 only, if given), in replication order, with the
+        ``seconds`` each replication took."""
+        batches = [batch for batch, first, _ in self.batches(key) if replications is None or first < replications]
+        metrics = pd.concat([pd.read_parquet(batch) for batch in batches], ignore_index=True)
+        if replications is not None:
+            metrics = metrics[metrics["replication"] < replications]
+        return metrics.sort_values("replication", kind="stable").reset_index(drop=True)
+
+    def check_precision(self, point: DesignPoint, rule: ReplicationRule, replications: int) -> PrecisionCheck:
+        """The rule's judgement of point ``point`` after replications 0..``replications``-1,
+        all on disk."""
+        metrics = self.batch_metrics(point.key, replications)
+        total = point.config.total_name
+        # Only the rows judged: the trajectory's grouping costs as much as the rows it is given.
+        judged = metrics[(metrics["force"] == total) & metrics["metric"].isin({key[0] for key in REPLICATION_KEYS})]
+        return check_precision(judged, rule.precision, REPLICATION_KEYS, rule.level, rule.k_limit,
+                               rule.min_replications, force=total)
+
+    def finish_point(self, point: DesignPoint, whole: ChunkResult | None = None, *,
+                     rule: ReplicationRule | None = None, check: PrecisionCheck | None = None) -> None:
         """Assemble a point whose every replication is on disk (or, ``whole``, in one task's
         result, summarised there): per-replication metrics, their summary and point.json,
-        built under a temporary name and renamed into place."""
+        built under a temporary name and renamed into place. A point whose replications
+        ``rule`` chose is assembled from the ``check.replications`` that ``check`` judged
+        enough, and point.json records the rule and the check."""
         if whole is not None:
             metrics, summary, seconds = whole.metrics, whole.summary, whole.seconds
         else:
-            batches = [batch for batch, _, _ in self.batches(point.key)]
-            metrics = pd.concat([pd.read_parquet(batch) for batch in batches], ignore_index=True)
-            metrics = metrics.sort_values("replication", kind="stable").reset_index(drop=True)
+            metrics = self.batch_metrics(point.key, None if check is None else check.replications)
             seconds = float(metrics.drop_duplicates("replication")["seconds"].sum())
             metrics = metrics.drop(columns="seconds")
             summary = summarise_metrics(metrics)
+        cfg, extra = point.config, None
+        if rule is not None and check is not None:
+            # The config of the replications run: a single run of it gives the point's summary.
+            cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, replications=check.replications))
+            extra = {"replication_rule": {**rule.record(), "precision_reached": check.reached,
+                                          "recommended_replications": check.recommended, "note": check.note}}
         building = self.out / "points" / f".tmp-{point.key}"
         shutil.rmtree(building, ignore_errors=True)
         building.mkdir(parents=True)
         metrics.to_parquet(building / "metrics.parquet", index=False)
-        write_point(building, point.key, point.params, point.config, summary, seconds,
-                    other_files=["metrics.parquet"])
+        write_point(building, point.key, point.params, cfg, summary, seconds,
+                    other_files=["metrics.parquet"], extra=extra)
         final = self.point_dir(point.key)
         shutil.rmtree(final, ignore_errors=True)
         os.replace(building, final)
@@ -317,10 +386,11 @@ def _to_stderr(message: str) -> None:
 
 
 def _run_tasks(executor, tasks: Sequence[list[Chunk]], handle) -> None:
-    """Submit every task and hand each finished task's results to ``handle``. A task lost
-    with its worker is resubmitted; one lost ``MAX_ATTEMPTS`` times is then run alone, so a
-    task that kills its worker every time (running out of memory, say) cannot use up the
-    attempts of the tasks that shared a process pool with it. Lost while alone, it fails."""
+    """Submit every task and hand each finished task's results to ``handle``, which may
+    return further tasks (a point's next batch), submitted at once. A task lost with its
+    worker is resubmitted; one lost ``MAX_ATTEMPTS`` times is then run alone, so a task that
+    kills its worker every time (running out of memory, say) cannot use up the attempts of
+    the tasks that shared a process pool with it. Lost while alone, it fails."""
     attempts = {id(task): 0 for task in tasks}
     pending = {executor.submit(run_chunks, task): task for task in tasks}
     suspects: list[list[Chunk]] = []
@@ -338,35 +408,48 @@ def _run_tasks(executor, tasks: Sequence[list[Chunk]], handle) -> None:
                 attempts[id(task)] += 1
                 if id(task) in alone:
                     why = f"its worker died {attempts[id(task)]} times, the last time running alone: {exc}"
+                    alone.discard(id(task))  # done with: a later task may be given its id
                     handle([ChunkResult(chunk.key, chunk.replications, None, 0.0, why) for chunk in task])
                 elif attempts[id(task)] < MAX_ATTEMPTS:
                     pending[executor.submit(run_chunks, task)] = task
                 else:
                     suspects.append(task)
                 continue
-            handle(results)
+            alone.discard(id(task))
+            more = handle(results)
+            for new in more or ():
+                attempts[id(new)] = 0
+                pending[executor.submit(run_chunks, new)] = new
+            if more:
+                break  # wait on the new tasks too, not only on those already pending
 
 
 def run_sweep(name: str, overrides: Sequence[str] = (), out: str | Path = "outputs/sweep", executor=None,
               progress: bool = True, batch_seconds: float | None = None, design=None,
-              report: Callable[[str], None] | None = None) -> SweepOutcome:
+              report: Callable[[str], None] | None = None,
+              replications: ReplicationRule | None = None) -> SweepOutcome:
     """Run sweep ``name`` (``configs/sweep/NAME.yaml``) with ``overrides`` into ``out``.
     Every design point is validated before anything runs (``design``: the
-    ``design_points(name, overrides)`` already built); points already finished in ``out``
-    are skipped, and a point's finished batches are kept, once their files are checked
-    whole against the sizes and checksums recorded with them. A damaged point or batch is
-    moved into ``out/damaged/TIME/``, reported to ``report`` (one line; by default on
-    stderr) and computed again. Ends by collecting ``sweep.parquet`` (``sim.io.collect``)."""
+    ``design_points(name, overrides, replications)`` already built); points already
+    finished in ``out`` are skipped, and a point's finished batches are kept, once their
+    files are checked whole against the sizes and checksums recorded with them. A damaged
+    point or batch is moved into ``out/damaged/TIME/``, reported to ``report`` (one line; by
+    default on stderr) and computed again. With ``run.replications=auto`` in ``overrides``,
+    each point's replications are chosen by ``replications`` (default
+    ``ReplicationRule()``; see the module's notes). Ends by collecting ``sweep.parquet`` and
+    ``replications.parquet`` (``sim.io.collect``)."""
     from ..io.collect import collect
 
     started = time.perf_counter()
-    spec, points = design if design is not None else design_points(name, overrides)
+    spec, points = design if design is not None else design_points(name, overrides, replications)
+    rule = spec.replications
     folder = SweepFolder(out, report)
-    folder.write_design(name, overrides, points, [r[0] for r in spec.sample.ranges] if spec.sample else ())
-    todo, already_done = _missing_replications(folder, points)
-    tally = _SweepTally(folder, {p.key: p for p in points}, todo)
-    todo = _assemble_points_already_run(folder, todo)
-    tasks = plan_tasks(todo, spec.batch_seconds if batch_seconds is None else batch_seconds)
+    folder.write_design(name, overrides, points, [r[0] for r in spec.sample.ranges] if spec.sample else (), rule)
+    todo, already_done, targets = _missing_replications(folder, points, rule)
+    seconds = spec.batch_seconds if batch_seconds is None else batch_seconds
+    tally = _SweepTally(folder, {p.key: p for p in points}, todo, rule, targets, seconds)
+    todo = _assemble_points_already_run(folder, todo, rule, targets)
+    tasks = plan_tasks(todo, seconds, whole_points=rule is None)
     executor = executor or SerialExecutor()
     bar = tqdm(total=sum(len(reps) for _, reps in todo), desc=f"sweep {name}", unit="rep",
                disable=not progress or None)
@@ -384,28 +467,48 @@ def run_sweep(name: str, overrides: Sequence[str] = (), out: str | Path = "outpu
                         tally.replications_run, time.perf_counter() - started, folder.damaged)
 
 
-def _missing_replications(folder: SweepFolder,
-                          points: Sequence[DesignPoint]) -> tuple[list[tuple[DesignPoint, list[int]]], int]:
+def _missing_replications(folder: SweepFolder, points: Sequence[DesignPoint], rule: ReplicationRule | None
+                          ) -> tuple[list[tuple[DesignPoint, list[int]]], int, dict[str, int]]:
     """Each unfinished point with the replications it has no whole batch of on disk yet,
-    and how many points are already finished (and whole)."""
-    todo, already_done = [], 0
+    how many points are already finished (and whole), and the replications each unfinished
+    point is to have before it is judged (all of ``run.replications`` without a ``rule``)."""
+    todo, already_done, targets = [], 0, {}
     for point in points:
         folder.check_failure(point.key)
         if folder.done(point.key):
             already_done += 1
             continue
         have = folder.finished_replications(point.key)
-        todo.append((point, [r for r in range(point.config.run.replications) if r not in have]))
-    return todo, already_done
+        target = point.config.run.replications if rule is None else _resumed_target(folder, point, rule, have)
+        targets[point.key] = target
+        todo.append((point, [r for r in range(target) if r not in have]))
+    return todo, already_done, targets
 
 
-def _assemble_points_already_run(folder: SweepFolder,
-                                 todo: list[tuple[DesignPoint, list[int]]]) -> list[tuple[DesignPoint, list[int]]]:
-    """Assemble the points whose every batch was written before an interruption; the rest
-    of ``todo``, which still has replications to run."""
+def _resumed_target(folder: SweepFolder, point: DesignPoint, rule: ReplicationRule, have: set[int]) -> int:
+    """The batch a point under ``rule`` was at when its sweep stopped: its batches on disk
+    judged again, one after another, as they were when they finished (the judgement depends
+    only on their values), up to the first batch not all on disk or the one that ends it."""
+    targets = batch_targets(rule)
+    for target in targets:
+        if not have.issuperset(range(target)) or stops(folder.check_precision(point, rule, target), rule):
+            return target
+    return targets[-1]
+
+
+def _assemble_points_already_run(folder: SweepFolder, todo: list[tuple[DesignPoint, list[int]]],
+                                 rule: ReplicationRule | None = None,
+                                 targets: dict[str, int] | None = None) -> list[tuple[DesignPoint, list[int]]]:
+    """Assemble the points whose every batch was written before an interruption (under a
+    ``rule``: every batch up to the one that ended it, at ``targets``); the rest of
+    ``todo``, which still has replications to run."""
     for point, reps in todo:
         if not reps:
-            folder.finish_point(point)
+            if rule is None:
+                folder.finish_point(point)
+            else:
+                check = folder.check_precision(point, rule, targets[point.key])
+                folder.finish_point(point, rule=rule, check=check)
     return [(point, reps) for point, reps in todo if reps]
 
 
@@ -415,38 +518,60 @@ class _SweepTally:
     replication is in, and a chunk that failed is recorded."""
 
     def __init__(self, folder: SweepFolder, by_key: dict[str, DesignPoint],
-                 todo: Sequence[tuple[DesignPoint, list[int]]]):
+                 todo: Sequence[tuple[DesignPoint, list[int]]], rule: ReplicationRule | None = None,
+                 targets: dict[str, int] | None = None, batch_seconds: float = 1.0):
         self.folder, self.by_key = folder, by_key
         self.remaining = {point.key: set(reps) for point, reps in todo}
         self.completed = sum(1 for reps in self.remaining.values() if not reps)
         self.failed: dict[str, str] = {}
         self.replications_run = 0
+        self.rule, self.targets, self.batch_seconds = rule, dict(targets or {}), batch_seconds
 
     def handler(self, bar: tqdm):
-        """The callback ``_run_tasks`` hands each finished task's results to."""
+        """The callback ``_run_tasks`` hands each finished task's results to; it returns
+        the tasks of the points' next batches, if any."""
 
-        def handle(results: list[ChunkResult]) -> None:
+        def handle(results: list[ChunkResult]) -> list[list[Chunk]]:
+            more: list[tuple[DesignPoint, list[int]]] = []
             for result in results:
                 bar.update(len(result.replications))
-                self.record(result)
+                more += self.record(result)
+            if more:
+                bar.total += sum(len(reps) for _, reps in more)
+                bar.refresh()
+            return plan_tasks(more, self.batch_seconds, whole_points=False) if more else []
 
         return handle
 
-    def record(self, result: ChunkResult) -> None:
-        """Write one chunk's result, and assemble its point if it was the last one missing."""
+    def record(self, result: ChunkResult) -> list[tuple[DesignPoint, list[int]]]:
+        """Write one chunk's result, and assemble its point if it was the last one missing,
+        or, under a rule that wants more, return the point's next batch."""
         point = self.by_key[result.key]
         if result.error is not None:
             self.failed[result.key] = result.error
-            self.folder.write_failure(point, result.replications, result.error)
-            return
+            self.folder.write_failure(point, result.replications, result.error, self.rule)
+            return []
         self.replications_run += len(result.replications)
         self.remaining[result.key] -= set(result.replications)
         finished = not self.remaining[result.key] and result.key not in self.failed
         if result.summary is not None and finished:
             self.folder.finish_point(point, whole=result)  # no batch file to write and read back
             self.completed += 1
-            return
+            return []
         self.folder.write_chunk(result)
-        if finished:
+        if not finished:
+            return []
+        if self.rule is None:
             self.folder.finish_point(point)
             self.completed += 1
+            return []
+        target = self.targets[point.key]
+        check = self.folder.check_precision(point, self.rule, target)
+        if stops(check, self.rule):
+            self.folder.finish_point(point, rule=self.rule, check=check)
+            self.completed += 1
+            return []
+        following = next(n for n in batch_targets(self.rule) if n > target)
+        self.targets[point.key] = following
+        self.remaining[point.key] = set(range(target, following))
+        return [(point, list(range(target, following)))]
