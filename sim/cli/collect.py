@@ -52,8 +52,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     for status in ("failed", "missing"):
         for key in points.loc[points["status"] == status, "point"]:
             print(f"  {status}: {key}")
-    if design_problem(folder) is None:  # the sampled parameters are read from the design
+    if design_problem(folder) is None:  # the sampled or uncertain parameters are read from the design
         write_sensitivity_outputs(folder)
+        write_uncertainty_outputs(folder)
     if damaged:
         raise SystemExit(1)
 
@@ -71,3 +72,31 @@ def write_sensitivity_outputs(sweep_folder: str | Path) -> None:
 
     save_figures(folder, {"tornado.png": tornado_plot(indices)})
     print(f"wrote {folder / 'sensitivity.csv'} and figures/tornado.png")
+
+
+def write_uncertainty_outputs(sweep_folder: str | Path) -> None:
+    """For a two-level sweep over uncertain parameters: uncertainty.csv, benefit.csv when
+    scenarios are compared, and each scenario's benefit in words for the headline rows of
+    the whole region (or the single force)."""
+    import pandas as pd
+
+    from ..io.analysis_folders import write_uncertainty_tables
+    from ..results.catalogue import HEADLINE
+    from ..results.sensitivity import total_force
+
+    folder = Path(sweep_folder)
+    written = write_uncertainty_tables(folder)
+    if written is None:
+        return
+    _, benefit = written
+    print(f"wrote {folder / 'uncertainty.csv'}" + (" and benefit.csv" if benefit is not None else ""))
+    if benefit is None:
+        return
+    force = total_force(benefit)
+    for metric, by, grade in HEADLINE:
+        for scenario in pd.unique(benefit["scenario"]):
+            rows = benefit[(benefit["force"] == force) & (benefit["metric"] == metric) & (benefit["by"] == by)
+                           & (benefit["grade"] == grade) & (benefit["scenario"] == scenario)]
+            for sentence in rows["sentence"]:
+                if sentence:
+                    print(f"  {sentence}")

@@ -10,7 +10,7 @@ from typing import Sequence
 
 from ..errors import ConfigError
 from ..running.executors import CONNECT_TIMEOUT_SECONDS
-from .collect import write_sensitivity_outputs
+from .collect import write_sensitivity_outputs, write_uncertainty_outputs
 from .common import Parser, claim_output_folder, command
 
 MAX_WORKERS = 1024
@@ -80,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"  failed: {folder}/failed/{key}/error.txt", file=sys.stderr)
     print(f"wrote {folder}/sweep.parquet and {folder}/replications.parquet")
     write_sensitivity_outputs(folder)
+    write_uncertainty_outputs(folder)
     if outcome.failed:
         raise SystemExit(1)
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..config.schema import SimConfig
 from ..results.comparison import Comparison
+from ..results.input_uncertainty import benefit_under_uncertainty, input_uncertainty
 from ..results.sensitivity import regression_indices
 from .atomic import atomic_write
 from .manifest import manifest, provenance, replication_study_manifest, write_manifest
@@ -145,3 +146,34 @@ def write_sensitivity_table(sweep_folder: str | Path) -> pd.DataFrame | None:
     indices = regression_indices(table, sampled)
     atomic_write(folder / "sensitivity.csv", lambda tmp: indices.to_csv(tmp, index=False))
     return indices
+
+
+def write_uncertainty_tables(sweep_folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame | None] | None:
+    """For a collected two-level sweep (``uncertain_parameters`` in its ``design.json``): each
+    metric row's estimate over the parameters' uncertainty and its variance split
+    (``uncertainty.csv``, ``sim.results.input_uncertainty.input_uncertainty``) and, when the
+    grid runs ``baseline`` beside other scenarios, each one's benefit over the samples
+    (``benefit.csv``, ``benefit_under_uncertainty``), from ``replications.parquet``. Both
+    written in the folder and returned (the second None without scenarios to compare);
+    None, and nothing written, for another sweep or one without a finished point."""
+    folder = Path(sweep_folder)
+    design = folder / "design.json"
+    uncertain = json.loads(design.read_text()).get("uncertain_parameters") if design.is_file() else None
+    table_file = folder / "replications.parquet"
+    if not uncertain or not table_file.is_file():
+        return None
+    per_rep = pd.read_parquet(table_file)
+    if per_rep.empty:
+        return None
+    drawn = [key for key in uncertain if key != "run.seed"]
+    words = (" and ".join(drawn) if len(drawn) <= 2 else
+             f"its {len(drawn)} uncertain parameters")
+    summary = input_uncertainty(per_rep, uncertain)
+    atomic_write(folder / "uncertainty.csv", lambda tmp: summary.to_csv(tmp, index=False))
+    scenarios = list(pd.unique(per_rep["scenario"].astype(str))) if "scenario" in per_rep.columns else []
+    if "baseline" not in scenarios or len(scenarios) < 2:
+        return summary, None
+    benefit = pd.concat([benefit_under_uncertainty(per_rep, uncertain, name, "baseline", parameter_words=words)
+                         for name in scenarios if name != "baseline"], ignore_index=True)
+    atomic_write(folder / "benefit.csv", lambda tmp: benefit.to_csv(tmp, index=False))
+    return summary, benefit

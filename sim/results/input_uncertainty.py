@@ -32,6 +32,7 @@ for each metric row:
   ``input / (input + simulation / n)``, with ``n`` the mean replications a sample. Near 1,
   more replications would not narrow the range: only better knowledge of the parameters
   would. Near 0, the range is mostly simulation noise, and more replications would narrow it.
+  Missing where the metric does not vary at all (every value the same).
 
 ``benefit_under_uncertainty`` pairs two scenarios' runs at the same outer samples (the same
 parameters and seeds: common random numbers) and asks whether a scenario's benefit survives

@@ -280,9 +280,11 @@ class SweepFolder:
         return str(Path(path).relative_to(self.out))
 
     def write_design(self, name: str, overrides: Sequence[str], points: Sequence[DesignPoint],
-                     sampled: Sequence[str] = (), rule: ReplicationRule | None = None) -> None:
+                     sampled: Sequence[str] = (), rule: ReplicationRule | None = None,
+                     uncertain: Sequence[str] = ()) -> None:
         self.out.mkdir(parents=True, exist_ok=True)
         design = {"sweep": name, "overrides": list(overrides), "sampled_parameters": list(sampled),
+                  **({"uncertain_parameters": list(uncertain)} if uncertain else {}),
                   **({"replication_rule": rule.record()} if rule is not None else {}),
                   "points": [{"point": p.key, "params": p.params} for p in points]}
         atomic_write(self.out / "design.json",
@@ -444,7 +446,8 @@ def run_sweep(name: str, overrides: Sequence[str] = (), out: str | Path = "outpu
     spec, points = design if design is not None else design_points(name, overrides, replications)
     rule = spec.replications
     folder = SweepFolder(out, report)
-    folder.write_design(name, overrides, points, [r[0] for r in spec.sample.ranges] if spec.sample else (), rule)
+    folder.write_design(name, overrides, points, [r[0] for r in spec.sample.ranges] if spec.sample else (), rule,
+                        uncertain=spec.uncertainty.keys if spec.uncertainty else ())
     todo, already_done, targets = _missing_replications(folder, points, rule)
     seconds = spec.batch_seconds if batch_seconds is None else batch_seconds
     tally = _SweepTally(folder, {p.key: p for p in points}, todo, rule, targets, seconds)
