@@ -154,6 +154,8 @@ def _read_design(path: Path) -> list[dict] | None:
     sampled = design.get("sampled_parameters", [])
     if not (isinstance(sampled, list) and all(isinstance(name, str) for name in sampled)):
         raise _DamagedDesign(f"not a sweep design ('sampled_parameters' is {sampled!r})")
+    if not isinstance(design.get("sample", {}), dict):
+        raise _DamagedDesign(f"not a sweep design ('sample' is {design['sample']!r})")
     return points
 
 

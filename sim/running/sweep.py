@@ -39,7 +39,7 @@ from typing import Callable, Sequence
 import pandas as pd
 from tqdm import tqdm
 
-from ..config.design import DesignPoint, design_points
+from ..config.design import DesignPoint, SampleSpec, design_points
 from ..config.schema import SimConfig
 from ..io.atomic import atomic_write, new_folder
 from ..io.points import POINT_FILE, DamagedPoint, file_problem, file_record, parquet_problem, read_point, write_point
@@ -241,9 +241,14 @@ class SweepFolder:
         return str(Path(path).relative_to(self.out))
 
     def write_design(self, name: str, overrides: Sequence[str], points: Sequence[DesignPoint],
-                     sampled: Sequence[str] = ()) -> None:
+                     sample: SampleSpec | None = None) -> None:
+        """``design.json``: the sweep, its overrides, the sampled design (its parameters, and
+        the ``sweep.sample`` block that draws it again for the analysis) and every point in
+        the design's order."""
         self.out.mkdir(parents=True, exist_ok=True)
-        design = {"sweep": name, "overrides": list(overrides), "sampled_parameters": list(sampled),
+        design = {"sweep": name, "overrides": list(overrides),
+                  "sampled_parameters": sample.names if sample is not None else [],
+                  **({"sample": sample.as_block()} if sample is not None else {}),
                   "points": [{"point": p.key, "params": p.params} for p in points]}
         atomic_write(self.out / "design.json",
                      lambda path: path.write_text(json.dumps(design, indent=1, default=str)))
@@ -362,7 +367,7 @@ def run_sweep(name: str, overrides: Sequence[str] = (), out: str | Path = "outpu
     started = time.perf_counter()
     spec, points = design if design is not None else design_points(name, overrides)
     folder = SweepFolder(out, report)
-    folder.write_design(name, overrides, points, [r[0] for r in spec.sample.ranges] if spec.sample else ())
+    folder.write_design(name, overrides, points, spec.sample)
     todo, already_done = _missing_replications(folder, points)
     tally = _SweepTally(folder, {p.key: p for p in points}, todo)
     todo = _assemble_points_already_run(folder, todo)
