@@ -22,7 +22,8 @@ from sim.domain import DAYS_PER_MONTH, EIGHTEEN_MONTHS_DAYS, GRADES  # noqa: E40
 from sim.results import Results  # noqa: E402
 from sim.results.catalogue import HEADLINE, REPLICATION_KEYS, TAIL_METRICS, metric  # noqa: E402
 from sim.results.comparison import headline_differences  # noqa: E402
-from sim.results.sensitivity import regression_indices  # noqa: E402
+from sim.config.design import sample_spec, sample_values  # noqa: E402
+from sim.results.sensitivity import regression_indices, sensitivity_indices  # noqa: E402
 from sim.results.warmup import welch  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -335,10 +336,21 @@ def _analysis_figures(res):
     sweep = pd.DataFrame([{"point": f"p{i}", "status": "ok", "a": xi[0], "b": xi[1], "force": "f",
                            "metric": "backlog_at_end", "by": "all", "grade": "all",
                            "estimate": 3 * xi[0] - xi[1] + rng.normal(0, 0.1)} for i, xi in enumerate(x)])
+    variance = {}
+    for method, size in (("saltelli", {"base_samples": 32}), ("morris", {"trajectories": 8})):
+        spec = sample_spec({"method": method, "seed": 2, **size, "ranges": {"staffing.investigators": [16.0, 24.0],
+                                                                            "demand.referrals_per_month": [40.0, 60.0]}})
+        design = pd.DataFrame([{"point": f"p{i}", "status": "ok", **row, "force": "f", "metric": "backlog_at_end",
+                                "by": "all", "grade": "all",
+                                "estimate": 5 * row["demand.referrals_per_month"] - row["staffing.investigators"] ** 2}
+                               for i, row in enumerate(sample_values(spec))])
+        variance[method] = sensitivity_indices(design, spec, [("backlog_at_end", "all", "all")], resamples=20)
     return {"replications": plots.replications_plot(trajectory),
             "warmup": plots.warmup_plot(welch(res.timeseries, windows_days=(7, 30)), 30.0),
             "tornado": plots.tornado_plot(regression_indices(sweep, ["a", "b"], [("backlog_at_end", "all", "all")],
-                                                             resamples=20))}
+                                                             resamples=20)),
+            "sobol": plots.sobol_plot(variance["saltelli"]),
+            "morris": plots.morris_plot(variance["morris"])}
 
 
 @pytest.fixture(scope="module")
@@ -365,7 +377,7 @@ def _laid_out(fig):
 
 
 FIGURES = ("survival", "survival_by_grade", "survival_misgraded", "wip", "where_the_time_goes",
-           "survival_comparison", "forest", "replications", "warmup", "tornado")
+           "survival_comparison", "forest", "replications", "warmup", "tornado", "sobol", "morris")
 
 
 def _drawn_points(line: Line2D, ax) -> np.ndarray:

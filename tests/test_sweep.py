@@ -29,7 +29,16 @@ import sim.running.sweep
 from sim.io.collect import TIMING_COLUMNS, collect, status_counts
 from sim.config.load import load_config
 from sim.errors import ConfigError
-from sim.config.design import SampleSpec, _sample_spec, config_hash, design_points, multirun_points, read_spec, sample_values
+from sim.config.design import (
+                                SampleSpec,
+                                _sample_spec,
+                                config_hash,
+                                design_points,
+                                multirun_points,
+                                read_spec,
+                                sample_values,
+                                unit_sample,
+)
 from sim.domain import GRADES
 from sim.results.catalogue import RESTRICTED_MEAN_DAYS, RESTRICTED_MEAN_TIME_TO_ARREST, SHARE_WAITING_DAYS, SHARE_WAITING_PAST
 from sim.running.executors import DaskExecutor, LocalExecutor, Lost
@@ -565,6 +574,23 @@ def test_sampled_design_is_reproducible_and_respects_ranges():
 @pytest.mark.parametrize("block,key,text", [
     ({"method": "sobol", "points": 48, "ranges": {"a.b": [0, 1]}}, "sweep.sample.points", "power of two"),
     ({"method": "grid", "ranges": {"a.b": [0, 1]}}, "sweep.sample.method", "lhs, sobol"),
+    ({"method": "saltelli", "base_samples": 48, "ranges": {"a.b": [0, 1]}}, "sweep.sample.base_samples",
+     "a power of two"),
+    ({"method": "saltelli", "base_samples": 1, "ranges": {"a.b": [0, 1]}}, "sweep.sample.base_samples", ">= 2"),
+    ({"method": "saltelli", "points": 64, "ranges": {"a.b": [0, 1]}}, "sweep.sample.points",
+     "not a key of method saltelli"),
+    ({"method": "morris", "levels": 3, "ranges": {"a.b": [0, 1]}}, "sweep.sample.levels", "even"),
+    ({"method": "morris", "levels": 0, "ranges": {"a.b": [0, 1]}}, "sweep.sample.levels", ">= 2"),
+    ({"method": "morris", "trajectories": 1, "ranges": {"a.b": [0, 1]}}, "sweep.sample.trajectories", ">= 2"),
+    ({"method": "morris", "trajectories": 2.5, "ranges": {"a.b": [0, 1]}}, "sweep.sample.trajectories",
+     "whole number"),
+    ({"method": "morris", "trajectories": 10, "candidates": 5, "ranges": {"a.b": [0, 1]}},
+     "sweep.sample.candidates", ">= 11"),
+    ({"method": "morris", "seed": 0, "ranges": {"a.b": [0, 1]}}, "sweep.sample.seed", "from 1"),
+    ({"method": "lhs", "seed": -1, "ranges": {"a.b": [0, 1]}}, "sweep.sample.seed", "from 0"),
+    ({"method": "lhs", "trajectories": 4, "ranges": {"a.b": [0, 1]}}, "sweep.sample.trajectories",
+     "not a key of method lhs"),
+    ({"method": "sobol", "levels": 4, "ranges": {"a.b": [0, 1]}}, "sweep.sample.levels", "not a key of method sobol"),
     ({"points": 1, "ranges": {"a.b": [0, 1]}}, "sweep.sample.points", ">= 2"),
     ({"ranges": {"a.b": [3, 1]}}, "sweep.sample.ranges.a.b", "low < high"),
     ({"ranges": {}}, "sweep.sample.ranges", "at least one"),
@@ -573,9 +599,62 @@ def test_sampled_design_is_reproducible_and_respects_ranges():
 def test_bad_sample_blocks_are_refused(block, key, text):
     with pytest.raises(ConfigError) as exc:
         _sample_spec(block)
-    assert exc.value.key == key and text in str(exc.value)
+    assert exc.value.key == key and text in str(exc.value) and "\n" not in str(exc.value)
     assert _sample_spec({"method": "sobol", "points": 64, "ranges": {"a.b": [0, 1]}}).points == 64
 
+
+@pytest.mark.parametrize("block, points", [
+    ({"method": "lhs", "points": 40, "seed": 3, "ranges": {"a.b": [0, 1], "c.d": [0.5, 2.0]}}, 40),
+    ({"method": "saltelli", "base_samples": 16, "ranges": {"a.b": [0, 1], "c.d": [0.5, 2.0]}}, 16 * 4),
+    ({"method": "morris", "trajectories": 5, "levels": 6, "seed": 2, "ranges": {"a.b": [0, 1], "c.d": [0.5, 2.0]}},
+     5 * 3),
+    ({"method": "morris", "trajectories": 4, "candidates": 20, "seed": 2, "ranges": {"a.b": [0, 4]}}, 4 * 2),
+])
+def test_a_sample_block_recorded_gives_the_same_design(block, points):
+    """``design.json`` records ``SampleSpec.as_block()``: read back, it is the same spec, and
+    draws the same rows (the analysis draws them again from it)."""
+    spec = _sample_spec(block)
+    assert spec.points == points == len(sample_values(spec))
+    again = _sample_spec(json.loads(json.dumps(spec.as_block())))
+    assert again == spec and sample_values(again) == sample_values(spec)
+    for row in sample_values(spec):  # whole numbers stay whole, the others floats
+        assert isinstance(row["a.b"], int) and isinstance(row.get("c.d", 0.5), float)
+
+
+def test_a_morris_design_moves_one_parameter_a_step_at_a_time():
+    spec = _sample_spec({"method": "morris", "trajectories": 6, "levels": 4, "seed": 5,
+                         "ranges": {"a.b": [0.0, 3.0], "c.d": [10.0, 13.0], "e.f": [1.0, 4.0]}})
+    unit = unit_sample(spec)
+    assert unit.shape == (6 * 4, 3)
+    assert set(np.round(unit.ravel(), 12)) <= {0.0, round(1 / 3, 12), round(2 / 3, 12), 1.0}
+    for trajectory in unit.reshape(6, 4, 3):
+        steps = np.diff(trajectory, axis=0)
+        assert ((np.abs(steps) > 1e-12).sum(axis=1) == 1).all()  # one parameter a step
+        assert np.allclose(np.abs(steps[np.abs(steps) > 1e-12]), 2 / 3)  # of levels / (2 (levels - 1))
+        assert sorted(np.argmax(np.abs(steps), axis=1)) == [0, 1, 2]  # each parameter once
+
+
+def test_sample_overrides_change_the_design_not_the_configuration(tmp_path, monkeypatch):
+    spec, points = design_points("sensitivity_morris", ["sweep.sample.trajectories=2", "sweep.sample.seed=3",
+                                                        "sweep.sample.ranges.staffing.investigators=[18, 20]"])
+    assert spec.sample.trajectories == 2 and spec.sample.seed == 3 and len(points) <= 2 * 13
+    assert dict((k, (lo, hi)) for k, lo, hi, _ in spec.sample.ranges)["staffing.investigators"] == (18, 20)
+    assert {p.params["staffing.investigators"] for p in points} <= {18, 19, 20}
+    with pytest.raises(ConfigError) as exc:
+        design_points("smoke", ["sweep.sample.seed=2"])
+    assert exc.value.key == "sweep.sample.seed" and "no sweep.sample block" in str(exc.value)
+    with pytest.raises(ConfigError) as exc:
+        design_points("sensitivity_morris", ["sweep.sample.levels=5"])
+    assert exc.value.key == "sweep.sample.levels"
+
+
+def test_a_saltelli_or_morris_design_is_not_crossed_with_a_grid(tmp_path, monkeypatch):
+    _sweep_folder(tmp_path, monkeypatch, "crossed",
+                  "hydra:\n  sweeper:\n    params:\n      run.seed: 1,2\n"
+                  "sweep:\n  sample:\n    method: morris\n    ranges:\n      staffing.investigators: [16, 24]\n")
+    with pytest.raises(ConfigError) as exc:
+        read_spec("crossed")
+    assert exc.value.key == "hydra.sweeper.params" and "cannot be crossed with a grid" in str(exc.value)
 
 def _sweep_folder(tmp_path, monkeypatch, name: str, text: str) -> None:
     (tmp_path / "sweep").mkdir(exist_ok=True)

@@ -60,18 +60,22 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def write_sensitivity_outputs(sweep_folder: str | Path) -> None:
-    """For a sweep over a sampled design: regression sensitivity indices of the tail metrics
-    (sensitivity.csv) and their tornado plot (figures/tornado.png)."""
+    """For a sweep over a sampled design: the sensitivity indices of the tail metrics its
+    design supports (sensitivity.csv) and their figures: figures/tornado.png (regression),
+    figures/sobol.png (Sobol' S1 and ST), figures/morris.png (Morris mu*-sigma plane)."""
     from ..io.analysis_folders import write_sensitivity_table
 
     folder = Path(sweep_folder)
     indices = write_sensitivity_table(folder)
     if indices is None:
         return
-    from ..present.plots import tornado_plot
+    from ..present.plots import morris_plot, sobol_plot, tornado_plot
 
-    save_figures(folder, {"tornado.png": tornado_plot(indices)})
-    print(f"wrote {folder / 'sensitivity.csv'} and figures/tornado.png")
+    drawn = {"regression": ("tornado.png", tornado_plot), "sobol": ("sobol.png", sobol_plot),
+             "morris": ("morris.png", morris_plot)}
+    figures = {name: draw(indices) for method, (name, draw) in drawn.items() if (indices["method"] == method).any()}
+    save_figures(folder, figures)
+    print(f"wrote {folder / 'sensitivity.csv'} and {', '.join(f'figures/{name}' for name in figures)}")
 
 
 def write_uncertainty_outputs(sweep_folder: str | Path) -> None:

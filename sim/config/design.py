@@ -3,10 +3,13 @@
 A sweep file (``configs/sweep/NAME.yaml``) is an ordinary config overlay (``casesim -m
 +sweep=NAME`` uses it with Hydra's own sweeper) whose ``hydra.sweeper.params`` list a grid in
 Hydra's sweep syntax (``16,20,24``, ``range(10,30,5)``), and whose optional ``sweep:`` block
-asks for a sampled design over parameter ranges (Latin hypercube or Sobol, from
-``scipy.stats.qmc``) or draws of uncertain parameters from their distributions (a two-level
-design: ``sweep.uncertainty``, ``sim.config.uncertainty``), and sets the sweep runner's batch
-size. ``casesim-sweep`` composes the
+asks for a sampled design over parameter ranges and sets the sweep runner's batch size. A
+sampled design is a Latin hypercube (``lhs``) or a scrambled Sobol' sequence (``sobol``), both
+from ``scipy.stats.qmc`` and analysed by regression; Saltelli's scheme for Sobol' indices
+(``saltelli``) or Morris' elementary-effect trajectories (``morris``), both drawn by SALib
+(Herman & Usher 2017) and analysed by it (``sim.results.sensitivity``). A two-level design
+draws uncertain parameters from their distributions instead (``sweep.uncertainty``,
+``sim.config.uncertainty``). ``casesim-sweep`` composes the
 base configuration once (once per combination of config-group choices in the grid), then
 builds each design point by merging its values into that base with OmegaConf: no fresh
 compose per point. Like the rest of the loader, this module may use Hydra and OmegaConf; the
@@ -22,6 +25,7 @@ else (``casesim``, a multirun) ``auto`` is refused by the loader.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import functools
@@ -39,7 +43,20 @@ from .load import CONFIG_DIR, build_config, compose_mapping
 from .schema import SimConfig
 from .uncertainty import SEED_KEY, UncertaintySpec, outer_samples, uncertainty_spec
 
-SAMPLE_METHODS = ("lhs", "sobol")
+SAMPLE_METHODS = ("lhs", "sobol", "saltelli", "morris")
+"""The sampled designs: ``lhs`` a Latin hypercube and ``sobol`` a scrambled Sobol' sequence
+(``scipy.stats.qmc``: space-filling points for regression indices); ``saltelli`` the
+Saltelli/Sobol' scheme whose points give Sobol' first-order and total indices, and ``morris``
+Morris' one-at-a-time trajectories whose points give elementary effects (both ``SALib``)."""
+
+_SIZE_KEYS = {"lhs": ("points",), "sobol": ("points",), "saltelli": ("base_samples",),
+              "morris": ("trajectories", "levels", "candidates")}
+"""The keys that size each method's design, besides ``method``, ``seed`` and ``ranges``."""
+_COMMON_KEYS = ("method", "seed", "ranges")
+MAX_SEED = 2**32 - 1  # the most numpy's legacy generator takes, which older SALib releases seed
+_BOUNDARY = 1e-9  # a unit value this close below a whole-number boundary counts as on it
+MAX_DESIGN_POINTS = 1_000_000
+MAX_CANDIDATES = 1_000
 AUTO = "auto"
 """The value of ``run.replications`` that asks a sweep to choose each point's replications."""
 MAX_AUTO_REPLICATIONS = limits.REPLICATIONS.value
@@ -106,13 +123,39 @@ def asks_auto(overrides: Sequence[str]) -> bool:
 
 @dataclass(frozen=True)
 class SampleSpec:
-    """A sampled design: ``points`` draws of the parameters in ``ranges`` (dotted key ->
-    [low, high]; a range whose ends are both whole numbers is sampled as whole numbers)."""
+    """A sampled design of ``points`` rows over the parameters in ``ranges`` ((dotted key,
+    low, high, whole): a range whose ends are both whole numbers is sampled as whole numbers).
+
+    ``points`` is the number of rows of every method: given for ``lhs`` and ``sobol``;
+    ``base_samples`` x (parameters + 2) for ``saltelli`` (N base samples, a power of two:
+    matrices A and B and one A-with-a-column-of-B a parameter); ``trajectories`` x
+    (parameters + 1) for ``morris`` (r trajectories on a grid of ``levels`` levels, each
+    moving one parameter at a time; with ``candidates`` > 0, the r chosen from that many
+    for their spread, Campolongo et al. 2007)."""
 
     method: str = "lhs"
     points: int = 64
     seed: int = 1
     ranges: tuple[tuple[str, float, float, bool], ...] = ()
+    base_samples: int = 0
+    trajectories: int = 0
+    levels: int = 4
+    candidates: int = 0
+
+    @property
+    def names(self) -> list[str]:
+        """The sampled parameters' dotted keys, in the design's column order."""
+        return [key for key, *_ in self.ranges]
+
+    def as_block(self) -> dict[str, Any]:
+        """The ``sweep.sample`` block that gives this design (as ``design.json`` records it):
+        ``sample_spec(spec.as_block()) == spec``."""
+        block: dict[str, Any] = {"method": self.method, "seed": self.seed}
+        for key in _SIZE_KEYS[self.method]:
+            if key != "candidates" or self.candidates:
+                block[key] = getattr(self, key)
+        block["ranges"] = {key: ([int(lo), int(hi)] if whole else [lo, hi]) for key, lo, hi, whole in self.ranges}
+        return block
 
 
 @dataclass(frozen=True)
@@ -182,8 +225,15 @@ def sweep_file(name: str):
     return path
 
 
-def read_spec(name: str) -> SweepSpec:
-    """Parse the grid (``hydra.sweeper.params``) and the ``sweep:`` block of a sweep file."""
+SAMPLE_OVERRIDE = "sweep.sample."
+"""The prefix of a command-line value for a key of the sweep file's ``sweep.sample`` block
+(``sweep.sample.trajectories=4``): it changes the design, not the configuration."""
+
+
+def read_spec(name: str, sample_overrides: Sequence[str] = ()) -> SweepSpec:
+    """Parse the grid (``hydra.sweeper.params``) and the ``sweep:`` block of a sweep file,
+    with ``sample_overrides`` (``sweep.sample.KEY=VALUE``, ``sweep.sample.ranges.KEY=[low,
+    high]``) set into its ``sweep.sample`` block first."""
     from omegaconf import OmegaConf
 
     raw = OmegaConf.to_container(OmegaConf.load(sweep_file(name)), resolve=False) or {}
@@ -197,7 +247,8 @@ def read_spec(name: str) -> SweepSpec:
     batch = block.get("batch_seconds", 1.0)
     if not isinstance(batch, (int, float)) or batch <= 0:
         raise ConfigError("sweep.batch_seconds", batch, "seconds of simulation per task: a number > 0")
-    sample = _sample_spec(block["sample"]) if block.get("sample") else None
+    sample_block = _with_sample_overrides(name, block.get("sample"), sample_overrides)
+    sample = _sample_spec(sample_block) if sample_block else None
     uncertainty = uncertainty_spec(block["uncertainty"]) if "uncertainty" in block else None
     if sample is not None and uncertainty is not None:
         raise ConfigError("sweep.uncertainty", "(given with sweep.sample)",
@@ -205,7 +256,35 @@ def read_spec(name: str) -> SweepSpec:
     if not grid and sample is None and uncertainty is None:
         raise ConfigError("sweep", name, "lists no grid (hydra.sweeper.params), no sweep.sample and no "
                                          "sweep.uncertainty: nothing to vary")
+    if grid and sample is not None and sample.method in ("saltelli", "morris"):
+        # Their estimators pair the design's own rows: crossed with a grid, every row would
+        # stand for several points.
+        raise ConfigError("hydra.sweeper.params", ",".join(k for k, _ in grid),
+                          f"a {sample.method} design cannot be crossed with a grid: fix those keys "
+                          "(key=value) and run one sweep per value")
     return SweepSpec(name, grid, sample, float(batch), uncertainty)
+
+
+def _with_sample_overrides(name: str, block: Mapping[str, Any] | None,
+                           overrides: Sequence[str]) -> dict[str, Any] | None:
+    """The ``sweep.sample`` block with each ``sweep.sample.KEY=VALUE`` of ``overrides`` set."""
+    if not overrides:
+        return dict(block) if block else None
+    if not block:
+        key, _, value = overrides[0].partition("=")
+        raise ConfigError(key, value, f"configs/sweep/{name}.yaml has no sweep.sample block to change")
+    out = copy.deepcopy(dict(block))
+    for text in overrides:
+        key, eq, value = text.partition("=")
+        path = key[len(SAMPLE_OVERRIDE):]
+        if not eq or not path:
+            raise ConfigError(key, value, "sweep.sample.KEY=VALUE, e.g. sweep.sample.seed=2")
+        if path.startswith("ranges."):
+            out.setdefault("ranges", {})
+            out["ranges"] = {**(out["ranges"] or {}), path[len("ranges."):]: yaml_value(value)}
+        else:
+            out[path] = yaml_value(value)
+    return out
 
 
 def _sweep_values(key: str, value: Any) -> list[str]:
@@ -221,18 +300,30 @@ def _sweep_values(key: str, value: Any) -> list[str]:
     return list(o.sweep_string_iterator()) if o.is_sweep_override() else [o.get_value_element_as_str()]
 
 
+def _whole(key: str, value: Any, least: int, what: str) -> int:
+    """``value`` as a whole number >= ``least``; ConfigError naming ``key`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise ConfigError(key, value, f"{what}: a whole number >= {least}")
+    return value
+
+
 def _sample_spec(block: Mapping[str, Any]) -> SampleSpec:
-    unknown = sorted(set(block) - {"method", "points", "seed", "ranges"})
+    methods_keys = sorted({k for keys in _SIZE_KEYS.values() for k in keys})
+    unknown = sorted(set(block) - set(_COMMON_KEYS) - set(methods_keys))
     if unknown:
-        raise ConfigError(f"sweep.sample.{unknown[0]}", block[unknown[0]], "unknown key; allowed: method, points, seed, ranges")
+        raise ConfigError(f"sweep.sample.{unknown[0]}", block[unknown[0]],
+                          f"unknown key; allowed: {', '.join([*_COMMON_KEYS, *methods_keys])}")
     method = block.get("method", "lhs")
     if method not in SAMPLE_METHODS:
         raise ConfigError("sweep.sample.method", method, f"one of {', '.join(SAMPLE_METHODS)}")
-    points = block.get("points", 64)
-    if not isinstance(points, int) or points < 2:
-        raise ConfigError("sweep.sample.points", points, "a whole number >= 2")
-    if method == "sobol" and points & (points - 1):
-        raise ConfigError("sweep.sample.points", points, "a power of two for a Sobol design (e.g. 64, 128)")
+    for key in sorted(set(block) & set(methods_keys) - set(_SIZE_KEYS[method])):
+        raise ConfigError(f"sweep.sample.{key}", block[key], f"not a key of method {method}, which takes "
+                                                             f"{', '.join([*_COMMON_KEYS, *_SIZE_KEYS[method]])}")
+    seed = block.get("seed", 1)
+    # Older SALib releases (before numpy Generators) take a Morris seed of 0 as none: a new design each time.
+    least_seed = 1 if method == "morris" else 0
+    if isinstance(seed, bool) or not isinstance(seed, int) or not least_seed <= seed <= MAX_SEED:
+        raise ConfigError("sweep.sample.seed", seed, f"a whole number from {least_seed} to {MAX_SEED}")
     ranges = []
     for k, r in (block.get("ranges") or {}).items():
         if not (isinstance(r, (list, tuple)) and len(r) == 2 and all(isinstance(x, (int, float)) for x in r) and r[0] < r[1]):
@@ -240,27 +331,130 @@ def _sample_spec(block: Mapping[str, Any]) -> SampleSpec:
         ranges.append((str(k), float(r[0]), float(r[1]), all(isinstance(x, int) for x in r)))
     if not ranges:
         raise ConfigError("sweep.sample.ranges", None, "at least one parameter: KEY: [low, high]")
-    return SampleSpec(method, points, int(block.get("seed", 1)), tuple(ranges))
+    d = len(ranges)
+    if method in ("lhs", "sobol"):
+        points = _whole("sweep.sample.points", block.get("points", 64), 2, "design points")
+        if method == "sobol" and points & (points - 1):
+            raise ConfigError("sweep.sample.points", points, "a power of two for a Sobol design (e.g. 64, 128)")
+        return _within_size(SampleSpec(method, points, seed, tuple(ranges)), "points", points)
+    if method == "saltelli":
+        base = _whole("sweep.sample.base_samples", block.get("base_samples", 64), 2, "base samples N")
+        if base & (base - 1):
+            # The Sobol' sequence behind the scheme keeps its balance only at powers of two.
+            raise ConfigError("sweep.sample.base_samples", base,
+                              f"a power of two (e.g. 32, 64, 128: N x {d + 2} design points)")
+        return _within_size(SampleSpec(method, base * (d + 2), seed, tuple(ranges), base_samples=base), "base_samples",
+                            base)
+    trajectories = _whole("sweep.sample.trajectories", block.get("trajectories", 10), 2,
+                          "trajectories r (a spread of elementary effects needs two)")
+    levels = _whole("sweep.sample.levels", block.get("levels", 4), 2, "grid levels")
+    if levels % 2:
+        # An odd grid makes the step reach some levels more often than others (Morris 1991).
+        raise ConfigError("sweep.sample.levels", levels, "an even whole number >= 2 (e.g. 4, 6, 8)")
+    candidates = block.get("candidates", 0)
+    if candidates:
+        _whole("sweep.sample.candidates", candidates, trajectories + 1,
+               "candidate trajectories the r are chosen from (0: none, take r as drawn)")
+        if candidates > MAX_CANDIDATES:
+            raise ConfigError("sweep.sample.candidates", candidates,
+                              f"at most {MAX_CANDIDATES:,} candidate trajectories (choosing among more takes long)")
+    spec = SampleSpec(method, trajectories * (d + 1), seed, tuple(ranges), trajectories=trajectories, levels=levels,
+                      candidates=int(candidates))
+    return _within_size(spec, "trajectories", trajectories)
 
 
-def sample_values(spec: SampleSpec) -> list[dict[str, float]]:
-    """The sampled design: ``spec.points`` rows over the ranges (scipy.stats.qmc, scrambled
-    with ``spec.seed``, so the same spec gives the same points)."""
+def _within_size(spec: SampleSpec, key: str, value: int) -> SampleSpec:
+    """``spec``, or ConfigError naming its size ``key`` if it has more than ``MAX_DESIGN_POINTS`` rows."""
+    if spec.points > MAX_DESIGN_POINTS:
+        raise ConfigError(f"sweep.sample.{key}", value, f"gives {spec.points:,} design points; at most "
+                                                        f"{MAX_DESIGN_POINTS:,} (each is a configuration held in memory)")
+    return spec
+
+
+def sample_spec(block: Mapping[str, Any]) -> SampleSpec:
+    """The design a ``sweep.sample`` block asks for (as written in a sweep file, or as
+    ``design.json`` records it: ``SampleSpec.as_block``); ConfigError naming the key of a
+    bad value."""
+    return _sample_spec(block)
+
+
+def salib_problem(spec: SampleSpec) -> dict[str, Any]:
+    """The SALib problem of a design: its parameters on the unit interval. Every parameter
+    is sampled and analysed on [0, 1] and mapped to its range by ``rows_of``, so a whole-number
+    range is rounded the same way in every method, and the analysis can re-derive the
+    design exactly from the spec."""
+    return {"num_vars": len(spec.ranges), "names": spec.names, "bounds": [[0.0, 1.0]] * len(spec.ranges)}
+
+
+@contextlib.contextmanager
+def numpy_global_random_kept():
+    """Run SALib calls without changing the state of numpy's global generator for the caller:
+    older SALib releases reseed and draw from it in the Morris sampler and the analyses, and
+    the Sobol' analysis still draws from it when given no seed."""
+    import numpy as np
+
+    state = np.random.get_state()
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
+def unit_sample(spec: SampleSpec):
+    """The design on the unit hypercube: a (``spec.points`` x parameters) numpy array in the
+    order the method defines (for ``saltelli``: per base sample, the row of A, one row per
+    parameter of A with that column from B, the row of B; for ``morris``: each trajectory's
+    parameters + 1 rows, one parameter moving a step at each). The same spec gives the same
+    array."""
+    import numpy as np
     from scipy.stats import qmc
 
     d = len(spec.ranges)
-    engine = qmc.LatinHypercube(d=d, seed=spec.seed) if spec.method == "lhs" else qmc.Sobol(d=d, seed=spec.seed)
-    unit = engine.random(spec.points)
+    if spec.method in ("lhs", "sobol"):
+        engine = qmc.LatinHypercube(d=d, seed=spec.seed) if spec.method == "lhs" else qmc.Sobol(d=d, seed=spec.seed)
+        return engine.random(spec.points)
+    problem = salib_problem(spec)
+    with numpy_global_random_kept():
+        if spec.method == "saltelli":
+            from SALib.sample import sobol as saltelli_sample
+
+            # First-order and total indices only: the second-order ones would need N x (2D + 2) rows.
+            unit = saltelli_sample.sample(problem, spec.base_samples, calc_second_order=False, scramble=True,
+                                          seed=spec.seed)
+        else:
+            from SALib.sample import morris as morris_sample
+
+            unit = morris_sample.sample(problem, spec.candidates or spec.trajectories, num_levels=spec.levels,
+                                        optimal_trajectories=spec.trajectories if spec.candidates else None,
+                                        local_optimization=True, seed=spec.seed)
+    return np.asarray(unit, dtype=float)
+
+
+def rows_of(spec: SampleSpec, unit) -> list[dict[str, float]]:
+    """The design's rows in the parameters' own units: each unit-interval value ``u`` mapped
+    to ``low + u (high - low)``, or for a whole-number range to the whole number
+    ``floor(low + u (high - low + 1))`` (at most ``high``), each equally likely under a
+    uniform ``u``. Rounding makes a Morris step over a whole-number range uneven: the 4
+    levels 0, 1/3, 2/3, 1 of [16, 24] give 16, 19, 22 and 24, so a step of 2/3 moves 6 or 5."""
     rows = []
     for u in unit:
         row = {}
         for (key, lo, hi, whole), x in zip(spec.ranges, u):
-            if whole:  # each whole number in [lo, hi] equally likely
-                row[key] = int(min(hi, math.floor(lo + x * (hi - lo + 1))))
+            if whole:
+                # Morris' levels (k / (levels - 1)) can fall on a boundary between two whole
+                # numbers, where a rounding error below it must not drop to the lower one.
+                row[key] = int(min(hi, math.floor(lo + x * (hi - lo + 1) + _BOUNDARY)))
             else:
                 row[key] = float(lo + x * (hi - lo))
         rows.append(row)
     return rows
+
+
+def sample_values(spec: SampleSpec) -> list[dict[str, float]]:
+    """The sampled design: ``spec.points`` rows over the ranges (``unit_sample`` mapped to the
+    ranges by ``rows_of``; scrambled or drawn with ``spec.seed``, so the same spec gives the
+    same points)."""
+    return rows_of(spec, unit_sample(spec))
 
 
 def _is_group(key: str) -> bool:
@@ -272,10 +466,15 @@ def design_points(name: str, overrides: Sequence[str] = (),
     """Every design point of sweep ``name`` with ``overrides`` on top, validated: a bad
     value anywhere raises ConfigError before anything runs. The grid's points come first
     (every combination, in the order listed), each crossed with the sampled design or the
-    outer samples of the uncertain parameters, if any. With ``run.replications=auto`` among the overrides, each point's replications are
-    chosen by ``replications`` (default ``ReplicationRule()``), which the returned spec
-    holds; a rule given without ``auto`` is refused."""
-    spec = read_spec(name)
+    outer samples of the uncertain parameters, if any,
+    in the design's row order. An override ``sweep.sample.KEY=VALUE`` changes the sweep
+    file's ``sweep.sample`` block (``sweep.sample.trajectories=4``) rather than the
+    configuration. With ``run.replications=auto`` among the overrides, each point's
+    replications are chosen by ``replications`` (default ``ReplicationRule()``), which the
+    returned spec holds; a rule given without ``auto`` is refused."""
+    sample_overrides = [text for text in overrides if text.startswith(SAMPLE_OVERRIDE)]
+    overrides = [text for text in overrides if not text.startswith(SAMPLE_OVERRIDE)]
+    spec = read_spec(name, sample_overrides)
     if asks_auto(overrides):
         rule = replications or ReplicationRule()
         # Composed with the most replications the rule may run; the key hashes the rule too.
@@ -296,7 +495,7 @@ def design_points(name: str, overrides: Sequence[str] = (),
         key = key.lstrip("+~")
         if eq and key in sampled:
             raise ConfigError(key, value, f"varied by sweep.sample.ranges in configs/sweep/{name}.yaml: "
-                                          "change its range there")
+                                          "change its range there, or with sweep.sample.ranges.KEY=[low, high]")
         if eq and key in uncertain:
             where = ("sweep.uncertainty.seed (sample i runs with seed + i)" if key == SEED_KEY else
                      "sweep.uncertainty.parameters")

@@ -17,10 +17,12 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
+from ..config.design import sample_spec
 from ..config.schema import SimConfig
+from ..errors import ConfigError
 from ..results.comparison import Comparison
 from ..results.input_uncertainty import benefit_under_uncertainty, input_uncertainty
-from ..results.sensitivity import regression_indices
+from ..results.sensitivity import regression_indices, sensitivity_indices
 from .atomic import atomic_write
 from .manifest import manifest, provenance, replication_study_manifest, write_manifest
 from .spreadsheet import write_comparison_headline
@@ -132,18 +134,30 @@ def write_replication_study_folder(study: Any, folder: str | Path, overrides: Se
 
 def write_sensitivity_table(sweep_folder: str | Path) -> pd.DataFrame | None:
     """For a collected sweep over a sampled design (``sampled_parameters`` in its
-    ``design.json``): the regression sensitivity indices of the tail metrics, written as
+    ``design.json``): the sensitivity indices of the tail metrics the design supports
+    (``sim.results.sensitivity.sensitivity_indices``: regression, Sobol' or Morris, the
+    design drawn again from the ``sample`` block ``design.json`` records), written as
     ``sensitivity.csv`` in the folder and returned. None (and nothing written) for a sweep
-    without sampled parameters or without a finished point."""
+    without sampled parameters or without a finished point. A design written before the
+    block was recorded gets regression indices. ConfigError if the recorded block is not a
+    design."""
     folder = Path(sweep_folder)
     design = folder / "design.json"
-    sampled = json.loads(design.read_text()).get("sampled_parameters") if design.is_file() else None
+    record = json.loads(design.read_text()) if design.is_file() else {}
+    sampled = record.get("sampled_parameters")
     if not sampled:
         return None
     table = pd.read_parquet(folder / "sweep.parquet")
     if (table["status"] == "ok").sum() == 0:
         return None
-    indices = regression_indices(table, sampled)
+    if record.get("sample"):
+        try:
+            spec = sample_spec(record["sample"])
+        except ConfigError as exc:
+            raise ConfigError(f"{design}: {exc.key}", exc.value, exc.allowed) from None
+        indices = sensitivity_indices(table, spec)
+    else:
+        indices = regression_indices(table, sampled)
     atomic_write(folder / "sensitivity.csv", lambda tmp: indices.to_csv(tmp, index=False))
     return indices
 

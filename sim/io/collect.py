@@ -183,6 +183,8 @@ def _read_design(path: Path) -> dict | None:
         raise _DamagedDesign(f"not a sweep design ('sampled_parameters' is {sampled!r})")
     if not isinstance(design.get("replication_rule", {}), dict):
         raise _DamagedDesign(f"not a sweep design ('replication_rule' is {design['replication_rule']!r})")
+    if not isinstance(design.get("sample", {}), dict):
+        raise _DamagedDesign(f"not a sweep design ('sample' is {design['sample']!r})")
     return design
 
 

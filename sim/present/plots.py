@@ -6,7 +6,7 @@ comparison and analysis figures, so a notebook needs one import.
 >>> fig = sim.plots.survival_figure(res)
 """
 
-from .analysis_figures import replications_plot, tornado_plot, warmup_plot
+from .analysis_figures import morris_plot, replications_plot, sobol_plot, tornado_plot, warmup_plot
 from .comparison_figures import forest_plot, survival_comparison
 from .national_figures import force_grid, national_survival, past_18_months_bars, save_national
 from .run_figures import (
@@ -35,6 +35,7 @@ from .style import (
 
 __all__ = ["BASELINE_COLOUR", "BY_LABELS", "DPI", "EIGHTEEN_MONTHS_COLOUR", "EIGHTEEN_MONTHS_LABEL", "GRADE_COLOURS",
            "GRADE_NAMES", "MISGRADED_COLOUR", "SCENARIO_COLOURS", "STAGE_LABELS", "UNGRADED_COLOUR", "force_grid",
-           "forest_plot", "metric_title", "national_survival", "past_18_months_bars", "replications_plot", "save_all",
-           "save_national", "scenario_colours", "survival_by_grade", "survival_comparison", "survival_figure",
-           "survival_misgraded", "tornado_plot", "warmup_plot", "where_the_time_goes", "wip_over_time"]
+           "forest_plot", "metric_title", "morris_plot", "national_survival", "past_18_months_bars",
+           "replications_plot", "save_all", "save_national", "scenario_colours", "sobol_plot", "survival_by_grade",
+           "survival_comparison", "survival_figure", "survival_misgraded", "tornado_plot", "warmup_plot",
+           "where_the_time_goes", "wip_over_time"]

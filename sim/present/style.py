@@ -116,6 +116,42 @@ _POOL_WORDS = {"intake": "Intake staff", "research": "Researchers", "assessment"
 _SHARE_UNITS = ("share", "share of capacity")
 
 
+PARAMETER_WORDS: dict[str, str] = {
+    "demand.referrals_per_month": "referrals a month at day 0",
+    "demand.growth_per_year": "yearly growth of referrals (share)",
+    "staffing.intake_researchers": "intake researchers (people)",
+    "staffing.researchers": "researchers (people)",
+    "staffing.assessors": "risk assessors (people)",
+    "staffing.investigators": "investigators (people)",
+    "staffing.caseload_limit": "cases an investigator holds (cases)",
+    "staffing.search_teams": "search teams (teams)",
+    "staffing.availability": "share of hours on casework",
+    "training.assessors_trained_share": "trained risk assessors (share)",
+    "training.researchers_trained_share": "trained researchers (share)",
+    "training.investigators_trained_share": "trained investigators (share)",
+    "training.direct_to_nonspecialist_share": "direct reports graded by non-specialists (share)",
+    "training.under_grade_probability_untrained": "under-grading by the untrained (probability)",
+    "stages.planning.effort_hours.mode": "planning effort, mode (hours)",
+    "stages.warrant.slots_per_sitting_day": "warrant hearings a sitting day",
+    "stages.warrant.refusal_probability_per_year_of_age": "warrant refusal per year of age (probability)",
+}
+"""A sampled parameter's dotted key in words, with its unit, for the sensitivity figures."""
+
+
+def parameter_label(key: str) -> str:
+    """A design parameter in words with its unit (``PARAMETER_WORDS``); a key without words of
+    its own becomes its last two parts with spaces.
+
+    >>> parameter_label("staffing.investigators")
+    'investigators (people)'
+    >>> parameter_label("stages.warrant.refusal_probability")
+    'warrant refusal probability'
+    """
+    if key in PARAMETER_WORDS:
+        return PARAMETER_WORDS[key]
+    return " ".join(key.split(".")[-2:]).replace("_", " ")
+
+
 def display_unit(unit: str) -> tuple[float, str]:
     """How a catalogue unit is shown: (factor to multiply values by, unit as written). Shares
     are shown as percentages."""

@@ -3,7 +3,7 @@
 from .catalogue import HEADLINE, KEY_COLUMNS, METRICS, REPLICATION_KEYS, TAIL_METRICS, Metric, metric
 from .metrics import kaplan_meier, km_quantiles, km_restricted_mean, km_share_waiting_past
 from .replication_count import recommend_replications, replication_trajectory
-from .sensitivity import regression_indices
+from .sensitivity import morris_indices, regression_indices, sensitivity_indices, sobol_indices
 from .summary import replication_metrics, summarise, summarise_metrics
 from .tables import Results, build_results
 from .warmup import (
@@ -18,6 +18,7 @@ from .warmup import (
 
 __all__ = ["HEADLINE", "KEY_COLUMNS", "METRICS", "Metric", "REPLICATION_KEYS", "Results", "TAIL_METRICS",
            "build_results", "metric", "kaplan_meier", "km_quantiles", "km_restricted_mean", "km_share_waiting_past",
-           "recommend_replications", "regression_indices", "replication_metrics", "replication_trajectory", "summarise",
-           "summarise_metrics", "WarmupSuggestion", "mser", "replication_average", "suggest_warmup", "trend_r_squared",
-           "welch", "welch_moving_average"]
+           "morris_indices", "recommend_replications", "regression_indices", "replication_metrics",
+           "replication_trajectory", "sensitivity_indices", "sobol_indices", "summarise", "summarise_metrics",
+           "WarmupSuggestion", "mser", "replication_average", "suggest_warmup", "trend_r_squared", "welch",
+           "welch_moving_average"]

@@ -51,7 +51,7 @@ from typing import Callable, Sequence
 import pandas as pd
 from tqdm import tqdm
 
-from ..config.design import DesignPoint, ReplicationRule, design_points
+from ..config.design import DesignPoint, ReplicationRule, SampleSpec, design_points
 from ..config.schema import SimConfig
 from ..io.atomic import atomic_write, new_folder
 from ..io.points import POINT_FILE, DamagedPoint, file_problem, file_record, parquet_problem, read_point, write_point
@@ -280,10 +280,16 @@ class SweepFolder:
         return str(Path(path).relative_to(self.out))
 
     def write_design(self, name: str, overrides: Sequence[str], points: Sequence[DesignPoint],
-                     sampled: Sequence[str] = (), rule: ReplicationRule | None = None,
+                     sample: SampleSpec | None = None, rule: ReplicationRule | None = None,
                      uncertain: Sequence[str] = ()) -> None:
+        """``design.json``: the sweep, its overrides, the sampled design (its parameters, and
+        the ``sweep.sample`` block that draws it again for the analysis), the uncertain
+        parameters of a two-level design (with ``run.seed``: the columns that name an outer
+        sample), the replication rule if any, and every point in the design's order."""
         self.out.mkdir(parents=True, exist_ok=True)
-        design = {"sweep": name, "overrides": list(overrides), "sampled_parameters": list(sampled),
+        design = {"sweep": name, "overrides": list(overrides),
+                  "sampled_parameters": sample.names if sample is not None else [],
+                  **({"sample": sample.as_block()} if sample is not None else {}),
                   **({"uncertain_parameters": list(uncertain)} if uncertain else {}),
                   **({"replication_rule": rule.record()} if rule is not None else {}),
                   "points": [{"point": p.key, "params": p.params} for p in points]}
@@ -446,7 +452,7 @@ def run_sweep(name: str, overrides: Sequence[str] = (), out: str | Path = "outpu
     spec, points = design if design is not None else design_points(name, overrides, replications)
     rule = spec.replications
     folder = SweepFolder(out, report)
-    folder.write_design(name, overrides, points, [r[0] for r in spec.sample.ranges] if spec.sample else (), rule,
+    folder.write_design(name, overrides, points, spec.sample, rule,
                         uncertain=spec.uncertainty.keys if spec.uncertainty else ())
     todo, already_done, targets = _missing_replications(folder, points, rule)
     seconds = spec.batch_seconds if batch_seconds is None else batch_seconds
