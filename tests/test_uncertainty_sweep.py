@@ -101,3 +101,34 @@ def test_a_two_level_sweep_writes_its_split_and_the_benefit(tmp_path, capsys):
     assert len(shares) > len(split) / 2 and shares.between(0, 1).all()
     assert "wrote" in printed and "uncertainty.csv and benefit.csv" in printed
     assert "fast_warrants changes the" in printed
+
+
+def test_compare_reports_whether_each_benefit_survives_the_uncertainty(tmp_path, capsys):
+    from sim.cli import compare_main
+
+    out = tmp_path / "cmp"
+    compare_main(["fast_warrants", "--uncertainty", "uncertainty", "--out", str(out), "run.horizon_days=150",
+                  "run.replications=2", "run.progress=false"])
+    printed = capsys.readouterr().out
+    benefit = pd.read_csv(out / "uncertainty" / "benefit.csv", keep_default_na=False, na_values=[""])
+    assert set(benefit["scenario"]) == {"fast_warrants"} and (benefit["outer_samples"] == 16).all()
+    assert (out / "comparison.csv").is_file() and (out / "uncertainty" / "uncertainty.csv").is_file()
+    assert "parameter uncertainty: 32 points of sweep uncertainty" in printed
+    assert "fast_warrants changes the median time to arrest of truly high-risk cases" in printed
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["fast_warrants", "--uncertainty", "smoke"], "--uncertainty='smoke': a sweep with a sweep.uncertainty block"),
+    (["fast_warrants", "--uncertainty", "nosuch"], "sweep='nosuch': no configs/sweep/nosuch.yaml"),
+    (["fast_warrants", "--uncertainty", "uncertainty", "staffing.availability=0.5"],
+     "staffing.availability='0.5': drawn for each outer sample"),
+])
+def test_compare_refuses_a_bad_uncertainty_sweep_before_anything_runs(tmp_path, argv, message):
+    import subprocess
+    import sys
+
+    out = tmp_path / "cmp"
+    done = subprocess.run([sys.executable, "-c", "from sim.cli import compare_main; compare_main()", *argv,
+                           "--out", str(out)], capture_output=True, text=True)
+    assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not out.exists()
