@@ -4,6 +4,7 @@ replication-count trajectory and the warm-up (Welch) plot."""
 from __future__ import annotations
 
 import math
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -27,6 +28,15 @@ SOBOL_WORDS = {"S1": "S1: first order (the parameter alone)", "ST": "ST: total (
 MORRIS_COLOUR = "#08519c"
 _ROW_KEY = KEY_COLUMNS[1:]  # (metric, by, grade)
 
+
+
+PANEL_TITLE_CHARACTERS = 70
+"""The longest line of a panel's title: about what a panel half a figure wide holds at 10 points."""
+
+def _panel_title(ax, text: str) -> None:
+    """A panel's title in a grid two panels wide, wrapped to the panel's width (a metric's
+    words and its counts can be longer than such a panel is wide)."""
+    ax.set_title(textwrap.fill(text, PANEL_TITLE_CHARACTERS), fontsize=10)
 
 def _method_rows(indices: pd.DataFrame, method: str, design: str) -> pd.DataFrame:
     """The rows of ``method`` in a sensitivity table; ValueError naming the design that gives
@@ -179,7 +189,7 @@ def _sobol_panel(ax, rows: pd.DataFrame, key: tuple[str, str, str]) -> tuple[flo
     first = rows.iloc[0]
     s1_sum = wide["S1"].sum(min_count=1)
     total = f", S1 sum {s1_sum:.2f}" if np.isfinite(s1_sum) else ""
-    ax.set_title(f"{metric_title(*key)}: {int(first['n_points'])} points{total}", fontsize=10)
+    _panel_title(ax, f"{metric_title(*key)}: {int(first['n_points'])} points{total}")
     if not np.isfinite(wide["ST"].to_numpy(dtype=float)).any():
         _say_why_empty(ax, rows, "index")
     return low, high
@@ -237,7 +247,7 @@ def _morris_panel(ax, rows: pd.DataFrame, key: tuple[str, str, str]) -> None:
     ax.set_xlabel(f"μ*, mean |elementary effect|{unit_words}", fontsize=9)
     ax.set_ylabel(f"σ, spread of the elementary effects{unit_words}", fontsize=9)
     first = rows.iloc[0]
-    ax.set_title(f"{metric_title(*key)}: {int(first['n_points'])} points", fontsize=10)
+    _panel_title(ax, f"{metric_title(*key)}: {int(first['n_points'])} points")
     ax.grid(True, alpha=0.3)
     if not shown.any():
         _say_why_empty(ax, rows, "elementary effect")
