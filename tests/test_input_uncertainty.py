@@ -5,7 +5,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.results.catalogue import REPLICATION_METRIC_COLUMNS
 from sim.results.input_uncertainty import (
     BENEFIT_COLUMNS,
     UNCERTAINTY_COLUMNS,
@@ -108,7 +107,3 @@ def test_a_scenario_not_in_the_table_is_named():
         benefit_under_uncertainty(table, ["theta"], "fast")
     with pytest.raises(KeyError, match="uncertain parameters"):
         input_uncertainty(table, ["stages.warrant.slots_per_sitting_day"])
-
-
-def test_columns_cover_the_replication_table():
-    assert set(REPLICATION_METRIC_COLUMNS) - {"replication", "value"} <= set(UNCERTAINTY_COLUMNS)

@@ -93,26 +93,42 @@ class VarianceSplit:
         return self.input_variance / total if total > 0 else math.nan
 
 
+def _split(total, total_squares, between_ss, within_ss, samples) -> tuple:
+    """The analysis of variance estimators of the module's notes, elementwise (one element
+    per group of outer samples), from sums over a group's samples: ``total`` of their
+    replications (N), ``total_squares`` of the replications squared, ``between_ss`` of each
+    sample's replications times its mean's squared distance from the group's weighted mean,
+    ``within_ss`` of the squares about each sample's mean; ``samples`` is m. Returns (input
+    variance, simulation variance), NaN where there are fewer than two samples or no sample
+    with two replications."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        within_df = total - samples
+        simulation = np.where(within_df > 0, within_ss / within_df, np.nan)
+        n0 = (total - total_squares / total) / (samples - 1)
+        split = np.where(samples >= 2, np.maximum(0.0, (between_ss / (samples - 1) - simulation) / n0), np.nan)
+    return split, simulation
+
+
 def variance_split(groups: Sequence[np.ndarray]) -> VarianceSplit:
     """The variance split of ``groups`` (one array of replication values per outer sample,
     each with at least one value; at least two samples, and one with two values, for the
     simulation variance): the analysis of variance estimators of the module's notes."""
     groups = [np.asarray(g, dtype=float) for g in groups]
     if len(groups) < 2 or any(g.size == 0 for g in groups):
-        raise ValueError("a variance split needs at least two outer samples, each with a replication")
+        raise ValueError(TOO_FEW_SAMPLES)
     sizes = np.array([g.size for g in groups], dtype=float)
     means = np.array([g.mean() for g in groups])
-    within_df = float((sizes - 1).sum())
-    if within_df <= 0:
-        raise ValueError("a variance split needs a sample with two replications or more")
-    simulation = float(sum(((g - g.mean()) ** 2).sum() for g in groups) / within_df)
-    total = sizes.sum()
-    grand = float((sizes * means).sum() / total)
-    m = len(groups)
-    between = float((sizes * (means - grand) ** 2).sum() / (m - 1))
-    n0 = float((total - (sizes ** 2).sum() / total) / (m - 1))
-    return VarianceSplit(float(means.mean()), max(0.0, (between - simulation) / n0), simulation, m,
-                         float(sizes.mean()))
+    if sizes.sum() <= len(groups):
+        raise ValueError(TOO_FEW_REPLICATIONS)
+    grand = (sizes * means).sum() / sizes.sum()
+    within_ss = sum(((g - g.mean()) ** 2).sum() for g in groups)
+    split, simulation = _split(sizes.sum(), (sizes ** 2).sum(), (sizes * (means - grand) ** 2).sum(), within_ss,
+                               len(groups))
+    return VarianceSplit(float(means.mean()), float(split), float(simulation), len(groups), float(sizes.mean()))
+
+
+TOO_FEW_SAMPLES = "a variance split needs at least two outer samples, each with a replication"
+TOO_FEW_REPLICATIONS = "a variance split needs a sample with two replications or more"
 
 
 def _with_samples(table: pd.DataFrame, parameters: Sequence[str]) -> pd.DataFrame:
@@ -142,29 +158,49 @@ def input_uncertainty(per_rep: pd.DataFrame, parameters: Sequence[str], level: f
     left out of its sample; a metric row missing in every replication of some sample has no
     estimate over the parameters, and its note says in how many samples."""
     table = _with_samples(per_rep, parameters)
-    rows = []
-    for (scenario, *row), part in table.groupby(["scenario", *ROW_COLUMNS], sort=False):
-        values = {sample: g["value"].to_numpy(dtype=float) for sample, g in part.groupby("_sample", sort=False)}
-        defined = {s: v[np.isfinite(v)] for s, v in values.items()}
-        empty = sum(1 for v in defined.values() if v.size == 0)
-        record = dict(zip(["scenario", *ROW_COLUMNS], [scenario, *row]), outer_samples=len(values),
-                      replications=float(np.mean([v.size for v in values.values()])), note="")
-        if empty:
-            rows.append({**record, "note": f"undefined in every replication of {empty} of {len(values)} samples"})
-            continue
-        try:
-            split = variance_split(list(defined.values()))
-        except ValueError as exc:
-            rows.append({**record, "note": str(exc)})
-            continue
-        means = np.array([v.mean() for v in defined.values()])
-        half = t_quantile(0.5 + level / 2, len(means) - 1) * means.std(ddof=1) / math.sqrt(len(means))
-        low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
-        rows.append({**record, "estimate": split.mean, "ci_low": split.mean - half, "ci_high": split.mean + half,
-                     "range_low": float(low), "range_high": float(high), "input_variance": split.input_variance,
-                     "simulation_variance": split.simulation_variance, "input_share": split.input_share,
-                     "replications": split.replications})
-    return pd.DataFrame(rows, columns=UNCERTAINTY_COLUMNS)
+    keys = ["scenario", *ROW_COLUMNS]
+    # One pass over the replications: each sample's size, defined values, mean and sum of
+    # squares; then one over the samples, by metric row.
+    per_sample = table.groupby([*keys, "_sample"], sort=False)["value"].agg(
+        replications="size", defined="count", mean="mean", variance="var").reset_index()
+    per_sample["within_ss"] = per_sample["variance"].fillna(0.0) * (per_sample["defined"] - 1).clip(lower=0)
+    rows = per_sample.groupby(keys, sort=False)
+    grand = (per_sample["defined"] * per_sample["mean"]).groupby([per_sample[k] for k in keys], sort=False) \
+        .transform("sum") / rows["defined"].transform("sum")
+    per_sample["between_ss"] = per_sample["defined"] * (per_sample["mean"] - grand) ** 2
+    per_sample["squares"] = per_sample["defined"] ** 2
+    per_sample["empty"] = per_sample["defined"] == 0
+    low_q, high_q = (1 - level) / 2, (1 + level) / 2
+    out = rows.agg(outer_samples=("mean", "size"), empty=("empty", "sum"), total=("defined", "sum"),
+                   squares=("squares", "sum"), between_ss=("between_ss", "sum"), within_ss=("within_ss", "sum"),
+                   all_replications=("replications", "mean"), replications=("defined", "mean"),
+                   estimate=("mean", "mean"), sd=("mean", "std"))
+    ranges = rows["mean"].quantile([low_q, high_q]).unstack()
+    out[["range_low", "range_high"]] = ranges.loc[out.index, [low_q, high_q]].to_numpy()
+    out = out.reset_index()
+    samples = out["outer_samples"].to_numpy(dtype=float)
+    split, simulation = _split(out["total"].to_numpy(float), out["squares"].to_numpy(float),
+                               out["between_ss"].to_numpy(float), out["within_ss"].to_numpy(float), samples)
+    out["input_variance"], out["simulation_variance"] = split, simulation
+    with np.errstate(divide="ignore", invalid="ignore"):
+        total_variance = split + simulation / out["replications"].to_numpy(float)
+        out["input_share"] = np.where(total_variance > 0, split / total_variance, np.nan)
+    half = np.array([t_quantile(0.5 + level / 2, m - 1) if m >= 2 else np.nan for m in samples.astype(int)]) \
+        * out["sd"] / np.sqrt(samples)
+    out["ci_low"], out["ci_high"] = out["estimate"] - half, out["estimate"] + half
+    empty = out["empty"] > 0
+    too_few = ~empty & ((samples < 2) | (out["total"] <= samples))
+    out["note"] = ""
+    out.loc[empty, "note"] = [f"undefined in every replication of {e} of {m} samples"
+                              for e, m in zip(out.loc[empty, "empty"], out.loc[empty, "outer_samples"])]
+    out.loc[too_few, "note"] = np.where(samples[too_few] < 2, TOO_FEW_SAMPLES, TOO_FEW_REPLICATIONS)
+    unsplit = empty | too_few
+    values = ["estimate", "ci_low", "ci_high", "range_low", "range_high", "input_variance", "simulation_variance",
+              "input_share"]
+    out.loc[unsplit, values] = np.nan
+    # Without a split the replications a sample had are reported, missing values included.
+    out.loc[unsplit, "replications"] = out.loc[unsplit, "all_replications"]
+    return out[UNCERTAINTY_COLUMNS]
 
 
 def benefit_under_uncertainty(per_rep: pd.DataFrame, parameters: Sequence[str], scenario: str,
@@ -185,35 +221,41 @@ def benefit_under_uncertainty(per_rep: pd.DataFrame, parameters: Sequence[str], 
     means = (table[table["scenario"].isin([scenario, baseline])]
              .groupby(["scenario", *ROW_COLUMNS, "_sample"], sort=False)["value"].mean())
     wide = means.unstack("scenario")
-    rows = []
-    for row, part in wide.groupby(level=list(range(len(ROW_COLUMNS))), sort=False):
-        record = dict(zip(ROW_COLUMNS, row), scenario=scenario, baseline=baseline, outer_samples=len(part),
-                      sentence="", note="")
-        differences = (part[scenario] - part[baseline]).to_numpy(dtype=float)
-        if not np.isfinite(differences).all():
-            rows.append({**record, "note": f"undefined in {int((~np.isfinite(differences)).sum())} of "
-                                           f"{len(differences)} samples"})
-            continue
-        low, high = np.quantile(differences, [(1 - level) / 2, (1 + level) / 2])
-        better = metric(record["metric"]).better
-        share_better = {LOWER: float((differences < 0).mean()), HIGHER: float((differences > 0).mean())}.get(better, np.nan)
-        survives = bool((better == LOWER and high < 0) or (better == HIGHER and low > 0))
-        rows.append({**record, "mean_difference": float(differences.mean()), "range_low": float(low),
-                     "range_high": float(high), "share_better": share_better, "survives": survives,
-                     "sentence": _benefit_sentence(record, float(low), float(high), survives, share_better,
-                                                   parameter_words)})
-    return pd.DataFrame(rows, columns=BENEFIT_COLUMNS)
+    paired = (wide[scenario] - wide[baseline]).rename("difference").reset_index()
+    paired["undefined"] = ~np.isfinite(paired["difference"])
+    paired["lower"], paired["higher"] = paired["difference"] < 0, paired["difference"] > 0
+    by_row = paired.groupby(ROW_COLUMNS, sort=False)
+    low_q, high_q = (1 - level) / 2, (1 + level) / 2
+    out = by_row.agg(outer_samples=("difference", "size"), undefined=("undefined", "sum"),
+                     mean_difference=("difference", "mean"), lower=("lower", "mean"), higher=("higher", "mean"))
+    ranges = by_row["difference"].quantile([low_q, high_q]).unstack()
+    out["range_low"], out["range_high"] = ranges[low_q], ranges[high_q]
+    out = out.reset_index()
+    better = out["metric"].map(lambda name: metric(name).better)
+    out["share_better"] = np.select([better == LOWER, better == HIGHER], [out["lower"], out["higher"]], np.nan)
+    # object, not bool: a row without a difference has no verdict (missing)
+    out["survives"] = (((better == LOWER) & (out["range_high"] < 0)) | ((better == HIGHER) & (out["range_low"] > 0))
+                       ).astype(object)
+    out["scenario"], out["baseline"], out["note"], out["sentence"] = scenario, baseline, "", ""
+    undefined = out["undefined"] > 0
+    out.loc[undefined, "note"] = [f"undefined in {u} of {n} samples"
+                                  for u, n in zip(out.loc[undefined, "undefined"], out.loc[undefined, "outer_samples"])]
+    out.loc[undefined, ["mean_difference", "range_low", "range_high", "share_better", "survives"]] = np.nan
+    out.loc[~undefined, "sentence"] = [_benefit_sentence(row, parameter_words) for row in
+                                       out.loc[~undefined].to_dict("records")]
+    return out[BENEFIT_COLUMNS]
 
 
-def _benefit_sentence(record: dict, low: float, high: float, survives: bool, share_better: float,
-                      parameter_words: str) -> str:
+def _benefit_sentence(record: dict, parameter_words: str) -> str:
     """``"fast_warrants changes the median time to arrest of truly high-risk cases by −5.1 to
-    −3.0 days across the plausible range of ...: better in every sample"``."""
+    −3.0 days across the plausible range of ...: better in every sample"`` for a row of
+    ``benefit_under_uncertainty``."""
     label, unit = metric_words(record["metric"], record["by"], record["grade"])
     where = f" ({record['force']})" if record["force"] else ""
+    low, high, share_better = record["range_low"], record["range_high"], record["share_better"]
     verdict = ("better in every sample" if share_better == 1 else
                f"better in {share_better:.0%} of samples" if np.isfinite(share_better) else "neither way is better")
-    if survives:
+    if record["survives"]:
         verdict += ": the benefit survives the uncertainty"
     return (f"{record['scenario']} changes the {label}{where} by {interval_text(low, high, unit)} "
             f"across the plausible range of {parameter_words}: {verdict}")
