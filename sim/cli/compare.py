@@ -67,17 +67,19 @@ def _uncertainty_design(sweep: str, names: Sequence[str], overrides: Sequence[st
 
 
 def _run_uncertainty(sweep: str, design, folder, baseline) -> None:
-    """Run the two-level ``design`` into ``folder`` on the workers the comparison used, and
+    """Run the two-level ``design`` (the overrides and the ``design_points`` that
+    ``_uncertainty_design`` gives) into ``folder`` on the workers the comparison used, and
     write and print its benefit tables (``collect.write_uncertainty_outputs``)."""
     from ..running.executors import make_executor
     from ..running.sweep import run_sweep
     from .collect import write_uncertainty_outputs
 
-    sweep_overrides, (_, points) = design
+    sweep_overrides, points_design = design
+    points = points_design[1]
     run = baseline.run
     executor = make_executor(run.workers, run.scheduler or None, run.local_cluster or None)
     print(f"\nparameter uncertainty: {len(points)} points of sweep {sweep} into {folder}")
-    outcome = run_sweep(sweep, sweep_overrides, folder, executor, progress=run.progress, design=design[1])
+    outcome = run_sweep(sweep, sweep_overrides, folder, executor, progress=run.progress, design=points_design)
     if outcome.failed:
         raise ConfigError("--uncertainty", sweep, f"{len(outcome.failed)} points failed: see {folder}/failed/")
     write_uncertainty_outputs(folder)

@@ -143,7 +143,7 @@ def write_sensitivity_table(sweep_folder: str | Path) -> pd.DataFrame | None:
     design."""
     folder = Path(sweep_folder)
     design = folder / "design.json"
-    record = json.loads(design.read_text()) if design.is_file() else {}
+    record = _design_record(folder)
     sampled = record.get("sampled_parameters")
     if not sampled:
         return None
@@ -171,8 +171,7 @@ def write_uncertainty_tables(sweep_folder: str | Path) -> tuple[pd.DataFrame, pd
     written in the folder and returned (the second None without scenarios to compare);
     None, and nothing written, for another sweep or one without a finished point."""
     folder = Path(sweep_folder)
-    design = folder / "design.json"
-    uncertain = json.loads(design.read_text()).get("uncertain_parameters") if design.is_file() else None
+    uncertain = _design_record(folder).get("uncertain_parameters")
     table_file = folder / "replications.parquet"
     if not uncertain or not table_file.is_file():
         return None
@@ -191,3 +190,10 @@ def write_uncertainty_tables(sweep_folder: str | Path) -> tuple[pd.DataFrame, pd
                          for name in scenarios if name != "baseline"], ignore_index=True)
     atomic_write(folder / "benefit.csv", lambda tmp: benefit.to_csv(tmp, index=False))
     return summary, benefit
+
+
+def _design_record(folder: Path) -> dict:
+    """A sweep folder's ``design.json`` as written (``SweepFolder.write_design``); empty if
+    it has none."""
+    design = folder / "design.json"
+    return json.loads(design.read_text()) if design.is_file() else {}
