@@ -332,10 +332,12 @@ class SweepFolder:
             metrics = metrics[metrics["replication"] < replications]
         return metrics.sort_values("replication", kind="stable").reset_index(drop=True)
 
-    def check_precision(self, point: DesignPoint, rule: ReplicationRule, replications: int) -> PrecisionCheck:
+    def check_precision(self, point: DesignPoint, rule: ReplicationRule, replications: int,
+                        metrics: pd.DataFrame | None = None) -> PrecisionCheck:
         """The rule's judgement of point ``point`` after replications 0..``replications``-1,
-        all on disk."""
-        metrics = self.batch_metrics(point.key, replications)
+        all on disk (or in ``metrics``, its batches as ``batch_metrics`` read them)."""
+        metrics = self.batch_metrics(point.key, replications) if metrics is None else \
+            metrics[metrics["replication"] < replications]
         total = point.config.total_name
         # Only the rows judged: the trajectory's grouping costs as much as the rows it is given.
         judged = metrics[(metrics["force"] == total) & metrics["metric"].isin({key[0] for key in REPLICATION_KEYS})]
@@ -343,16 +345,22 @@ class SweepFolder:
                                rule.min_replications, force=total)
 
     def finish_point(self, point: DesignPoint, whole: ChunkResult | None = None, *,
-                     rule: ReplicationRule | None = None, check: PrecisionCheck | None = None) -> None:
+                     rule: ReplicationRule | None = None, check: PrecisionCheck | None = None,
+                     metrics: pd.DataFrame | None = None) -> None:
         """Assemble a point whose every replication is on disk (or, ``whole``, in one task's
         result, summarised there): per-replication metrics, their summary and point.json,
         built under a temporary name and renamed into place. A point whose replications
         ``rule`` chose is assembled from the ``check.replications`` that ``check`` judged
-        enough, and point.json records the rule and the check."""
+        enough (from ``metrics``, its batches already read, if given), and point.json records
+        the rule and the check."""
         if whole is not None:
             metrics, summary, seconds = whole.metrics, whole.summary, whole.seconds
         else:
-            metrics = self.batch_metrics(point.key, None if check is None else check.replications)
+            judged = None if check is None else check.replications
+            if metrics is None:
+                metrics = self.batch_metrics(point.key, judged)
+            elif judged is not None:
+                metrics = metrics[metrics["replication"] < judged].reset_index(drop=True)
             seconds = float(metrics.drop_duplicates("replication")["seconds"].sum())
             metrics = metrics.drop(columns="seconds")
             summary = summarise_metrics(metrics)
@@ -457,7 +465,7 @@ def run_sweep(name: str, overrides: Sequence[str] = (), out: str | Path = "outpu
     todo, already_done, targets = _missing_replications(folder, points, rule)
     seconds = spec.batch_seconds if batch_seconds is None else batch_seconds
     tally = _SweepTally(folder, {p.key: p for p in points}, todo, rule, targets, seconds)
-    todo = _assemble_points_already_run(folder, todo, rule, targets)
+    todo = _assemble_points_already_run(folder, todo, rule)
     tasks = plan_tasks(todo, seconds, whole_points=rule is None)
     executor = executor or SerialExecutor()
     bar = tqdm(total=sum(len(reps) for _, reps in todo), desc=f"sweep {name}", unit="rep",
@@ -480,44 +488,54 @@ def _missing_replications(folder: SweepFolder, points: Sequence[DesignPoint], ru
                           ) -> tuple[list[tuple[DesignPoint, list[int]]], int, dict[str, int]]:
     """Each unfinished point with the replications it has no whole batch of on disk yet,
     how many points are already finished (and whole), and the replications each unfinished
-    point is to have before it is judged (all of ``run.replications`` without a ``rule``)."""
+    point is to have before it is judged (all of ``run.replications`` without a ``rule``).
+    Under a ``rule`` a point whose batches on disk already end it is assembled here."""
     todo, already_done, targets = [], 0, {}
     for point in points:
         folder.check_failure(point.key)
         if folder.done(point.key):
             already_done += 1
             continue
-        have = folder.finished_replications(point.key)
-        target = point.config.run.replications if rule is None else _resumed_target(folder, point, rule, have)
+        if rule is None:
+            target = point.config.run.replications
+            have = folder.finished_replications(point.key)
+            missing = [r for r in range(target) if r not in have]
+        else:
+            target, missing = _next_batch(folder, point, rule, batch_targets(rule))
         targets[point.key] = target
-        todo.append((point, [r for r in range(target) if r not in have]))
+        todo.append((point, missing))
     return todo, already_done, targets
 
 
-def _resumed_target(folder: SweepFolder, point: DesignPoint, rule: ReplicationRule, have: set[int]) -> int:
-    """The batch a point under ``rule`` was at when its sweep stopped: its batches on disk
-    judged again, one after another, as they were when they finished (the judgement depends
-    only on their values), up to the first batch not all on disk or the one that ends it."""
-    targets = batch_targets(rule)
+def _next_batch(folder: SweepFolder, point: DesignPoint, rule: ReplicationRule,
+                targets: Sequence[int]) -> tuple[int, list[int]]:
+    """Where point ``point`` under ``rule`` stands, its batches on disk judged at each of
+    ``targets`` in turn as they were when each finished (a judgement depends only on the
+    replications' values): the first target whose replications are not all on disk, with
+    the replications it lacks; or the target at which the rule ends the point, with none,
+    the point then assembled. The batches are read once."""
+    have = folder.finished_replications(point.key)
+    metrics = None
     for target in targets:
-        if not have.issuperset(range(target)) or stops(folder.check_precision(point, rule, target), rule):
-            return target
-    return targets[-1]
+        if not have.issuperset(range(target)):
+            return target, [r for r in range(target) if r not in have]
+        if metrics is None:
+            metrics = folder.batch_metrics(point.key)
+        check = folder.check_precision(point, rule, target, metrics)
+        if stops(check, rule):  # always at the last target, the maximum
+            folder.finish_point(point, rule=rule, check=check, metrics=metrics)
+            return target, []
+    raise ValueError(f"targets {list(targets)} do not reach the rule's maximum ({rule.max_replications})")
 
 
 def _assemble_points_already_run(folder: SweepFolder, todo: list[tuple[DesignPoint, list[int]]],
-                                 rule: ReplicationRule | None = None,
-                                 targets: dict[str, int] | None = None) -> list[tuple[DesignPoint, list[int]]]:
+                                 rule: ReplicationRule | None = None) -> list[tuple[DesignPoint, list[int]]]:
     """Assemble the points whose every batch was written before an interruption (under a
-    ``rule``: every batch up to the one that ended it, at ``targets``); the rest of
-    ``todo``, which still has replications to run."""
+    ``rule``, ``_missing_replications`` assembled them already); the rest of ``todo``,
+    which still has replications to run."""
     for point, reps in todo:
-        if not reps:
-            if rule is None:
-                folder.finish_point(point)
-            else:
-                check = folder.check_precision(point, rule, targets[point.key])
-                folder.finish_point(point, rule=rule, check=check)
+        if not reps and rule is None:
+            folder.finish_point(point)
     return [(point, reps) for point, reps in todo if reps]
 
 
@@ -574,13 +592,13 @@ class _SweepTally:
             self.folder.finish_point(point)
             self.completed += 1
             return []
-        target = self.targets[point.key]
-        check = self.folder.check_precision(point, self.rule, target)
-        if stops(check, self.rule):
-            self.folder.finish_point(point, rule=self.rule, check=check)
+        # Judged from this batch on; a later batch already on disk (kept from an earlier
+        # run) is judged, not run again.
+        target, missing = _next_batch(self.folder, point, self.rule,
+                                      [n for n in batch_targets(self.rule) if n >= self.targets[point.key]])
+        if not missing:
             self.completed += 1
             return []
-        following = next(n for n in batch_targets(self.rule) if n > target)
-        self.targets[point.key] = following
-        self.remaining[point.key] = set(range(target, following))
-        return [(point, list(range(target, following)))]
+        self.targets[point.key] = target
+        self.remaining[point.key] = set(missing)
+        return [(point, missing)]
